@@ -1,0 +1,33 @@
+# open122: `make run` serves the portal with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench lint messages
+
+install: $(STAMP)
+
+# Reinstalls only when requirements.txt changes.
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+run: install
+	$(PY) bin/run.py
+
+test: install
+	$(PY) bin/testrun.py $(ARGS)
+
+bench: install
+	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY))
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Extract an app's strings into <app>/locale/zh_Hans (templates/<app> included): make messages APP=plates
+messages: install
+	$(PY) bin/messages.py $(APP)

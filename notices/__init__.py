@@ -1,0 +1,9 @@
+def notify(kind, **kwargs):
+    """Tell a person that something happened: see notices.services.notify.
+
+    The one entry point every app calls (design.md); imported lazily so that apps can call it
+    from anywhere without importing notices' models at start-up.
+    """
+    from notices.services import notify as _notify
+
+    return _notify(kind, **kwargs)

@@ -1,0 +1,84 @@
+"""Admin building blocks: clerks see and change only their own city's records."""
+
+from simple_history.admin import SimpleHistoryAdmin
+
+
+def clerk_city(user):
+    """The city a clerk works for, or None for anyone else."""
+    if user.is_authenticated and user.is_active and getattr(user, "is_clerk", False):
+        profile = getattr(user, "clerk_profile", None)
+        return profile.city if profile else None
+    return None
+
+
+class CityScopedAdmin(SimpleHistoryAdmin):
+    """Base for every admin of city-scoped rows.
+
+    Province administrators (superusers) see everything. A clerk sees only rows whose
+    `city_field` is their city, may do only what `clerk_can` lists, picks related rows only
+    from their city, and has their city filled in on new rows.
+    """
+
+    city_field = "city"
+    clerk_can = ("view", "add", "change")
+
+    def _is_clerk(self, request):
+        return not request.user.is_superuser and clerk_city(request.user) is not None
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        city = clerk_city(request.user)
+        if city is None:
+            return qs.none()
+        return qs.filter(**{self.city_field: city})
+
+    def _clerk_may(self, request, action, obj=None):
+        if action not in self.clerk_can:
+            return False
+        if obj is None:
+            return True
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request):
+        if self._is_clerk(request):
+            return "view" in self.clerk_can
+        return super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if self._is_clerk(request):
+            return self._clerk_may(request, "view", obj) or self._clerk_may(request, "change", obj)
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        if self._is_clerk(request):
+            return "add" in self.clerk_can
+        return super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        if self._is_clerk(request):
+            return self._clerk_may(request, "change", obj)
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._is_clerk(request):
+            return self._clerk_may(request, "delete", obj)
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        city = clerk_city(request.user) if self._is_clerk(request) else None
+        if city is not None:
+            related = db_field.related_model
+            if related._meta.label == "portal.City":
+                kwargs["queryset"] = related.objects.filter(pk=city.pk)
+            elif any(f.name == "city" for f in related._meta.get_fields()):
+                kwargs["queryset"] = related._default_manager.filter(city=city)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        city = clerk_city(request.user)
+        if city is not None and self.city_field == "city":
+            initial.setdefault("city", city.pk)
+        return initial

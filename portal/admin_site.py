@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+from portal.admin_helpers import clerk_city
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = _("open122 administration")
+    site_title = _("open122 administration")
+    index_title = _("Records")
+
+    def has_permission(self, request):
+        """Clerks work only on their own city's site; province administrators anywhere."""
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        if user.is_superuser:
+            return True
+        city = clerk_city(user)
+        return city is not None and getattr(request, "city", None) == city
+
+
+class PortalAdminConfig(AdminConfig):
+    default_site = "portal.admin_site.PortalAdminSite"

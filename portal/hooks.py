@@ -1,0 +1,68 @@
+"""Extension points that let portal show what service apps know without importing them.
+
+Each service app registers its providers in AppConfig.ready(). Pages in portal or notices (the
+public statistics page, the calendar feed) iterate over the providers.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Deadline:
+    """A date a citizen must act by (calendar feed)."""
+
+    when: datetime.datetime | datetime.date
+    title: str
+    description: str = ""
+    url: str = ""
+    uid: str = ""
+
+
+@dataclass
+class StatsSection:
+    """One table on the public statistics page of a city."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+# callables (user) -> iterable[Deadline]
+deadline_providers: list = []
+# callables (city) -> iterable[StatsSection]
+stats_providers: list = []
+
+
+def register_deadlines(fn):
+    deadline_providers.append(fn)
+    return fn
+
+
+def register_stats(fn):
+    stats_providers.append(fn)
+    return fn
+
+
+def _sort_key(deadline: Deadline) -> datetime.datetime:
+    from django.utils import timezone
+
+    when = deadline.when
+    if not isinstance(when, datetime.datetime):
+        when = datetime.datetime.combine(when, datetime.time.max)
+    return when if timezone.is_aware(when) else timezone.make_aware(when)
+
+
+def deadlines_for(user) -> list[Deadline]:
+    items = []
+    for provider in deadline_providers:
+        items.extend(provider(user))
+    return sorted(items, key=_sort_key)
+
+
+def stats_for(city):
+    sections = []
+    for provider in stats_providers:
+        sections.extend(provider(city))
+    return sections

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.shortcuts import render
+
+from portal.models import City
+
+
+def city_code_from_host(host: str) -> str | None:
+    """'has.localhost:8000' -> 'has'; the bare domain (or an IP) -> None."""
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    domain = settings.PORTAL_DOMAIN.lower()
+    if host.endswith("." + domain):
+        label = host[: -len(domain) - 1]
+        return label.split(".")[-1] if label else None
+    return None
+
+
+class CityMiddleware:
+    """Sets request.city from the Host header's first label; None on the province site."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        code = city_code_from_host(request.get_host())
+        request.city = None
+        if code is not None:
+            request.city = City.objects.filter(code=code, is_active=True).first()
+            if request.city is None:
+                cities = City.objects.filter(is_active=True)
+                return render(request, "portal/unknown_city.html", {"code": code, "cities": cities}, status=404)
+        return self.get_response(request)

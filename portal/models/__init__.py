@@ -1,0 +1,17 @@
+from portal.models.accounts import ClerkProfile, SmsCode, User
+from portal.models.calendar import Holiday
+from portal.models.cities import City, CitySetting, MedicalInstitution, Office
+from portal.models.registry import DrivingLicence, Vehicle
+
+__all__ = [
+    "City",
+    "CitySetting",
+    "ClerkProfile",
+    "DrivingLicence",
+    "Holiday",
+    "MedicalInstitution",
+    "Office",
+    "SmsCode",
+    "User",
+    "Vehicle",
+]

@@ -1,0 +1,135 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal import identity
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, id_number, mobile, real_name, password=None, **extra):
+        user = self.model(
+            id_number=identity.normalize_id_number(id_number),
+            mobile=identity.normalize_mobile(mobile),
+            real_name=real_name,
+            **extra,
+        )
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, id_number, mobile, real_name, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=User.Role.PROVINCE_ADMIN)
+        return self.create_user(id_number, mobile, real_name, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One real-name account, valid on every city site of the province."""
+
+    class Role(models.TextChoices):
+        CITIZEN = "citizen", _("citizen")
+        CLERK = "clerk", _("clerk")
+        HOSPITAL = "hospital", _("hospital staff")
+        PROVINCE_ADMIN = "province", _("province administrator")
+
+    real_name = models.CharField(_("real name"), max_length=32)
+    # Stored normalised (upper-case X). Look-ups go through portal.identity.id_key().
+    id_number = models.CharField(_("resident ID number"), max_length=18, unique=True)
+    mobile = models.CharField(_("mobile number"), max_length=11, unique=True)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CITIZEN)
+    medical_institution = models.ForeignKey(
+        "portal.MedicalInstitution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("medical institution"),
+    )
+    is_staff = models.BooleanField(_("may use the admin"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "id_number"
+    REQUIRED_FIELDS = ["mobile", "real_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="hospital") | models.Q(medical_institution__isnull=False),
+                name="user_hospital_staff_has_institution",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.real_name} ({self.masked_id_number})"
+
+    @property
+    def masked_id_number(self) -> str:
+        return identity.mask_id_number(self.id_number)
+
+    @property
+    def masked_mobile(self) -> str:
+        return identity.mask_mobile(self.mobile)
+
+    @property
+    def is_clerk(self) -> bool:
+        return self.role == self.Role.CLERK
+
+    @property
+    def is_province_admin(self) -> bool:
+        return self.is_superuser or self.role == self.Role.PROVINCE_ADMIN
+
+    @property
+    def is_hospital_staff(self) -> bool:
+        return self.role == self.Role.HOSPITAL and self.medical_institution_id is not None
+
+    def get_full_name(self):
+        return self.real_name
+
+    def get_short_name(self):
+        return self.real_name
+
+
+class ClerkProfile(models.Model):
+    """Ties a clerk to the one city (and office) whose records they may see and change."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clerk_profile")
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="clerks", verbose_name=_("city"))
+    office = models.ForeignKey(
+        "portal.Office", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("office")
+    )
+
+    class Meta:
+        verbose_name = _("clerk profile")
+        verbose_name_plural = _("clerk profiles")
+
+    def __str__(self):
+        return f"{self.user.real_name} @ {self.city}"
+
+
+class SmsCode(models.Model):
+    """One SMS verification code sent to a mobile for one purpose. Only its hash is stored."""
+
+    mobile = models.CharField(max_length=11, db_index=True)
+    purpose = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=128)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # The gateway's message id and delivery receipt (http backend).
+    message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    delivery_status = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "created_at"], name="smscode_ip_created")]
+
+    def __str__(self):
+        return f"{identity.mask_mobile(self.mobile)} {self.purpose}"

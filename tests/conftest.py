@@ -1,0 +1,79 @@
+import re
+
+import pytest
+
+from portal import sms
+from tests import factories
+
+PASSWORD = "Secret-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def _clean_outbox_and_cache():
+    from django.core.cache import cache
+
+    sms.outbox.clear()
+    cache.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    """The locmem SMS outbox: a list of {"mobile", "text", "message_id"}."""
+    return sms.outbox
+
+
+def last_code(mobile: str) -> str:
+    """The newest verification code sent to a mobile (read from the locmem outbox)."""
+    for message in reversed(sms.outbox):
+        if message["mobile"] == mobile:
+            return re.search(r"\d{6}", message["text"]).group(0)
+    raise AssertionError(f"no SMS sent to {mobile}")
+
+
+@pytest.fixture
+def has(db):
+    return factories.city("has")
+
+
+@pytest.fixture
+def szv(db):
+    return factories.city("szv")
+
+
+@pytest.fixture
+def citizen(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def other_citizen(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def clerk_has(db):
+    return factories.clerk("has")
+
+
+@pytest.fixture
+def clerk_szv(db):
+    return factories.clerk("szv")
+
+
+def city_client(client, code="has"):
+    """Point a Django test client at a city's site."""
+    client.defaults["HTTP_HOST"] = f"{code}.localhost"
+    return client
+
+
+@pytest.fixture
+def has_client(client, has):
+    return city_client(client, "has")
+
+
+@pytest.fixture
+def citizen_client(has_client, citizen):
+    has_client.force_login(citizen)
+    return has_client
