@@ -7,3 +7,10 @@ def notify(kind, **kwargs):
     from notices.services import notify as _notify
 
     return _notify(kind, **kwargs)
+
+
+def announce(kind, **kwargs):
+    """Publish a public announcement on a city's site: see notices.services.announce."""
+    from notices.services import announce as _announce
+
+    return _announce(kind, **kwargs)

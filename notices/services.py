@@ -25,3 +25,14 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
         if dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def announce(kind: str, *, city, context: dict | None = None, dedupe_key: str | None = None):
+    """Post a public announcement (number-block release, exam plan) on a city's site.
+
+    `kind` is a registered notice kind whose title/body render the announcement; the context
+    must hold no personal data. Idempotent by dedupe_key. (Stub until the announcements page
+    lands: the signature is the contract.)
+    """
+    kinds.get(kind)
+    return None

@@ -33,6 +33,8 @@ class StatsSection:
 deadline_providers: list = []
 # callables (city) -> iterable[StatsSection]
 stats_providers: list = []
+# callables (stdout) -> None: load an app's demo data after the platform's (manage.py demo)
+demo_loaders: list = []
 
 
 def register_deadlines(fn):
@@ -66,3 +68,8 @@ def stats_for(city):
     for provider in stats_providers:
         sections.extend(provider(city))
     return sections
+
+
+def register_demo(fn):
+    demo_loaders.append(fn)
+    return fn
