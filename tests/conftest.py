@@ -77,3 +77,49 @@ def has_client(client, has):
 def citizen_client(has_client, citizen):
     has_client.force_login(citizen)
     return has_client
+
+
+# --- Browser tests: Debian's headless Chromium driven by Playwright (no browser download) ----
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def site_url(live_server):
+    """site_url("has", "/path") -> the live server's URL on that city's sub-domain."""
+    port = live_server.url.rsplit(":", 1)[1]
+
+    def make(code="has", path="/"):
+        return f"http://{code}.localhost:{port}{path}"
+
+    return make
