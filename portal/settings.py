@@ -111,7 +111,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 # Pages are Simplified Chinese by default, English on request.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS: list = []  # each app keeps its own catalogue in <app>/locale
+# Apps keep their own catalogues in <app>/locale; this one holds portal's shared services (payments, postal).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
