@@ -31,7 +31,7 @@ def main(app: str):
         ignore = ["-i", "migrations", "-i", "_base_templates/plates", "-i", "_base_templates/exams",
                   "-i", "_base_templates/notices", "-i", "_base_templates/violations", "-i", "_base_templates/certificates"]
         subprocess.run(
-            [PY, "-m", "django", "makemessages", "-l", "zh_Hans", "--symlinks", "--no-location", *ignore],
+            [PY, "-P", "-m", "django", "makemessages", "-l", "zh_Hans", "--symlinks", "--no-location", *ignore],
             cwd=app_dir,
             check=True,
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)},
@@ -40,7 +40,7 @@ def main(app: str):
         for path in [link, *extra]:
             if path.is_symlink():
                 path.unlink()
-    subprocess.run([PY, "-m", "django", "compilemessages", "-l", "zh_Hans"], cwd=app_dir, check=True,
+    subprocess.run([PY, "-P", "-m", "django", "compilemessages", "-l", "zh_Hans"], cwd=app_dir, check=True,
                    env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)})
 
 
