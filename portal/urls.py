@@ -16,6 +16,9 @@ urlpatterns = [
     path("", include("portal.site_urls")),
 ]
 
+if getattr(settings, "BENCH_VIEWS", False):
+    urlpatterns.insert(0, path("__bench__/", include("portal.bench_urls")))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

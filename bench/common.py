@@ -1,0 +1,281 @@
+"""Shared helpers for bench modules: load generation, percentiles, logged-in clients, SMS codes.
+
+A bench module (bench/<name>.py) defines NAME and run(ctx) -> dict. Typical use:
+
+    from bench import common
+
+    def run(ctx):
+        # seed with the ORM first (Django is set up against the bench database), then:
+        async def one(client, worker, i):
+            r = await client.get("/plates/", headers={"Host": ctx.host("has")})
+            return r.status_code == 200
+
+        result = common.run_load(ctx, one, duration=ctx.duration)
+        return {"rps": result.rps, "p50_ms": result.p(50), "p99_ms": result.p(99), "errors": result.errors}
+
+run_load drives `concurrency` asyncio clients (one httpx.AsyncClient each, so each keeps its
+own cookies) for a duration or a total number of iterations; run_threads does the same with
+blocking httpx clients in threads, for flows that are easier to write synchronously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+
+DEFAULT_CONCURRENCY = 64
+TIMEOUT = httpx.Timeout(30.0)
+_CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def percentile(values, p: float) -> float:
+    """The p-th percentile (0-100) with linear interpolation; 0.0 for no values."""
+    data = sorted(values)
+    if not data:
+        return 0.0
+    if len(data) == 1:
+        return float(data[0])
+    rank = (len(data) - 1) * p / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return float(data[low] + (data[high] - data[low]) * (rank - low))
+
+
+@dataclass
+class LoadResult:
+    count: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # seconds, successful operations only
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        """Successful operations per second over the whole run."""
+        return round(self.count / self.elapsed, 1) if self.elapsed else 0.0
+
+    def p(self, pct: float) -> float:
+        """Latency percentile in milliseconds."""
+        return round(percentile(self.latencies, pct) * 1000, 2)
+
+    def summary(self, prefix: str = "") -> dict:
+        return {
+            f"{prefix}rps": self.rps,
+            f"{prefix}p50_ms": self.p(50),
+            f"{prefix}p99_ms": self.p(99),
+            f"{prefix}ok": self.count,
+            f"{prefix}errors": self.errors,
+        }
+
+    def _record(self, ok, started, error=None):
+        if ok is False or error is not None:
+            self.errors += 1
+            if error is not None and len(self.error_samples) < 5:
+                self.error_samples.append(repr(error)[:200])
+        else:
+            self.count += 1
+            self.latencies.append(time.perf_counter() - started)
+
+
+def _limits(concurrency, iterations):
+    if iterations is not None and concurrency > iterations:
+        concurrency = max(1, iterations)
+    return concurrency
+
+
+def run_load(
+    ctx,
+    operation: Callable[[httpx.AsyncClient, int, int], Awaitable[bool | None]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    duration: float | None = None,
+    iterations: int | None = None,
+    setup: Callable[[httpx.AsyncClient, int], Awaitable[None]] | None = None,
+) -> LoadResult:
+    """Run `operation(client, worker, i)` from `concurrency` asyncio clients.
+
+    Stops after `duration` seconds or after `iterations` operations in total (one of them;
+    duration defaults to ctx.duration). An operation returning False or raising counts as an
+    error; anything else is a success whose latency is recorded. `setup(client, worker)` runs
+    once per client before the clock starts (log in, fetch a form).
+    """
+    if duration is None and iterations is None:
+        duration = ctx.duration
+    concurrency = _limits(concurrency, iterations)
+    return asyncio.run(_run_async(ctx, operation, concurrency, duration, iterations, setup))
+
+
+async def _run_async(ctx, operation, concurrency, duration, iterations, setup):
+    result = LoadResult()
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    clients = [httpx.AsyncClient(base_url=ctx.base_url, timeout=TIMEOUT, limits=limits) for _ in range(concurrency)]
+    counter = iter(range(10**12))
+    try:
+        if setup is not None:
+            await asyncio.gather(*(setup(client, n) for n, client in enumerate(clients)))
+        started = time.perf_counter()
+        deadline = started + duration if duration is not None else None
+
+        async def worker(n, client):
+            while True:
+                i = next(counter)
+                if iterations is not None and i >= iterations:
+                    return
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    ok = await operation(client, n, i)
+                except Exception as exc:  # a failed request is a measurement, not a crash
+                    result._record(False, t0, exc)
+                else:
+                    result._record(ok, t0)
+
+        await asyncio.gather(*(worker(n, c) for n, c in enumerate(clients)))
+        result.elapsed = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    return result
+
+
+def run_threads(
+    ctx,
+    operation: Callable[[httpx.Client, int, int], bool | None],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    duration: float | None = None,
+    iterations: int | None = None,
+    setup: Callable[[httpx.Client, int], None] | None = None,
+) -> LoadResult:
+    """Like run_load, with blocking httpx clients, one thread per client."""
+    if duration is None and iterations is None:
+        duration = ctx.duration
+    concurrency = _limits(concurrency, iterations)
+    result = LoadResult()
+    lock = threading.Lock()
+    counter = iter(range(10**12))
+    clients = [httpx.Client(base_url=ctx.base_url, timeout=TIMEOUT) for _ in range(concurrency)]
+    try:
+        if setup is not None:
+            with ThreadPoolExecutor(concurrency) as pool:
+                list(pool.map(lambda pair: setup(pair[1], pair[0]), enumerate(clients)))
+        started = time.perf_counter()
+        deadline = started + duration if duration is not None else None
+
+        def worker(n):
+            client = clients[n]
+            while True:
+                with lock:
+                    i = next(counter)
+                if iterations is not None and i >= iterations:
+                    return
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    ok, error = operation(client, n, i), None
+                except Exception as exc:
+                    ok, error = False, exc
+                with lock:
+                    result._record(ok, t0, error)
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(worker, range(concurrency)))
+        result.elapsed = time.perf_counter() - started
+    finally:
+        for client in clients:
+            client.close()
+    return result
+
+
+# --- Logging in -------------------------------------------------------------------------------
+def csrf_token(html: str) -> str:
+    """The csrfmiddlewaretoken of the first form in a page."""
+    match = _CSRF_RE.search(html)
+    if not match:
+        raise RuntimeError("no CSRF token in the page")
+    return match.group(1)
+
+
+def _login_ok(response) -> bool:
+    # Django's LoginView answers a good login with a redirect; a bad one re-renders the form (200).
+    return response.status_code in (301, 302, 303)
+
+
+async def login(client: httpx.AsyncClient, host: str, username: str, password: str) -> None:
+    """Log an async client in through /accounts/login/ on a host (e.g. ctx.host("has"))."""
+    page = await client.get("/accounts/login/", headers={"Host": host})
+    page.raise_for_status()
+    response = await client.post(
+        "/accounts/login/",
+        data={"csrfmiddlewaretoken": csrf_token(page.text), "username": username, "password": password},
+        headers={"Host": host, "Referer": f"http://{host}/accounts/login/"},
+    )
+    if not _login_ok(response):
+        raise RuntimeError(f"login failed for a bench user ({response.status_code})")
+
+
+def login_sync(client: httpx.Client, host: str, username: str, password: str) -> None:
+    """Blocking twin of login()."""
+    page = client.get("/accounts/login/", headers={"Host": host})
+    page.raise_for_status()
+    response = client.post(
+        "/accounts/login/",
+        data={"csrfmiddlewaretoken": csrf_token(page.text), "username": username, "password": password},
+        headers={"Host": host, "Referer": f"http://{host}/accounts/login/"},
+    )
+    if not _login_ok(response):
+        raise RuntimeError(f"login failed for a bench user ({response.status_code})")
+
+
+def logged_in_client(ctx, code: str, username: str, password: str) -> httpx.Client:
+    """A blocking client logged in on a city's site; close it when done."""
+    client = httpx.Client(base_url=ctx.base_url, timeout=TIMEOUT)
+    login_sync(client, ctx.host(code), username, password)
+    return client
+
+
+def form_post(client, url: str, host: str, data: dict, page_url: str | None = None):
+    """GET a form page for its CSRF token, then POST `data` to `url` (blocking client)."""
+    page = client.get(page_url or url, headers={"Host": host})
+    page.raise_for_status()
+    return client.post(
+        url,
+        data={"csrfmiddlewaretoken": csrf_token(page.text), **data},
+        headers={"Host": host, "Referer": f"http://{host}{url}"},
+    )
+
+
+# --- SMS codes across processes -----------------------------------------------------------------
+class RedisOutboxSmsBackend:
+    """SMS backend of portal.bench_settings: keeps the last text per mobile in the cache (Redis),
+    so that the harness process can read codes that a gunicorn worker sent."""
+
+    def send(self, mobile: str, text: str) -> str:
+        from django.core.cache import cache
+
+        cache.set(f"bench-sms:{mobile}", text, 600)
+        return uuid.uuid4().hex
+
+
+def last_sms_code(mobile: str) -> str:
+    """The newest 6-digit code sent to a mobile during the bench run (needs Django set up)."""
+    from django.core.cache import cache
+
+    text = cache.get(f"bench-sms:{mobile}")
+    match = re.search(r"\d{6}", text or "")
+    if not match:
+        raise RuntimeError("no SMS code sent to this bench mobile")
+    return match.group(0)
+
+
+def unique_suffix() -> str:
+    return uuid.uuid4().hex[:8]

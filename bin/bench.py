@@ -1,0 +1,221 @@
+"""`make bench`: run the portal under gunicorn with production settings and measure it.
+
+Steps: find PostgreSQL and Redis (bin/devservices.py), recreate the bench database and migrate
+it, collect static files, set up Django in this process (portal.bench_settings, so modules can
+seed with the ORM), start gunicorn on 127.0.0.1:8765, measure the baseline (a view without the
+database and one with one indexed query) at the benchmarks' concurrency, run every bench/<name>.py
+(or only --only NAME), print one `RESULT <name> k=v ...` line each, stop gunicorn.
+
+--quick uses tiny durations and sizes (tests/test_bench_quick.py runs it inside `make test`).
+The database is never the development one: a DATABASE_URL in the environment keeps its server
+but gets the bench database's name.
+"""
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from devservices import ROOT, services  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+SETTINGS = "portal.bench_settings"
+# Two cores: 4 gthread workers x 8 threads. Sync workers cannot keep connections alive and
+# reached about two thirds of gthread's hello_rps under 64 keep-alive clients; 2x16 and 3x4
+# measured within noise of 4x8 (docs/benchmarks.md).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+
+
+@dataclass
+class Context:
+    base_url: str
+    quick: bool
+    domain: str
+    concurrency: int
+    duration: float
+    baseline: dict = field(default_factory=dict)
+
+    def host(self, code: str) -> str:
+        """Host header of a city's site, e.g. host("has") -> "has.localhost"."""
+        return f"{code}.{self.domain}"
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the bench database: every run starts from migrations and seed data only."""
+    import environ
+    import psycopg2
+
+    cfg = environ.Env.db_url_config(url)
+    params = {"dbname": "postgres", "user": cfg.get("USER") or "postgres", "host": cfg.get("HOST") or None}
+    if cfg.get("PORT"):
+        params["port"] = cfg["PORT"]
+    if cfg.get("PASSWORD"):
+        params["password"] = cfg["PASSWORD"]
+    conn = psycopg2.connect(**params)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    conn.close()
+
+
+def bench_modules(only: str | None) -> list[str]:
+    names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in ("__init__", "common"))
+    if only:
+        if only not in names and only != "baseline":
+            raise SystemExit(f"no bench module named {only!r}; have: {', '.join(names) or 'none'}")
+        names = [n for n in names if n == only]
+    return names
+
+
+def format_result(name: str, values: dict) -> str:
+    parts = []
+    for key, value in values.items():
+        if isinstance(value, float):
+            value = round(value, 3)
+        parts.append(f"{key}={str(value).replace(' ', '_')}")
+    return f"RESULT {name} " + " ".join(parts)
+
+
+def wait_until_up(base_url: str, proc, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            if httpx.get(base_url + "/__bench__/hello/", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer in time")
+
+
+def measure_baseline(ctx: Context) -> dict:
+    from bench import common
+
+    async def hello(client, worker, i):
+        response = await client.get("/__bench__/hello/")
+        return response.status_code == 200
+
+    async def one_query(client, worker, i):
+        response = await client.get(f"/__bench__/db/?i={i}")
+        return response.status_code == 200
+
+    # A short warm-up fills every worker's connection and import caches.
+    common.run_load(ctx, one_query, concurrency=ctx.concurrency, iterations=ctx.concurrency * 4)
+    hello_result = common.run_load(ctx, hello, concurrency=ctx.concurrency, duration=ctx.duration)
+    db_result = common.run_load(ctx, one_query, concurrency=ctx.concurrency, duration=ctx.duration)
+    return {
+        "hello_rps": hello_result.rps,
+        "db_rps": db_result.rps,
+        "hello_p50_ms": hello_result.p(50),
+        "hello_p99_ms": hello_result.p(99),
+        "db_p50_ms": db_result.p(50),
+        "db_p99_ms": db_result.p(99),
+        "errors": hello_result.errors + db_result.errors,
+        "concurrency": ctx.concurrency,
+        "workers": f"{WORKERS}x{THREADS}",
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and durations (the test suite's variant)")
+    parser.add_argument("--only", help="run only this bench module (the baseline always runs)")
+    parser.add_argument("--database", help="bench database name (default open122_bench, open122_benchq with --quick)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
+    parser.add_argument("--duration", type=float, help="seconds per measurement (default 10, quick 1)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args(argv)
+
+    database = args.database or ("open122_benchq" if args.quick else "open122_bench")
+    if os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = with_database(os.environ["DATABASE_URL"], database)
+    names = bench_modules(args.only)
+
+    with services(database=database) as env:
+        os.environ.update(env)
+        os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+        # A fresh cache key space per run (no FLUSHDB: Redis may be shared): stale rate-limit
+        # counters of an earlier run must not skew this one.
+        os.environ["CACHE_KEY_PREFIX"] = f"open122-bench-{os.getpid()}-{int(time.time())}"
+        recreate_database(env["DATABASE_URL"])
+        manage = [PY, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
+        subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
+
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        ctx = Context(
+            base_url=f"http://127.0.0.1:{args.port}",
+            quick=args.quick,
+            domain=settings.PORTAL_DOMAIN,
+            concurrency=args.concurrency if not args.quick else min(args.concurrency, 8),
+            duration=args.duration or (1.0 if args.quick else 10.0),
+        )
+        gunicorn = subprocess.Popen(
+            [
+                PY, "-m", "gunicorn", "portal.wsgi",
+                "--bind", f"127.0.0.1:{args.port}",
+                "--workers", str(WORKERS),
+                "--worker-class", WORKER_CLASS,
+                "--threads", str(THREADS),
+                "--keep-alive", "30",
+                "--backlog", "2048",
+                "--log-level", "warning",
+            ],
+            env=os.environ,
+            cwd=ROOT,
+        )  # fmt: skip
+        failed = 0
+        try:
+            wait_until_up(ctx.base_url, gunicorn)
+            ctx.baseline = measure_baseline(ctx)
+            print(format_result("baseline", ctx.baseline), flush=True)
+            for name in names:
+                try:
+                    module = importlib.import_module(f"bench.{name}")
+                    values = module.run(ctx)
+                except Exception:
+                    failed += 1
+                    traceback.print_exc()
+                    print(format_result(name, {"error": 1}), flush=True)
+                    continue
+                print(format_result(getattr(module, "NAME", name), values or {}), flush=True)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            gunicorn.send_signal(signal.SIGTERM)
+            try:
+                gunicorn.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+                gunicorn.wait()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
