@@ -42,7 +42,7 @@ def validate_id_number(value: str) -> str:
         birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise ValidationError(_("The birth date inside this ID number is not a real date."), code="id_birth") from None
-    if birth > timezone.localdate() or birth.year < 1900:
+    if birth > timezone.localdate() or birth.year < 1800:
         raise ValidationError(_("The birth date inside this ID number is not possible."), code="id_birth")
     if id_check_char(value[:17]) != value[17]:
         raise ValidationError(_("This ID number's check digit is wrong; please check what you typed."), code="id_check")
