@@ -24,6 +24,12 @@ def _hash(mobile: str, purpose: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{mobile}:{purpose}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _after_commit(fn) -> None:
+    """Queue the SMS only once the code row is committed (tests replace this: their transaction
+    never commits)."""
+    transaction.on_commit(fn)
+
+
 def send_code(mobile: str, purpose: str, ip: str | None = None) -> SmsCode:
     """Create a code and queue its SMS. Raises VerificationError when a limit is hit."""
     now = timezone.now()
@@ -48,7 +54,7 @@ def send_code(mobile: str, purpose: str, ip: str | None = None) -> SmsCode:
     from portal.tasks import send_verification_sms
 
     text = _("Your open122 verification code is %(code)s, valid for 5 minutes. Do not tell anyone.") % {"code": code}
-    transaction.on_commit(lambda: send_verification_sms.delay(sms.pk, text))
+    _after_commit(lambda: send_verification_sms.delay(sms.pk, text))
     return sms
 
 

@@ -18,6 +18,14 @@ def _clean_outbox_and_cache():
     sms.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _sms_sent_at_once(monkeypatch):
+    """A test's transaction never commits, so verification SMS are queued at once instead."""
+    from portal import verification
+
+    monkeypatch.setattr(verification, "_after_commit", lambda fn: fn())
+
+
 @pytest.fixture
 def sms_outbox():
     """The locmem SMS outbox: a list of {"mobile", "text", "message_id"}."""
