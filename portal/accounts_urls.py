@@ -1,8 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from portal.views import accounts
+
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("register/", accounts.register, name="register"),
+    path("password-reset/", accounts.password_reset, name="password_reset"),
+    path("sms/receipt/", accounts.sms_receipt, name="sms_receipt"),
 ]

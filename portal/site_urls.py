@@ -5,4 +5,6 @@ from portal.views import site
 app_name = "portal"
 urlpatterns = [
     path("", site.home, name="home"),
+    path("my/vehicles/", site.my_vehicles, name="my_vehicles"),
+    path("my/licence/", site.my_licence, name="my_licence"),
 ]

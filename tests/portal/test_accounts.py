@@ -1,0 +1,256 @@
+"""Registration, login and password reset through HTTP, including every bad input."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from portal import identity
+from tests import factories
+from tests.conftest import PASSWORD, last_code
+
+User = get_user_model()
+NEW_PASSWORD = "Qiche-Anquan-2026"
+
+
+def register_data(**overrides):
+    data = {
+        "real_name": "王小明",
+        "id_number": identity.make_id_number("320812", __import__("datetime").date(1988, 8, 8), 123),
+        "mobile": "13912345678",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "code": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def send_code(client, url, data):
+    return client.post(url, {**data, "send_code": "1"})
+
+
+@pytest.fixture
+def register(has_client):
+    def post(**overrides):
+        data = register_data(**overrides)
+        send_code(has_client, "/accounts/register/", data)
+        data["code"] = overrides.get("code") or last_code(data["mobile"])
+        return has_client.post("/accounts/register/", data), data
+
+    return post
+
+
+def body(response):
+    return response.content.decode()
+
+
+def test_register_page_is_chinese_by_default(has_client):
+    response = has_client.get("/accounts/register/")
+    assert response.status_code == 200
+    assert "实名注册" in body(response) and "发送验证码" in body(response)
+
+
+def test_send_code_keeps_what_was_typed_and_sends_one_sms(has_client, sms_outbox):
+    data = register_data()
+    response = send_code(has_client, "/accounts/register/", data)
+    assert response.status_code == 200
+    page = body(response)
+    assert "王小明" in page and data["id_number"] in page and NEW_PASSWORD in page
+    assert "验证码已发送" in page
+    assert [m["mobile"] for m in sms_outbox] == ["13912345678"]
+    # Pressing the button shows no "required" errors for the fields not yet filled in.
+    assert "必填" not in page
+
+
+def test_send_code_with_bad_mobile_says_so_and_sends_nothing(has_client, sms_outbox):
+    response = send_code(has_client, "/accounts/register/", register_data(mobile="15412345678"))
+    assert response.status_code == 200
+    assert "请输入可接收短信的中国大陆手机号" in body(response)
+    assert "王小明" in body(response)
+    assert sms_outbox == []
+
+
+def test_second_send_within_60_seconds_is_refused_with_the_wait(has_client, sms_outbox):
+    data = register_data()
+    send_code(has_client, "/accounts/register/", data)
+    response = send_code(has_client, "/accounts/register/", data)
+    assert "秒后再获取验证码" in body(response)
+    assert len(sms_outbox) == 1
+
+
+def test_registration_creates_the_account_and_sends_to_login(register):
+    response, data = register(id_number="11010519491231002x")
+    assert response.status_code == 302 and response.url == "/accounts/login/"
+    user = User.objects.get(mobile="13912345678")
+    assert user.id_number == "11010519491231002X"  # lower-case x stored upper-case
+    assert user.real_name == "王小明" and user.role == User.Role.CITIZEN
+    assert user.check_password(NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "id_number, message",
+    [
+        ("110105194912310021", "校验位不正确"),
+        ("110105194902300021", "不是真实存在的日期"),
+        ("110105209912310021", "出生日期不可能"),
+        ("110105491231002", "15位身份证号码已停止使用"),
+        ("11010519491231002A", "18位"),
+        ("abc", "18位"),
+    ],
+)
+def test_bad_id_numbers_are_refused_with_a_message(has_client, id_number, message):
+    data = register_data(id_number=id_number, code="123456")
+    response = has_client.post("/accounts/register/", data)
+    assert response.status_code == 200
+    assert message in body(response)
+    assert "王小明" in body(response)
+    assert not User.objects.exists()
+
+
+def test_password_rules_and_mismatch_are_explained(has_client):
+    response = has_client.post("/accounts/register/", register_data(password1="12345678", password2="12345678", code="123456"))
+    assert "全是数字" in body(response) or "全部为数字" in body(response)
+    response = has_client.post("/accounts/register/", register_data(password2="Other-pass-999", code="123456"))
+    assert "两次输入的密码不一致" in body(response)
+    assert not User.objects.exists()
+
+
+def test_wrong_code_counts_down_and_creates_nothing(has_client, sms_outbox):
+    data = register_data()
+    send_code(has_client, "/accounts/register/", data)
+    wrong = "000000" if last_code(data["mobile"]) != "000000" else "111111"
+    response = has_client.post("/accounts/register/", {**data, "code": wrong})
+    assert "验证码错误，还可尝试4次" in body(response)
+    assert "王小明" in body(response)
+    assert not User.objects.exists()
+
+
+def test_code_without_sending_first_is_refused(has_client):
+    response = has_client.post("/accounts/register/", register_data(code="123456"))
+    assert "验证码已过期或未发送" in body(response)
+
+
+def test_duplicate_id_number_is_refused_without_revealing_the_account(register, citizen):
+    response, _data = register(id_number=citizen.id_number.lower())
+    page = body(response)
+    assert response.status_code == 200
+    assert "该身份证号码已注册" in page
+    assert citizen.masked_mobile not in page and citizen.real_name not in page
+    assert User.objects.count() == 1
+
+
+def test_send_code_to_a_registered_mobile_is_refused(has_client, citizen, sms_outbox):
+    response = send_code(has_client, "/accounts/register/", register_data(mobile=citizen.mobile))
+    assert "该手机号码已被其他账号使用" in body(response)
+    assert sms_outbox == []
+
+
+def test_absurd_input_never_breaks_the_page(has_client):
+    data = register_data(real_name="x" * 500, id_number="<script>" * 10, mobile="1" * 40, code="𝟙𝟚𝟛")
+    for payload in (data, {**data, "send_code": "1"}, {}):
+        response = has_client.post("/accounts/register/", payload)
+        assert response.status_code == 200
+
+
+# --- Login -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("login", ["id", "id_lower", "mobile"])
+def test_login_by_id_number_or_mobile(has_client, login):
+    user = factories.UserFactory(id_number="11010519491231002X")
+    value = {"id": user.id_number, "id_lower": user.id_number.lower(), "mobile": user.mobile}[login]
+    response = has_client.post("/accounts/login/", {"username": value, "password": PASSWORD})
+    assert response.status_code == 302
+    assert has_client.get("/").context["user"] == user
+
+
+def test_wrong_password_gives_a_message_and_keeps_the_login(has_client, citizen):
+    response = has_client.post("/accounts/login/", {"username": citizen.mobile, "password": "nope-nope"})
+    assert response.status_code == 200
+    assert "身份证号码/手机号码或密码错误" in body(response)
+    assert citizen.mobile in body(response)
+
+
+def test_five_failed_logins_lock_the_account_even_with_the_right_password(has_client, citizen):
+    for _ in range(5):
+        has_client.post("/accounts/login/", {"username": citizen.id_number, "password": "wrong-password"})
+    # The lock follows the account whichever identifier is used, and from another address.
+    response = has_client.post(
+        "/accounts/login/", {"username": citizen.mobile, "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert response.status_code == 200
+    assert "登录失败次数过多" in body(response)
+    other = factories.UserFactory()
+    assert has_client.post("/accounts/login/", {"username": other.mobile, "password": PASSWORD}).status_code == 302
+
+
+def test_failed_logins_from_one_address_are_limited_across_accounts(has_client, settings):
+    import portal.account_services as services
+
+    original = services.LOGIN_FAILURES_PER_IP
+    services.LOGIN_FAILURES_PER_IP = "3/h"
+    try:
+        for n in range(3):
+            has_client.post("/accounts/login/", {"username": f"1391000000{n}", "password": "x"}, REMOTE_ADDR="10.1.1.1")
+        victim = factories.UserFactory()
+        response = has_client.post(
+            "/accounts/login/", {"username": victim.mobile, "password": PASSWORD}, REMOTE_ADDR="10.1.1.1"
+        )
+        assert "登录失败次数过多" in body(response)
+        elsewhere = has_client.post(
+            "/accounts/login/", {"username": victim.mobile, "password": PASSWORD}, REMOTE_ADDR="10.2.2.2"
+        )
+        assert elsewhere.status_code == 302
+    finally:
+        services.LOGIN_FAILURES_PER_IP = original
+
+
+# --- Password reset ----------------------------------------------------------------------------
+
+
+def test_password_reset_by_sms(has_client, citizen):
+    url = "/accounts/password-reset/"
+    data = {"mobile": citizen.mobile, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "code": ""}
+    response = has_client.post(url, {**data, "send_code": "1"})
+    assert "如果该手机号码已注册" in body(response)
+    response = has_client.post(url, {**data, "code": last_code(citizen.mobile)})
+    assert response.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.check_password(NEW_PASSWORD)
+    login = has_client.post("/accounts/login/", {"username": citizen.mobile, "password": NEW_PASSWORD})
+    assert login.status_code == 302
+
+
+def test_reset_for_an_unknown_mobile_looks_the_same_and_sends_nothing(has_client, sms_outbox):
+    response = has_client.post("/accounts/password-reset/", {"mobile": "13700001111", "send_code": "1"})
+    assert "如果该手机号码已注册" in body(response)
+    assert sms_outbox == []
+    response = has_client.post(
+        "/accounts/password-reset/",
+        {"mobile": "13700001111", "code": "123456", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert "验证码已过期或未发送" in body(response)
+
+
+def test_reset_with_a_wrong_code_keeps_the_old_password(has_client, citizen):
+    url = "/accounts/password-reset/"
+    has_client.post(url, {"mobile": citizen.mobile, "send_code": "1"})
+    wrong = "000000" if last_code(citizen.mobile) != "000000" else "111111"
+    response = has_client.post(
+        url, {"mobile": citizen.mobile, "code": wrong, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert "验证码错误" in body(response)
+    citizen.refresh_from_db()
+    assert citizen.check_password(PASSWORD)
+
+
+def test_registration_code_cannot_reset_a_password(has_client, citizen):
+    # Codes are bound to their purpose.
+    from portal import verification
+
+    verification.send_code(citizen.mobile, "register")
+    code = last_code(citizen.mobile)
+    response = has_client.post(
+        "/accounts/password-reset/",
+        {"mobile": citizen.mobile, "code": code, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert "验证码已过期或未发送" in body(response)
