@@ -62,6 +62,9 @@ def check_code(mobile: str, purpose: str, code: str) -> None:
     """Accept the newest live code for (mobile, purpose) once, or raise VerificationError."""
     code = (code or "").strip()
     now = timezone.now()
+    # The refusal is raised only after the block commits: raising inside it would roll back the
+    # counted wrong try, and the 5-tries limit with it.
+    refusal = None
     with transaction.atomic():
         sms = (
             SmsCode.objects.select_for_update()
@@ -70,15 +73,19 @@ def check_code(mobile: str, purpose: str, code: str) -> None:
             .first()
         )
         if sms is None or sms.expires_at <= now:
-            raise VerificationError(_("The code has expired or was never sent. Ask for a new code."))
-        if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
-            raise VerificationError(_("Too many wrong codes. Ask for a new code."))
-        if not hmac.compare_digest(sms.code_hash, _hash(mobile, purpose, code)):
+            refusal = _("The code has expired or was never sent. Ask for a new code.")
+        elif sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+            refusal = _("Too many wrong codes. Ask for a new code.")
+        elif not hmac.compare_digest(sms.code_hash, _hash(mobile, purpose, code)):
             sms.attempts += 1
             sms.save(update_fields=["attempts"])
             left = settings.SMS_CODE_MAX_ATTEMPTS - sms.attempts
             if left <= 0:
-                raise VerificationError(_("Too many wrong codes. Ask for a new code."))
-            raise VerificationError(_("The code is wrong. %(left)d tries left.") % {"left": left})
-        sms.used_at = now
-        sms.save(update_fields=["used_at"])
+                refusal = _("Too many wrong codes. Ask for a new code.")
+            else:
+                refusal = _("The code is wrong. %(left)d tries left.") % {"left": left}
+        else:
+            sms.used_at = now
+            sms.save(update_fields=["used_at"])
+    if refusal:
+        raise VerificationError(refusal)
