@@ -1,6 +1,7 @@
 from portal.models.accounts import ClerkProfile, SmsCode, User
 from portal.models.calendar import Holiday
 from portal.models.cities import City, CitySetting, MedicalInstitution, Office
+from portal.models.payments import Payment, Refund
 from portal.models.registry import DrivingLicence, Vehicle
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Holiday",
     "MedicalInstitution",
     "Office",
+    "Payment",
+    "Refund",
     "SmsCode",
     "User",
     "Vehicle",

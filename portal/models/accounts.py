@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal import identity
 
@@ -52,6 +53,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("registered at"), default=timezone.now)
 
     objects = UserManager()
+    # Who changed whose role, staff flag or contact details; secrets and login times are not history.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "id_number"
     REQUIRED_FIELDS = ["mobile", "real_name"]
@@ -104,6 +107,8 @@ class ClerkProfile(models.Model):
     office = models.ForeignKey(
         "portal.Office", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("office")
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("clerk profile")

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Holiday(models.Model):
@@ -12,6 +13,8 @@ class Holiday(models.Model):
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=32)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class City(models.Model):
@@ -13,6 +14,8 @@ class City(models.Model):
     plate_prefixes = models.CharField(_("plate prefixes"), max_length=32)
     is_active = models.BooleanField(_("active"), default=True)
     ordering = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["ordering", "division_code"]
@@ -45,6 +48,8 @@ class Office(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["city", "name"]
         verbose_name = _("office")
@@ -64,6 +69,8 @@ class MedicalInstitution(models.Model):
     may_certify_c5 = models.BooleanField(_("may certify disabled drivers (C5)"), default=False)
     is_active = models.BooleanField(_("authorised"), default=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["city", "name"]
         verbose_name = _("medical institution")
@@ -80,6 +87,8 @@ class CitySetting(models.Model):
     key = models.CharField(_("setting"), max_length=64)
     value = models.JSONField(_("value"))
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["city", "key"], name="citysetting_unique_key")]

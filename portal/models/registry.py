@@ -4,6 +4,7 @@ so a citizen who registers later sees theirs at once."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal import identity
 
@@ -58,6 +59,7 @@ class Vehicle(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
 
     objects = VehicleQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
@@ -105,6 +107,7 @@ class DrivingLicence(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NORMAL)
 
     objects = DrivingLicenceQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
