@@ -5,3 +5,68 @@ from django.utils.translation import gettext_lazy as _
 class PlatesConfig(AppConfig):
     name = "plates"
     verbose_name = _("Plates")
+
+    def ready(self):
+        from notices import kinds
+        from plates import hooks
+        from portal import hooks as portal_hooks
+
+        kinds.register(
+            "plates.hold_confirmed",
+            title=_("Number {number} is held for you"),
+            body=_(
+                "{number} is held for your vehicle {vehicle} until the end of {deadline}. Register the vehicle at the "
+                "vehicle office by then, or the number lapses and online preselection is barred for 2 years."
+            ),
+            mandatory=True,
+        )
+        kinds.register(
+            "plates.hold_expiring",
+            title=_("Register {number} by {deadline}"),
+            body=_(
+                "Your preselected number {number} lapses at the end of {deadline} unless the vehicle is registered."
+            ),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "plates.hold_lapsed",
+            title=_("Number {number} has lapsed"),
+            body=_(
+                "{number} was not registered in time and has returned to the pool. Online preselection is barred "
+                "for you until {ban_until}."
+            ),
+            mandatory=True,
+        )
+        kinds.register(
+            "plates.hold_abandoned",
+            title=_("You gave up number {number}"),
+            body=_("{number} has returned to the pool. Online preselection is barred for you until {ban_until}."),
+            mandatory=True,
+        )
+        kinds.register(
+            "plates.ban_lifted",
+            title=_("Your preselection ban has been lifted"),
+            body=_("The vehicle office has lifted your ban: you may preselect plate numbers online again."),
+            mandatory=True,
+        )
+        kinds.register(
+            "plates.hold_flagged",
+            title=_("Number {number} needs your purchase invoice"),
+            body=_(
+                "Your selection of {number} was flagged for review. Upload the vehicle's purchase invoice on the "
+                "voucher page; the office checks it before registration."
+            ),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "plates.block_announced",
+            title=_("New number block {block} opens {opens}"),
+            body=_("{size} numbers of {block} ({plate_type}) open for preselection at {opens}."),
+            sms=False,
+            push=False,
+        )
+        portal_hooks.register_stats(hooks.stats)
+        portal_hooks.register_deadlines(hooks.deadlines)
+        portal_hooks.register_demo(hooks.demo)

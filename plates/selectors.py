@@ -1,0 +1,144 @@
+"""Reads of the preselection data: the random draw, the picker, the public block page, and what
+other apps may ask (a citizen's live holds)."""
+
+import datetime
+import random
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from plates import ga36
+from plates.models import Ban, Hold, NumberBlock, PlateNumber, RandomBatch, Selection
+from portal import identity
+
+_TABLE = PlateNumber._meta.db_table
+
+
+def draw_numbers(city_id: int, plate_type: str, k: int, *, avoid_four=False, contains="", ends_with="") -> list[str]:
+    """Up to k available numbers in random order, without ORDER BY random() over the pool.
+
+    Every number got a random sort_key when it was created, so the numbers following a random
+    point of the partial index (status = 'available') are a uniform sample of the pool; the
+    second branch wraps around past the end. The Append node stops once k rows have come, so
+    the cost is an index range scan of about k rows whatever the pool size.
+    """
+    start = random.random()
+    extra, params = "", []
+    if avoid_four:
+        extra += " AND strpos(serial, '4') = 0"
+    if contains:
+        extra += " AND strpos(serial, %s) > 0"
+        params.append(contains)
+    if ends_with:
+        extra += " AND right(serial, %s) = %s"
+        params += [len(ends_with), ends_with]
+    branch = (
+        f"SELECT number, sort_key FROM {_TABLE} WHERE city_id = %s AND plate_type = %s AND status = 'available'"
+        f" AND sort_key {{op}} %s{extra} ORDER BY sort_key LIMIT %s"
+    )
+    sql = f"SELECT number FROM (({branch.format(op='>=')}) UNION ALL ({branch.format(op='<')})) AS drawn LIMIT %s"
+    args = [city_id, plate_type, start, *params, k, city_id, plate_type, start, *params, k, k]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def picker_characters(city_id: int, plate_type: str) -> list[str]:
+    """For each serial position, the characters still found there among available numbers.
+
+    One scan of the city's available numbers, cached for 30 s: the picker is a convenience,
+    the claim itself re-checks availability in the database.
+    """
+    key = f"plates:picker:{city_id}:{plate_type}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    length = ga36.SERIAL_LENGTH[plate_type]
+    columns = ", ".join(f"array_agg(DISTINCT substr(serial, {i}, 1))" for i in range(1, length + 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {_TABLE} WHERE city_id = %s AND plate_type = %s AND status = 'available'",
+            [city_id, plate_type],
+        )
+        row = cursor.fetchone()
+    order = {c: i for i, c in enumerate(ga36.ALPHABET)}
+    result = ["".join(sorted(chars or [], key=lambda c: order.get(c, 99))) for chars in row]
+    cache.set(key, result, 30)
+    return result
+
+
+def active_ban(id_number: str) -> Ban | None:
+    now = timezone.now()
+    return (
+        Ban.objects.filter(
+            id_number=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+        )
+        .order_by("-ends_at")
+        .first()
+    )
+
+
+def eligible_vehicles(user, city):
+    """New vehicles in the citizen's name in this city without a plate, of a selectable type."""
+    return (
+        user_vehicles(user, city)
+        .filter(status="new", plate_number__isnull=True, plate_type__in=ga36.PLATE_TYPES)
+        .order_by("id")
+    )
+
+
+def user_vehicles(user, city):
+    from portal.models import Vehicle
+
+    return Vehicle.objects.owned_by(user.id_number).filter(city=city)
+
+
+def live_backups(selection: Selection):
+    return PlateNumber.objects.filter(
+        claimed_selection=selection, status=PlateNumber.Status.BACKUP, claim_expires_at__gt=timezone.now()
+    ).order_by("claim_expires_at")
+
+
+def live_batch(selection: Selection) -> RandomBatch | None:
+    return selection.batches.filter(expires_at__gt=timezone.now()).first()
+
+
+def live_holds_for(user):
+    """The citizen's held (not yet registered) numbers: for their pages and other apps."""
+    return Hold.objects.filter(
+        holder_id_number=identity.id_key(user.id_number), status=Hold.Status.HELD
+    ).select_related("number", "vehicle", "city")
+
+
+def pool_available(city_id: int, plate_type: str) -> int:
+    return PlateNumber.objects.filter(
+        city_id=city_id, plate_type=plate_type, status=PlateNumber.Status.AVAILABLE
+    ).count()
+
+
+def block_rows(city):
+    """Open and announced blocks of a city with their numbers left and taken (public page, stats)."""
+    blocks = list(
+        NumberBlock.objects.filter(city=city, status__in=[NumberBlock.Status.OPEN, NumberBlock.Status.ANNOUNCED])
+        .annotate(
+            available=Count("numbers", filter=Q(numbers__status=PlateNumber.Status.AVAILABLE)),
+            taken=Count(
+                "numbers", filter=Q(numbers__status__in=[PlateNumber.Status.HELD, PlateNumber.Status.REGISTERED])
+            ),
+        )
+        .order_by("plate_type", "status", "opens_at", "id")
+    )
+    return blocks
+
+
+def taken_per_day(city, days=14) -> list[tuple[datetime.date, int]]:
+    since = timezone.localdate() - datetime.timedelta(days=days - 1)
+    rows = (
+        Hold.objects.filter(city=city, selected_on__gte=since)
+        .values("selected_on")
+        .annotate(n=Count("id"))
+        .order_by("-selected_on")
+    )
+    return [(row["selected_on"], row["n"]) for row in rows]

@@ -1,0 +1,362 @@
+"""Citizen pages of plate preselection and the public block page. Function views: access helper,
+form, one service call, a message, redirect or render."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from plates import forms, ga36, selectors, services
+from plates.models import Hold, Selection
+from portal import citysettings, identity
+from portal.verification import VerificationError
+
+DEVICE_COOKIE = "plates_device"
+
+
+def _client_ip(request) -> str | None:
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        value = request.META.get(header, "")
+        if value:
+            return value.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def _require_city(request):
+    if request.city is None:
+        raise Http404
+
+
+def _get_selection(request, pk) -> Selection:
+    _require_city(request)
+    return get_object_or_404(
+        Selection.objects.select_related("vehicle", "city", "citizen"), pk=pk, citizen=request.user, city=request.city
+    )
+
+
+def _get_hold(request, pk) -> Hold:
+    _require_city(request)
+    return get_object_or_404(
+        Hold.objects.select_related("number", "vehicle", "city"),
+        pk=pk,
+        holder_id_number=identity.id_key(request.user.id_number),
+        city=request.city,
+    )
+
+
+@login_required
+def start(request):
+    """Notice, vehicle data (VIN + conformity certificate), then on to the SMS step."""
+    _require_city(request)
+    form = forms.StartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = request.COOKIES.get(DEVICE_COOKIE) or secrets.token_hex(16)
+        try:
+            selection = services.selection_start(
+                citizen=request.user,
+                city=request.city,
+                vin=form.cleaned_data["vin"],
+                cert_number=form.cleaned_data["cert_number"],
+                device_key=device,
+                ip=_client_ip(request),
+            )
+        except services.PlateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            response = redirect("plates:verify", selection.pk)
+            response.set_cookie(DEVICE_COOKIE, device, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+            return response
+    context = {
+        "form": form,
+        "ban": selectors.active_ban(request.user.id_number),
+        "vehicles": selectors.eligible_vehicles(request.user, request.city),
+        "holds": selectors.live_holds_for(request.user).filter(city=request.city),
+        "open_selections": Selection.objects.filter(
+            citizen=request.user, city=request.city, status=Selection.Status.OPEN
+        ).select_related("vehicle"),
+        "hold_days": citysettings.get(request.city, "plate_hold_working_days"),
+        "ban_years": citysettings.get(request.city, "plate_ban_years"),
+    }
+    return render(request, "plates/start.html", context)
+
+
+@login_required
+def verify(request, pk):
+    """Confirm the vehicle data and the "start selection" SMS code."""
+    selection = _get_selection(request, pk)
+    if selection.sms_verified_at is not None:
+        return redirect("plates:selection", selection.pk)
+    form = forms.CodeForm(request.POST if request.POST.get("action") == "check" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "send":
+                services.send_start_code(selection, _client_ip(request))
+                messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
+                return redirect("plates:verify", selection.pk)
+            if form.is_valid():
+                services.selection_verify(selection, form.cleaned_data["code"])
+                return redirect("plates:selection", selection.pk)
+        except VerificationError as exc:
+            form.add_error(None, str(exc))
+    return render(request, "plates/verify.html", {"selection": selection, "vehicle": selection.vehicle, "form": form})
+
+
+def _selection_context(request, selection):
+    city = selection.city
+    batch = selectors.live_batch(selection)
+    batches_max = citysettings.get(city, "plate_random_batches")
+    tries_max = citysettings.get(city, "plate_compose_tries")
+    return {
+        "selection": selection,
+        "vehicle": selection.vehicle,
+        "batch": batch,
+        "backups": list(selectors.live_backups(selection)),
+        "batches_left": max(0, batches_max - selection.batches_drawn),
+        "batches_max": batches_max,
+        "tries_left": max(0, tries_max - selection.compose_tries_used),
+        "tries_max": tries_max,
+        "batch_seconds": citysettings.get(city, "plate_random_batch_seconds"),
+        "backup_seconds": citysettings.get(city, "plate_backup_seconds"),
+        "draw_form": forms.DrawForm(),
+        "now": timezone.now(),
+    }
+
+
+def _selection_gate(request, selection):
+    """Where a selection that cannot be worked on should send the citizen, or None."""
+    if selection.status == Selection.Status.DONE and hasattr(selection, "hold"):
+        return redirect("plates:hold", selection.hold.pk)
+    if selection.sms_verified_at is None and selection.status == Selection.Status.OPEN:
+        return redirect("plates:verify", selection.pk)
+    return None
+
+
+@login_required
+def selection(request, pk):
+    selection = _get_selection(request, pk)
+    gate = _selection_gate(request, selection)
+    if gate:
+        return gate
+    services.selection_check_exhausted(selection)
+    return render(request, "plates/selection.html", _selection_context(request, selection))
+
+
+@login_required
+@require_POST
+def draw(request, pk):
+    selection = _get_selection(request, pk)
+    form = forms.DrawForm(request.POST)
+    form.is_valid()
+    try:
+        services.batch_draw(selection, avoid_four=form.cleaned_data.get("avoid_four", False))
+    except services.PlateError as exc:
+        messages.error(request, str(exc))
+    return redirect("plates:selection", selection.pk)
+
+
+@login_required
+@require_POST
+def backup(request, pk):
+    """Move a number of the live batch to the backups: the claim endpoint of the rush."""
+    selection = _get_selection(request, pk)
+    form = forms.BackupForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a number from your batch."))
+        return redirect("plates:selection", selection.pk)
+    try:
+        claimed = services.backup_claim(
+            selection, batch_id=form.cleaned_data["batch"], number=form.cleaned_data["number"]
+        )
+    except services.PlateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(number)s is reserved for you as a backup.") % {"number": claimed.number})
+    return redirect("plates:selection", selection.pk)
+
+
+@login_required
+def compose(request, pk):
+    selection = _get_selection(request, pk)
+    gate = _selection_gate(request, selection)
+    if gate:
+        return gate
+    city = selection.city
+    positions = selectors.picker_characters(city.pk, selection.plate_type)
+    form = forms.ComposeForm(
+        request.POST if request.method == "POST" and "number" not in request.POST else None,
+        prefixes=city.prefix_list,
+        positions=positions,
+        candidates=citysettings.get(city, "plate_compose_candidates"),
+    )
+    if request.method == "POST":
+        candidates = None
+        if "number" in request.POST:
+            pick = forms.PickForm(request.POST)
+            if pick.is_valid():
+                candidates = [pick.cleaned_data["number"]]
+        elif form.is_valid():
+            candidates = form.cleaned_data["candidates"]
+        if candidates is not None:
+            try:
+                claimed, cost = services.compose_round(selection, candidates)
+            except services.PlateError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if claimed is not None:
+                    messages.success(
+                        request, _("%(number)s is reserved for you as a backup.") % {"number": claimed.number}
+                    )
+                    return redirect("plates:selection", selection.pk)
+                messages.error(request, _("None of your numbers was free. This round cost %(n)d tries.") % {"n": cost})
+                return redirect("plates:compose", selection.pk)
+    context = _selection_context(request, selection)
+    context.update(
+        form=form,
+        length=ga36.SERIAL_LENGTH[selection.plate_type],
+        interval=citysettings.get(city, "plate_compose_interval_seconds"),
+        per_round=citysettings.get(city, "plate_compose_candidates"),
+    )
+    return render(request, "plates/compose.html", context)
+
+
+@login_required
+@ratelimit(key="user", rate="10/m", method="GET", block=False)
+def find(request, pk):
+    """Search the open pool by pattern and show a small random sample of matches."""
+    selection = _get_selection(request, pk)
+    gate = _selection_gate(request, selection)
+    if gate:
+        return gate
+    form = forms.FindForm(request.GET or None)
+    results = None
+    if getattr(request, "limited", False) and request.GET:
+        form.is_valid()
+        form.add_error(None, _("Too many searches. Please wait a minute and try again."))
+    elif request.GET and form.is_valid():
+        data = form.cleaned_data
+        results = selectors.draw_numbers(
+            selection.city_id,
+            selection.plate_type,
+            10,
+            avoid_four=data["avoid_four"],
+            contains=data["text"] if data["mode"] == "contains" else "",
+            ends_with=data["text"] if data["mode"] == "ends" else "",
+        )
+    context = _selection_context(request, selection)
+    context.update(form=form, results=results)
+    return render(request, "plates/find.html", context)
+
+
+@login_required
+def confirm(request, pk):
+    """Final choice among the backups, with the second SMS code where the city asks for it."""
+    selection = _get_selection(request, pk)
+    gate = _selection_gate(request, selection)
+    if gate:
+        return gate
+    second_sms = citysettings.get(selection.city, "plate_second_sms")
+    form = forms.ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "send":
+                services.send_confirm_code(selection, _client_ip(request))
+                messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
+                return redirect("plates:confirm", selection.pk)
+            if form.is_valid():
+                hold = services.selection_confirm(
+                    selection, number_id=form.cleaned_data["number_id"], code=form.cleaned_data["code"] or ""
+                )
+                messages.success(
+                    request, _("%(number)s is now held for your vehicle.") % {"number": hold.number.number}
+                )
+                return redirect("plates:hold", hold.pk)
+        except (services.PlateError, VerificationError) as exc:
+            form.add_error(None, str(exc))
+    context = _selection_context(request, selection)
+    context.update(form=form, second_sms=second_sms)
+    return render(request, "plates/confirm.html", context, status=200)
+
+
+@login_required
+def hold(request, pk):
+    """The selection voucher (预选号凭证)."""
+    hold = _get_hold(request, pk)
+    return render(
+        request,
+        "plates/hold.html",
+        {
+            "hold": hold,
+            "deadline": services.deadline_day(hold),
+            "invoice_form": forms.InvoiceForm(),
+            "ban_years": citysettings.get(hold.city, "plate_ban_years"),
+        },
+    )
+
+
+@login_required
+def voucher_pdf(request, pk):
+    from plates import voucher
+
+    hold = _get_hold(request, pk)
+    response = HttpResponse(voucher.render_pdf(hold, request.user), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="voucher-{hold.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def abandon(request, pk):
+    hold = _get_hold(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that you give the number up."))
+        return redirect("plates:hold", hold.pk)
+    try:
+        services.hold_abandon(hold, citizen=request.user)
+    except services.PlateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.warning(request, _("You gave up %(number)s.") % {"number": hold.number.number})
+    return redirect("plates:hold", hold.pk)
+
+
+@login_required
+@require_POST
+def invoice(request, pk):
+    hold = _get_hold(request, pk)
+    form = forms.InvoiceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.hold_upload_invoice(hold, citizen=request.user, invoice=form.cleaned_data["invoice"])
+        except services.PlateError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The invoice was uploaded. The office will review it."))
+            return redirect("plates:hold", hold.pk)
+    return render(
+        request,
+        "plates/hold.html",
+        {
+            "hold": hold,
+            "deadline": services.deadline_day(hold),
+            "invoice_form": form,
+            "ban_years": citysettings.get(hold.city, "plate_ban_years"),
+        },
+    )
+
+
+def blocks(request):
+    """号段公布: public, no login."""
+    _require_city(request)
+    return render(
+        request,
+        "plates/blocks.html",
+        {"blocks": selectors.block_rows(request.city), "per_day": selectors.taken_per_day(request.city)},
+    )

@@ -1,0 +1,57 @@
+"""The printable selection voucher (预选号凭证): A5 PDF with reportlab's built-in CID font."""
+
+import io
+
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"
+
+
+def _font():
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
+
+
+def render_pdf(hold, user) -> bytes:
+    from plates import services
+
+    font = _font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A5)
+    width, height = A5
+    pdf.setTitle(_("Plate-number preselection voucher"))
+    pdf.setFont(font, 16)
+    pdf.drawCentredString(width / 2, height - 20 * mm, _("Plate-number preselection voucher"))
+    pdf.setFont(font, 30)
+    pdf.drawCentredString(width / 2, height - 40 * mm, hold.number.number)
+    vehicle = hold.vehicle
+    lines = [
+        (_("Plate type"), hold.number.get_plate_type_display()),
+        (_("Vehicle"), f"{vehicle.brand} {vehicle.model_name}"),
+        (_("VIN"), vehicle.vin),
+        (_("Owner"), f"{vehicle.owner_name} {hold.masked_holder_id}"),
+        (_("Selected on"), hold.selected_on.isoformat()),
+        (_("Register by the end of"), services.deadline_day(hold).isoformat()),
+        (_("Status"), hold.get_status_display()),
+        (_("Voucher number"), f"{hold.city.division_code}-{hold.pk:08d}"),
+    ]
+    pdf.setFont(font, 11)
+    y = height - 58 * mm
+    for label, value in lines:
+        pdf.drawString(18 * mm, y, f"{label}:")
+        pdf.drawString(55 * mm, y, str(value))
+        y -= 8 * mm
+    pdf.setFont(font, 9)
+    note = _("Bring this voucher, the vehicle and its documents to the vehicle office before the deadline.")
+    pdf.drawString(18 * mm, y - 6 * mm, note[:60])
+    if len(note) > 60:
+        pdf.drawString(18 * mm, y - 11 * mm, note[60:120])
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
