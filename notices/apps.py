@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class NoticesConfig(AppConfig):
     name = "notices"
     verbose_name = _("Notices")
+
+    def ready(self):
+        from notices import own_kinds, selectors
+        from portal import citysettings, hooks
+
+        own_kinds.register_all()
+        citysettings.register(
+            "notice_scrap_void_days",
+            30,
+            "Days after the compulsory-scrapping date before an underegistered vehicle's plates and documents are announced void",
+        )
+        citysettings.register(
+            "notice_answer_working_days", 5, "Working days within which a citizen's question counts as answered on time"
+        )
+        hooks.register_deadlines(selectors.registry_deadlines)
+        hooks.register_stats(selectors.public_stats)

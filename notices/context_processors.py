@@ -3,6 +3,6 @@ def inbox(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from notices.models import Notice
+    from notices.selectors import unread_count
 
-    return {"unread_notices": Notice.objects.filter(id_number=user.id_number, read_at__isnull=True).count()}
+    return {"unread_notices": unread_count(user)}

@@ -4,6 +4,7 @@ Title and body are lazily translated templates with {placeholders} filled from t
 context, so every notice can be shown in the reader's language.
 """
 
+import re
 from dataclasses import dataclass
 
 
@@ -18,13 +19,15 @@ class NoticeKind:
     urgent: bool = False
     sms: bool = True
     push: bool = True
+    # What the preferences page calls this kind (default: the title without its placeholders).
+    label: str | None = None
 
 
 _KINDS: dict[str, NoticeKind] = {}
 
 
-def register(code, *, title, body, mandatory=False, urgent=False, sms=True, push=True) -> NoticeKind:
-    kind = NoticeKind(code, title, body, mandatory, urgent, sms, push)
+def register(code, *, title, body, mandatory=False, urgent=False, sms=True, push=True, label=None) -> NoticeKind:
+    kind = NoticeKind(code, title, body, mandatory, urgent, sms, push, label)
     _KINDS[code] = kind
     return kind
 
@@ -47,3 +50,9 @@ class _SafeDict(dict):
 
 def render(template, context: dict) -> str:
     return str(template).format_map(_SafeDict(context or {}))
+
+
+def label(kind: NoticeKind) -> str:
+    if kind.label:
+        return str(kind.label)
+    return re.sub(r"\s*\{[a-z_]+\}\s*", " … ", str(kind.title)).strip()

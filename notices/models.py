@@ -1,34 +1,249 @@
+import secrets
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from notices import kinds
+from portal import identity
 
 
 class Notice(models.Model):
-    """One notice to one person (by ID number: they may not have an account yet)."""
+    """One notice to one person (by ID number: they may not have an account yet).
 
-    id_number = models.CharField(_("recipient ID number"), max_length=18, db_index=True)
+    No history: notices are written once by notify() or a sweep and only ever marked read;
+    their Delivery rows are the record of what went out.
+    """
+
+    id_number = models.CharField(_("recipient ID number"), max_length=18)
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("city"))
     kind = models.CharField(_("kind"), max_length=64)
     context = models.JSONField(_("context"), default=dict, blank=True)
-    # Makes notify() idempotent: a sweep or task that runs twice creates one notice.
+    # Makes notify() and the sweeps idempotent: a sweep or task that runs twice creates one notice.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set once the SMS/push Delivery rows have been planned (services.dispatch_new).
+    dispatched_at = models.DateTimeField(_("channels planned at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
-        indexes = [models.Index(fields=["id_number", "read_at"], name="notice_inbox")]
+        indexes = [
+            # The inbox list and the header's unread badge (a person has few notices).
+            models.Index(fields=["id_number", "-created_at"], name="notice_inbox_list"),
+            # deliver_pending picks up notices whose channels are not planned yet.
+            models.Index(fields=["id"], name="notice_undispatched", condition=models.Q(dispatched_at__isnull=True)),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.created_at:%Y-%m-%d}"
 
+    def _kind(self):
+        try:
+            return kinds.get(self.kind)
+        except LookupError:
+            return None
+
     @property
     def title(self) -> str:
-        return kinds.render(kinds.get(self.kind).title, self.context)
+        kind = self._kind()
+        return kinds.render(kind.title, self.context) if kind else self.kind
 
     @property
     def body(self) -> str:
-        return kinds.render(kinds.get(self.kind).body, self.context)
+        kind = self._kind()
+        return kinds.render(kind.body, self.context) if kind else ""
+
+    @property
+    def masked_id_number(self) -> str:
+        return identity.mask_id_number(self.id_number)
+
+
+class Delivery(models.Model):
+    """One attempt series to carry a notice over one channel (SMS or app push)."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        PUSH = "push", _("app push")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("notice"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Urgent kinds ignore quiet hours; copied from the kind when the delivery is planned.
+    urgent = models.BooleanField(_("urgent"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    text = models.TextField(_("text sent"), blank=True)
+    message_id = models.CharField(_("gateway message id"), max_length=64, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "channel"], name="delivery_one_per_channel"),
+            models.UniqueConstraint(
+                fields=["channel", "message_id"], name="delivery_message_id", condition=~models.Q(message_id="")
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} #{self.notice_id} {self.get_status_display()}"
+
+
+class Preference(models.Model):
+    """A citizen's choice of channels for one kind. No row: the kind's defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preferences")
+    kind = models.CharField(_("kind"), max_length=64)
+    sms = models.BooleanField(_("SMS"), default=True)
+    push = models.BooleanField(_("app push"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="preference_one_per_kind")]
+
+    def __str__(self):
+        return self.kind
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """The secret part of a citizen's private calendar URL (never the ID number or mobile)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True, default=_new_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return f"calendar #{self.user_id}"
+
+
+class Announcement(models.Model):
+    """A public announcement on a city's site: posted by notices.announce() (plates, exams,
+    scrapping sweep) from a registered kind, or written by a clerk in the admin."""
+
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    kind = models.CharField(_("kind"), max_length=64, blank=True, help_text=_("Empty for a clerk's own announcement"))
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    title_text = models.CharField(_("title"), max_length=200, blank=True)
+    body_text = models.TextField(_("text"), blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+    published = models.BooleanField(_("published"), default=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        indexes = [models.Index(fields=["city", "published", "-published_at"], name="announcement_public")]
+
+    def __str__(self):
+        return self.title
+
+    def _kind(self):
+        if not self.kind:
+            return None
+        try:
+            return kinds.get(self.kind)
+        except LookupError:
+            return None
+
+    @property
+    def title(self) -> str:
+        kind = self._kind()
+        return kinds.render(kind.title, self.context) if kind else (self.title_text or self.kind)
+
+    @property
+    def body(self) -> str:
+        kind = self._kind()
+        return kinds.render(kind.body, self.context) if kind else self.body_text
+
+
+class Article(models.Model):
+    """A traffic-safety article (交通安全宣传) written by a clerk for their city's site."""
+
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("text"))
+    published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("traffic-safety article")
+        verbose_name_plural = _("traffic-safety articles")
+
+    def __str__(self):
+        return self.title
+
+
+class Question(models.Model):
+    """A citizen's question to their city's office (业务咨询) and the clerk's answer."""
+
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    subject = models.CharField(_("subject"), max_length=100)
+    body = models.TextField(_("question"))
+    # What the public page shows instead of the question, when the clerk removes details from it.
+    public_body = models.TextField(
+        _("question as published"), blank=True, help_text=_("Leave empty to publish the question as asked")
+    )
+    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    published = models.BooleanField(_("published"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        indexes = [models.Index(fields=["city", "published", "-answered_at"], name="question_public")]
+
+    def __str__(self):
+        return self.subject

@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notices import views
 
 app_name = "notices"
-urlpatterns = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:pk>/", views.notice_detail, name="detail"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("calendar/new-link/", views.calendar_regenerate, name="calendar_regenerate"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("announcements/", views.announcements, name="announcements"),
+    path("announcements/<int:pk>/", views.announcement_detail, name="announcement"),
+    path("articles/", views.articles, name="articles"),
+    path("articles/<int:pk>/", views.article_detail, name="article"),
+    path("questions/", views.questions, name="questions"),
+    path("questions/ask/", views.question_ask, name="question_ask"),
+    path("questions/<int:pk>/", views.question_detail, name="question"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("receipt/<str:channel>/", views.receipt, name="receipt"),
+]

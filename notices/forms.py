@@ -1,0 +1,20 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class QuestionForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=100, min_length=4)
+    body = forms.CharField(
+        label=_("Your question"),
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Do not write your ID number or mobile number: answers are published."),
+    )
+
+
+class ReceiptForm(forms.Form):
+    message_id = forms.CharField(max_length=64)
+    status = forms.ChoiceField(choices=[("delivered", "delivered"), ("failed", "failed")])
+    ts = forms.IntegerField()
+    sig = forms.CharField(max_length=128)

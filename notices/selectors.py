@@ -1,0 +1,126 @@
+"""Reads: the inbox, the public pages, and what notices gives portal's hooks (the calendar
+feed's registry deadlines, the statistics page's figures)."""
+
+import datetime
+import re
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notices import inspection
+from notices.models import Announcement, Article, Delivery, Notice, Question
+from portal import citysettings, hooks, identity, workdays
+from portal.models import DrivingLicence, Vehicle
+
+
+def inbox_for(user):
+    return Notice.objects.filter(id_number=identity.id_key(user.id_number)).select_related("city")
+
+
+def unread_count(user) -> int:
+    return Notice.objects.filter(id_number=identity.id_key(user.id_number), read_at__isnull=True).count()
+
+
+def announcements_for(city):
+    return Announcement.objects.filter(city=city, published=True, published_at__lte=timezone.now())
+
+
+def articles_for(city):
+    return Article.objects.filter(city=city, published=True, published_at__lte=timezone.now())
+
+
+def published_questions_for(city):
+    return Question.objects.filter(city=city, published=True, answered_at__isnull=False).order_by("-answered_at")
+
+
+_ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")
+_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def scrub_personal_data(text: str) -> str:
+    """Mask anything that looks like an ID or mobile number in text shown to the public,
+    in case a citizen typed one into their question."""
+    text = _ID_RE.sub(lambda m: identity.mask_id_number(m.group(0)), text or "")
+    return _MOBILE_RE.sub(lambda m: identity.mask_mobile(m.group(0)), text)
+
+
+def registry_deadlines(user):
+    """Calendar-feed deadlines from the registry: inspection due per vehicle, licence expiry."""
+    items = []
+    for vehicle in Vehicle.objects.owned_by(user.id_number).exclude(status__in=["new", "deregistered"]):
+        if vehicle.inspection_valid_until is None:
+            continue
+        claim = inspection.claims_mark_online(
+            kind=vehicle.kind,
+            is_commercial=vehicle.is_commercial,
+            is_van=vehicle.is_van,
+            seats=vehicle.seats,
+            registered_on=vehicle.registered_on,
+            at=vehicle.inspection_valid_until,
+        )
+        label = vehicle.plate_number or vehicle.vin
+        items.append(
+            hooks.Deadline(
+                when=vehicle.inspection_valid_until,
+                title=_("Inspection of %(plate)s due") % {"plate": label},
+                description=_("Claim the inspection mark online") if claim else _("On-site inspection"),
+                uid=f"inspection-{vehicle.pk}-{vehicle.inspection_valid_until:%Y%m%d}",
+            )
+        )
+    for licence in DrivingLicence.objects.held_by(user.id_number).exclude(status="cancelled"):
+        if licence.valid_until is None:
+            continue
+        items.append(
+            hooks.Deadline(
+                when=licence.valid_until,
+                title=_("Driving licence %(cls)s expires") % {"cls": licence.licence_class},
+                description=_("Renew within 90 days before this date"),
+                uid=f"licence-{licence.pk}-{licence.valid_until:%Y%m%d}",
+            )
+        )
+    return items
+
+
+def question_stats(city, *, now=None) -> dict:
+    """Questions asked and answered in the last 365 days, and how many within the city's
+    answer time (working days, [LOCAL] notice_answer_working_days)."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=365)
+    limit = citysettings.get(city, "notice_answer_working_days")
+    asked = Question.objects.filter(city=city, asked_at__gte=since)
+    answered = list(asked.filter(answered_at__isnull=False).values_list("asked_at", "answered_at"))
+    on_time = sum(
+        1
+        for asked_at, answered_at in answered
+        if timezone.localdate(answered_at)
+        <= workdays.add_working_days(timezone.localdate(asked_at), limit)
+    )
+    return {"asked": asked.count(), "answered": len(answered), "on_time": on_time, "limit": limit}
+
+
+def public_stats(city):
+    """Notices' own section of the public statistics page."""
+    qa = question_stats(city)
+    since = timezone.now() - datetime.timedelta(days=30)
+    sent = Delivery.objects.filter(notice__city=city, sent_at__gte=since).aggregate(
+        sms=Count("id", filter=Q(channel="sms")), push=Count("id", filter=Q(channel="push"))
+    )
+    return [
+        hooks.StatsSection(
+            title=_("Questions and answers (last 12 months)"),
+            columns=[_("Asked"), _("Answered"), _("Answered on time")],
+            rows=[[qa["asked"], qa["answered"], qa["on_time"]]],
+            note=_("On time: answered within %(days)s working days.") % {"days": qa["limit"]},
+        ),
+        hooks.StatsSection(
+            title=_("Reminders sent (last 30 days)"),
+            columns=[_("Notices"), _("SMS"), _("App push")],
+            rows=[[Notice.objects.filter(city=city, created_at__gte=since).count(), sent["sms"], sent["push"]]],
+        ),
+    ]
+
+
+def question_url(question) -> str:
+    return reverse("notices:question", args=[question.pk])

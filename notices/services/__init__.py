@@ -1,0 +1,14 @@
+"""Every write of the notices app. Split by topic; import from here."""
+
+from notices.services.delivery import (  # noqa: F401
+    announce,
+    deliver_due,
+    dispatch_new,
+    mark_read,
+    notify,
+    preferences_save,
+    record_receipt,
+    sms_release_time,
+)
+from notices.services.public import calendar_feed_regenerate, calendar_feed_token, question_answer, question_ask  # noqa: F401
+from notices.services.sweeps import sweep  # noqa: F401

@@ -1,0 +1,281 @@
+"""Notices in, SMS and app push out: notify, announce, planning and sending deliveries, receipts.
+
+Flow: notify() (or a sweep) writes Notice rows. dispatch_new() plans one Delivery per channel
+the kind and the recipient's preferences allow, in one set-based statement. deliver_due() claims
+due deliveries with SKIP LOCKED, sends them outside any lock, and records the outcome; failures
+retry with backoff. Gateways report the final outcome by a signed receipt (record_receipt).
+"""
+
+import datetime
+import logging
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+
+from notices import kinds, push
+from notices.models import Announcement, Delivery, Notice, Preference
+from portal import identity, sms
+
+log = logging.getLogger(__name__)
+
+# Quiet hours for non-urgent SMS: 21:00-08:00 Beijing time (the issue; citizens' night rest).
+QUIET_TZ = ZoneInfo("Asia/Shanghai")
+QUIET_START = datetime.time(21, 0)
+QUIET_END = datetime.time(8, 0)
+# Retries after a failed send: 1, 5, 30 minutes, 2 hours; the 5th failure is final.
+BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 30, 120)]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# A claimed delivery whose worker died is retried after this lease (at-least-once sending).
+CLAIM_LEASE = datetime.timedelta(minutes=5)
+
+
+def sms_release_time(now: datetime.datetime) -> datetime.datetime:
+    """`now` outside quiet hours; otherwise the next 08:00 in Beijing."""
+    local = now.astimezone(QUIET_TZ)
+    if QUIET_END <= local.time() < QUIET_START:
+        return now
+    day = local.date() if local.time() < QUIET_END else local.date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, QUIET_END, tzinfo=QUIET_TZ)
+
+
+def notify(kind: str, *, id_number: str, city=None, context: dict | None = None, dedupe_key: str | None = None):
+    """Create a notice for the person with this ID number; returns it, or None if the
+    dedupe_key was already used (so repeated sweeps and retried tasks notify once).
+
+    Steps: write the Notice (inbox); after commit, ask a worker to plan and send its SMS/push
+    deliveries at once (if that message is lost, deliver_pending picks the notice up within a
+    minute). Context values must be JSON-serialisable (dates as ISO strings), no ID numbers or
+    phone numbers.
+    """
+    kinds.get(kind)  # fail loudly on an unregistered kind
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(
+                id_number=identity.id_key(id_number),
+                city=city,
+                kind=kind,
+                context=context or {},
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        if dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    transaction.on_commit(lambda: _enqueue_delivery(notice.pk))
+    return notice
+
+
+def _enqueue_delivery(notice_id: int) -> None:
+    from notices import tasks
+
+    try:
+        tasks.deliver_notice.delay(notice_id)
+    except Exception:  # broker down: the minutely deliver_pending sweep sends it instead
+        log.warning("could not enqueue delivery of notice %s", notice_id, exc_info=True)
+
+
+def announce(kind: str, *, city, context: dict | None = None, dedupe_key: str | None = None, published_at=None):
+    """Post a public announcement (number-block release, exam plan) on a city's site.
+
+    `kind` is a registered notice kind whose title/body render the announcement; the context
+    must hold no personal data. Idempotent by dedupe_key: returns the Announcement, or None if
+    that key was already announced.
+    """
+    kinds.get(kind)
+    try:
+        with transaction.atomic():
+            return Announcement.objects.create(
+                city=city,
+                kind=kind,
+                context=context or {},
+                dedupe_key=dedupe_key,
+                published_at=published_at or timezone.now(),
+            )
+    except IntegrityError:
+        if dedupe_key and Announcement.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+
+
+def _kind_lists():
+    every = kinds.all_kinds().values()
+    return {
+        "sms_kinds": [k.code for k in every if k.sms],
+        "push_kinds": [k.code for k in every if k.push],
+        "mandatory": [k.code for k in every if k.mandatory],
+        "urgent": [k.code for k in every if k.urgent],
+    }
+
+
+_DISPATCH_SQL = """
+WITH batch AS (
+    SELECT id FROM notices_notice
+    WHERE dispatched_at IS NULL {only_ids}
+    ORDER BY id LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), marked AS (
+    UPDATE notices_notice n SET dispatched_at = %(now)s FROM batch WHERE n.id = batch.id
+    RETURNING n.id, n.id_number, n.kind
+), targets AS (
+    SELECT m.id AS notice_id, m.kind, u.id AS user_id, u.mobile,
+           m.kind = ANY(%(mandatory)s) AS mandatory, m.kind = ANY(%(urgent)s) AS urgent,
+           p.sms AS wants_sms, p.push AS wants_push
+    FROM marked m
+    JOIN portal_user u ON u.id_number = m.id_number AND u.is_active
+    LEFT JOIN notices_preference p ON p.user_id = u.id AND p.kind = m.kind
+), planned AS (
+    INSERT INTO notices_delivery
+        (notice_id, channel, user_id, status, urgent, attempts, next_attempt_at, text, message_id, last_error,
+         created_at)
+    SELECT notice_id, 'sms', user_id, 'pending', urgent, 0,
+           CASE WHEN urgent THEN %(now)s ELSE %(sms_at)s END, '', '', '', %(now)s
+    FROM targets
+    WHERE kind = ANY(%(sms_kinds)s) AND mobile <> '' AND (mandatory OR wants_sms IS NOT FALSE)
+    UNION ALL
+    SELECT notice_id, 'push', user_id, 'pending', urgent, 0, %(now)s, '', '', '', %(now)s
+    FROM targets
+    WHERE kind = ANY(%(push_kinds)s) AND (mandatory OR wants_push IS NOT FALSE)
+    ON CONFLICT (notice_id, channel) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM planned)
+"""
+
+
+def dispatch_new(*, now=None, notice_ids=None, limit: int = 5000) -> tuple[int, int]:
+    """Plan SMS and push deliveries for notices not yet dispatched, one batch.
+
+    Steps (one statement, so a notice is planned exactly once even with several workers):
+    claim up to `limit` undispatched notices (SKIP LOCKED), mark them dispatched, and insert a
+    pending Delivery per channel where the kind has that channel, the recipient has an active
+    account (and a mobile, for SMS), and their preference allows it or the kind is mandatory.
+    Non-urgent SMS are due at the end of quiet hours. Returns (notices, deliveries).
+    """
+    now = now or timezone.now()
+    params = {"now": now, "sms_at": sms_release_time(now), "limit": limit, **_kind_lists()}
+    only_ids = ""
+    if notice_ids is not None:
+        only_ids = "AND id = ANY(%(ids)s)"
+        params["ids"] = list(notice_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_DISPATCH_SQL.format(only_ids=only_ids), params)
+        notices, deliveries = cursor.fetchone()
+    return notices, deliveries
+
+
+_CLAIM_SQL = """
+UPDATE notices_delivery SET attempts = attempts + 1, next_attempt_at = %(lease)s
+WHERE id IN (
+    SELECT id FROM notices_delivery
+    WHERE status = 'pending' AND next_attempt_at <= %(now)s {only_ids}
+    ORDER BY next_attempt_at, id LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+def _claim(now, limit, notice_ids=None) -> list[int]:
+    params = {"now": now, "lease": now + CLAIM_LEASE, "limit": limit}
+    only_ids = ""
+    if notice_ids is not None:
+        only_ids = "AND notice_id = ANY(%(ids)s)"
+        params["ids"] = list(notice_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL.format(only_ids=only_ids), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def sms_text(notice: Notice) -> str:
+    """The SMS for a notice: 【city traffic police】title: body, in the portal's default language."""
+    with translation.override("zh-hans"):
+        sender = notice.city.name if notice.city_id else "江苏"
+        return f"【{sender}交警】{notice.title}：{notice.body}"
+
+
+def deliver_due(*, now=None, limit: int = 200, notice_ids=None) -> dict:
+    """Send the deliveries that are due, one batch.
+
+    Steps: claim due pending deliveries (attempts + 1, next attempt pushed out by a lease, in a
+    short transaction with SKIP LOCKED so parallel workers never take the same row); for each,
+    outside any lock: hold a non-urgent SMS that falls in quiet hours until 08:00 without
+    counting the attempt; otherwise send through the SMS or push backend and record sent +
+    message id, or the error with the next retry time (failed after MAX_ATTEMPTS).
+    """
+    now = now or timezone.now()
+    counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
+    ids = _claim(now, limit, notice_ids)
+    for delivery in Delivery.objects.filter(pk__in=ids).select_related("notice", "notice__city", "user"):
+        if delivery.channel == Delivery.Channel.SMS and not delivery.urgent:
+            release = sms_release_time(now)
+            if release > now:
+                Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=release, attempts=delivery.attempts - 1)
+                counts["held"] += 1
+                continue
+        try:
+            text, message_id = _send(delivery)
+        except Exception as exc:  # any gateway error: retry with backoff, never crash the batch
+            log.warning("delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, type(exc).__name__)
+            final = delivery.attempts >= MAX_ATTEMPTS
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.FAILED if final else Delivery.Status.PENDING,
+                next_attempt_at=None if final else now + BACKOFF[delivery.attempts - 1],
+                last_error=f"{type(exc).__name__}: {exc}"[:200],
+            )
+            counts["failed" if final else "retry"] += 1
+            continue
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SENT, message_id=message_id, text=text, sent_at=now, next_attempt_at=None,
+            last_error="",
+        )
+        counts["sent"] += 1
+    return counts
+
+
+def _send(delivery: Delivery) -> tuple[str, str]:
+    notice = delivery.notice
+    if delivery.channel == Delivery.Channel.SMS:
+        if not delivery.user.is_active or not delivery.user.mobile:
+            raise RuntimeError("recipient has no active mobile")
+        text = sms_text(notice)
+        return text, sms.send_sms(delivery.user.mobile, text)
+    with translation.override("zh-hans"):
+        title, body = notice.title, notice.body
+    message_id = push.send_push(
+        user_id=delivery.user_id, title=title, body=body, data={"notice": notice.pk, "kind": notice.kind}
+    )
+    return f"{title}\n{body}", message_id
+
+
+def record_receipt(*, channel: str, message_id: str, status: str, now=None) -> bool | None:
+    """Apply a gateway's delivery receipt. Idempotent: a repeated or late receipt changes
+    nothing. Returns True if applied, False if already final, None if the message is unknown."""
+    now = now or timezone.now()
+    final = {"delivered": Delivery.Status.DELIVERED, "failed": Delivery.Status.FAILED}[status]
+    with transaction.atomic():
+        updated = Delivery.objects.filter(channel=channel, message_id=message_id, status=Delivery.Status.SENT).update(
+            status=final, receipt_at=now
+        )
+    if updated:
+        return True
+    return False if Delivery.objects.filter(channel=channel, message_id=message_id).exists() else None
+
+
+def mark_read(notice: Notice, *, now=None) -> None:
+    """Mark a notice read once (the first reading time is kept)."""
+    Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def preferences_save(*, user, choices: dict[str, tuple[bool, bool]]) -> None:
+    """Store a citizen's channel choices per kind ({code: (sms, push)}). Mandatory kinds and
+    channels a kind does not use are ignored: they cannot be switched off here."""
+    every = kinds.all_kinds()
+    with transaction.atomic():
+        for code, (want_sms, want_push) in choices.items():
+            kind = every.get(code)
+            if kind is None or kind.mandatory:
+                continue
+            Preference.objects.update_or_create(
+                user=user, kind=code, defaults={"sms": bool(want_sms), "push": bool(want_push)}
+            )
