@@ -5,3 +5,74 @@ from django.utils.translation import gettext_lazy as _
 class ExamsConfig(AppConfig):
     name = "exams"
     verbose_name = _("Exams")
+
+    def ready(self):
+        from notices import kinds
+        from portal import citysettings, hooks
+
+        citysettings.register(
+            "exam_priority_months_left", 6, "Months of learner-permit validity left below which one priority booking per subject applies", min_value=1
+        )
+        kinds.register(
+            "exams.request_accepted",
+            title=_("Exam request {number} received"),
+            body=_("Your request for {subject} on {date} {session} at {site} is being processed; seats are allocated by rank when the booking window closes."),
+        )
+        kinds.register(
+            "exams.allocated",
+            title=_("Exam seat confirmed: {subject} on {date}"),
+            body=_("You have a seat for {subject} on {date}, session {session}, at {site} ({address}). Request {number}. Bring your ID card."),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "exams.not_allocated",
+            title=_("No exam seat this time: {subject} on {date}"),
+            body=_("Request {number} ranked {rank} and the session at {site} was full. No attempt and no fee were used; you may request another session."),
+            mandatory=True,
+        )
+        kinds.register(
+            "exams.seat_offered",
+            title=_("A seat was freed: {subject} on {date}"),
+            body=_("A seat at {site} on {date} {session} is offered to you. Accept it online before {deadline}, otherwise it passes to the next candidate."),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "exams.cancelled",
+            title=_("Exam booking {number} cancelled"),
+            body=_("Your booking for {subject} on {date} at {site} was cancelled at the counter. The cancellation lowers your rank in the next draw."),
+            mandatory=True,
+        )
+        kinds.register(
+            "exams.result",
+            title=_("Exam result: {subject} on {date}"),
+            body=_("Your result for {subject} on {date} at {site}: {outcome}."),
+            mandatory=True,
+        )
+        kinds.register(
+            "exams.passes_voided",
+            title=_("Your passed exam subjects are void"),
+            body=_("Booking {bookings} of {subject}, the last one the permit allows, was not passed, so your other passed subjects are void (R-DL art 47). Please apply again."),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "exams.plan_published",
+            title=_("Exam plan published: {subject} on {date}"),
+            body=_("{site}, {date} {session}: {capacity} seats. Requests are taken until the window closes on {closes_on}; draw seed {seed}."),
+            sms=False,
+            push=False,
+        )
+
+        from exams import selectors
+
+        hooks.register_stats(selectors.stats_sections)
+        hooks.register_deadlines(selectors.deadlines)
+        hooks.register_demo(selectors_demo_loader)
+
+
+def selectors_demo_loader(stdout):
+    from exams.demo import load
+
+    load(stdout)

@@ -1,0 +1,95 @@
+"""Reads of the exams app: the public figures (R-DL art 52), deadlines, a candidate's bookings."""
+
+import datetime
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exams.models import ExamPlan, ExamRequest, ExamResult
+from portal import identity
+from portal.hooks import Deadline, StatsSection
+
+PUBLIC_STATUSES = [ExamPlan.Status.PUBLISHED, ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE]
+
+
+def public_plans(city, *, since=None, until=None):
+    """Published plans with capacity, requests, allocated seats and passes, for the public page."""
+    since = since or timezone.localdate() - datetime.timedelta(days=30)
+    qs = ExamPlan.objects.filter(city=city, status__in=PUBLIC_STATUSES, date__gte=since)
+    if until:
+        qs = qs.filter(date__lte=until)
+    seated = [ExamRequest.Status.ALLOCATED, ExamRequest.Status.COMPLETED]
+    return (
+        qs.select_related("site")
+        .annotate(
+            n_requests=Count("requests", filter=~Q(requests__status=ExamRequest.Status.WITHDRAWN)),
+            n_allocated=Count("requests", filter=Q(requests__status__in=seated)),
+            n_results=Count("requests__result"),
+            n_passed=Count(
+                "requests__result",
+                filter=Q(requests__result__outcome__in=[ExamResult.Outcome.PASS, ExamResult.Outcome.RETAKE_PASS]),
+            ),
+        )
+        .order_by("date", "starts_at", "site__name")
+    )
+
+
+def stats_sections(city):
+    rows = [
+        [
+            str(p.date), p.session, p.site.name, str(p.get_subject_display()), p.capacity, p.n_requests,
+            p.n_allocated if p.status != ExamPlan.Status.PUBLISHED else "-",
+            p.n_passed if p.status == ExamPlan.Status.DONE or p.n_results else "-",
+        ]
+        for p in public_plans(city)[:200]
+    ]  # fmt: skip
+    return [
+        StatsSection(
+            title=_("Driving exams: plans, requests, seats and passes"),
+            columns=[_("Date"), _("Session"), _("Site"), _("Subject"), _("Seats"), _("Requests"), _("Allocated"), _("Passed")],
+            rows=rows,
+            note=_("Published under R-DL art 52. Seats are allocated by rank when the booking window closes."),
+        )
+    ]
+
+
+def bookings_of(id_number: str):
+    return (
+        ExamRequest.objects.filter(id_number=identity.id_key(id_number))
+        .select_related("plan__site", "plan__city", "result")
+        .order_by("-created_at")
+    )
+
+
+def deadlines(user):
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    today = timezone.localdate()
+    for req in bookings_of(user.id_number).filter(
+        status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.OFFERED], plan__date__gte=today
+    ):
+        if req.status == ExamRequest.Status.OFFERED:
+            items.append(
+                Deadline(
+                    when=req.offer_expires_at,
+                    title=_("Accept the freed exam seat"),
+                    description=f"{req.plan.get_subject_display()} {req.plan.date} {req.plan.site.name}",
+                    url=reverse("exams:offer", args=[req.pk]),
+                    uid=f"exams-offer-{req.pk}",
+                )
+            )
+        else:
+            start = timezone.make_aware(datetime.datetime.combine(req.plan.date, req.plan.starts_at))
+            items.append(
+                Deadline(
+                    when=start,
+                    title=_("Driving exam: %(subject)s") % {"subject": req.plan.get_subject_display()},
+                    description=f"{req.plan.site.name} {req.plan.site.address} {req.plan.session}",
+                    url=reverse("exams:plans"),
+                    uid=f"exams-booking-{req.pk}",
+                )
+            )
+    return items

@@ -1,0 +1,86 @@
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from exams import rules, services
+from exams.models import ExamPlan, ExamRequest, ExamSite, LearnerRecord
+from tests import factories
+
+
+def at(day: datetime.date, hour: int = 10, minute: int = 0) -> datetime.datetime:
+    """An aware Asia/Shanghai datetime on a day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def on(day: datetime.date, hour: int = 10, minute: int = 0):
+    """Travel to a local time on a day (time stands still)."""
+    return time_machine.travel(at(day, hour, minute), tick=False)
+
+
+@pytest.fixture
+def site(has):
+    return ExamSite.objects.create(
+        city=has,
+        name="城南考场",
+        address="淮安市淮安区南京路 18 号",
+        subjects=["1", "2", "3", "4"],
+        licence_classes=["C1", "C2", "A1", "B2", "C6", "E"],
+        daily_capacity=100000,
+    )
+
+
+@pytest.fixture
+def make_plan(site):
+    def make(day, subject="1", capacity=10, classes=("C1", "C2"), publish=True, starts=8):
+        plan = ExamPlan.objects.create(
+            city=site.city, site=site, subject=subject, licence_classes=list(classes), date=day,
+            starts_at=datetime.time(starts, 0), ends_at=datetime.time(starts + 2, 0), capacity=capacity,
+        )  # fmt: skip
+        if publish:
+            with on(day - datetime.timedelta(days=20)):
+                services.publish_plan(plan)
+            plan.refresh_from_db()
+        return plan
+
+    return make
+
+
+@pytest.fixture
+def make_learner(has):
+    """make_learner(cls, birth=..., permit_on=date) -> (user, record); permit_on means subject 1 passed that day."""
+
+    def make(cls="C1", birth=datetime.date(2000, 1, 1), accepted=None, permit_on=None, **fields):
+        user = factories.UserFactory(id_number=factories.make_id_number(birth))
+        record = LearnerRecord.objects.create(
+            city=has, id_number=user.id_number, name=user.real_name, licence_class=cls,
+            application_accepted_at=accepted or at(datetime.date(2026, 1, 5), 9), **fields,
+        )  # fmt: skip
+        if permit_on:
+            record.subject1_passed_on = record.permit_issued_on = permit_on
+            record.permit_valid_until = rules.add_years(permit_on, 3)
+            record.permit_number = f"P{record.pk:08d}"
+            record.last_exam_on = permit_on
+            record.save()
+        return user, record
+
+    return make
+
+
+def sit(plan, users_outcomes, *, clerk=None):
+    """Request, draw and enter results: [(user, outcome or None)] in request order."""
+    reqs = []
+    with on(plan.closes_on - datetime.timedelta(days=1)):
+        for user, _ in users_outcomes:
+            reqs.append(services.request_seat(plan=plan, id_number=user.id_number))
+    with on(plan.closes_on, 1):
+        services.sweep()
+    with on(plan.date, 18):
+        for req, (_, outcome) in zip(reqs, users_outcomes, strict=True):
+            req.refresh_from_db()
+            if outcome and req.status == ExamRequest.Status.ALLOCATED:
+                services.record_result(req, outcome, actor=clerk)
+    for req in reqs:
+        req.refresh_from_db()
+    return reqs
