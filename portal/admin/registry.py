@@ -1,20 +1,42 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from portal import identity
 from portal.admin_helpers import CityScopedAdmin
 from portal.models import DrivingLicence, Vehicle
 
 
+class IdNumberSearchMixin:
+    """Searching by ID number accepts a lower-case x, like every other look-up."""
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if len(term) == 18:
+            search_term = identity.id_key(term)
+        return super().get_search_results(request, queryset, search_term)
+
+
 @admin.register(Vehicle)
-class VehicleAdmin(CityScopedAdmin):
-    list_display = ["__str__", "plate_type", "owner_name", "masked_owner_id", "kind", "inspection_valid_until", "status"]
+class VehicleAdmin(IdNumberSearchMixin, CityScopedAdmin):
+    list_display = ["__str__", "plate_type", "owner_name", "owner_id", "kind", "inspection_valid_until", "status", "city"]
     list_filter = ["city", "status", "plate_type", "kind"]
     search_fields = ["=plate_number", "=vin", "=owner_id_number"]
     show_full_result_count = False
+    list_select_related = ["city"]
+
+    @admin.display(description=_("owner's ID number"))
+    def owner_id(self, obj):
+        return obj.masked_owner_id
 
 
 @admin.register(DrivingLicence)
-class DrivingLicenceAdmin(CityScopedAdmin):
-    list_display = ["holder_name", "masked_id_number", "licence_class", "valid_until", "points", "status"]
+class DrivingLicenceAdmin(IdNumberSearchMixin, CityScopedAdmin):
+    list_display = ["holder_name", "holder_id", "licence_class", "valid_until", "points", "status", "city"]
     list_filter = ["city", "status", "licence_class"]
     search_fields = ["=id_number", "=file_number"]
     show_full_result_count = False
+    list_select_related = ["city"]
+
+    @admin.display(description=_("ID number"))
+    def holder_id(self, obj):
+        return obj.masked_id_number

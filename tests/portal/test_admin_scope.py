@@ -1,0 +1,103 @@
+"""Clerks work on their own city's records, on their own city's site; province admins on all."""
+
+import pytest
+
+from portal.models import User, Vehicle
+from tests import factories
+
+
+@pytest.fixture
+def vehicles(has, szv):
+    return {
+        "has": factories.VehicleFactory(city=has, plate_number="苏H1A001", owner_id_number="11010519491231002X"),
+        "szv": factories.VehicleFactory(city=szv, plate_number="苏E1A002"),
+    }
+
+
+@pytest.fixture
+def province_admin(db):
+    return User.objects.create_superuser("53010219200508011X", "13900000000", "省管理员", "Admin-pass-2026")
+
+
+def admin_client(client, user, host):
+    client.force_login(user)
+    client.defaults["HTTP_HOST"] = host
+    return client
+
+
+def test_clerk_lists_only_their_city_vehicles_with_masked_id_numbers(client, clerk_has, vehicles):
+    page = admin_client(client, clerk_has, "has.localhost").get("/admin/portal/vehicle/").content.decode()
+    assert "苏H1A001" in page and "苏E1A002" not in page
+    assert "11010519491231002X" not in page and "1101**********002X" in page
+
+
+def test_clerk_is_refused_another_city_vehicle_change_page(client, clerk_has, vehicles):
+    c = admin_client(client, clerk_has, "has.localhost")
+    other = vehicles["szv"]
+    response = c.get(f"/admin/portal/vehicle/{other.pk}/change/")
+    assert response.status_code == 302  # "does not exist" for this clerk
+    assert "苏E1A002" not in c.get(response.url).content.decode()
+    response = c.post(f"/admin/portal/vehicle/{other.pk}/change/", {"plate_number": "苏H6Z666"})
+    other.refresh_from_db()
+    assert other.plate_number == "苏E1A002"
+    assert c.get(f"/admin/portal/vehicle/{vehicles['has'].pk}/change/").status_code == 200
+
+
+def test_clerk_may_edit_their_city_vehicle(client, clerk_has, vehicles):
+    c = admin_client(client, clerk_has, "has.localhost")
+    own = vehicles["has"]
+    form = c.get(f"/admin/portal/vehicle/{own.pk}/change/").context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items()}
+    data.update(status=Vehicle.Status.OVERDUE_INSPECTION, city=own.city_id, plate_type=own.plate_type)
+    for key in ("registered_on", "inspection_valid_until", "manufactured_on"):
+        data[key] = data[key].isoformat() if data.get(key) else ""
+    response = c.post(f"/admin/portal/vehicle/{own.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    own.refresh_from_db()
+    assert own.status == Vehicle.Status.OVERDUE_INSPECTION
+
+
+def test_clerk_may_pick_only_their_city_on_new_rows(client, clerk_has, vehicles):
+    form = admin_client(client, clerk_has, "has.localhost").get("/admin/portal/vehicle/add/").context["adminform"].form
+    assert [c.code for c in form.fields["city"].queryset] == ["has"]
+
+
+def test_clerk_is_refused_the_admin_on_another_city_site(client, clerk_has, vehicles):
+    c = admin_client(client, clerk_has, "szv.localhost")
+    response = c.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    assert c.get("/admin/portal/vehicle/").status_code == 302
+    bare = admin_client(client, clerk_has, "localhost").get("/admin/")
+    assert bare.status_code == 302
+
+
+def test_clerk_licences_are_scoped_too(client, clerk_szv, has, szv):
+    factories.DrivingLicenceFactory(city=has, holder_name="淮安驾驶人")
+    factories.DrivingLicenceFactory(city=szv, holder_name="苏州驾驶人")
+    page = admin_client(client, clerk_szv, "szv.localhost").get("/admin/portal/drivinglicence/").content.decode()
+    assert "苏州驾驶人" in page and "淮安驾驶人" not in page
+
+
+def test_citizen_is_refused_the_admin(client, citizen, has):
+    response = admin_client(client, citizen, "has.localhost").get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_province_admin_sees_every_city_on_any_site(client, province_admin, vehicles):
+    for host in ("localhost", "has.localhost", "szv.localhost"):
+        page = admin_client(client, province_admin, host).get("/admin/portal/vehicle/").content.decode()
+        assert "苏H1A001" in page and "苏E1A002" in page
+    assert client.get(f"/admin/portal/vehicle/{vehicles['szv'].pk}/change/").status_code == 200
+
+
+def test_admin_search_by_id_number_accepts_lower_case_x(client, province_admin, vehicles):
+    c = admin_client(client, province_admin, "localhost")
+    page = c.get("/admin/portal/vehicle/", {"q": "11010519491231002x"}).content.decode()
+    assert "苏H1A001" in page and "苏E1A002" not in page
+
+
+def test_clerk_logs_in_to_the_admin_with_their_mobile(client, clerk_has, has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    response = client.post("/admin/login/?next=/admin/", {"username": clerk_has.mobile, "password": "Secret-pass-123"})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
