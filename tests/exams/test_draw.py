@@ -1,0 +1,267 @@
+"""Publication, the booking window, the ranked draw and what happens to seats after it."""
+
+import datetime
+
+import pytest
+
+from exams import rules, services
+from exams.models import ExamPlan, ExamRequest, LearnerRecord
+from notices.models import Notice
+from portal.models import Holiday
+from tests.exams.conftest import at, on, sit
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+# --- Publication and the window -----------------------------------------------------------------
+def test_plan_can_be_published_10_days_before_the_exam_not_9(make_plan):
+    plan = make_plan(D(2026, 7, 20), publish=False)
+    with on(D(2026, 7, 11)), pytest.raises(services.ExamError, match="at least 10 days"):
+        services.publish_plan(plan)
+    with on(D(2026, 7, 10)):
+        services.publish_plan(plan)
+    plan.refresh_from_db()
+    assert plan.status == ExamPlan.Status.PUBLISHED and len(plan.seed) == 64
+
+
+def test_window_closes_3_working_days_before_across_a_weekend(make_learner, make_plan):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 6, 9))  # Tuesday: Mon 8, Fri 5, Thu 4
+    assert plan.closes_on == D(2026, 6, 4)
+    with on(D(2026, 6, 3), 23, 59):
+        services.request_seat(plan=plan, id_number=user.id_number)
+    other, _ = make_learner("C1")
+    with on(D(2026, 6, 4), 0, 1), pytest.raises(services.ExamError, match="closed"):
+        services.request_seat(plan=plan, id_number=other.id_number)
+
+
+def test_window_closes_3_working_days_before_across_a_holiday(make_plan):
+    for day in (19, 20, 21):
+        Holiday.objects.get_or_create(date=D(2026, 6, day), defaults={"kind": "holiday", "name": "端午节"})
+    plan = make_plan(D(2026, 6, 23))  # Tue; Mon 22, (Sun-Fri holiday), Thu 18, Wed 17
+    assert plan.closes_on == D(2026, 6, 17)
+
+
+def test_the_draw_runs_only_once_the_window_has_closed(make_learner, make_plan):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 6, 9))
+    with on(D(2026, 6, 1)):
+        services.request_seat(plan=plan, id_number=user.id_number)
+    with on(D(2026, 6, 3), 23):
+        assert services.sweep()["allocated"] == 0
+    with on(D(2026, 6, 4), 0, 5):
+        assert services.sweep()["allocated"] == 1
+
+
+# --- The ranking key ----------------------------------------------------------------------------
+def test_ranking_key_is_application_time_then_last_exam_then_later_self_cancellation(make_learner):
+    _, record = make_learner("C1", accepted=at(D(2026, 1, 5), 9))
+    assert services.key_time_for(record) == at(D(2026, 1, 5), 9)
+    record.last_exam_on = D(2026, 3, 2)
+    assert services.key_time_for(record) == at(D(2026, 3, 2), 0)
+    record.last_cancel_at = at(D(2026, 2, 1))
+    assert services.key_time_for(record) == at(D(2026, 3, 2), 0)  # the later one wins
+    record.last_cancel_at = at(D(2026, 4, 1))
+    assert services.key_time_for(record) == at(D(2026, 4, 1))
+
+
+def test_earlier_application_gets_the_seat(make_learner, make_plan):
+    late, _ = make_learner("C1", accepted=at(D(2026, 3, 1)))
+    early, _ = make_learner("C1", accepted=at(D(2026, 2, 1)))
+    reqs = sit(make_plan(D(2026, 7, 20), capacity=1), [(late, None), (early, None)])
+    assert [r.status for r in reqs] == ["not_allocated", "allocated"]
+    assert [r.rank for r in reqs] == [2, 1]
+
+
+def test_withdrawal_online_ranks_the_candidate_later_next_time(make_learner, make_plan):
+    first, record = make_learner("C1", accepted=at(D(2026, 2, 1)))
+    second, _ = make_learner("C1", accepted=at(D(2026, 3, 1)))
+    plan_a = make_plan(D(2026, 7, 20), capacity=1)
+    with on(D(2026, 7, 1)):
+        req = services.request_seat(plan=plan_a, id_number=first.id_number)
+        assert services.current_rank(req) == 1
+        services.withdraw(req, id_number=first.id_number)
+    req.refresh_from_db()
+    assert req.status == ExamRequest.Status.WITHDRAWN
+    record.refresh_from_db()
+    assert record.last_cancel_at == at(D(2026, 7, 1))
+    plan_b = make_plan(D(2026, 7, 21), capacity=1)
+    reqs = sit(plan_b, [(first, None), (second, None)])
+    assert [r.status for r in reqs] == ["not_allocated", "allocated"]
+
+
+def test_withdrawal_is_refused_after_the_window_closes(make_learner, make_plan):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 6, 9))
+    with on(D(2026, 6, 1)):
+        req = services.request_seat(plan=plan, id_number=user.id_number)
+    with on(D(2026, 6, 4)), pytest.raises(services.ExamError):
+        services.withdraw(req, id_number=user.id_number)
+
+
+def test_current_rank_while_open_follows_the_key(make_learner, make_plan):
+    plan = make_plan(D(2026, 7, 20), capacity=1)
+    users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
+    with on(D(2026, 7, 1)):
+        reqs = [services.request_seat(plan=plan, id_number=u.id_number) for u in reversed(users)]
+    assert [services.current_rank(r) for r in reqs] == [3, 2, 1]
+
+
+def test_permit_with_under_6_months_left_gets_one_priority_booking_per_subject(make_learner, make_plan):
+    # Permit valid until 2027-01-05: 6 months before is 2026-07-05.
+    prio, record = make_learner("C1", permit_on=D(2024, 1, 5), accepted=at(D(2023, 12, 1)))
+    record.last_exam_on = D(2026, 5, 1)  # a recent exam: would rank last without priority
+    record.save()
+    other, _ = make_learner("C1", permit_on=D(2026, 1, 5))
+    plan = make_plan(D(2026, 7, 31), subject="2", capacity=1)
+    with on(D(2026, 7, 5)):
+        assert services.has_priority(record, "2", D(2026, 7, 5)) is False
+    with on(D(2026, 7, 6)):
+        assert services.has_priority(record, "2", D(2026, 7, 6)) is True
+        services.request_seat(plan=plan, id_number=prio.id_number)
+        services.request_seat(plan=plan, id_number=other.id_number)
+    with on(plan.closes_on):
+        services.sweep()
+    assert ExamRequest.objects.get(plan=plan, id_number=prio.id_number).status == "allocated"
+    record.refresh_from_db()
+    assert record.priority_used == ["2"]
+    assert services.has_priority(record, "2", D(2026, 8, 1)) is False
+    assert services.has_priority(record, "3", D(2026, 8, 1)) is True
+
+
+# --- The draw: reproducible from the published seed ---------------------------------------------
+def test_ties_are_broken_by_the_published_seed_and_anyone_can_rerun_the_draw(make_learner, make_plan, has_client):
+    same_time = at(D(2026, 2, 1))
+    users = [make_learner("C1", accepted=same_time)[0] for _ in range(12)]
+    plan = make_plan(D(2026, 7, 20), capacity=5)
+    sit(plan, [(u, None) for u in users])
+    published = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
+    assert published["seed"] == plan.seed and published["drawn"] is True
+    # Re-run with nothing but the public data: the same order, the same five seats.
+    entries = [
+        rules.Entry(r["number"], r["priority"], datetime.datetime.fromisoformat(r["key_time"])) for r in published["requests"]
+    ]
+    rerun = [e.number for e in rules.rank(entries, published["seed"])]
+    assert rerun == [r["number"] for r in published["requests"]]
+    assert [r["status"] for r in published["requests"]] == ["allocated"] * 5 + ["not_allocated"] * 7
+    assert all("*" in r["name"] for r in published["requests"])
+    assert all(r["hash"] == rules.draw_hash(plan.seed, r["number"]) for r in published["requests"])
+
+
+def test_rank_puts_priority_first_then_key_then_hash():
+    t1, t2 = at(D(2026, 1, 1)), at(D(2026, 1, 2))
+    entries = [rules.Entry("1-0000001", False, t2), rules.Entry("1-0000002", False, t1), rules.Entry("1-0000003", True, t2)]
+    assert [e.number for e in rules.rank(entries, "seed")] == ["1-0000003", "1-0000002", "1-0000001"]
+    tied = [rules.Entry(f"1-{i:07d}", False, t1) for i in range(20)]
+    order = [e.number for e in rules.rank(tied, "a" * 64)]
+    assert order == sorted(order, key=lambda n: rules.draw_hash("a" * 64, n))
+    assert order != [e.number for e in rules.rank(tied, "b" * 64)]
+
+
+def test_allocation_is_idempotent_and_never_exceeds_capacity(make_learner, make_plan):
+    plan = make_plan(D(2026, 7, 20), capacity=3)
+    users = [make_learner("C1")[0] for _ in range(7)]
+    with on(D(2026, 7, 1)):
+        for u in users:
+            services.request_seat(plan=plan, id_number=u.id_number)
+    with on(plan.closes_on):
+        assert services.allocate_plan(plan) is True
+        before = list(ExamRequest.objects.filter(plan=plan).order_by("id").values_list("status", "rank"))
+        assert services.allocate_plan(plan) is False
+        services.sweep()
+    after = list(ExamRequest.objects.filter(plan=plan).order_by("id").values_list("status", "rank"))
+    assert before == after
+    assert [s for s, _ in after].count("allocated") == 3
+    assert Notice.objects.filter(kind="exams.allocated").count() == 3
+    assert Notice.objects.filter(kind="exams.not_allocated").count() == 4
+    with on(plan.closes_on, 12):
+        services.sweep()
+    assert Notice.objects.filter(kind__in=["exams.allocated", "exams.not_allocated"]).count() == 7
+
+
+# --- After the draw -----------------------------------------------------------------------------
+def test_counter_cancellation_up_to_1_working_day_before_and_the_seat_is_offered(make_learner, make_plan, clerk_has):
+    a, rec_a = make_learner("C1", accepted=at(D(2026, 2, 1)))
+    b, _ = make_learner("C1", accepted=at(D(2026, 2, 2)))
+    c, _ = make_learner("C1", accepted=at(D(2026, 2, 3)))
+    plan = make_plan(D(2026, 6, 15), capacity=1)  # Monday: last cancellation day is Friday 12th
+    req_a, req_b, req_c = sit(plan, [(a, None), (b, None), (c, None)])
+    assert req_a.status == "allocated"
+    with on(D(2026, 6, 13)), pytest.raises(services.ExamError, match="2026-06-12"):
+        services.cancel_at_counter(req_a, actor=clerk_has)
+    with on(D(2026, 6, 12), 16):
+        services.cancel_at_counter(req_a, actor=clerk_has)
+    req_a.refresh_from_db(), req_b.refresh_from_db(), rec_a.refresh_from_db()
+    assert req_a.status == "cancelled"
+    assert rec_a.last_cancel_at == at(D(2026, 6, 12), 16)  # a self-cancellation for the next draw
+    assert req_b.status == "offered"
+    assert req_b.offer_expires_at == at(D(2026, 6, 13), 16)
+    assert Notice.objects.filter(kind="exams.seat_offered", id_number=b.id_number).exists()
+
+
+def test_offer_expires_after_24_hours_and_passes_to_the_next(make_learner, make_plan, clerk_has):
+    users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
+    plan = make_plan(D(2026, 6, 15), capacity=1)
+    req_a, req_b, req_c = sit(plan, [(u, None) for u in users])
+    with on(D(2026, 6, 10), 9):
+        services.cancel_at_counter(req_a, actor=clerk_has)
+    with on(D(2026, 6, 11), 8, 59):
+        services.sweep()
+    req_b.refresh_from_db()
+    assert req_b.status == "offered"
+    with on(D(2026, 6, 11), 9):
+        services.sweep()
+    req_b.refresh_from_db(), req_c.refresh_from_db()
+    assert req_b.status == "offer_expired" and req_c.status == "offered"
+    with on(D(2026, 6, 11), 10):
+        services.respond_to_offer(req_c, id_number=users[2].id_number, accept=True)
+    req_c.refresh_from_db()
+    assert req_c.status == "allocated"
+    assert ExamRequest.objects.filter(plan=plan, status__in=["allocated", "offered"]).count() == 1
+
+
+def test_declined_offer_goes_to_the_next_and_late_answers_are_refused(make_learner, make_plan, clerk_has):
+    users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
+    plan = make_plan(D(2026, 6, 15), capacity=1)
+    req_a, req_b, req_c = sit(plan, [(u, None) for u in users])
+    with on(D(2026, 6, 10), 9):
+        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.respond_to_offer(req_b, id_number=users[1].id_number, accept=False)
+    req_c.refresh_from_db()
+    assert req_c.status == "offered"
+    with on(D(2026, 6, 11), 9, 1), pytest.raises(services.ExamError, match="no longer open"):
+        services.respond_to_offer(req_c, id_number=users[2].id_number, accept=True)
+
+
+def test_subject_1_pass_issues_a_three_year_permit(make_learner, make_plan):
+    user, record = make_learner("C1")
+    sit(make_plan(D(2026, 6, 15)), [(user, "retake_pass")])
+    record.refresh_from_db()
+    assert record.subject1_passed_on == D(2026, 6, 15)
+    assert (record.permit_issued_on, record.permit_valid_until) == (D(2026, 6, 15), D(2029, 6, 15))
+    assert record.last_exam_on == D(2026, 6, 15)
+    assert Notice.objects.filter(kind="exams.result", id_number=user.id_number).count() == 1
+
+
+def test_permit_never_runs_past_the_upper_age_limit(make_learner, make_plan):
+    user, record = make_learner("B2", birth=D(1964, 1, 10))
+    sit(make_plan(D(2026, 6, 15), classes=["B2"]), [(user, "pass")])
+    record.refresh_from_db()
+    assert record.permit_valid_until == D(2028, 1, 9)  # the last day aged 63
+
+
+def test_results_cannot_be_entered_before_the_exam_day(make_learner, make_plan):
+    user, _ = make_learner("C1")
+    (req,) = sit(make_plan(D(2026, 6, 15)), [(user, None)])
+    with on(D(2026, 6, 14)), pytest.raises(services.ExamError):
+        services.record_result(req, "pass")
+
+
+def test_all_four_subjects_passed_completes_the_record(make_learner, make_plan):
+    user, record = make_learner(
+        "C1", permit_on=D(2026, 1, 5), subject2_passed_on=D(2026, 3, 2), road_passed_on=D(2026, 6, 1)
+    )
+    sit(make_plan(D(2026, 7, 15), subject="4"), [(user, "pass")])
+    record.refresh_from_db()
+    assert record.status == LearnerRecord.Status.COMPLETED
