@@ -88,6 +88,15 @@ def start(request):
     return render(request, "plates/start.html", context)
 
 
+def _send(request, send, selection):
+    try:
+        send(selection, _client_ip(request))
+    except VerificationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
+
+
 @login_required
 def verify(request, pk):
     """Confirm the vehicle data and the "start selection" SMS code."""
@@ -95,12 +104,11 @@ def verify(request, pk):
     if selection.sms_verified_at is not None:
         return redirect("plates:selection", selection.pk)
     form = forms.CodeForm(request.POST if request.POST.get("action") == "check" else None)
+    if request.method == "POST" and request.POST.get("action") == "send":
+        _send(request, services.send_start_code, selection)
+        return redirect("plates:verify", selection.pk)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "send":
-                services.send_start_code(selection, _client_ip(request))
-                messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
-                return redirect("plates:verify", selection.pk)
             if form.is_valid():
                 services.selection_verify(selection, form.cleaned_data["code"])
                 return redirect("plates:selection", selection.pk)
@@ -264,12 +272,11 @@ def confirm(request, pk):
         return gate
     second_sms = citysettings.get(selection.city, "plate_second_sms")
     form = forms.ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
+    if request.method == "POST" and request.POST.get("action") == "send":
+        _send(request, services.send_confirm_code, selection)
+        return redirect("plates:confirm", selection.pk)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "send":
-                services.send_confirm_code(selection, _client_ip(request))
-                messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
-                return redirect("plates:confirm", selection.pk)
             if form.is_valid():
                 hold = services.selection_confirm(
                     selection, number_id=form.cleaned_data["number_id"], code=form.cleaned_data["code"] or ""

@@ -1,0 +1,68 @@
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from plates import services
+from plates.models import NumberBlock, Selection
+from portal.models import CitySetting, Vehicle
+from tests import factories
+
+
+def at(day: datetime.date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime.datetime:
+    """An aware Asia/Shanghai datetime on a day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute, second)))
+
+
+def on(day: datetime.date, hour: int = 10, minute: int = 0, second: int = 0):
+    """Travel to a local time (time stands still)."""
+    return time_machine.travel(at(day, hour, minute, second), tick=False)
+
+
+def set_city(city, key, value):
+    CitySetting.objects.update_or_create(city=city, key=key, defaults={"value": value})
+
+
+def open_block(city, serial_from="A000A", serial_to="A009Z", plate_type="02", prefix=None) -> NumberBlock:
+    """An open block (240 numbers for the default range), built the way the sweep builds one."""
+    block = NumberBlock.objects.create(
+        city=city, plate_type=plate_type, prefix=prefix or city.plate_prefix, serial_from=serial_from, serial_to=serial_to,
+        size=services.block_size(plate_type, serial_from, serial_to),
+    )  # fmt: skip
+    services.block_announce(block, opens_at=timezone.now())
+    services.block_open(block)
+    block.refresh_from_db()
+    return block
+
+
+def new_vehicle(owner, city, plate_type="02") -> Vehicle:
+    return factories.VehicleFactory(
+        city=city, owner_id_number=owner.id_number, owner_name=owner.real_name, status=Vehicle.Status.NEW,
+        plate_number=None, plate_type=plate_type, registered_on=None, inspection_valid_until=None,
+    )  # fmt: skip
+
+
+def verified_selection(citizen, vehicle, ip="10.0.0.1", device="") -> Selection:
+    selection = services.selection_start(
+        citizen=citizen, city=vehicle.city, vin=vehicle.vin, cert_number=vehicle.conformity_cert_number, ip=ip,
+        device_key=device,
+    )  # fmt: skip
+    Selection.objects.filter(pk=selection.pk).update(sms_verified_at=timezone.now())
+    selection.refresh_from_db()
+    return selection
+
+
+@pytest.fixture
+def pool(has):
+    return open_block(has)
+
+
+@pytest.fixture
+def vehicle(citizen, has):
+    return new_vehicle(citizen, has)
+
+
+@pytest.fixture
+def selection(citizen, vehicle, pool):
+    return verified_selection(citizen, vehicle)

@@ -1,0 +1,143 @@
+"""The citizen's journey through HTTP: notice, vehicle data, SMS, random batch, backup, confirm, voucher."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from notices.models import Notice
+from plates.models import Hold, PlateNumber, Selection
+from tests.conftest import last_code
+from tests.plates.conftest import at, new_vehicle, set_city
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(client, vehicle, **overrides):
+    data = {"accept": "on", "vin": vehicle.vin, "cert_number": vehicle.conformity_cert_number, **overrides}
+    return client.post(reverse("plates:start"), data)
+
+
+def test_start_page_shows_the_notice_in_chinese(citizen_client, vehicle):
+    page = citizen_client.get(reverse("plates:start"))
+    assert page.status_code == 200
+    assert "业务须知" in page.content.decode()
+    assert vehicle.vin in page.content.decode()
+
+
+def test_start_needs_login(has_client):
+    assert has_client.get(reverse("plates:start")).status_code == 302
+
+
+def test_wrong_certificate_number_is_refused_and_the_form_keeps_the_vin(citizen_client, vehicle, pool):
+    page = _start(citizen_client, vehicle, cert_number="WRONG123")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "车辆识别代号和合格证编号与本市登记在您名下的车辆不符" in body
+    assert vehicle.vin in body
+    assert not Selection.objects.exists()
+
+
+def test_notice_must_be_accepted(citizen_client, vehicle, pool):
+    page = _start(citizen_client, vehicle, accept="")
+    assert "请先阅读并接受" in page.content.decode()
+
+
+def test_someone_elses_vehicle_is_refused(citizen_client, other_citizen, has, pool):
+    theirs = new_vehicle(other_citizen, has)
+    page = _start(citizen_client, theirs)
+    assert "不符" in page.content.decode()
+    assert not Selection.objects.exists()
+
+
+def test_vehicle_with_a_plate_gets_a_reason(citizen_client, vehicle, pool):
+    vehicle.plate_number, vehicle.status = "苏H99999", "normal"
+    vehicle.save()
+    page = _start(citizen_client, vehicle)
+    assert "已有号牌" in page.content.decode()
+
+
+def test_full_journey_ends_with_a_voucher_and_a_pdf(citizen_client, citizen, vehicle, pool, sms_outbox):
+    traveller = time_machine.travel(at(datetime.date(2026, 11, 20), 10), tick=False)
+    traveller.start()
+    response = _start(citizen_client, vehicle)
+    selection = Selection.objects.get(vehicle=vehicle)
+    assert response.url == reverse("plates:verify", args=[selection.pk])
+    # Selection pages stay closed until the SMS code is checked.
+    assert citizen_client.get(reverse("plates:selection", args=[selection.pk])).url == response.url
+
+    citizen_client.post(response.url, {"action": "send"})
+    wrong = citizen_client.post(
+        response.url, {"action": "check", "code": "000000" if last_code(citizen.mobile) != "000000" else "111111"}
+    )
+    assert "验证码错误" in wrong.content.decode()
+    citizen_client.post(response.url, {"action": "check", "code": last_code(citizen.mobile)})
+
+    citizen_client.post(reverse("plates:draw", args=[selection.pk]), {"avoid_four": "on"})
+    batch = selection.batches.get()
+    assert len(batch.numbers) == 10 and not any("4" in n[2:] for n in batch.numbers)
+    chosen = batch.numbers[3]
+    citizen_client.post(reverse("plates:backup", args=[selection.pk]), {"batch": batch.pk, "number": chosen})
+    number = PlateNumber.objects.get(number=chosen)
+    assert number.status == "backup"
+
+    confirm_url = reverse("plates:confirm", args=[selection.pk])
+    # A second code within the gateway's resend interval is refused with a message.
+    too_soon = citizen_client.post(confirm_url, {"action": "send"}, follow=True)
+    assert "秒后再获取验证码" in too_soon.content.decode()
+    traveller.stop()
+    traveller = time_machine.travel(at(datetime.date(2026, 11, 20), 10, 1, 30), tick=False)
+    traveller.start()
+    citizen_client.post(confirm_url, {"action": "send"})
+    response = citizen_client.post(
+        confirm_url, {"action": "confirm", "number_id": number.pk, "code": last_code(citizen.mobile)}
+    )
+    hold = Hold.objects.get()
+    assert response.url == reverse("plates:hold", args=[hold.pk])
+    voucher = citizen_client.get(response.url).content.decode()
+    assert chosen in voucher and vehicle.vin in voucher and "登记截止日" in voucher
+    assert citizen.id_number not in voucher
+    pdf = citizen_client.get(reverse("plates:voucher_pdf", args=[hold.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert Notice.objects.filter(kind="plates.hold_confirmed", id_number=citizen.id_number).exists()
+    # Selected on Friday 20 Nov 2026: held until the end of the 3rd working day, Wednesday 25 Nov.
+    assert hold.selected_on == datetime.date(2026, 11, 20)
+    assert "2026-11-25" in voucher
+    traveller.stop()
+
+
+def test_confirm_without_the_second_code_is_refused(citizen_client, selection, citizen):
+    from plates import services
+
+    batch = services.batch_draw(selection)
+    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+    page = citizen_client.post(
+        reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk, "code": ""}
+    )
+    assert page.status_code == 200
+    assert "验证码已过期或未发送" in page.content.decode()
+    assert not Hold.objects.exists()
+
+
+def test_city_may_switch_the_second_code_off(citizen_client, selection, has):
+    from plates import services
+
+    set_city(has, "plate_second_sms", False)
+    batch = services.batch_draw(selection)
+    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+    citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk})
+    assert Hold.objects.get().number == number
+
+
+def test_someone_elses_selection_is_not_found(client, other_citizen, selection, has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(other_citizen)
+    assert client.get(reverse("plates:selection", args=[selection.pk])).status_code == 404
+    assert client.post(reverse("plates:draw", args=[selection.pk])).status_code == 404
+
+
+def test_page_in_english_on_request(citizen_client, vehicle):
+    citizen_client.cookies["django_language"] = "en"
+    page = citizen_client.get(reverse("plates:start"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Service notice" in page.content.decode()
