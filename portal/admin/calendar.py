@@ -1,10 +1,13 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal.models import Holiday
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(SimpleHistoryAdmin):
+    """The province's holiday calendar; add next year's arrangement when the State Council publishes it."""
+
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"

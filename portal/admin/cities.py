@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal import citysettings
 from portal.admin_helpers import CityScopedAdmin
@@ -8,7 +9,7 @@ from portal.models import City, CitySetting, MedicalInstitution, Office
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "division_code", "plate_prefixes", "is_active"]
     search_fields = ["name", "code", "division_code"]
 
@@ -39,21 +40,47 @@ class CitySettingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["key"].choices = [
-            (key, f"{key}: {spec.help} (default {spec.default})") for key, spec in sorted(citysettings.registry().items())
+            (key, f"{key}: {spec.help} (default {spec.default})")
+            for key, spec in sorted(citysettings.registry().items())
         ]
 
     def clean(self):
         cleaned = super().clean()
         key, value = cleaned.get("key"), cleaned.get("value")
         if key and value is not None:
-            typed = citysettings.coerce(key, value)
+            try:
+                typed = citysettings.coerce(key, value)
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+                return cleaned
             # JSON cannot hold Decimal; store its exact text.
             cleaned["value"] = str(typed) if not isinstance(typed, (bool, int)) else typed
         return cleaned
 
 
 @admin.register(CitySetting)
-class CitySettingAdmin(admin.ModelAdmin):
+class CitySettingAdmin(SimpleHistoryAdmin):
     form = CitySettingForm
+    """Per-city values of the [LOCAL] rules: province administrators only (clerks apply them)."""
+
     list_display = ["city", "key", "value", "updated_at"]
     list_filter = ["city", "key"]
+
+    def _province(self, request):
+        user = request.user
+        return user.is_active and (user.is_superuser or getattr(user, "role", "") == "province")
+
+    def has_module_permission(self, request):
+        return self._province(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._province(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._province(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._province(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._province(request) and super().has_delete_permission(request, obj)

@@ -2,6 +2,7 @@ from portal.models.accounts import ClerkProfile, SmsCode, User
 from portal.models.calendar import Holiday
 from portal.models.cities import City, CitySetting, MedicalInstitution, Office
 from portal.models.payments import Payment, Refund
+from portal.models.postal import Shipment, ShipmentEvent
 from portal.models.registry import DrivingLicence, Vehicle
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "Office",
     "Payment",
     "Refund",
+    "Shipment",
+    "ShipmentEvent",
     "SmsCode",
     "User",
     "Vehicle",
