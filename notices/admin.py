@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from notices import segments, services
+from notices import segments, selectors, services
 from notices.models import Announcement, Article, Delivery, Notice, Question
 from portal.admin_helpers import CityScopedAdmin
 
@@ -37,9 +37,9 @@ class QuestionAdmin(CityScopedAdmin):
     list_display = ["subject", "city", "asked_at", "answered_at", "published"]
     list_filter = ["published", ("answered_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject"]
-    fields = ["city", "asker_masked", "asked_at", "subject", "body", "public_body", "answer", "published",
+    fields = ["city", "asker_masked", "asked_at", "subject", "question_text", "public_body", "answer", "published",
               "answered_at", "answered_by"]
-    readonly_fields = ["city", "asker_masked", "asked_at", "subject", "body", "answered_at", "answered_by"]
+    readonly_fields = ["city", "asker_masked", "asked_at", "subject", "question_text", "answered_at", "answered_by"]
     list_select_related = ["city"]
 
     def has_add_permission(self, request, *args):
@@ -48,6 +48,11 @@ class QuestionAdmin(CityScopedAdmin):
     @admin.display(description=_("asked by"))
     def asker_masked(self, obj):
         return f"{obj.asker.real_name[:1]}** ({obj.asker.masked_id_number})"
+
+    @admin.display(description=_("question"))
+    def question_text(self, obj):
+        # ID and mobile numbers a citizen typed are masked here too (design.md: masked on pages).
+        return selectors.scrub_personal_data(obj.body)
 
     def save_model(self, request, obj, form, change):
         services.question_answer(
