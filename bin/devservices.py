@@ -71,7 +71,10 @@ def _ensure_database(url: str) -> None:
     import psycopg2
 
     cfg = environ.Env.db_url_config(url)
-    params = {"dbname": "postgres", "user": cfg.get("USER") or "postgres", "host": cfg.get("HOST") or None}
+    # A Unix-socket URL (embedded pgserver: "...@/name?host=/path") carries the host in OPTIONS;
+    # without it psycopg2 would silently use the system's default socket.
+    host = cfg.get("HOST") or cfg.get("OPTIONS", {}).get("host") or None
+    params = {"dbname": "postgres", "user": cfg.get("USER") or "postgres", "host": host}
     if cfg.get("PORT"):
         params["port"] = cfg["PORT"]
     if cfg.get("PASSWORD"):

@@ -5,6 +5,7 @@ One Ctrl-C stops everything (and any embedded PostgreSQL/Redis this started).
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,34 @@ from devservices import ROOT, services  # noqa: E402
 
 PY = sys.executable
 PORT = os.environ.get("PORT", "8000")
+DOMAIN = os.environ.get("PORTAL_DOMAIN", "localhost")
+
+
+def _wait_for_port(port: int, procs, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.3)
+    return False
+
+
+def _banner(manage, env):
+    base = f"http://{DOMAIN}:{PORT}"
+    print("\n" + "=" * 78, flush=True)
+    print("open122 is running. Open:", flush=True)
+    print(f"  Huai'an city site     http://has.{DOMAIN}:{PORT}/", flush=True)
+    print(f"  Suzhou city site      http://szv.{DOMAIN}:{PORT}/", flush=True)
+    print(f"  Province page         {base}/  (lists every city)", flush=True)
+    print(f"  Admin (clerks)        http://has.{DOMAIN}:{PORT}/admin/  (province admin: any site)", flush=True)
+    print("  SMS codes are printed in this console ([SMS to ...]).", flush=True)
+    subprocess.run([*manage, "demo", "--logins"], env=env, check=False)
+    print("Ctrl-C stops the web server, the Celery worker and beat.", flush=True)
+    print("=" * 78 + "\n", flush=True)
 
 
 def main():
@@ -33,8 +62,11 @@ def main():
             ),
         ]
         try:
+            if _wait_for_port(int(PORT), procs):
+                _banner(manage, env)
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
+            print("A process stopped; stopping the others.", flush=True)
         except KeyboardInterrupt:
             pass
         finally:
@@ -46,8 +78,12 @@ def main():
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        return 0
 
 
 if __name__ == "__main__":
     (ROOT / "var").mkdir(exist_ok=True)
-    main()
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -8,12 +8,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devservices import ROOT, services  # noqa: E402
 
+NO_TESTS_COLLECTED = 5
+
 
 def main(argv):
     with services() as env:
         env = {**os.environ, **env}
         result = subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, cwd=ROOT)
-    # pytest exits 5 when it collected nothing: that must not pass as green.
+    if result.returncode == NO_TESTS_COLLECTED:
+        # pytest's "no tests ran" must not pass as green (a wrong path or a broken collection).
+        print("make test: pytest collected no tests; failing.", file=sys.stderr)
     return result.returncode
 
 
