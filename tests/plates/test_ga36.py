@@ -1,6 +1,13 @@
 import pytest
+from django.utils import translation
 
 from plates import ga36
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

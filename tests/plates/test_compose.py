@@ -1,0 +1,164 @@
+"""Self-composed selection, the picker, and find-a-number."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from plates import selectors, services
+from plates.models import BannedPattern, PlateNumber
+from tests.plates.conftest import on, set_city
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.date(2026, 11, 23)
+
+
+def _take(*numbers):
+    PlateNumber.objects.filter(number__in=numbers).update(status="held")
+
+
+def test_first_free_candidate_in_priority_order_is_claimed(selection):
+    _take("苏HA000A", "苏HA000B")
+    claimed, cost = services.compose_round(selection, ["苏HA000A", "苏HA000B", "苏HA000C", "苏HA000D"])
+    assert claimed.number == "苏HA000C" and claimed.status == "backup"
+    assert cost == 2
+    assert PlateNumber.objects.get(number="苏HA000D").status == "available"
+
+
+def test_failed_round_costs_one_try_per_candidate(selection):
+    _take("苏HA000A", "苏HA000B", "苏HA000C")
+    claimed, cost = services.compose_round(selection, ["苏HA000A", "苏HA000B", "苏HA000C"])
+    assert claimed is None and cost == 3
+    selection.refresh_from_db()
+    assert selection.compose_tries_used == 3
+
+
+def test_numbers_outside_the_pool_are_not_free(selection):
+    claimed, cost = services.compose_round(selection, ["苏HZ999Z"])
+    assert claimed is None and cost == 1
+
+
+def test_rounds_are_8_seconds_apart(selection):
+    _take("苏HA000A")
+    with on(DAY, 10):
+        services.compose_round(selection, ["苏HA000A"])
+    with on(DAY, 10, 0, 7), pytest.raises(services.PlateError, match="秒|seconds"):
+        services.compose_round(selection, ["苏HA000B"])
+    with on(DAY, 10, 0, 8):
+        claimed, _ = services.compose_round(selection, ["苏HA000B"])
+    assert claimed.number == "苏HA000B"
+
+
+def test_twenty_tries_then_no_more(selection, has):
+    set_city(has, "plate_compose_interval_seconds", 0)
+    taken = [f"苏HA00{d}{c}" for d in range(4) for c in "ABCDE"]
+    _take(*taken)
+    for i in range(4):
+        services.compose_round(selection, taken[i * 5 : i * 5 + 5])
+    selection.refresh_from_db()
+    assert selection.compose_tries_used == 20
+    with pytest.raises(services.PlateError, match="20"):
+        services.compose_round(selection, ["苏HA009A"])
+
+
+def test_more_candidates_than_tries_left_are_refused(selection, has):
+    set_city(has, "plate_compose_interval_seconds", 0)
+    taken = [f"苏HA00{d}{c}" for d in range(4) for c in "ABCDE"][:18]
+    _take(*taken)
+    for i in range(0, 18, 3):
+        services.compose_round(selection, taken[i : i + 3])
+    with pytest.raises(services.PlateError, match="2"):
+        services.compose_round(selection, ["苏HA009A", "苏HA009B", "苏HA009C"])
+
+
+@pytest.mark.parametrize(
+    "candidate,fragment",
+    [("苏HAB12C", "最多含2个字母"), ("苏HA00O1", "I 和 O"), ("苏EA0001", "苏H"), ("苏HA12", "5位")],
+)
+def test_rule_breaking_candidates_cost_nothing(selection, candidate, fragment):
+    with pytest.raises(services.PlateError, match=fragment):
+        services.compose_round(selection, [candidate])
+    selection.refresh_from_db()
+    assert selection.compose_tries_used == 0 and selection.last_compose_at is None
+
+
+def test_withheld_patterns_refuse_a_candidate(selection, has):
+    BannedPattern.objects.create(city=has, pattern=r"(\d)\1\1", reason="三同号")
+    with pytest.raises(services.PlateError, match="不投放"):
+        services.compose_round(selection, ["苏HA000A"])
+
+
+def test_picker_offers_only_characters_still_available(has, pool):
+    PlateNumber.objects.filter(serial__endswith="Z").update(status="held")
+    positions = selectors.picker_characters(has.pk, "02")
+    assert positions[0] == "A" and positions[3] == "0123456789"
+    assert "Z" not in positions[4] and "Y" in positions[4]
+
+
+def test_compose_page_round_trip_through_http(citizen_client, selection):
+    url = reverse("plates:compose", args=[selection.pk])
+    page = citizen_client.get(url)
+    assert page.status_code == 200 and 'name="c0_4"' in page.content.decode()
+    data = {"c0_prefix": "苏H", "c0_0": "A", "c0_1": "0", "c0_2": "0", "c0_3": "1", "c0_4": "B"}
+    response = citizen_client.post(url, data)
+    assert response.status_code == 302
+    assert PlateNumber.objects.get(number="苏HA001B").status == "backup"
+
+
+def test_incomplete_or_unavailable_characters_keep_the_form(citizen_client, selection):
+    url = reverse("plates:compose", args=[selection.pk])
+    page = citizen_client.post(url, {"c0_prefix": "苏H", "c0_0": "A", "c0_1": "0"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "第 1 个号码不完整" in body
+    assert '<option value="A" selected>' in body
+    page = citizen_client.post(
+        url, {"c0_prefix": "苏H", "c0_0": "Z", "c0_1": "0", "c0_2": "0", "c0_3": "1", "c0_4": "B"}
+    )
+    assert page.status_code == 200
+    selection.refresh_from_db()
+    assert selection.compose_tries_used == 0
+
+
+def test_find_shows_a_sample_of_matches_and_picks_one(citizen_client, selection):
+    url = reverse("plates:find", args=[selection.pk])
+    page = citizen_client.get(url, {"mode": "ends", "text": "7Z", "avoid_four": ""})
+    body = page.content.decode()
+    assert page.status_code == 200 and "苏HA007Z" in body
+    citizen_client.post(reverse("plates:compose", args=[selection.pk]), {"number": "苏HA007Z"})
+    assert PlateNumber.objects.get(number="苏HA007Z").status == "backup"
+
+
+def test_find_contains_and_no_four(has, pool):
+    found = selectors.draw_numbers(has.pk, "02", 10, contains="00", avoid_four=True)
+    assert found and all("00" in n[2:] and "4" not in n[2:] for n in found)
+
+
+def test_find_is_rate_limited(citizen_client, selection):
+    url = reverse("plates:find", args=[selection.pk])
+    for _ in range(10):
+        assert "查询过于频繁" not in citizen_client.get(url, {"mode": "contains", "text": "1"}).content.decode()
+    assert "查询过于频繁" in citizen_client.get(url, {"mode": "contains", "text": "1"}).content.decode()
+
+
+def test_find_rejects_bad_characters_with_a_message(citizen_client, selection):
+    page = citizen_client.get(reverse("plates:find", args=[selection.pk]), {"mode": "contains", "text": "I*"})
+    assert page.status_code == 200 and "号牌不含 I 和 O" in page.content.decode()
+
+
+def test_running_out_ends_online_selection(citizen_client, selection, has):
+    set_city(has, "plate_random_batches", 1)
+    set_city(has, "plate_compose_tries", 1)
+    with on(DAY, 10):
+        services.batch_draw(selection)
+        _take("苏HA000A")
+        services.compose_round(selection, ["苏HA000A"])
+    with on(DAY, 10, 2):
+        body = citizen_client.get(reverse("plates:selection", args=[selection.pk])).content.decode()
+    assert "请到车管所服务大厅选号" in body
+    selection.refresh_from_db()
+    assert selection.status == "exhausted"
+    page = citizen_client.post(
+        reverse("plates:start"),
+        {"accept": "on", "vin": selection.vehicle.vin, "cert_number": selection.vehicle.conformity_cert_number},
+    )
+    assert "网上选号已结束" in page.content.decode()
