@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 # --- Publication and the window -----------------------------------------------------------------
 def test_plan_can_be_published_10_days_before_the_exam_not_9(make_plan):
     plan = make_plan(D(2026, 7, 20), publish=False)
-    with on(D(2026, 7, 11)), pytest.raises(services.ExamError, match="at least 10 days"):
+    with on(D(2026, 7, 11)), pytest.raises(services.ExamError, match="至少提前10日"):
         services.publish_plan(plan)
     with on(D(2026, 7, 10)):
         services.publish_plan(plan)
@@ -32,7 +32,7 @@ def test_window_closes_3_working_days_before_across_a_weekend(make_learner, make
     with on(D(2026, 6, 3), 23, 59):
         services.request_seat(plan=plan, id_number=user.id_number)
     other, _ = make_learner("C1")
-    with on(D(2026, 6, 4), 0, 1), pytest.raises(services.ExamError, match="closed"):
+    with on(D(2026, 6, 4), 0, 1), pytest.raises(services.ExamError, match="截止预约"):
         services.request_seat(plan=plan, id_number=other.id_number)
 
 
@@ -230,7 +230,7 @@ def test_declined_offer_goes_to_the_next_and_late_answers_are_refused(make_learn
         services.respond_to_offer(req_b, id_number=users[1].id_number, accept=False)
     req_c.refresh_from_db()
     assert req_c.status == "offered"
-    with on(D(2026, 6, 11), 9, 1), pytest.raises(services.ExamError, match="no longer open"):
+    with on(D(2026, 6, 11), 9, 1), pytest.raises(services.ExamError, match="已不可确认"):
         services.respond_to_offer(req_c, id_number=users[2].id_number, accept=True)
 
 

@@ -21,7 +21,7 @@ def refusals_on(record, plan, day):
 def test_subject_2_needs_subject_1_first(make_learner, make_plan):
     _, record = make_learner("C1")
     plan = make_plan(D(2026, 7, 20), subject="2")
-    assert "Subject 1 must be passed first." in refusals_on(record, plan, D(2026, 7, 1))
+    assert "须先通过科目一考试。" in refusals_on(record, plan, D(2026, 7, 1))
 
 
 def test_subject_1_request_is_open_to_a_fresh_applicant(make_learner, make_plan):
@@ -50,7 +50,7 @@ def test_permit_must_be_held_for_the_class_wait_before_requesting(make_learner, 
     _, record = make_learner(cls, birth=D(1995, 1, 1), permit_on=issued, holds_car_licence=holds_car)
     plan = make_plan(D(2026, 8, 31), subject=subject, classes=[cls])
     day_before = refusals_on(record, plan, issued + datetime.timedelta(days=wait - 1))
-    assert any(f"{wait}" in r and "held" in r for r in day_before), day_before
+    assert any(f"满{wait}日" in r for r in day_before), day_before
     assert refusals_on(record, plan, issued + datetime.timedelta(days=wait)) == []
 
 
@@ -68,7 +68,7 @@ def test_plan_after_the_permit_expires_is_refused(make_learner, make_plan):
     inside = make_plan(D(2026, 9, 1), subject="2")
     outside = make_plan(D(2026, 9, 2), subject="2")
     assert refusals_on(record, inside, D(2026, 8, 20)) == []
-    assert any("valid until" in r for r in refusals_on(record, outside, D(2026, 8, 20)))
+    assert any("有效期至" in r for r in refusals_on(record, outside, D(2026, 8, 20)))
 
 
 def test_new_request_only_10_days_after_a_failed_booking(make_learner, make_plan):
@@ -76,7 +76,7 @@ def test_new_request_only_10_days_after_a_failed_booking(make_learner, make_plan
     failed = make_plan(D(2026, 6, 15), subject="2")
     sit(failed, [(user, "fail")])
     nxt = make_plan(D(2026, 7, 31), subject="2")
-    assert any("from 2026-06-25" in r for r in refusals_on(record, nxt, D(2026, 6, 24)))
+    assert any("2026-06-25起" in r for r in refusals_on(record, nxt, D(2026, 6, 24)))
     assert refusals_on(record, nxt, D(2026, 6, 25)) == []
 
 
@@ -101,7 +101,7 @@ def test_no_show_counts_as_a_failed_booking(make_learner, make_plan):
 def test_at_most_5_bookings_for_subject_2_within_the_permit(make_learner, make_plan):
     _, record = make_learner("C1", permit_on=D(2026, 1, 5), subject2_bookings=5)
     plan = make_plan(D(2026, 7, 31), subject="2")
-    assert any("5" in r and "bookings" in r for r in refusals_on(record, plan, D(2026, 7, 1)))
+    assert any("5次预约考试机会已用完" in r for r in refusals_on(record, plan, D(2026, 7, 1)))
 
 
 def test_fifth_failed_road_test_voids_the_other_passes(make_learner, make_plan):
@@ -116,7 +116,7 @@ def test_fifth_failed_road_test_voids_the_other_passes(make_learner, make_plan):
 
     assert Notice.objects.filter(kind="exams.passes_voided", id_number=user.id_number).count() == 1
     again = make_plan(D(2026, 7, 31), subject="1")
-    assert any("voided" in r for r in refusals_on(record, again, D(2026, 7, 1)))
+    assert any("作废" in r for r in refusals_on(record, again, D(2026, 7, 1)))
 
 
 def test_fourth_failure_keeps_the_passes(make_learner, make_plan):
@@ -130,13 +130,13 @@ def test_safe_driving_theory_on_the_day_of_or_after_the_passed_road_test(make_le
     _, record = make_learner("C1", permit_on=D(2026, 1, 5), subject2_passed_on=D(2026, 3, 2), road_passed_on=D(2026, 7, 15))
     before = make_plan(D(2026, 7, 14), subject="4")
     same_day = make_plan(D(2026, 7, 15), subject="4", starts=14)
-    assert any("safe and civil" in r for r in refusals_on(record, before, D(2026, 7, 6)))
+    assert any("安全文明驾驶常识" in r for r in refusals_on(record, before, D(2026, 7, 6)))
     assert refusals_on(record, same_day, D(2026, 7, 6)) == []
 
 
 def test_safe_driving_theory_needs_subject_2_too(make_learner, make_plan):
     _, record = make_learner("C1", permit_on=D(2026, 1, 5), road_passed_on=D(2026, 6, 1))
-    assert any("safe and civil" in r for r in refusals_on(record, make_plan(D(2026, 7, 15), subject="4"), D(2026, 7, 1)))
+    assert any("安全文明驾驶常识" in r for r in refusals_on(record, make_plan(D(2026, 7, 15), subject="4"), D(2026, 7, 1)))
 
 
 def test_minimum_age_18_for_c1_is_reached_on_the_birthday(make_learner, make_plan):
@@ -144,7 +144,7 @@ def test_minimum_age_18_for_c1_is_reached_on_the_birthday(make_learner, make_pla
     on_birthday = make_plan(D(2026, 7, 21))
     day_before = make_plan(D(2026, 7, 20))
     assert refusals_on(record, on_birthday, D(2026, 7, 1)) == []
-    assert any("at least 18" in r for r in refusals_on(record, day_before, D(2026, 7, 1)))
+    assert any("年满18周岁" in r for r in refusals_on(record, day_before, D(2026, 7, 1)))
 
 
 def test_large_truck_is_open_up_to_63(make_learner, make_plan):
@@ -165,7 +165,7 @@ def test_one_live_request_per_subject_but_subject_2_and_road_together(make_learn
     s2a, s2b, road = make_plan(D(2026, 7, 20), "2"), make_plan(D(2026, 7, 21), "2"), make_plan(D(2026, 7, 22), "3")
     with on(D(2026, 7, 1)):
         services.request_seat(plan=s2a, id_number=user.id_number)
-        with pytest.raises(services.ExamError, match="live request"):
+        with pytest.raises(services.ExamError, match="不能重复申请"):
             services.request_seat(plan=s2b, id_number=user.id_number)
         services.request_seat(plan=road, id_number=user.id_number)
     assert ExamRequest.objects.filter(id_number=user.id_number, status="requested").count() == 2
@@ -173,15 +173,15 @@ def test_one_live_request_per_subject_but_subject_2_and_road_together(make_learn
 
 def test_a_passed_subject_cannot_be_requested_again(make_learner, make_plan):
     _, record = make_learner("C1", permit_on=D(2026, 1, 5))
-    assert "You have already passed this subject." in refusals_on(record, make_plan(D(2026, 7, 20)), D(2026, 7, 1))
+    assert "您该科目已考试合格。" in refusals_on(record, make_plan(D(2026, 7, 20)), D(2026, 7, 1))
 
 
 def test_class_not_examined_in_the_session_is_refused(make_learner, make_plan):
     _, record = make_learner("C2")
-    assert any("class C2" in r for r in refusals_on(record, make_plan(D(2026, 7, 20), classes=["C1"]), D(2026, 7, 1)))
+    assert any("C2车型" in r for r in refusals_on(record, make_plan(D(2026, 7, 20), classes=["C1"]), D(2026, 7, 1)))
 
 
 def test_no_learner_record_means_apply_at_the_counter_first(citizen, make_plan):
     plan = make_plan(D(2026, 7, 20))
-    with on(D(2026, 7, 1)), pytest.raises(services.ExamError, match="apply at the counter"):
+    with on(D(2026, 7, 1)), pytest.raises(services.ExamError, match="窗口办理"):
         services.request_seat(plan=plan, id_number=citizen.id_number)

@@ -1,0 +1,213 @@
+"""Candidate and public pages, and the clerks' admin, through HTTP."""
+
+import datetime
+
+import pytest
+
+from exams import services
+from exams.models import ExamPlan, ExamRequest, LearnerRecord
+from tests import factories
+from tests.exams.conftest import at, on, sit
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk_client(client, clerk_has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    return client
+
+
+def test_candidate_requests_a_seat_sees_the_rank_and_withdraws(make_learner, make_plan, has_client):
+    user, record = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20))
+    has_client.force_login(user)
+    with on(D(2026, 7, 1)):
+        page = has_client.post(f"/exams/plans/{plan.pk}/request/", follow=True)
+        body = page.content.decode()
+        assert "受理中" in body
+        req = ExamRequest.objects.get(id_number=user.id_number)
+        assert req.channel == "online" and f"{req.number}" in body
+        page = has_client.post(f"/exams/requests/{req.pk}/withdraw/", follow=True)
+    req.refresh_from_db()
+    assert req.status == "withdrawn"
+    assert "已撤销" in page.content.decode()
+
+
+def test_second_submission_shows_the_reason_not_an_error_page(make_learner, make_plan, has_client):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20))
+    has_client.force_login(user)
+    with on(D(2026, 7, 1)):
+        has_client.post(f"/exams/plans/{plan.pk}/request/")
+        page = has_client.post(f"/exams/plans/{plan.pk}/request/", follow=True)
+    assert page.status_code == 200
+    assert "该科目已有" in page.content.decode()
+    assert ExamRequest.objects.filter(id_number=user.id_number).count() == 1
+
+
+def test_bad_inputs_are_404_or_405_never_500(make_learner, make_plan, has_client, szv):
+    user, _ = make_learner("C1")
+    has_client.force_login(user)
+    assert has_client.post("/exams/plans/999999/request/").status_code == 404
+    assert has_client.get(f"/exams/plans/{make_plan(D(2026, 7, 20)).pk}/request/").status_code == 405
+    assert has_client.post("/exams/requests/999999/withdraw/").status_code == 404
+    assert has_client.get("/exams/offers/999999/").status_code == 404
+    assert has_client.get("/exams/permit/").status_code == 404  # no permit yet
+
+
+def test_someone_elses_request_cannot_be_withdrawn(make_learner, make_plan, has_client):
+    owner, _ = make_learner("C1")
+    intruder, _ = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20))
+    with on(D(2026, 7, 1)):
+        req = services.request_seat(plan=plan, id_number=owner.id_number)
+        has_client.force_login(intruder)
+        assert has_client.post(f"/exams/requests/{req.pk}/withdraw/").status_code == 404
+
+
+def test_public_page_shows_seats_requests_allocated_and_passes(make_learner, make_plan, has_client):
+    users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
+    plan = make_plan(D(2026, 6, 15), capacity=2)
+    sit(plan, [(users[0], "pass"), (users[1], "fail"), (users[2], None)])
+    with on(D(2026, 6, 16)):
+        page = has_client.get("/exams/public/")
+    row = page.content.decode().split(f'data-testid="public-plan-{plan.pk}"')[1].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert cells[4:8] == ["2", "3", "2", "1/2"]
+
+
+def test_permit_page_and_pdf(make_learner, has_client):
+    user, record = make_learner("C1", permit_on=D(2026, 6, 1))
+    has_client.force_login(user)
+    page = has_client.get("/exams/permit/")
+    assert record.permit_number in page.content.decode() and user.id_number not in page.content.decode()
+    pdf = has_client.get("/exams/permit.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_offer_page_accepts_a_freed_seat(make_learner, make_plan, has_client, clerk_has):
+    a, _ = make_learner("C1", accepted=at(D(2026, 2, 1)))
+    b, _ = make_learner("C1", accepted=at(D(2026, 2, 2)))
+    plan = make_plan(D(2026, 6, 15), capacity=1)
+    req_a, req_b = sit(plan, [(a, None), (b, None)])
+    has_client.force_login(b)
+    with on(D(2026, 6, 10)):
+        services.cancel_at_counter(req_a, actor=clerk_has)
+        assert "接受" in has_client.get(f"/exams/offers/{req_b.pk}/").content.decode()
+        has_client.post(f"/exams/offers/{req_b.pk}/", {"answer": "accept"})
+    req_b.refresh_from_db()
+    assert req_b.status == "allocated"
+
+
+# --- Admin --------------------------------------------------------------------------------------
+def test_clerk_creates_a_week_of_sessions_from_one_form(clerk_client, site):
+    with on(D(2026, 7, 1)):
+        response = clerk_client.post(
+            "/admin/exams/examplan/bulk/",
+            {
+                "site": site.pk, "subject": "1", "classes": ["C1", "C2"], "first_date": "2026-07-13", "days": "7",
+                "sessions": "08:30-11:30\n13:30-16:30", "capacity": "50", "working_days_only": "on", "publish": "on",
+            },
+        )  # fmt: skip
+    assert response.status_code == 302
+    plans = ExamPlan.objects.filter(site=site)
+    assert plans.count() == 10  # 5 working days x 2 sessions
+    assert set(plans.values_list("status", flat=True)) == {"published"}
+
+
+def test_bulk_form_with_a_bad_session_keeps_the_input_and_creates_nothing(clerk_client, site):
+    response = clerk_client.post(
+        "/admin/exams/examplan/bulk/",
+        {"site": site.pk, "subject": "1", "classes": ["C1"], "first_date": "2026-07-13", "days": "7", "sessions": "8.30 to 11", "capacity": "50"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "8.30 to 11" in body and "HH:MM-HH:MM" in body
+    assert not ExamPlan.objects.exists()
+
+
+def test_publication_too_late_shows_a_clear_error(clerk_client, make_plan):
+    plan = make_plan(D(2026, 7, 20), publish=False)
+    with on(D(2026, 7, 15)):
+        page = clerk_client.post(
+            "/admin/exams/examplan/", {"action": "publish", "_selected_action": [plan.pk]}, follow=True
+        )
+    assert "至少提前10日" in page.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == "draft"
+
+
+def test_csv_import_is_all_or_nothing_and_names_the_bad_line(clerk_client, site):
+    good = "site,subject,classes,date,starts_at,ends_at,capacity\n城南考场,2,C1 C2,2026-07-20,08:00,10:00,30\n"
+    bad = good + "城南考场,9,C1,2026-07-20,10:00,12:00,30\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = clerk_client.post("/admin/exams/examplan/import/", {"file": SimpleUploadedFile("p.csv", bad.encode())})
+    assert page.status_code == 200 and "3" in page.content.decode()
+    assert not ExamPlan.objects.exists()
+    page = clerk_client.post("/admin/exams/examplan/import/", {"file": SimpleUploadedFile("p.csv", good.encode())})
+    assert page.status_code == 302
+    assert ExamPlan.objects.get().licence_classes == ["C1", "C2"]
+
+
+def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, make_plan):
+    user, _ = make_learner("C1", permit_on=D(2026, 6, 25))
+    s1 = make_plan(D(2026, 7, 20))
+    s2 = make_plan(D(2026, 7, 21), subject="2")
+    with on(D(2026, 7, 1)):
+        refused = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s2.pk, "channel": "phone"})
+        assert refused.status_code == 200 and "10" in refused.content.decode()
+        assert user.id_number in refused.content.decode()  # the form keeps what was typed
+        s1_refused = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s1.pk, "channel": "counter"})
+        assert s1_refused.status_code == 200  # subject 1 already passed
+    with on(D(2026, 7, 6)):
+        ok = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number.lower(), "plan": s2.pk, "channel": "phone"})
+    assert ok.status_code == 302
+    req = ExamRequest.objects.get(id_number=user.id_number)
+    assert req.channel == "phone" and req.created_by is not None
+
+
+def test_clerk_cancels_at_the_counter_and_enters_results(clerk_client, make_learner, make_plan):
+    a, rec_a = make_learner("C1", accepted=at(D(2026, 2, 1)))
+    b, rec_b = make_learner("C1", accepted=at(D(2026, 2, 2)))
+    plan = make_plan(D(2026, 6, 15), capacity=2)
+    req_a, req_b = sit(plan, [(a, None), (b, None)])
+    with on(D(2026, 6, 11)):
+        clerk_client.post("/admin/exams/examrequest/", {"action": "cancel_at_counter", "_selected_action": [req_a.pk]})
+    req_a.refresh_from_db()
+    assert req_a.status == "cancelled"
+    with on(D(2026, 6, 15), 17):
+        page = clerk_client.post(f"/admin/exams/examplan/{plan.pk}/results/", {f"r{req_b.pk}-outcome": "no_show"}, follow=True)
+    assert page.status_code == 200
+    rec_b.refresh_from_db()
+    assert rec_b.last_cancel_at == at(D(2026, 6, 15), 8)
+    plan.refresh_from_db()
+    assert plan.status == "done"
+
+
+def test_clerk_of_another_city_sees_no_exam_records(client, clerk_szv, make_learner):
+    make_learner("C1")
+    client.defaults["HTTP_HOST"] = "szv.localhost"
+    client.force_login(clerk_szv)
+    page = client.get("/admin/exams/learnerrecord/")
+    assert page.status_code == 200 and "0" in page.content.decode()
+    assert LearnerRecord.objects.count() == 1
+
+
+def test_clerk_registers_a_learner_record_with_a_valid_id(clerk_client, has):
+    id_number = factories.make_id_number(D(2001, 2, 3))
+    bad = clerk_client.post(
+        "/admin/exams/learnerrecord/add/",
+        {"city": has.pk, "id_number": id_number[:-1] + ("0" if id_number[-1] != "0" else "1"), "name": "李四",
+         "licence_class": "C1", "application_accepted_at_0": "2026-07-01", "application_accepted_at_1": "09:00"},
+    )  # fmt: skip
+    assert bad.status_code == 200 and not LearnerRecord.objects.exists()
+    ok = clerk_client.post(
+        "/admin/exams/learnerrecord/add/",
+        {"city": has.pk, "id_number": id_number, "name": "李四", "licence_class": "C1",
+         "application_accepted_at_0": "2026-07-01", "application_accepted_at_1": "09:00"},
+    )  # fmt: skip
+    assert ok.status_code == 302 and LearnerRecord.objects.get().id_number == id_number
