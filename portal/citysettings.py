@@ -48,7 +48,10 @@ def coerce(key: str, raw):
         else:
             value = spec.type(raw)
     except (TypeError, ValueError, ArithmeticError):
-        raise ValidationError(_("%(key)s must be a %(type)s.") % {"key": key, "type": spec.type.__name__}) from None
+        kinds = {int: _("whole number"), Decimal: _("decimal amount"), bool: _("true or false")}
+        raise ValidationError(
+            _("%(key)s must be a %(type)s.") % {"key": key, "type": kinds.get(spec.type, spec.type.__name__)}
+        ) from None
     if spec.min_value is not None and spec.type in (int, Decimal) and value < spec.min_value:
         raise ValidationError(_("%(key)s must be at least %(min)s.") % {"key": key, "min": spec.min_value})
     return value
@@ -67,7 +70,9 @@ def get(city, key: str):
 
 
 # --- Plate preselection (rules.md §1 and "Defaults for open122") ---------------------------
-register("plate_hold_working_days", 3, "Working days a preselected number is held, counted from the day after selection")
+register(
+    "plate_hold_working_days", 3, "Working days a preselected number is held, counted from the day after selection"
+)
 register("plate_ban_years", 2, "Years of the online-preselection ban after a lapsed or abandoned hold")
 register("plate_random_batches", 5, "Random batches a vehicle may draw", min_value=1)
 register("plate_random_batch_size", 10, "Numbers per random batch", min_value=1)
@@ -80,15 +85,32 @@ register("plate_second_sms", True, "Ask for a second SMS code at final confirmat
 register("plate_pool_min_available", 50000, "Numbers kept available per plate type", min_value=1)
 register("plate_block_announce_days", 3, "Calendar days a new block is announced before it opens")
 register("plate_hall_batch_size", 50, "Numbers offered in one office-hall random draw", min_value=1)
-register("plate_suspicious_selections_per_hour", 3, "Selections for different citizens from one device or address within an hour that flag a hold", min_value=2)
+register(
+    "plate_suspicious_selections_per_hour",
+    3,
+    "Selections for different citizens from one device or address within an hour that flag a hold",
+    min_value=2,
+)
 # --- Violations and binding (rules.md §4) -------------------------------------------------
 register("online_fine_limit", Decimal("200"), "Highest fine (yuan, inclusive) handled online", type=Decimal)
 register("online_points_limit", 12, "Current points plus new points must stay below this to handle online", min_value=1)
 register("binding_other_drivers_per_vehicle", 2, "Drivers besides the owner who may register one car")
 register("binding_vehicles_per_driver", 3, "Non-owned cars one driver may register")
-register("watchlist_plates_per_driver", 3, "Non-owned plates handled by one driver in 12 months that put them on the watch list", min_value=1)
-register("watchlist_drivers_per_plate", 3, "Drivers handling one plate's violations in 12 months that put it on the watch list", min_value=1)
-register("watchlist_binding_changes", 4, "Binding changes of one car in 12 months above which it is watched", min_value=1)
+register(
+    "watchlist_plates_per_driver",
+    3,
+    "Non-owned plates handled by one driver in 12 months that put them on the watch list",
+    min_value=1,
+)
+register(
+    "watchlist_drivers_per_plate",
+    3,
+    "Drivers handling one plate's violations in 12 months that put it on the watch list",
+    min_value=1,
+)
+register(
+    "watchlist_binding_changes", 4, "Binding changes of one car in 12 months above which it is watched", min_value=1
+)
 # --- Exams (rules.md §2) ------------------------------------------------------------------
 register("exam_publish_days_before", 10, "Days before the exam a plan must be published", min_value=1)
 register("exam_close_working_days_before", 3, "Working days before the exam the booking window closes", min_value=1)
