@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin_helpers import CityScopedAdmin
 from portal.models import ClerkProfile, User
@@ -11,7 +12,7 @@ class ClerkProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(SimpleHistoryAdmin):
     list_display = ["real_name", "masked_id", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["real_name", "=id_number", "=mobile"]
