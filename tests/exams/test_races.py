@@ -1,0 +1,131 @@
+"""Under a rush: real threads, real PostgreSQL connections.
+
+Barriers hold every thread at the point just before the write, so each test also proves the
+race is real: all threads passed the Python checks at the same time, and only PostgreSQL (the
+partial unique constraint, the conditional status UPDATE, the plan row lock) kept the outcome right.
+"""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from exams import services
+from exams.models import ExamPlan, ExamRequest
+from tests.exams.conftest import at, on
+
+D = datetime.date
+pytestmark = pytest.mark.django_db(transaction=True)
+THREADS = 16
+
+
+def run_threads(n, target):
+    errors, results = [], [None] * n
+
+    def wrap(i):
+        try:
+            results[i] = target(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, errors
+
+
+def barrier_before_insert(monkeypatch, parties):
+    """Hold every request_seat call after its eligibility checks, right before the INSERT."""
+    barrier = threading.Barrier(parties, timeout=20)
+    reached = []
+    original = services.key_time_for
+
+    def held(record):
+        reached.append(1)
+        barrier.wait()
+        return original(record)
+
+    monkeypatch.setattr(services, "key_time_for", held)
+    return reached
+
+
+def test_one_candidate_submitting_16_times_at_once_gets_one_live_request(make_learner, make_plan, monkeypatch):
+    user, _ = make_learner("C1")
+    plans = [make_plan(D(2026, 7, 20), starts=8 + (i % 8), capacity=5) for i in range(4)]
+    reached = barrier_before_insert(monkeypatch, THREADS)
+    with on(D(2026, 7, 1)):
+        results, errors = run_threads(THREADS, lambda i: services.request_seat(plan=plans[i % 4], id_number=user.id_number))
+    # Control: every thread passed the Python eligibility check concurrently ...
+    assert len(reached) == THREADS
+    # ... and only the partial unique constraint stopped fifteen of them, with the page's message.
+    assert len([r for r in results if r is not None]) == 1
+    assert len(errors) == THREADS - 1
+    assert all(isinstance(e, services.ExamError) and "不能重复申请" in e.message for e in errors)
+    assert ExamRequest.objects.filter(id_number=user.id_number, status="requested").count() == 1
+
+
+def test_many_candidates_rushing_one_session_each_get_exactly_one_request(make_learner, make_plan, monkeypatch):
+    users = [make_learner("C1")[0] for _ in range(THREADS)]
+    plan = make_plan(D(2026, 7, 20), capacity=4)
+    threads = THREADS * 2  # every candidate double-submits
+    reached = barrier_before_insert(monkeypatch, threads)
+    with on(D(2026, 7, 1)):
+        results, errors = run_threads(threads, lambda i: services.request_seat(plan=plan, id_number=users[i % THREADS].id_number))
+    assert len(reached) == threads
+    assert len(errors) == THREADS and all("不能重复申请" in e.message for e in errors)
+    live = ExamRequest.objects.filter(plan=plan, status="requested")
+    assert live.count() == THREADS
+    assert live.values("id_number").distinct().count() == THREADS
+
+
+def test_concurrent_draws_allocate_once_and_never_beyond_capacity(make_learner, make_plan):
+    plan = make_plan(D(2026, 7, 20), capacity=5)
+    with on(D(2026, 7, 1)):
+        for i in range(30):
+            user, _ = make_learner("C1", accepted=at(D(2026, 1, 1)) + datetime.timedelta(minutes=i))
+            services.request_seat(plan=plan, id_number=user.id_number)
+    barrier = threading.Barrier(THREADS, timeout=20)
+
+    def draw(i):
+        barrier.wait()  # all sixteen start the draw together
+        return services.allocate_plan(plan) if i % 2 else services.sweep()["allocated"]
+
+    with on(plan.closes_on):
+        results, errors = run_threads(THREADS, draw)
+    assert errors == []
+    assert sum(bool(r) for r in results) == 1  # exactly one run moved the plan
+    assert ExamRequest.objects.filter(plan=plan, status="allocated").count() == 5
+    assert ExamRequest.objects.filter(plan=plan, status="not_allocated").count() == 25
+    assert sorted(ExamRequest.objects.filter(plan=plan).values_list("rank", flat=True)) == list(range(1, 31))
+    assert ExamPlan.objects.get(pk=plan.pk).status == "allocated"
+
+
+def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, make_plan, clerk_has):
+    plan = make_plan(D(2026, 7, 20), capacity=3)
+    with on(D(2026, 7, 1)):
+        reqs = []
+        for i in range(20):
+            user, _ = make_learner("C1", accepted=at(D(2026, 1, 1)) + datetime.timedelta(minutes=i))
+            reqs.append(services.request_seat(plan=plan, id_number=user.id_number))
+    with on(plan.closes_on):
+        services.sweep()
+    barrier = threading.Barrier(THREADS, timeout=20)
+    with on(D(2026, 7, 14)):
+        # Two seats freed; sixteen offer runs race to fill them.
+        for req in reqs[:2]:
+            req.refresh_from_db()
+            ExamRequest.objects.filter(pk=req.pk).update(status="cancelled")
+
+        def offer(i):
+            barrier.wait()
+            return len(services.offer_freed_seats(plan))
+
+        results, errors = run_threads(THREADS, offer)
+    assert errors == []
+    assert sum(results) == 2
+    assert ExamRequest.objects.filter(plan=plan, status__in=["allocated", "offered"]).count() == 3
