@@ -1,0 +1,142 @@
+"""Under a rush: real threads on real connections after the same numbers (design.md "Scarce
+things under a rush"). Each test has 16 threads released together by a barrier; the control
+shows that without the conditional UPDATE the same overlap double-allocates."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from plates import services
+from plates.models import Hold, PlateNumber, RandomBatch
+from portal.models import Vehicle
+from tests import factories
+from tests.plates.conftest import new_vehicle, open_block, set_city, verified_selection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+THREADS = 16
+
+
+def race(work, n=THREADS):
+    """Run work(i) in n threads started together; returns (results, errors) by thread index."""
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i, barrier)
+        except Exception as exc:  # the losers' PlateError is the expected outcome
+            errors[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.fixture
+def crowd():
+    has = factories.city("has")
+    open_block(has)
+    set_city(has, "plate_second_sms", False)
+    selections = []
+    for i in range(THREADS):
+        person = factories.UserFactory()
+        selections.append(verified_selection(person, new_vehicle(person, has), ip=f"10.1.0.{i}"))
+    return has, selections
+
+
+def _batch_with(selection, number):
+    return RandomBatch.objects.create(
+        selection=selection, numbers=[number], expires_at=timezone.now() + datetime.timedelta(seconds=90)
+    )
+
+
+def test_sixteen_claims_of_one_number_give_one_backup(crowd):
+    has, selections = crowd
+    lucky = "苏HA008A"
+    batches = [_batch_with(s, lucky) for s in selections]
+    results, errors = race(lambda i, b: services.backup_claim(selections[i], batch_id=batches[i].pk, number=lucky))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert sum(isinstance(e, services.PlateError) for e in errors) == THREADS - 1
+    number = PlateNumber.objects.get(number=lucky)
+    assert number.status == "backup" and number.claimed_selection_id in {s.pk for s in selections}
+
+
+def test_control_a_read_then_write_claim_double_allocates_under_the_same_overlap(crowd):
+    """The same rush without the conditional UPDATE: every thread reads "available" before any
+    writes (the barrier between read and write proves overlap), and all of them "win"."""
+    has, selections = crowd
+    lucky = "苏HA008A"
+
+    def naive(i, barrier):
+        seen = PlateNumber.objects.get(number=lucky).status
+        barrier.wait()
+        if seen == "available":
+            PlateNumber.objects.filter(number=lucky).update(status="backup", claimed_selection=selections[i])
+            return True
+        return False
+
+    results, errors = race(naive)
+    assert errors == [None] * THREADS
+    assert sum(bool(r) for r in results) == THREADS  # 16 "owners" of one number
+
+
+def test_sixteen_claims_of_an_expired_backup_give_one_new_owner(crowd):
+    has, selections = crowd
+    lucky = "苏HA007B"
+    PlateNumber.objects.filter(number=lucky).update(
+        status="backup",
+        claimed_selection=selections[0],
+        claim_expires_at=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    now = timezone.now()
+    results, _ = race(lambda i, b: services._claim(selections[i], lucky, now))
+    assert sum(r is not None for r in results) == 1
+
+
+def test_sixteen_confirms_of_one_vehicle_give_one_hold(crowd):
+    has, selections = crowd
+    selection = selections[0]
+    numbers = list(PlateNumber.objects.filter(status="available").order_by("id")[:THREADS])
+    PlateNumber.objects.filter(pk__in=[n.pk for n in numbers]).update(
+        status="backup", claimed_selection=selection, claim_expires_at=timezone.now() + datetime.timedelta(seconds=180)
+    )
+    results, errors = race(lambda i, b: services.selection_confirm(selection, number_id=numbers[i].pk))
+    assert sum(r is not None for r in results) == 1
+    assert Hold.objects.filter(vehicle=selection.vehicle).count() == 1
+    assert PlateNumber.objects.filter(status="held").count() == 1
+    # The other backups went back to the pool.
+    assert PlateNumber.objects.filter(status="backup").count() == 0
+
+
+def test_sixteen_office_clerks_after_one_number_give_one_vehicle_the_number(crowd):
+    has, selections = crowd
+    clerk = factories.clerk("has")
+    vehicles = [s.vehicle for s in selections]
+    results, errors = race(
+        lambda i, b: services.hall_select(clerk=clerk, city=has, vehicle=vehicles[i], number="苏HA005C")
+    )
+    assert sum(r is not None for r in results) == 1
+    assert Hold.objects.filter(number__number="苏HA005C").count() == 1
+
+
+def test_sixteen_registrations_of_one_hold_plate_one_vehicle_once(crowd):
+    has, selections = crowd
+    selection = selections[0]
+    batch = services.batch_draw(selection)
+    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+    hold = services.selection_confirm(selection, number_id=number.pk)
+    clerk = factories.clerk("has")
+    results, errors = race(lambda i, b: services.hold_register(hold, clerk=clerk))
+    assert sum(r is not None for r in results) == 1
+    assert Vehicle.objects.filter(plate_number=number.number).count() == 1
+    assert Hold.objects.get(pk=hold.pk).status == "registered"
