@@ -137,6 +137,13 @@ def measure_baseline(ctx: Context) -> dict:
     }
 
 
+STARTED = time.monotonic()
+
+
+def _stage(label):
+    print(f"[bench {time.monotonic() - STARTED:6.1f}s] {label}", file=sys.stderr, flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and durations (the test suite's variant)")
@@ -158,11 +165,13 @@ def main(argv=None) -> int:
         # A fresh cache key space per run (no FLUSHDB: Redis may be shared): stale rate-limit
         # counters of an earlier run must not skew this one.
         os.environ["CACHE_KEY_PREFIX"] = f"open122-bench-{os.getpid()}-{int(time.time())}"
+        _stage("services ready")
         recreate_database(env["DATABASE_URL"])
         manage = [PY, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
 
+        _stage("migrated, static collected")
         import django
 
         django.setup()
@@ -192,10 +201,12 @@ def main(argv=None) -> int:
         failed = 0
         try:
             wait_until_up(ctx.base_url, gunicorn)
+            _stage("gunicorn up")
             ctx.baseline = measure_baseline(ctx)
             print(format_result("baseline", ctx.baseline), flush=True)
             for name in names:
                 try:
+                    _stage(f"running {name}")
                     module = importlib.import_module(f"bench.{name}")
                     values = module.run(ctx)
                 except Exception:

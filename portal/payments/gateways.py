@@ -108,6 +108,19 @@ def notify_url(payment, request=None) -> str:
     return city_url(payment.city).rstrip("/") + path
 
 
+def loopback_target(url: str) -> tuple[str, dict]:
+    """(url, headers) for a POST from a worker: *.localhost (development sites) does not resolve
+    everywhere, so it is sent to 127.0.0.1 with the site's name in the Host header."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), {"Host": parts.netloc}
+    return url, {}
+
+
 def get_gateway() -> Gateway:
     return import_string(settings.PAYMENT_GATEWAY)()
 

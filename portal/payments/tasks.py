@@ -29,7 +29,7 @@ def sandbox_notify(self, order_number: str) -> None:
     import httpx
 
     from portal.payments import services
-    from portal.payments.gateways import SandboxGateway
+    from portal.payments.gateways import SandboxGateway, loopback_target
 
     gateway = SandboxGateway()
     trade = gateway.trade(order_number)
@@ -40,7 +40,8 @@ def sandbox_notify(self, order_number: str) -> None:
         services.handle_notification(fields, gateway=gateway)
         return
     try:
-        response = httpx.post(trade["notify_url"], data=fields, timeout=10)
+        url, headers = loopback_target(trade["notify_url"])
+        response = httpx.post(url, data=fields, headers=headers, timeout=10)
         delivered = response.status_code == 200 and response.text.strip() == "success"
     except httpx.HTTPError as exc:
         log.warning("sandbox payment notification for %s failed: %s", order_number, exc)

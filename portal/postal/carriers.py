@@ -122,9 +122,10 @@ class SandboxCarrier(Carrier):
         }
         return json.dumps({"carrier": self.code, "events": [event]}, ensure_ascii=False, sort_keys=True).encode()
 
-    def advance(self, shipment, status: str, location: str = "") -> None:
-        """Staff moved a sandbox shipment: post the signed tracking event to the portal."""
+    def advance(self, shipment, status: str, location: str = "", base_url: str = "") -> None:
+        """Staff moved a sandbox shipment: post the signed tracking event to the portal
+        (at base_url, the site staff used, when known; else the city's site)."""
         from portal.postal import tasks
 
         body = self.event_body(shipment.tracking_number, status, location)
-        tasks.sandbox_webhook.delay(body.decode(), shipment.city.code)
+        tasks.sandbox_webhook.delay(body.decode(), shipment.city.code, base_url)

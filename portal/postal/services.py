@@ -160,7 +160,7 @@ def _apply(event: carriers.TrackingEvent) -> None:
             callback.on_status(shipment, old, event.status)
 
 
-def advance_sandbox(shipment: Shipment, status: str, location: str = "") -> None:
+def advance_sandbox(shipment: Shipment, status: str, location: str = "", base_url: str = "") -> None:
     """Staff moves a sandbox shipment (page or command): the sandbox carrier posts the webhook."""
     carrier = carriers.get_carrier()
     if not isinstance(carrier, carriers.SandboxCarrier):
@@ -170,5 +170,5 @@ def advance_sandbox(shipment: Shipment, status: str, location: str = "") -> None
             _("A shipment that is %(old)s cannot become %(new)s.")
             % {"old": shipment.get_status_display(), "new": Shipment.Status(status).label}
         )
-    carrier.advance(shipment, status, location or shipment.city.name)
+    carrier.advance(shipment, status, location or shipment.city.name, base_url)
     shipment.refresh_from_db()

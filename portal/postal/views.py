@@ -44,7 +44,12 @@ def sandbox_shipment(request, tracking_number):
         raise Http404
     if request.method == "POST":
         try:
-            services.advance_sandbox(shipment, request.POST.get("status", ""), request.POST.get("location", ""))
+            services.advance_sandbox(
+                shipment,
+                request.POST.get("status", ""),
+                request.POST.get("location", ""),
+                request.build_absolute_uri("/"),
+            )
         except (services.PostalError, ValueError) as exc:
             messages.error(request, str(exc))
         return redirect("postal:sandbox", tracking_number=shipment.tracking_number)

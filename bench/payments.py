@@ -1,0 +1,71 @@
+"""Payments under load: payers paying at the sandbox cashier, and the gateway's notifications.
+
+cashier_*: each operation is one payer opening the cashier page and pressing pay (GET + POST,
+which settles the payment through the signed notification in the web process, then the redirect
+to the result page). notify_*: the gateway re-delivering signed notifications for paid orders
+(the idempotent path every real gateway exercises with its retries).
+"""
+
+from decimal import Decimal
+
+from bench import common
+
+NAME = "payments"
+
+
+def _seed(count: int):
+    from portal.models import City, Payment
+    from portal.payments import services
+    from tests.factories import UserFactory
+
+    services.register_purpose("bench.fee")
+    city = City.objects.get(code="has")
+    payer = UserFactory()
+    payments = [
+        services.start_payment(
+            purpose="bench.fee",
+            reference=f"bench.item:{common.unique_suffix()}",
+            city=city,
+            payer=payer,
+            amount=Decimal("60.00"),
+            description="科目一考试费",
+        )
+        for _ in range(count)
+    ]
+    return [p.order_number for p in payments], Payment
+
+
+def run(ctx):
+    from portal.payments.gateways import SandboxGateway
+
+    count = 16 if ctx.quick else 800
+    orders, Payment = _seed(count)
+    host = ctx.host("has")
+
+    def pay(client, worker, i):
+        url = f"/pay/sandbox/cashier/{orders[i]}/"
+        page = client.get(url, headers={"Host": host})
+        if page.status_code != 200:
+            return False
+        response = client.post(
+            url, data={"csrfmiddlewaretoken": common.csrf_token(page.text), "action": "pay"}, headers={"Host": host}
+        )
+        return response.status_code == 302
+
+    cashier = common.run_threads(ctx, pay, concurrency=min(ctx.concurrency, 32), iterations=len(orders))
+    paid = Payment.objects.filter(order_number__in=orders, status="paid").count()
+
+    gateway = SandboxGateway()
+    notes = [gateway.notification_for(o) for o in orders]
+
+    async def notify(client, worker, i):
+        response = await client.post("/pay/notify/", data=notes[i % len(notes)], headers={"Host": host})
+        return response.text == "success"
+
+    repeated = common.run_load(ctx, notify, concurrency=ctx.concurrency, duration=ctx.duration)
+    return {
+        **cashier.summary("cashier_"),
+        "paid": paid,
+        **repeated.summary("notify_"),
+        "notify_vs_db": round(repeated.rps / ctx.baseline["db_rps"], 2) if ctx.baseline.get("db_rps") else 0,
+    }
