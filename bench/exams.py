@@ -1,0 +1,242 @@
+"""Exam booking under a rush, and the draw at scale (issue 5).
+
+(a) Rush: `clients` concurrent candidates (64; quick 4), each holding USERS_PER_CLIENT logged-in
+    sessions, request one of 20 published sessions over HTTP through gunicorn. Every POST is
+    timed; request_rps = requests accepted per second over the rush.
+(b) Draw: 100,000 requests over 1,000 plans (quick: 2,000 over 20) seeded with SQL, then
+    services.allocate_plans() in this process, timed as allocation_s; over_capacity is counted
+    in SQL afterwards. Notices for the draw are sent by the sweep afterwards and not timed here.
+"""
+
+import datetime
+import threading
+import time
+
+import httpx
+
+from bench import common
+
+NAME = "exams"
+PASSWORD = "Bench-pass-123"
+SESSIONS = 20
+
+
+def _seed_rush(n_users):
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from exams import services
+    from exams.models import ExamPlan, ExamSite, LearnerRecord
+    from portal import identity
+    from portal.models import City, User
+
+    city = City.objects.get(code="has")
+    site = ExamSite.objects.create(
+        city=city,
+        name=f"bench-rush-{common.unique_suffix()}",
+        subjects=["1"],
+        licence_classes=["C1"],
+        daily_capacity=10**6,
+    )
+    day = timezone.localdate() + datetime.timedelta(days=20)
+    plans = []
+    for i in range(SESSIONS):
+        start = datetime.time(7 + i % 10, 0)
+        plan = ExamPlan.objects.create(
+            city=city, site=site, subject="1", licence_classes=["C1"], date=day + datetime.timedelta(days=i // 10),
+            starts_at=start, ends_at=start.replace(minute=50), capacity=max(1, n_users // SESSIONS),
+        )  # fmt: skip
+        plans.append(services.publish_plan(plan))
+    password = make_password(PASSWORD)  # one hash for all: seeding must not cost n x PBKDF2
+    base = User.objects.count()
+    users = [
+        User(
+            id_number=identity.make_id_number("320803", datetime.date(1980, 1, 1) + datetime.timedelta(days=base + i), i % 1000),
+            mobile=f"137{base + i:08d}", real_name=f"考生{i}", password=password,
+        )
+        for i in range(n_users)
+    ]  # fmt: skip
+    User.objects.bulk_create(users)
+    now = timezone.now()
+    LearnerRecord.objects.bulk_create(
+        LearnerRecord(
+            city=city, id_number=u.id_number, name=u.real_name, licence_class="C1",
+            application_accepted_at=now - datetime.timedelta(days=30, minutes=i),
+        )
+        for i, u in enumerate(users)
+    )  # fmt: skip
+    return plans, users
+
+
+def _rush(ctx, clients, per_client):
+    from exams.models import ExamRequest
+
+    plans, users = _seed_rush(clients * per_client)
+    host = ctx.host("has")
+    sessions = [[] for _ in range(clients)]
+
+    def login(n):
+        for u in users[n * per_client : (n + 1) * per_client]:
+            client = httpx.Client(base_url=ctx.base_url, timeout=common.TIMEOUT)
+            common.login_sync(client, host, u.id_number, PASSWORD)
+            sessions[n].append(client)
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    latencies, failures, lock = [], [], threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def rush(n):
+        barrier.wait()
+        for j, client in enumerate(sessions[n]):
+            plan = plans[(n * per_client + j) % SESSIONS]
+            t0 = time.perf_counter()
+            try:
+                r = client.post(
+                    f"/exams/plans/{plan.pk}/request/",
+                    headers={
+                        "Host": host,
+                        "X-CSRFToken": client.cookies.get("csrftoken", ""),
+                        "Referer": f"http://{host}/exams/",
+                    },
+                )
+                ok = r.status_code == 302
+            except httpx.HTTPError as exc:
+                ok, r = False, exc
+            with lock:
+                (latencies.append(time.perf_counter() - t0) if ok else failures.append(repr(r)[:120]))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=rush, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    for group in sessions:
+        for client in group:
+            client.close()
+    accepted = ExamRequest.objects.filter(plan__in=plans, status="requested").count()
+    duplicates = (
+        ExamRequest.objects.filter(plan__in=plans, status="requested").values("id_number").distinct().count()
+        != accepted
+    )
+    return {
+        "request_rps": round(accepted / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
+        "requests": len(latencies) + len(failures),
+        "accepted": accepted,
+        "errors": len(failures) + (clients * per_client - accepted),
+        "duplicate_live": int(duplicates),
+    }
+
+
+def _seed_draw(n_plans, n_requests):
+    """Plans whose window closed today and their requests, inserted set-based with SQL."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from exams.models import ExamSite
+    from portal.models import City
+
+    city = City.objects.get(code="has")
+    site = ExamSite.objects.create(
+        city=city,
+        name=f"bench-draw-{common.unique_suffix()}",
+        subjects=["1"],
+        licence_classes=["C1"],
+        daily_capacity=10**9,
+    )
+    today = timezone.localdate()
+    now = timezone.now()
+    per_plan = n_requests // n_plans
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO exams_examplan (city_id, site_id, subject, licence_classes, date, starts_at, ends_at, capacity,
+                                        status, published_at, closes_on, seed)
+            SELECT %s, %s, '1', ARRAY['C1'], %s::date + 3 + (g / 50), '08:00', '10:00', %s + (g %% 7) * %s,
+                   'published', %s, %s, md5(g::text) || md5('seed' || g::text)
+              FROM generate_series(0, %s - 1) g
+            RETURNING id
+            """,
+            [city.pk, site.pk, today, per_plan // 2, max(1, per_plan // 6), now, today, n_plans],
+        )
+        plan_ids = [row[0] for row in cur.fetchall()]
+        tag = common.unique_suffix()
+        cur.execute(
+            """
+            INSERT INTO exams_learnerrecord (city_id, id_number, name, licence_class, application_accepted_at,
+                                             holds_car_licence, permit_number, priority_used, status,
+                                             subject2_bookings, road_bookings)
+            SELECT %s, %s || lpad(g::text, 10, '0'), 'bench', 'C1', %s - (g || ' minutes')::interval,
+                   false, '', '{}', 'active', 0, 0
+              FROM generate_series(1, %s) g
+            """,
+            [city.pk, f"B{tag[:7]}", now, n_requests],
+        )
+        cur.execute(
+            """
+            INSERT INTO exams_examrequest (plan_id, record_id, city_id, id_number, subject, channel, status, priority,
+                                           key_time, draw_hash, created_at)
+            SELECT (%s::bigint[])[1 + (row_number() OVER (ORDER BY l.id) - 1) %% %s], l.id, l.city_id, l.id_number, '1',
+                   'online', 'requested', (l.id %% 97 = 0), l.application_accepted_at - ((l.id %% 5) || ' days')::interval,
+                   md5(l.id::text) || md5(l.id_number), %s
+              FROM exams_learnerrecord l
+             WHERE l.id_number LIKE %s
+            """,
+            [plan_ids, n_plans, now, f"B{tag[:7]}%"],
+        )
+    return plan_ids
+
+
+def _draw(ctx, n_plans, n_requests):
+    from django.db import connection
+
+    from exams import services
+
+    plan_ids = _seed_draw(n_plans, n_requests)
+    started = time.perf_counter()
+    allocated = services.allocate_plans(plan_ids)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT p.id FROM exams_examplan p JOIN exams_examrequest r ON r.plan_id = p.id
+                 WHERE p.id = ANY(%s) AND r.status IN ('allocated', 'offered')
+                 GROUP BY p.id, p.capacity HAVING count(*) > p.capacity) over
+            """,
+            [plan_ids],
+        )
+        over = cur.fetchone()[0]
+        cur.execute(
+            "SELECT count(*) FROM exams_examrequest WHERE plan_id = ANY(%s) AND status = 'allocated'", [plan_ids]
+        )
+        seats = cur.fetchone()[0]
+    return {
+        "allocation_s": round(elapsed, 2),
+        "allocated_plans": len(allocated),
+        "draw_requests": n_requests,
+        "seats_given": seats,
+        "over_capacity": over,
+    }
+
+
+def run(ctx):
+    clients = 4 if ctx.quick else 64
+    per_client = 1 if ctx.quick else 4
+    rush = _rush(ctx, clients, per_client)
+    draw = _draw(ctx, 20 if ctx.quick else 1000, 2000 if ctx.quick else 100_000)
+    return {
+        "clients": clients,
+        **rush,
+        **draw,
+        "baseline_db_rps": ctx.baseline.get("db_rps"),
+        "rps_ratio": round(rush["request_rps"] / ctx.baseline["db_rps"], 2) if ctx.baseline.get("db_rps") else None,
+    }
