@@ -200,11 +200,17 @@ class SandboxGateway(Gateway):
         return RefundResult(True, refund_id)
 
     # --- the sandbox cashier (what the payer does on the gateway's page) ----------------------
-    def payer_pays(self, order_number) -> bool:
-        """The payer pressed pay: the trade succeeds and a notification is scheduled."""
+    def payer_pays(self, order_number, notify_url: str = "") -> bool:
+        """The payer pressed pay: the trade succeeds and a notification is scheduled.
+
+        notify_url: where the cashier page was served, so that a development site on another
+        port than the one start_payment() guessed still gets its notification.
+        """
         trade = self.trade(order_number)
         if trade is None or trade["status"] == TRADE_CLOSED:
             return False
+        if notify_url:
+            trade["notify_url"] = notify_url
         if trade["status"] == WAIT_BUYER_PAY:
             trade["status"] = TRADE_SUCCESS
             trade["trade_no"] = "SBX" + timezone.now().strftime("%Y%m%d") + secrets.token_hex(8).upper()
@@ -212,10 +218,12 @@ class SandboxGateway(Gateway):
         self._schedule_notification(order_number)
         return True
 
-    def payer_cancels(self, order_number) -> bool:
+    def payer_cancels(self, order_number, notify_url: str = "") -> bool:
         trade = self.trade(order_number)
         if trade is None or trade["status"] != WAIT_BUYER_PAY:
             return False
+        if notify_url:
+            trade["notify_url"] = notify_url
         trade["status"] = TRADE_CLOSED
         self._save(order_number, trade)
         self._schedule_notification(order_number)

@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -36,10 +37,11 @@ def sandbox_cashier(request, order_number):
     if trade is None:
         raise Http404
     if request.method == "POST":
+        notify_url = request.build_absolute_uri(reverse("pay:notify"))
         if request.POST.get("action") == "pay":
-            gateway.payer_pays(payment.order_number)
+            gateway.payer_pays(payment.order_number, notify_url)
         elif request.POST.get("action") == "cancel":
-            gateway.payer_cancels(payment.order_number)
+            gateway.payer_cancels(payment.order_number, notify_url)
         return redirect("pay:result", order_number=payment.order_number)
     return render(
         request,
