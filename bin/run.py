@@ -19,6 +19,21 @@ PORT = os.environ.get("PORT", "8000")
 DOMAIN = os.environ.get("PORTAL_DOMAIN", "localhost")
 
 
+def _stop_on_sigterm(signum, frame):
+    # `kill` or a supervisor's stop behaves like Ctrl-C: children are stopped, not orphaned.
+    raise KeyboardInterrupt
+
+
+def _die_with_parent():
+    """Linux: a child gets SIGTERM if run.py itself is killed hard (no orphaned servers)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_for_port(port: int, procs, seconds: float = 60) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -53,12 +68,14 @@ def main():
         subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True)
         subprocess.run([*manage, "demo", "--once"], env=env, check=True)
         procs = [
-            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{PORT}"], env=env),
-            subprocess.Popen([PY, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"], env=env, cwd=ROOT),
+            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{PORT}"], env=env, preexec_fn=_die_with_parent),
+            subprocess.Popen(
+                [PY, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"],
+                env=env, cwd=ROOT, preexec_fn=_die_with_parent,
+            ),
             subprocess.Popen(
                 [PY, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
-                env=env,
-                cwd=ROOT,
+                env=env, cwd=ROOT, preexec_fn=_die_with_parent,
             ),
         ]
         try:
@@ -83,6 +100,7 @@ def main():
 
 if __name__ == "__main__":
     (ROOT / "var").mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
