@@ -9,6 +9,13 @@ from exams.models import ExamPlan, ExamSite, LearnerRecord
 from portal import identity
 from portal.models import City, User
 
+PASSWORD = "Demo-2026-pass"
+# (name, birth date, ID sequence, mobile, learner permit issued N days ago or None)
+LEARNERS = [
+    ("赵磊", datetime.date(2003, 5, 12), 519, "13812340019", None),  # books subject 1
+    ("钱多多", datetime.date(1999, 10, 3), 527, "13812340027", 15),  # subject 1 passed: may book subject 2
+]
+
 
 def load(stdout):
     city = City.objects.filter(code="has").first()
@@ -29,14 +36,22 @@ def load(stdout):
     plans += services.create_plans(site=field, subject="2", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=40)
     for plan in plans:
         services.publish_plan(plan)
-    citizen = User.objects.filter(role=User.Role.CITIZEN, is_active=True).order_by("id").first()
-    if citizen is not None:
-        id_number, name = citizen.id_number, citizen.real_name
-    else:
-        id_number, name = identity.make_id_number("320803", datetime.date(2001, 3, 9), 777), "王学员"
-    if not LearnerRecord.objects.filter(id_number=identity.id_key(id_number)).exists():
-        services.create_learner_record(
+    # The platform's demo citizens all hold licences already: the learners are our own.
+    for name, birth, seq, mobile, permit_days_ago in LEARNERS:
+        id_number = identity.make_id_number("320803", birth, seq)
+        user = User.objects.filter(id_number=id_number).first()
+        if user is None:
+            user = User.objects.create_user(id_number, mobile, name, password=PASSWORD)
+        if LearnerRecord.objects.filter(id_number=identity.id_key(id_number)).exists():
+            continue
+        record = services.create_learner_record(
             city=city, id_number=id_number, name=name, licence_class="C1",
-            accepted_at=timezone.now() - datetime.timedelta(days=20),
+            accepted_at=timezone.now() - datetime.timedelta(days=40),
         )  # fmt: skip
-    stdout.write(f"exams: 2 sites, {ExamPlan.objects.filter(city=city).count()} published plans, a learner record\n")
+        if permit_days_ago is not None:
+            issued = today - datetime.timedelta(days=permit_days_ago)
+            record.subject1_passed_on = record.last_exam_on = issued
+            services._issue_permit(record, issued)
+            record.save()
+        stdout.write(f"  exams learner {name}: ID {id_number}  mobile {mobile}  password {PASSWORD}\n")
+    stdout.write(f"exams: 2 sites, {ExamPlan.objects.filter(city=city).count()} published plans, 2 learners\n")
