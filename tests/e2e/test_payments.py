@@ -1,0 +1,34 @@
+from decimal import Decimal
+
+import pytest
+
+from portal.models import Payment
+from portal.payments import services
+from tests import factories
+
+pytestmark = pytest.mark.e2e
+
+services.register_purpose("e2e.fee", label="考试费")
+
+
+def test_a_payer_pays_at_the_sandbox_cashier_and_sees_the_result(page, site_url):
+    city = factories.city("has")
+    payment = services.start_payment(
+        purpose="e2e.fee",
+        reference="e2e.item:1",
+        city=city,
+        payer=factories.UserFactory(),
+        amount=Decimal("150.00"),
+        description="科目三考试费",
+        return_path="/",
+    )
+
+    page.goto(site_url("has", payment.cashier_url))
+    assert page.get_by_test_id("order-number").inner_text() == payment.order_number
+    assert "150.00" in page.get_by_test_id("amount").inner_text()
+    page.get_by_role("button", name="确认支付").click()
+
+    page.get_by_test_id("payment-status").wait_for()
+    assert "已收到" in page.get_by_test_id("payment-status").inner_text()
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PAID
