@@ -164,7 +164,13 @@ def handle_notification(data: dict, gateway=None) -> bool:
         if note.amount != payment.amount:
             log.error("payment notification amount mismatch for order %s", payment.order_number)
             return False
-        return _settle(payment, note.transaction_id)
+        try:
+            return _settle(payment, note.transaction_id)
+        except Exception:
+            # A purpose callback failed: nothing was committed; "fail" makes the gateway (and
+            # the reconciliation task) deliver it again.
+            log.exception("settling order %s failed", payment.order_number)
+            return False
     if note.trade_status == gateways.TRADE_CLOSED:
         _close(payment, Payment.Status.CANCELLED, "")
         return True

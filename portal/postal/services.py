@@ -124,7 +124,13 @@ def handle_webhook(body: bytes, signature: str, carrier=None) -> bool:
         log.warning("rejected carrier webhook: %s", exc)
         return False
     for event in events:
-        _apply(event)
+        try:
+            _apply(event)
+        except Exception:
+            # A status callback failed: this event was not stored, so the carrier's retry of
+            # the webhook brings it again (events already stored are recognised by their id).
+            log.exception("applying carrier event %s failed", event.event_id)
+            return False
     return True
 
 

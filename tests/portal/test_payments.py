@@ -305,3 +305,24 @@ def test_control_without_the_conditional_update_the_same_race_pays_out_many_time
     for t in threads:
         t.join()
     assert len(callbacks) == 16
+
+
+def test_a_failing_purpose_callback_leaves_the_payment_pending_for_a_retry(has_client, has, citizen):
+    def broken(payment):
+        raise RuntimeError("the app is down")
+
+    services.register_purpose("test.broken", on_paid=broken)
+    payment = services.start_payment(
+        purpose="test.broken", reference="test.item:9", city=has, payer=citizen, amount="10", description="x"
+    )
+    _pay_at_sandbox(payment.order_number)
+    fields = _signed(payment.order_number)
+
+    assert has_client.post("/pay/notify/", fields).status_code == 400
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+
+    services.register_purpose("test.broken", on_paid=_on_paid)  # the app is back
+    assert has_client.post("/pay/notify/", fields).content == b"success"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PAID
