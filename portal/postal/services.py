@@ -171,6 +171,8 @@ def advance_sandbox(shipment: Shipment, status: str, location: str = "", base_ur
     carrier = carriers.get_carrier()
     if not isinstance(carrier, carriers.SandboxCarrier):
         raise PostalError(_("Only sandbox shipments can be moved by hand."))
+    if status not in Shipment.Status.values:
+        raise PostalError(_("Choose one of the listed shipment states."))
     if status not in Shipment.TRANSITIONS[shipment.status]:
         raise PostalError(
             _("A shipment that is %(old)s cannot become %(new)s.")

@@ -50,7 +50,7 @@ def sandbox_shipment(request, tracking_number):
                 request.POST.get("location", ""),
                 request.build_absolute_uri("/"),
             )
-        except (services.PostalError, ValueError) as exc:
+        except services.PostalError as exc:
             messages.error(request, str(exc))
         return redirect("postal:sandbox", tracking_number=shipment.tracking_number)
     choices = [

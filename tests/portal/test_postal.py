@@ -165,3 +165,17 @@ def test_sixteen_deliveries_of_the_same_event_record_it_once():
     assert ShipmentEvent.objects.filter(event_id="evt-race").count() == 1
     assert CHANGES == [(shipment.tracking_number, "created", "delivered")]
     assert json.loads(body)["events"][0]["status"] == "delivered"
+
+
+def test_bad_input_on_the_staff_page_and_webhook_gives_messages_not_errors(client, has_client, has, clerk_has):
+    shipment = _ship(has)
+    client.force_login(clerk_has)
+    url = f"/postal/sandbox/{shipment.tracking_number}/"
+    page = client.post(url, {"status": "teleported"}, HTTP_HOST="has.localhost", follow=True).content.decode()
+    assert "请选择" in page
+    services.advance_sandbox(shipment, "delivered")
+    page = client.post(url, {"status": "returned"}, HTTP_HOST="has.localhost", follow=True).content.decode()
+    assert "不能变为" in page
+
+    assert _webhook(has_client, b"not json").status_code == 400
+    assert _webhook(has_client, b'{"events": 5}').status_code == 400
