@@ -130,30 +130,38 @@ def _require_live(selection: Selection) -> None:
 
 
 # --- Claims ----------------------------------------------------------------------------------
-def _claim(selection: Selection, number: str, now: datetime.datetime) -> int | None:
-    """Reserve a number as this selection's backup for plate_backup_seconds; its id, or None.
+def _claim(selection: Selection, number: str, now: datetime.datetime, seconds: int | None = None) -> PlateNumber | None:
+    """Reserve a number as this selection's backup for plate_backup_seconds; the number, or None.
 
     The WHERE clause is the whole decision: a number is free when it is available, or when it is
     a backup whose claim has run out (so an expired backup is free at every instant, before the
     sweep tidies it). Two concurrent claims serialise on the row; the second sees the new status.
     """
-    seconds = citysettings.get(selection.city, "plate_backup_seconds")
+    if seconds is None:
+        seconds = citysettings.get(selection.city, "plate_backup_seconds")
+    expires = now + datetime.timedelta(seconds=seconds)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %s, claim_expires_at = %s"
             f" WHERE city_id = %s AND plate_type = %s AND number = %s"
-            f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %s)) RETURNING id",
-            [
-                selection.pk,
-                now + datetime.timedelta(seconds=seconds),
-                selection.city_id,
-                selection.plate_type,
-                number,
-                now,
-            ],
+            f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %s)) RETURNING id, block_id, serial",
+            [selection.pk, expires, selection.city_id, selection.plate_type, number, now],
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    return _loaded(
+        PlateNumber(
+            id=row[0], city_id=selection.city_id, block_id=row[1], plate_type=selection.plate_type, number=number,
+            serial=row[2], status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires,
+        )
+    )  # fmt: skip
+
+
+def _loaded(instance):
+    # Built from RETURNING columns: mark it as a stored row without another SELECT.
+    instance._state.adding = False
+    return instance
 
 
 def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch:
@@ -202,24 +210,24 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
     """
     _require_live(selection)
     now = timezone.now()
-    batch = RandomBatch.objects.filter(pk=batch_id, selection=selection).first()
-    if batch is None or number not in batch.numbers:
-        raise PlateError(_("That number is not in your batch."))
-    if batch.expires_at <= now:
-        raise PlateError(_("This batch has expired. Draw a new batch."))
+    seconds = citysettings.get(selection.city, "plate_backup_seconds")
     with transaction.atomic():
         # The batch row lock makes "one backup per batch" hold against a double click.
-        locked = RandomBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.backup_id is not None:
+        batch = RandomBatch.objects.select_for_update().filter(pk=batch_id, selection=selection).first()
+        if batch is None or number not in batch.numbers:
+            raise PlateError(_("That number is not in your batch."))
+        if batch.expires_at <= now:
+            raise PlateError(_("This batch has expired. Draw a new batch."))
+        if batch.backup_id is not None:
             raise PlateError(_("You have already moved a number from this batch to your backups."))
-        number_id = _claim(selection, number, now)
-        if number_id is None:
+        claimed = _claim(selection, number, now, seconds)
+        if claimed is None:
             raise PlateError(
                 _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
             )
-        locked.backup_id = number_id
-        locked.save(update_fields=["backup"])
-    return PlateNumber.objects.get(pk=number_id)
+        batch.backup_id = claimed.pk
+        batch.save(update_fields=["backup"])
+    return claimed
 
 
 def validate_candidate(city, plate_type: str, number: str) -> str | None:
@@ -266,6 +274,7 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
     now = timezone.now()
     with transaction.atomic():
         locked = Selection.objects.select_for_update().get(pk=selection.pk)
+        locked.city = city
         if locked.status != Selection.Status.OPEN:
             raise PlateError(_("This preselection has ended."))
         left = tries - locked.compose_tries_used
@@ -277,10 +286,10 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
             wait = interval - int((now - locked.last_compose_at).total_seconds())
             raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
         claimed, cost = None, 0
+        seconds = citysettings.get(city, "plate_backup_seconds")
         for candidate in candidates:
-            number_id = _claim(locked, candidate, now)
-            if number_id is not None:
-                claimed = PlateNumber.objects.get(pk=number_id)
+            claimed = _claim(locked, candidate, now, seconds)
+            if claimed is not None:
                 break
             cost += 1
         locked.compose_tries_used += cost
@@ -348,6 +357,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
     now = timezone.now()
     with transaction.atomic():
         locked = Selection.objects.select_for_update().select_related("vehicle", "citizen").get(pk=selection.pk)
+        locked.city = city
         if locked.status != Selection.Status.OPEN:
             raise PlateError(_("This preselection has ended."))
         if selectors.active_ban(locked.citizen.id_number) is not None:
@@ -355,7 +365,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %s"
-                f" WHERE id = %s AND status = 'backup' AND claimed_selection_id = %s AND claim_expires_at > %s RETURNING number",
+                f" WHERE id = %s AND status = 'backup' AND claimed_selection_id = %s AND claim_expires_at > %s"
+                f" RETURNING number, block_id, serial",
                 [now, number_id, locked.pk, now],
             )
             row = cursor.fetchone()
@@ -363,9 +374,15 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
         flagged = _is_suspicious(locked, now)
         selected_on = timezone.localdate(now)
+        number = _loaded(
+            PlateNumber(
+                id=number_id, city_id=city.pk, block_id=row[1], plate_type=locked.plate_type, number=row[0], serial=row[2],
+                status=PlateNumber.Status.HELD, taken_at=now,
+            )
+        )  # fmt: skip
         hold = Hold.objects.create(
             city=city,
-            number_id=number_id,
+            number=number,
             vehicle=locked.vehicle,
             selection=locked,
             citizen=locked.citizen,

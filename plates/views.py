@@ -270,7 +270,6 @@ def confirm(request, pk):
     gate = _selection_gate(request, selection)
     if gate:
         return gate
-    second_sms = citysettings.get(selection.city, "plate_second_sms")
     form = forms.ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
     if request.method == "POST" and request.POST.get("action") == "send":
         _send(request, services.send_confirm_code, selection)
@@ -288,7 +287,7 @@ def confirm(request, pk):
         except (services.PlateError, VerificationError) as exc:
             form.add_error(None, str(exc))
     context = _selection_context(request, selection)
-    context.update(form=form, second_sms=second_sms)
+    context.update(form=form, second_sms=citysettings.get(selection.city, "plate_second_sms"))
     return render(request, "plates/confirm.html", context, status=200)
 
 
