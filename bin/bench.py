@@ -1,7 +1,7 @@
 """`make bench`: run the portal under gunicorn with production settings and measure it.
 
-Steps: find PostgreSQL and Redis (bin/devservices.py), recreate the bench database and migrate
-it, collect static files, set up Django in this process (portal.bench_settings, so modules can
+Steps: find PostgreSQL and Redis (bin/devservices.py), recreate the bench database from a
+migrated template (migrating the template first when the migrations changed), collect static files, set up Django in this process (portal.bench_settings, so modules can
 seed with the ORM), start gunicorn on 127.0.0.1:8765, measure the baseline (a view without the
 database and one with one indexed query) at the benchmarks' concurrency, run every bench/<name>.py
 (or only --only NAME), print one `RESULT <name> k=v ...` line each, stop gunicorn.
@@ -56,8 +56,7 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def recreate_database(url: str) -> None:
-    """Drop and create the bench database: every run starts from migrations and seed data only."""
+def _admin_connection(url: str):
     import environ
     import psycopg2
 
@@ -69,9 +68,41 @@ def recreate_database(url: str) -> None:
         params["password"] = cfg["PASSWORD"]
     conn = psycopg2.connect(**params)
     conn.autocommit = True
+    return conn, cfg["NAME"]
+
+
+def migrations_fingerprint() -> str:
+    """Hash of every migration file: a template database is reused only while they are unchanged."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def recreate_database(url: str, manage: list[str]) -> None:
+    """A fresh bench database on every run: migrations and their seed data only.
+
+    Migrating from nothing takes long with every app's migrations, so the first run keeps a
+    migrated template (<name>_tpl, its fingerprint in the database comment) and later runs
+    copy it, which takes a second.
+    """
+    conn, name = _admin_connection(url)
+    template = f"{name}_tpl"
+    fingerprint = migrations_fingerprint()
     with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [template])
+        row = cur.fetchone()
+        if row is None or row[0] != fingerprint:
+            cur.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{template}"')
+            env = {**os.environ, "DATABASE_URL": with_database(url, template)}
+            subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+            cur.execute(f'COMMENT ON DATABASE "{template}" IS %s', [fingerprint])
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     conn.close()
 
 
@@ -166,9 +197,8 @@ def main(argv=None) -> int:
         # counters of an earlier run must not skew this one.
         os.environ["CACHE_KEY_PREFIX"] = f"open122-bench-{os.getpid()}-{int(time.time())}"
         _stage("services ready")
-        recreate_database(env["DATABASE_URL"])
         manage = [PY, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
+        recreate_database(env["DATABASE_URL"], manage)
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
 
         _stage("migrated, static collected")
