@@ -14,7 +14,10 @@ def paid_payment(reference: str) -> Payment | None:
 
 
 def is_paid(reference: str) -> bool:
-    return Payment.objects.filter(reference=reference, status=Payment.Status.PAID).exists()
+    """Paid and not refunded in full (a partial refund leaves the item paid)."""
+    return Payment.objects.filter(
+        reference=reference, status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]
+    ).exists()
 
 
 def open_payment(reference: str) -> Payment | None:
