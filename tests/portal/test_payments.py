@@ -326,3 +326,16 @@ def test_a_failing_purpose_callback_leaves_the_payment_pending_for_a_retry(has_c
     assert has_client.post("/pay/notify/", fields).content == b"success"
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PAID
+
+
+def test_selectors_tell_other_apps_whether_an_item_is_paid(citizen_client, has, citizen):
+    from portal.payments import selectors
+
+    payment = _start(has, citizen, reference="test.item:42")
+    assert selectors.open_payment("test.item:42") == payment
+    assert not selectors.is_paid("test.item:42")
+    citizen_client.post(payment.cashier_url, {"action": "pay"})
+    assert selectors.is_paid("test.item:42")
+    assert selectors.paid_payment("test.item:42") == payment
+    services.request_refund(payment, reason="全额退款")
+    assert not selectors.is_paid("test.item:42")
