@@ -215,10 +215,13 @@ class CandidateState:
     last_failed_on: dict  # subject -> exam date of the newest failed or missed booking
 
 
-def candidate_state(record: LearnerRecord) -> CandidateState:
+def candidate_state(record: LearnerRecord, subjects=None) -> CandidateState:
+    """`subjects`: the plan subjects the caller will check (None: all); subject 1 has no failure wait."""
     live = set(
         ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list("subject", flat=True)
     )
+    if subjects is not None and not set(subjects) & {Subject.TWO, Subject.ROAD}:
+        return CandidateState(live, {})
     failed = (
         ExamResult.objects.filter(
             request__record=record, outcome__in=[ExamResult.Outcome.FAIL, ExamResult.Outcome.NO_SHOW]
@@ -251,7 +254,7 @@ def refusals(record: LearnerRecord | None, plan: ExamPlan, *, today=None, state:
     cls = record.licence_class
     if cls not in plan.licence_classes:
         reasons.append(_("This session does not examine class %(cls)s.") % {"cls": cls})
-    state = state or candidate_state(record)
+    state = state or candidate_state(record, [plan.subject])
     subject = plan.subject
     if record.passed_on(subject):
         reasons.append(_("You have already passed this subject."))
@@ -330,14 +333,20 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
     Steps: find the candidate's learner record; check every eligibility rule; in one
     transaction share-lock the plan row (the draw cannot start under us), insert the request
     with its ranking key (the partial unique constraint refuses a second live request for the
-    subject), stamp the draw hash of its public number; notify the candidate.
+    subject), stamp the draw hash of its public number; for a phone or counter request notify
+    the candidate (online, the page confirms it).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     id_number = identity.id_key(id_number)
     record = record_for(plan.city, id_number)
     if record is not None and record.licence_class not in plan.licence_classes:
-        record = record_for(plan.city, id_number, plan.licence_classes[0]) or record
+        # An applicant for two classes (rare) books with the record this session examines.
+        for cls in plan.licence_classes:
+            other = record_for(plan.city, id_number, cls)
+            if other is not None:
+                record = other
+                break
     reasons = refusals(record, plan, today=today)
     if reasons:
         raise ExamError(reasons[0], reasons)
@@ -356,13 +365,15 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
             )  # fmt: skip
             req.draw_hash = rules.draw_hash(plan.seed, req.number)
             ExamRequest.objects.filter(pk=req.pk).update(draw_hash=req.draw_hash)
-            notices.notify(
-                "exams.request_accepted",
-                id_number=id_number,
-                city=plan.city,
-                context=_plan_context(plan) | {"number": req.number},
-                dedupe_key=f"exams.request_accepted.{req.pk}",
-            )
+            if channel != ExamRequest.Channel.ONLINE:
+                # Online the page itself confirms; by phone or at the counter the inbox does.
+                notices.notify(
+                    "exams.request_accepted",
+                    id_number=id_number,
+                    city=plan.city,
+                    context=_plan_context(plan) | {"number": req.number},
+                    dedupe_key=f"exams.request_accepted.{req.pk}",
+                )
     except IntegrityError:
         raise duplicate from None
     return req

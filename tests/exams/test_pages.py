@@ -168,6 +168,9 @@ def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, m
     assert ok.status_code == 302
     req = ExamRequest.objects.get(id_number=user.id_number)
     assert req.channel == "phone" and req.created_by is not None
+    from notices.models import Notice
+
+    assert Notice.objects.filter(kind="exams.request_accepted", id_number=user.id_number).count() == 1
 
 
 def test_clerk_cancels_at_the_counter_and_enters_results(clerk_client, make_learner, make_plan):
