@@ -1,12 +1,23 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import identity
 from portal.admin_helpers import CityScopedAdmin
+from portal.forms import LoginForm
 from portal.models import ClerkProfile, User
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login: staff only (AdminAuthenticationForm), with the portal's failed-login limits."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, **LoginForm.error_messages}
+
+
+admin.site.login_form = AdminLoginForm
 
 
 class ClerkProfileInline(admin.StackedInline):

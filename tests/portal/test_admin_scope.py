@@ -127,3 +127,19 @@ def test_admin_user_form_refuses_a_bad_id_number(client, province_admin):
     assert response.status_code == 200
     page = response.content.decode()
     assert "校验位不正确" in page and "请输入可接收短信的中国大陆手机号码" in page and "请为新账号设置密码" in page
+
+
+def test_admin_login_is_limited_like_the_portal_login(client, clerk_has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    for _ in range(5):
+        client.post("/admin/login/", {"username": clerk_has.mobile, "password": "wrong-password"})
+    response = client.post("/admin/login/", {"username": clerk_has.mobile, "password": "Secret-pass-123"})
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_admin_login_refuses_citizens(client, citizen, has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    response = client.post("/admin/login/", {"username": citizen.mobile, "password": "Secret-pass-123"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
