@@ -17,7 +17,7 @@ def test_my_vehicles_needs_login(has_client):
 def test_my_vehicles_shows_what_is_registered_to_my_id_number(citizen_client, citizen, szv):
     mine = factories.VehicleFactory(owner_id_number=citizen.id_number, plate_number="苏H12345",
                                     inspection_valid_until=datetime.date(2028, 3, 31))
-    elsewhere = factories.VehicleFactory(owner_id_number=citizen.id_number.lower(), city=szv, plate_number="苏E0A123")
+    elsewhere = factories.VehicleFactory(owner_id_number=citizen.id_number, city=szv, plate_number="苏E0A123")
     new_car = factories.VehicleFactory(owner_id_number=citizen.id_number, plate_number=None, vin="LFV2A21K8R3123456",
                                        status=Vehicle.Status.NEW, inspection_valid_until=None)
     someone_else = factories.VehicleFactory(plate_number="苏H99999")
