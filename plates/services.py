@@ -230,21 +230,27 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
     return claimed
 
 
-def validate_candidate(city, plate_type: str, number: str) -> str | None:
+def validate_candidate(city, plate_type: str, number: str, patterns: list[str] | None = None) -> str | None:
     """Why a typed candidate cannot be selected (GA 36, the city's prefixes, its withheld patterns)."""
+    if patterns is None:
+        patterns = withheld_patterns(city)
     number = (number or "").strip().upper()
     error = ga36.format_error(number, plate_type)
     if error:
         return error
     if number[:2] not in city.prefix_list:
         return _("Numbers of this city start with %(prefixes)s.") % {"prefixes": " ".join(city.prefix_list)}
-    for pattern in BannedPattern.objects.filter(city=city, is_active=True).values_list("pattern", flat=True):
+    for pattern in patterns:
         try:
             if re.search(pattern, number[2:]):
                 return _("%(number)s is withheld from online selection.") % {"number": number}
         except re.error:
             continue
     return None
+
+
+def withheld_patterns(city) -> list[str]:
+    return list(BannedPattern.objects.filter(city=city, is_active=True).values_list("pattern", flat=True))
 
 
 def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNumber | None, int]:
@@ -265,8 +271,9 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
         raise PlateError(_("Enter at most %(n)d numbers per round.") % {"n": per_round})
     if len(set(candidates)) != len(candidates):
         raise PlateError(_("Each candidate may appear only once."))
+    patterns = withheld_patterns(city)
     for candidate in candidates:
-        error = validate_candidate(city, selection.plate_type, candidate)
+        error = validate_candidate(city, selection.plate_type, candidate, patterns)
         if error:
             raise PlateError(f"{candidate}: {error}")
     tries = citysettings.get(city, "plate_compose_tries")
