@@ -12,8 +12,9 @@ import io
 import secrets
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -198,9 +199,13 @@ def _snapshot(obj, reason):
 
 # --- Candidates and eligibility -----------------------------------------------------------------
 def record_for(city, id_number: str, licence_class: str | None = None):
-    """The candidate's active learner record in this city (the newest, or for this class)."""
-    qs = LearnerRecord.objects.filter(city=city, id_number=identity.id_key(id_number)).exclude(
-        status=LearnerRecord.Status.COMPLETED
+    """The candidate's active learner record in this city (the newest, or for this class),
+    annotated with the subjects of their live requests (read in the same query)."""
+    live = ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES).values("subject")
+    qs = (
+        LearnerRecord.objects.filter(city=city, id_number=identity.id_key(id_number))
+        .exclude(status=LearnerRecord.Status.COMPLETED)
+        .annotate(live_subjects=ArraySubquery(live))
     )
     if licence_class:
         qs = qs.filter(licence_class=licence_class)
@@ -217,9 +222,10 @@ class CandidateState:
 
 def candidate_state(record: LearnerRecord, subjects=None) -> CandidateState:
     """`subjects`: the plan subjects the caller will check (None: all); subject 1 has no failure wait."""
-    live = set(
-        ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list("subject", flat=True)
-    )
+    live = getattr(record, "live_subjects", None)
+    if live is None:
+        live = ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list("subject", flat=True)
+    live = set(live)
     if subjects is not None and not set(subjects) & {Subject.TWO, Subject.ROAD}:
         return CandidateState(live, {})
     failed = (
@@ -350,21 +356,38 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
     reasons = refusals(record, plan, today=today)
     if reasons:
         raise ExamError(reasons[0], reasons)
-    duplicate = ExamError(_("You already have a live request or booking for this subject."))
+    priority, key_time = has_priority(record, plan.subject, today), key_time_for(record)
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT status, closes_on FROM exams_examplan WHERE id = %s FOR SHARE", [plan.pk])
-                status, closes_on = cursor.fetchone()
-            if status != ExamPlan.Status.PUBLISHED or today >= closes_on:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # One statement on the hot path: share-lock the plan while it is still open, take the
+            # request's id, insert it with the draw hash of its public number "<plan>-<id>"
+            # (the same as rules.draw_hash; tests compare them).
+            cursor.execute(
+                """
+                INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel, status,
+                                               priority, key_time, draw_hash, created_at, created_by_id)
+                SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
+                       encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
+                              CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END, 'UTF8')), 'hex'),
+                       %s, %s
+                  FROM exams_examplan p
+                 CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
+                 WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
+                   FOR SHARE OF p
+                RETURNING id, draw_hash, created_at
+                """,
+                [record.pk, id_number, channel, priority, key_time, now, getattr(actor, "pk", None), plan.pk, today],
+            )
+            row = cursor.fetchone()
+            if row is None:
                 raise ExamError(_("This plan is not taking requests."))
-            req = ExamRequest.objects.create(
-                plan=plan, record=record, city=plan.city, id_number=id_number, subject=plan.subject,
-                channel=channel, priority=has_priority(record, plan.subject, today), key_time=key_time_for(record),
-                draw_hash="", created_by=actor,
+            req = ExamRequest(
+                id=row[0], plan=plan, record=record, city=plan.city, id_number=id_number, subject=plan.subject,
+                channel=channel, status=ExamRequest.Status.REQUESTED, priority=priority, key_time=key_time,
+                draw_hash=row[1], created_at=row[2], created_by=actor,
             )  # fmt: skip
-            req.draw_hash = rules.draw_hash(plan.seed, req.number)
-            ExamRequest.objects.filter(pk=req.pk).update(draw_hash=req.draw_hash)
+            req._state.adding, req._state.db = False, "default"
+            _history_rows(cursor, ExamRequest, "id = %s", [req.pk], "requested", now, history_type="+", user=actor)
             if channel != ExamRequest.Channel.ONLINE:
                 # Online the page itself confirms; by phone or at the counter the inbox does.
                 notices.notify(
@@ -375,7 +398,7 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
                     dedupe_key=f"exams.request_accepted.{req.pk}",
                 )
     except IntegrityError:
-        raise duplicate from None
+        raise ExamError(_("You already have a live request or booking for this subject.")) from None
     return req
 
 
@@ -477,15 +500,15 @@ def allocate_plans(plan_ids, *, now=None) -> list[int]:
     return ids
 
 
-def _history_rows(cursor, model, where, params, reason, now):
-    """Set-based audit: one historical row per row changed by a bulk UPDATE."""
+def _history_rows(cursor, model, where, params, reason, now, history_type="~", user=None):
+    """Set-based audit: one historical row per row written by raw SQL (which bypasses save())."""
     history = model.history.model
     columns = [f.column for f in model._meta.concrete_fields]
     cols = ", ".join(f'"{c}"' for c in columns)
     cursor.execute(
-        f'INSERT INTO "{history._meta.db_table}" ({cols}, history_date, history_type, history_change_reason)'
-        f' SELECT {cols}, %s, \'~\', %s FROM "{model._meta.db_table}" WHERE {where}',
-        [now, reason, *params],
+        f'INSERT INTO "{history._meta.db_table}" ({cols}, history_date, history_type, history_change_reason, history_user_id)'
+        f' SELECT {cols}, %s, %s, %s, %s FROM "{model._meta.db_table}" WHERE {where}',
+        [now, history_type, reason, getattr(user, "pk", None), *params],
     )
 
 
