@@ -254,3 +254,44 @@ def test_registration_code_cannot_reset_a_password(has_client, citizen):
         {"mobile": citizen.mobile, "code": code, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert "验证码已过期或未发送" in body(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_16_registrations_of_one_id_number_at_once_create_one_account():
+    """The unique constraint decides; the losers get the duplicate message, never an error page."""
+    import threading
+
+    from django.db import connection
+
+    from portal import account_services, verification
+
+    factories.city("has")
+    id_number = factories.make_id_number()
+    mobiles = [f"1357000{n:04d}" for n in range(16)]
+    for mobile in mobiles:
+        verification.send_code(mobile, account_services.PURPOSE_REGISTER)
+    codes = {mobile: last_code(mobile) for mobile in mobiles}
+    barrier = threading.Barrier(16)
+    results = [None] * 16
+
+    def worker(i):
+        try:
+            barrier.wait()
+            account_services.register_citizen(real_name="抢注", id_number=id_number, mobile=mobiles[i],
+                                               password=NEW_PASSWORD, code=codes[mobiles[i]])
+            results[i] = "created"
+        except account_services.AccountError as exc:
+            results[i] = exc.field
+        except Exception as exc:  # an IntegrityError leaking out would be a 500 on the page
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("created") == 1
+    assert results.count("id_number") == 15
+    assert User.objects.filter(id_number=id_number).count() == 1

@@ -313,3 +313,61 @@ def test_receipt_endpoint_refuses_get_and_garbage(client, sent_code):
 def test_a_receipt_for_an_unknown_message_is_acknowledged(client, sent_code):
     response = post_receipt(client, receipt(message_id="gw-unknown"))
     assert response.status_code == 200 and response.json() == {"result": "ignored"}
+
+
+# --- Races: a code is accepted once, however many requests arrive together -------------------------
+
+THREADS = 16
+
+
+def _race(fn):
+    """Run fn(i) in THREADS threads released together; return their results (or exceptions)."""
+    from django.db import connection
+
+    barrier = threading.Barrier(THREADS)
+    results = [None] * THREADS
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # collected and checked by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_code_submitted_by_16_requests_at_once_is_accepted_once():
+    verification.send_code(MOBILE, "register")
+    code = last_code(MOBILE)
+    results = _race(lambda i: verification.check_code(MOBILE, "register", code))
+    accepted = [r for r in results if r is None]
+    refused = [r for r in results if isinstance(r, verification.VerificationError)]
+    assert len(accepted) == 1 and len(refused) == THREADS - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_row_lock_the_same_code_is_accepted_many_times():
+    """Shows that the race above is real: read-check-write without SELECT ... FOR UPDATE, with
+    every request reading before any writes, accepts the one code in every thread."""
+    verification.send_code(MOBILE, "register")
+    code = last_code(MOBILE)
+    all_read = threading.Barrier(THREADS)
+
+    def naive(i):
+        row = SmsCode.objects.filter(mobile=MOBILE, purpose="register", used_at__isnull=True).first()
+        all_read.wait()
+        if row is None or row.code_hash != verification._hash(MOBILE, "register", code):
+            raise verification.VerificationError("refused")
+        SmsCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
+
+    results = _race(naive)
+    assert sum(r is None for r in results) == THREADS
