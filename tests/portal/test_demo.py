@@ -85,3 +85,22 @@ def test_demo_citizen_sees_their_cars(loaded, client):
 def test_vin_check_digit_matches_a_known_vin():
     # ISO 3779 worked example: 1M8GDM9AXKP042788.
     assert demo.vin("1M8GDM9AKP042788") == "1M8GDM9AXKP042788"
+
+
+# --- The front door around it ----------------------------------------------------------------------
+
+
+def test_make_test_fails_when_pytest_collects_nothing():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, str(root / "bin" / "testrun.py"), "-q", "-k", "no_test_has_this_name", "tests/portal/test_identity.py"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 5
+    assert "collected no tests" in result.stderr
