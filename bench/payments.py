@@ -6,6 +6,7 @@ to the result page). notify_*: the gateway re-delivering signed notifications fo
 (the idempotent path every real gateway exercises with its retries).
 """
 
+import sys
 from decimal import Decimal
 
 from bench import common
@@ -63,6 +64,8 @@ def run(ctx):
         return response.text == "success"
 
     repeated = common.run_load(ctx, notify, concurrency=ctx.concurrency, duration=ctx.duration)
+    for sample in cashier.error_samples + repeated.error_samples:
+        print(f"[bench payments] error sample: {sample}", file=sys.stderr)
     return {
         **cashier.summary("cashier_"),
         "paid": paid,

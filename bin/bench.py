@@ -8,7 +8,7 @@ database and one with one indexed query) at the benchmarks' concurrency, run eve
 
 --quick uses tiny durations and sizes (tests/test_bench_quick.py runs it inside `make test`).
 The database is never the development one: a DATABASE_URL in the environment keeps its server
-but gets the bench database's name.
+but gets the bench database's name (<its name>_bench, or _benchq for --quick).
 """
 
 import argparse
@@ -124,6 +124,25 @@ def format_result(name: str, values: dict) -> str:
     return f"RESULT {name} " + " ".join(parts)
 
 
+def free_port(preferred: int) -> int:
+    """The preferred port when nobody listens there, else any free one: two harnesses run at
+    once (several developers, or the quick test) must never measure each other's gunicorn."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            pass
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    print(f"[bench] port {preferred} is busy; using {port}", file=sys.stderr, flush=True)
+    return port
+
+
 def wait_until_up(base_url: str, proc, timeout: float = 60) -> None:
     import httpx
 
@@ -179,13 +198,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and durations (the test suite's variant)")
     parser.add_argument("--only", help="run only this bench module (the baseline always runs)")
-    parser.add_argument("--database", help="bench database name (default open122_bench, open122_benchq with --quick)")
+    parser.add_argument(
+        "--database", help="bench database name (default <DATABASE_URL's name or open122>_bench, _benchq with --quick)"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
     parser.add_argument("--duration", type=float, help="seconds per measurement (default 10, quick 1)")
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args(argv)
 
-    database = args.database or ("open122_benchq" if args.quick else "open122_bench")
+    # Named after the database in DATABASE_URL (open122 when unset): developers who each have
+    # their own database get their own bench database, and one run never drops another's.
+    base = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/") or "open122"
+    database = args.database or (f"{base}_benchq" if args.quick else f"{base}_bench")
     if os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = with_database(os.environ["DATABASE_URL"], database)
     names = bench_modules(args.only)
@@ -207,8 +231,9 @@ def main(argv=None) -> int:
         django.setup()
         from django.conf import settings
 
+        port = free_port(args.port)
         ctx = Context(
-            base_url=f"http://127.0.0.1:{args.port}",
+            base_url=f"http://127.0.0.1:{port}",
             quick=args.quick,
             domain=settings.PORTAL_DOMAIN,
             concurrency=args.concurrency if not args.quick else min(args.concurrency, 8),
@@ -217,7 +242,7 @@ def main(argv=None) -> int:
         gunicorn = subprocess.Popen(
             [
                 PY, "-m", "gunicorn", "portal.wsgi",
-                "--bind", f"127.0.0.1:{args.port}",
+                "--bind", f"127.0.0.1:{port}",
                 "--workers", str(WORKERS),
                 "--worker-class", WORKER_CLASS,
                 "--threads", str(THREADS),
