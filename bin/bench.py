@@ -174,6 +174,8 @@ def measure_baseline(ctx: Context) -> dict:
     common.run_load(ctx, one_query, concurrency=ctx.concurrency, iterations=ctx.concurrency * 4)
     hello_result = common.run_load(ctx, hello, concurrency=ctx.concurrency, duration=ctx.duration)
     db_result = common.run_load(ctx, one_query, concurrency=ctx.concurrency, duration=ctx.duration)
+    for sample in hello_result.error_samples + db_result.error_samples:
+        print(f"[bench baseline] error sample: {sample}", file=sys.stderr, flush=True)
     return {
         "hello_rps": hello_result.rps,
         "db_rps": db_result.rps,
