@@ -37,8 +37,18 @@ class QuestionAdmin(CityScopedAdmin):
     list_display = ["subject", "city", "asked_at", "answered_at", "published"]
     list_filter = ["published", ("answered_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject"]
-    fields = ["city", "asker_masked", "asked_at", "subject", "question_text", "public_body", "answer", "published",
-              "answered_at", "answered_by"]
+    fields = [
+        "city",
+        "asker_masked",
+        "asked_at",
+        "subject",
+        "question_text",
+        "public_body",
+        "answer",
+        "published",
+        "answered_at",
+        "answered_by",
+    ]
     readonly_fields = ["city", "asker_masked", "asked_at", "subject", "question_text", "answered_at", "answered_by"]
     list_select_related = ["city"]
 
@@ -104,8 +114,19 @@ class NoticeAdmin(_ReadOnlyScopedAdmin):
     list_display = ["title", "kind", "masked_id_number", "city", "created_at", "read_at"]
     list_filter = ["kind"]
     list_select_related = ["city"]
-    fields = ["kind", "masked_id_number", "city", "title", "body", "sms_preview", "sms_length", "created_at",
-              "read_at", "dispatched_at", "dedupe_key"]
+    fields = [
+        "kind",
+        "masked_id_number",
+        "city",
+        "title",
+        "body",
+        "sms_preview",
+        "sms_length",
+        "created_at",
+        "read_at",
+        "dispatched_at",
+        "dedupe_key",
+    ]
     readonly_fields = fields
     inlines = [DeliveryInline]
 
@@ -129,8 +150,21 @@ class DeliveryAdmin(_ReadOnlyScopedAdmin):
     list_display = ["notice", "channel", "status", "attempts", "next_attempt_at", "sent_at", "sms_segments"]
     list_filter = ["channel", "status"]
     list_select_related = ["notice"]
-    fields = ["notice", "channel", "status", "urgent", "attempts", "next_attempt_at", "text", "sms_segments",
-              "message_id", "last_error", "created_at", "sent_at", "receipt_at"]
+    fields = [
+        "notice",
+        "channel",
+        "status",
+        "urgent",
+        "attempts",
+        "next_attempt_at",
+        "text",
+        "sms_segments",
+        "message_id",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "receipt_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description=_("SMS parts"))

@@ -21,3 +21,10 @@ class NoticesConfig(AppConfig):
         )
         hooks.register_deadlines(selectors.registry_deadlines)
         hooks.register_stats(selectors.public_stats)
+        hooks.register_demo(_demo)
+
+
+def _demo(stdout):
+    from notices.demo import load
+
+    load(stdout)

@@ -68,7 +68,9 @@ def vehicle_cycle_months(vehicle, at=None) -> int:
 # The same rules for PostgreSQL. Plain SQL functions made of one expression are inlined by the
 # planner, so calling them per row in the sweep costs no function-call overhead.
 _AGE = "COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0)"
-_REFORM = f"(kind = 'small_passenger' AND NOT is_commercial AND seats <= 9 AND NOT is_van AND at >= DATE '{REFORM_FROM}')"
+_REFORM = (
+    f"(kind = 'small_passenger' AND NOT is_commercial AND seats <= 9 AND NOT is_van AND at >= DATE '{REFORM_FROM}')"
+)
 
 SQL_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION notices_inspection_cycle_months(

@@ -117,9 +117,7 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending")
-            ),
+            models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending")),
         ]
 
     def __str__(self):

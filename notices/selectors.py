@@ -4,9 +4,10 @@ feed's registry deadlines, the statistics page's figures)."""
 import datetime
 import re
 
+from django.core.cache import cache
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from notices import inspection
@@ -94,14 +95,23 @@ def question_stats(city, *, now=None) -> dict:
     on_time = sum(
         1
         for asked_at, answered_at in answered
-        if timezone.localdate(answered_at)
-        <= workdays.add_working_days(timezone.localdate(asked_at), limit)
+        if timezone.localdate(answered_at) <= workdays.add_working_days(timezone.localdate(asked_at), limit)
     )
     return {"asked": asked.count(), "answered": len(answered), "on_time": on_time, "limit": limit}
 
 
+STATS_CACHE_SECONDS = 600
+
+
 def public_stats(city):
-    """Notices' own section of the public statistics page."""
+    """Notices' own sections of the public statistics page (cached: counting over the notice
+    and delivery tables is not something every page view should do)."""
+    return cache.get_or_set(
+        f"notices:stats:{city.pk}:{get_language()}", lambda: _public_stats(city), STATS_CACHE_SECONDS
+    )
+
+
+def _public_stats(city):
     qa = question_stats(city)
     since = timezone.now() - datetime.timedelta(days=30)
     sent = Delivery.objects.filter(notice__city=city, sent_at__gte=since).aggregate(
@@ -120,7 +130,3 @@ def public_stats(city):
             rows=[[Notice.objects.filter(city=city, created_at__gte=since).count(), sent["sms"], sent["push"]]],
         ),
     ]
-
-
-def question_url(question) -> str:
-    return reverse("notices:question", args=[question.pk])

@@ -226,7 +226,11 @@ def deliver_due(*, now=None, limit: int = 200, notice_ids=None) -> dict:
             counts["failed" if final else "retry"] += 1
             continue
         Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SENT, message_id=message_id, text=text, sent_at=now, next_attempt_at=None,
+            status=Delivery.Status.SENT,
+            message_id=message_id,
+            text=text,
+            sent_at=now,
+            next_attempt_at=None,
             last_error="",
         )
         counts["sent"] += 1

@@ -22,8 +22,11 @@ def test_calendar_feed_lists_registry_and_other_apps_deadlines(citizen_client, c
     DrivingLicenceFactory(city=has, id_number=citizen.id_number, valid_until=datetime.date(2031, 6, 1))
 
     def exams(user):
-        return [hooks.Deadline(when=datetime.datetime(2026, 12, 10, 9, 0, tzinfo=datetime.UTC), title="科目二考试, 淮安",
-                               uid="exam-1")]
+        return [
+            hooks.Deadline(
+                when=datetime.datetime(2026, 12, 10, 9, 0, tzinfo=datetime.UTC), title="科目二考试, 淮安", uid="exam-1"
+            )
+        ]
 
     monkeypatch.setattr(hooks, "deadline_providers", [*hooks.deadline_providers, exams])
     url = feed_url(citizen_client)

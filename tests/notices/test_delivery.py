@@ -27,8 +27,11 @@ def deliver(hour=10, minute=0, day=DAY):
 
 def notify_points(citizen, has, key="k1"):
     return notices.notify(
-        own_kinds.POINTS_9, id_number=citizen.id_number, city=has,
-        context={"points": 9, "cycle_start": "2026-06-01"}, dedupe_key=key,
+        own_kinds.POINTS_9,
+        id_number=citizen.id_number,
+        city=has,
+        context={"points": 9, "cycle_start": "2026-06-01"},
+        dedupe_key=key,
     )
 
 

@@ -36,7 +36,9 @@ D = datetime.date
 )
 def test_cycle_months(kind, commercial, van, seats, registered, at, months):
     assert (
-        inspection.cycle_months(kind=kind, is_commercial=commercial, is_van=van, seats=seats, registered_on=registered, at=at)
+        inspection.cycle_months(
+            kind=kind, is_commercial=commercial, is_van=van, seats=seats, registered_on=registered, at=at
+        )
         == months
     )
 
@@ -44,8 +46,12 @@ def test_cycle_months(kind, commercial, van, seats, registered, at, months):
 def test_reform_years_two_four_eight_claim_the_mark_online():
     def claims(years):
         return inspection.claims_mark_online(
-            kind="small_passenger", is_commercial=False, is_van=False, seats=5,
-            registered_on=D(2023, 3, 15), at=D(2023 + years, 3, 31),
+            kind="small_passenger",
+            is_commercial=False,
+            is_van=False,
+            seats=5,
+            registered_on=D(2023, 3, 15),
+            at=D(2023 + years, 3, 31),
         )
 
     assert [y for y in range(1, 13) if claims(y)] == [2, 4, 8]

@@ -22,7 +22,9 @@ def block_kind():
 
 
 def test_announcements_from_other_apps_appear_on_the_city_page_only(has, szv, has_client, block_kind):
-    item = notices.announce(block_kind.code, city=has, context={"block": "苏H·D0", "date": "2026-12-01"}, dedupe_key="b1")
+    item = notices.announce(
+        block_kind.code, city=has, context={"block": "苏H·D0", "date": "2026-12-01"}, dedupe_key="b1"
+    )
     assert notices.announce(block_kind.code, city=has, context={}, dedupe_key="b1") is None
     page = has_client.get(reverse("notices:announcements")).content.decode()
     assert "Number block 苏H·D0 released" in page
@@ -53,8 +55,14 @@ def test_clerk_writes_an_article_in_the_admin_for_their_city_only(has, szv, cler
     assert response.status_code == 200 and not Article.objects.exists()  # other city is not a valid choice
     response = has_client.post(
         reverse("admin:notices_article_add"),
-        {"city": has.pk, "title": "冬季行车安全", "body": "注意防滑", "published": "on",
-         "published_at_0": "2026-11-01", "published_at_1": "10:00"},
+        {
+            "city": has.pk,
+            "title": "冬季行车安全",
+            "body": "注意防滑",
+            "published": "on",
+            "published_at_0": "2026-11-01",
+            "published_at_1": "10:00",
+        },
     )
     assert response.status_code == 302
     article = Article.objects.get()
@@ -75,7 +83,10 @@ def test_question_answered_by_clerk_is_published_without_personal_data(has, citi
     has_client.force_login(citizen)
     has_client.post(
         reverse("notices:question_ask"),
-        {"subject": "外地车辆检验", "body": f"我的手机{citizen.mobile}，身份证{citizen.id_number}，外地车能在淮安检验吗？"},
+        {
+            "subject": "外地车辆检验",
+            "body": f"我的手机{citizen.mobile}，身份证{citizen.id_number}，外地车能在淮安检验吗？",
+        },
     )
     question = Question.objects.get()
     assert question.city == has and question.asker == citizen

@@ -28,7 +28,9 @@ def old_car(has):
     # 12 years old when its validity ended on 2024-06-30: yearly cycles, so the 1st, 2nd and 3rd
     # missed cycles end on 2025-06-30, 2026-06-30 and 2027-06-30 (the scrapping date).
     return VehicleFactory(
-        city=has, registered_on=datetime.date(2012, 6, 15), inspection_valid_until=datetime.date(2024, 6, 30),
+        city=has,
+        registered_on=datetime.date(2012, 6, 15),
+        inspection_valid_until=datetime.date(2024, 6, 30),
         status="overdue",
     )
 
@@ -59,7 +61,10 @@ def test_scrapping_dates_are_in_the_notice(old_car):
 def test_two_year_cycles_count_per_vehicle_age(has):
     # Van registered 2020: validity ended at age 2 (2-year cycle), age 4 (2-year), then yearly from 6.
     van = VehicleFactory(
-        city=has, is_van=True, registered_on=datetime.date(2020, 6, 15), inspection_valid_until=datetime.date(2022, 6, 30)
+        city=has,
+        is_van=True,
+        registered_on=datetime.date(2020, 6, 15),
+        inspection_valid_until=datetime.date(2022, 6, 30),
     )
     sweep_on("2024-06-29")
     assert kinds_for(van) == {own_kinds.INSPECTION_OVERDUE}
