@@ -80,7 +80,7 @@ def run(ctx):
         common.login_sync(sessions[i], host, people[i]["mobile"], PASSWORD)
         return True
 
-    logins = common.run_threads(ctx, login, concurrency=min(clients, 16), iterations=clients)
+    logins = common.run_threads(ctx, login, concurrency=min(clients, 8), iterations=clients)
 
     def my_vehicles(client, n, i):
         response = sessions[n % len(sessions)].get("/my/vehicles/", headers={"Host": host})
@@ -91,6 +91,8 @@ def run(ctx):
     finally:
         for session in sessions:
             session.close()
+    for sample in (registration.error_samples + logins.error_samples + pages.error_samples)[:3]:
+        print(f"accounts: error sample {sample}", flush=True)
     return {
         "register_per_s": round(registration.rps, 1),
         "register_p99_ms": round(registration.p(99), 1),
