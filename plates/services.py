@@ -7,6 +7,7 @@ can be tested with time travel.
 """
 
 import datetime
+import json
 import re
 
 from dateutil.relativedelta import relativedelta
@@ -202,32 +203,70 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
     return batch
 
 
+_BATCH_TABLE = RandomBatch._meta.db_table
+# One statement does the whole move, so a rush costs one round trip per claim:
+#   batch   - this selection's live batch holding the number, with its backup slot still empty,
+#             locked (FOR UPDATE) so a double click cannot fill the slot twice;
+#   claimed - the conditional UPDATE of _claim, only if the batch qualified;
+#   slot    - the batch remembers its backup, only if the claim succeeded.
+# A statement is atomic on its own: a number is never claimed without its slot or vice versa.
+_BACKUP_SQL = f"""
+WITH batch AS (
+    SELECT id FROM {_BATCH_TABLE}
+    WHERE id = %(batch)s AND selection_id = %(selection)s AND backup_id IS NULL AND expires_at > %(now)s
+      AND numbers @> %(numbers)s::jsonb
+    FOR UPDATE
+), claimed AS (
+    UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
+    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s
+      AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s))
+      AND EXISTS (SELECT 1 FROM batch)
+    RETURNING id, block_id, serial
+), slot AS (
+    UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
+    WHERE id IN (SELECT id FROM batch) AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, (SELECT count(*) FROM slot)
+FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+"""
+
+
 def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
     """Move one number of a live batch into the backups (one per batch), reserving it.
 
-    1. take the batch's single backup slot (conditional UPDATE); 2. claim the number; if someone
-    else has it, roll both back so the citizen can pick another number of the same batch.
+    One statement (_BACKUP_SQL) checks the batch, claims the number and fills the batch's single
+    backup slot; when it changes nothing, a second look at the batch says why.
     """
     _require_live(selection)
     now = timezone.now()
     seconds = citysettings.get(selection.city, "plate_backup_seconds")
-    with transaction.atomic():
-        # The batch row lock makes "one backup per batch" hold against a double click.
-        batch = RandomBatch.objects.select_for_update().filter(pk=batch_id, selection=selection).first()
-        if batch is None or number not in batch.numbers:
-            raise PlateError(_("That number is not in your batch."))
-        if batch.expires_at <= now:
-            raise PlateError(_("This batch has expired. Draw a new batch."))
-        if batch.backup_id is not None:
-            raise PlateError(_("You have already moved a number from this batch to your backups."))
-        claimed = _claim(selection, number, now, seconds)
-        if claimed is None:
-            raise PlateError(
-                _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
+    expires = now + datetime.timedelta(seconds=seconds)
+    params = {
+        "batch": batch_id, "selection": selection.pk, "now": now, "numbers": json.dumps([number]), "expires": expires,
+        "city": selection.city_id, "plate_type": selection.plate_type, "number": number,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_BACKUP_SQL, params)
+        batch_ok, number_id, block_id, serial, _slot = cursor.fetchone()
+    if number_id is not None:
+        return _loaded(
+            PlateNumber(
+                id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=selection.plate_type,
+                number=number, serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
+                claim_expires_at=expires,
             )
-        batch.backup_id = claimed.pk
-        batch.save(update_fields=["backup"])
-    return claimed
+        )  # fmt: skip
+    if batch_ok:
+        raise PlateError(
+            _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
+        )
+    batch = RandomBatch.objects.filter(pk=batch_id, selection=selection).first()
+    if batch is None or number not in batch.numbers:
+        raise PlateError(_("That number is not in your batch."))
+    if batch.expires_at <= now:
+        raise PlateError(_("This batch has expired. Draw a new batch."))
+    raise PlateError(_("You have already moved a number from this batch to your backups."))
 
 
 def validate_candidate(city, plate_type: str, number: str, patterns: list[str] | None = None) -> str | None:

@@ -140,3 +140,20 @@ def test_sixteen_registrations_of_one_hold_plate_one_vehicle_once(crowd):
     assert sum(r is not None for r in results) == 1
     assert Vehicle.objects.filter(plate_number=number.number).count() == 1
     assert Hold.objects.get(pk=hold.pk).status == "registered"
+
+
+def test_sixteen_clicks_on_one_batch_fill_its_single_backup_slot_once(crowd):
+    has, selections = crowd
+    selection = selections[0]
+    numbers = list(
+        PlateNumber.objects.filter(status="available").order_by("id").values_list("number", flat=True)[:THREADS]
+    )
+    batch = RandomBatch.objects.create(
+        selection=selection, numbers=numbers, expires_at=timezone.now() + datetime.timedelta(seconds=90)
+    )
+    results, errors = race(lambda i, b: services.backup_claim(selection, batch_id=batch.pk, number=numbers[i]))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    batch.refresh_from_db()
+    assert batch.backup_id == winners[0].pk
+    assert PlateNumber.objects.filter(status="backup").count() == 1
