@@ -786,8 +786,11 @@ def sweep() -> dict:
         status=PlateNumber.Status.BACKUP, claim_expires_at__lt=now
     ).update(status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None)
     lapsed = 0
-    for hold in Hold.objects.filter(status=Hold.Status.HELD, expires_at__lt=now).only("pk"):
-        lapsed += hold_lapse(hold) is not None
+    while True:
+        done = _lapse_expired(now)
+        lapsed += done
+        if done < LAPSE_CHUNK:
+            break
     result["holds_lapsed"] = lapsed
     result["reminders"] = _remind(now)
     opened = 0
@@ -796,6 +799,57 @@ def sweep() -> dict:
     result["blocks_opened"] = opened
     result["blocks_announced"] = _replenish()
     return result
+
+
+LAPSE_CHUNK = 500
+_LAPSE_SQL = f"""
+UPDATE {Hold._meta.db_table} SET status = 'lapsed', ended_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {Hold._meta.db_table} WHERE status = 'held' AND expires_at < %(now)s
+    ORDER BY expires_at LIMIT %(chunk)s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, number_id
+"""
+
+
+def _lapse_expired(now) -> int:
+    """Lapse one chunk of holds past their deadline, set-based, in one transaction.
+
+    1. holds held -> lapsed (rows another sweep is working on are skipped, not waited for);
+    2. their numbers back to the pool; 3. one ban per holder-hold; 4. audit rows and notices.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_LAPSE_SQL, {"now": now, "chunk": LAPSE_CHUNK})
+            rows = cursor.fetchall()
+        if not rows:
+            return 0
+        PlateNumber.objects.filter(pk__in=[number_id for _, number_id in rows], status=PlateNumber.Status.HELD).update(
+            status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None, taken_at=None
+        )
+        holds = list(Hold.objects.filter(pk__in=[hold_id for hold_id, _ in rows]).select_related("number", "city"))
+        years = {}
+        bans = []
+        for hold in holds:
+            if hold.city_id not in years:
+                years[hold.city_id] = citysettings.get(hold.city, "plate_ban_years")
+            bans.append(
+                Ban(
+                    city_id=hold.city_id, id_number=hold.holder_id_number, hold=hold, starts_at=now,
+                    ends_at=now + relativedelta(years=years[hold.city_id]),
+                    reason=_("Preselected number %(number)s not registered in time") % {"number": hold.number.number},
+                )
+            )  # fmt: skip
+        Ban.objects.bulk_create(bans)
+        Hold.history.bulk_history_create(holds, update=True, default_date=now)
+        Ban.history.bulk_history_create(bans, default_date=now)
+        for hold, ban in zip(holds, bans, strict=True):
+            notices.notify(
+                "plates.hold_lapsed", id_number=hold.holder_id_number, city=hold.city,
+                context={"number": hold.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+                dedupe_key=f"plates.hold_ended:{hold.pk}",
+            )  # fmt: skip
+    return len(rows)
 
 
 def _remind(now) -> int:

@@ -46,6 +46,7 @@ def test_sweep_lapses_a_hold_after_its_last_day_bans_and_returns_the_number(citi
         assert services.sweep()["holds_lapsed"] == 0  # a second run changes nothing
     hold.refresh_from_db()
     assert hold.status == "lapsed"
+    assert hold.history.order_by("-history_id").first().status == "lapsed"  # the set-based sweep keeps the audit trail
     assert PlateNumber.objects.get(pk=hold.number_id).status == "available"
     ban = Ban.objects.get()
     assert ban.id_number == citizen.id_number and ban.hold == hold
