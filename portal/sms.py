@@ -145,7 +145,7 @@ def handle_receipt(payload: dict) -> bool:
     verify_receipt(payload)
     message_id = str(payload.get("message_id") or "")
     status = str(payload.get("status") or "").lower()
-    if not message_id or status not in KNOWN_STATUSES:
+    if not message_id or len(message_id) > 64 or not message_id.isprintable() or status not in KNOWN_STATUSES:
         return False
     rows = SmsCode.objects.filter(message_id=message_id)
     if status not in FINAL_STATUSES:

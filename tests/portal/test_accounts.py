@@ -146,9 +146,14 @@ def test_send_code_to_a_registered_mobile_is_refused(has_client, citizen, sms_ou
 
 def test_absurd_input_never_breaks_the_page(has_client):
     data = register_data(real_name="x" * 500, id_number="<script>" * 10, mobile="1" * 40, code="𝟙𝟚𝟛")
-    for payload in (data, {**data, "send_code": "1"}, {}):
+    nul = register_data(real_name="王\x00", id_number="1101\x00", mobile="139\x00", code="\x00")
+    for payload in (data, {**data, "send_code": "1"}, {}, nul, {**nul, "send_code": "1"}):
         response = has_client.post("/accounts/register/", payload)
         assert response.status_code == 200
+    for url in ("/accounts/login/", "/accounts/password-reset/"):
+        for payload in ({"username": "\x00" * 5, "password": "x", "mobile": "\x00"},
+                        {"username": "9" * 300, "mobile": "1" * 300, "send_code": "1"}):
+            assert has_client.post(url, payload).status_code == 200
 
 
 # --- Login -----------------------------------------------------------------------------------

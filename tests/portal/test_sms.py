@@ -313,6 +313,8 @@ def test_receipt_endpoint_refuses_get_and_garbage(client, sent_code):
 def test_a_receipt_for_an_unknown_message_is_acknowledged(client, sent_code):
     response = post_receipt(client, receipt(message_id="gw-unknown"))
     assert response.status_code == 200 and response.json() == {"result": "ignored"}
+    response = post_receipt(client, receipt(message_id="gw\x00-1"))
+    assert response.status_code == 200 and response.json() == {"result": "ignored"}
 
 
 # --- Races: a code is accepted once, however many requests arrive together -------------------------
