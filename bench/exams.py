@@ -92,6 +92,10 @@ def _rush(ctx, clients, per_client):
     async def candidate(n):
         # One keep-alive connection per candidate slot; each of its users sends their own cookies.
         async with httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
+            # Warm-up like the baseline's: open the connection, let the worker thread open its
+            # database connection; then every slot starts together.
+            await client.get("/exams/public/", headers={"Host": host})
+            await start.wait()
             for k in range(n * per_client, (n + 1) * per_client):
                 plan = plans[k % SESSIONS]
                 jar = cookies[k]
@@ -109,12 +113,19 @@ def _rush(ctx, clients, per_client):
                     ok, r = False, exc
                 (latencies.append(time.perf_counter() - t0) if ok else failures.append(repr(r)[:120]))
 
-    async def rush():
-        await asyncio.gather(*(candidate(n) for n in range(clients)))
+    start = None
+    clock = {}
 
-    started = time.perf_counter()
+    async def rush():
+        nonlocal start
+        start = asyncio.Barrier(clients + 1)
+        tasks = [asyncio.create_task(candidate(n)) for n in range(clients)]
+        await start.wait()
+        clock["started"] = time.perf_counter()
+        await asyncio.gather(*tasks)
+
     asyncio.run(rush())
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - clock["started"]
     accepted = ExamRequest.objects.filter(plan__in=plans, status="requested").count()
     duplicates = (
         ExamRequest.objects.filter(plan__in=plans, status="requested").values("id_number").distinct().count()
