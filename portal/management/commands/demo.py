@@ -137,8 +137,8 @@ class Command(BaseCommand):
             plate_type="02", status=Vehicle.Status.OVERDUE_INSPECTION,
             registered_on=today - datetime.timedelta(days=9 * 365),
             inspection_valid_until=today - datetime.timedelta(days=75))
-        car(has, WANG, "LFV2A21K8R412345", plate_number=None, brand="比亚迪", model_name="秦PLUS BYD7150WTHEV",
-            plate_type="52", status=Vehicle.Status.NEW, registered_on=None, inspection_valid_until=None,
+        car(has, WANG, "L6T7844S6RN01234", plate_number=None, brand="吉利", model_name="帝豪 MR7152B09",
+            plate_type="02", status=Vehicle.Status.NEW, registered_on=None, inspection_valid_until=None,
             manufactured_on=today - datetime.timedelta(days=30))
         car(szv, LI, "LHGCV1658M803377", plate_number="苏E7K2Q8", brand="本田", model_name="雅阁 HG7203",
             plate_type="02", status=Vehicle.Status.NORMAL, registered_on=today - datetime.timedelta(days=2 * 365),
