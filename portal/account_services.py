@@ -129,7 +129,8 @@ def _login_key(login: str) -> str:
     else:
         value = identity.normalize_mobile(login)
         user = User.objects.filter(mobile=value).first()
-    return f"user:{user.pk}" if user else f"login:{value}"
+    # The password hash is part of the key, so a password reset by SMS lifts the lock at once.
+    return f"user:{user.pk}:{user.password[-16:]}" if user else f"login:{value}"
 
 
 def _usages(request, login: str, increment: bool):

@@ -188,6 +188,17 @@ def test_five_failed_logins_lock_the_account_even_with_the_right_password(has_cl
     assert has_client.post("/accounts/login/", {"username": other.mobile, "password": PASSWORD}).status_code == 302
 
 
+def test_a_password_reset_by_sms_lifts_the_account_lock(has_client, citizen):
+    for _ in range(5):
+        has_client.post("/accounts/login/", {"username": citizen.mobile, "password": "wrong-password"})
+    url = "/accounts/password-reset/"
+    has_client.post(url, {"mobile": citizen.mobile, "send_code": "1"})
+    has_client.post(url, {"mobile": citizen.mobile, "code": last_code(citizen.mobile),
+                          "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    response = has_client.post("/accounts/login/", {"username": citizen.mobile, "password": NEW_PASSWORD})
+    assert response.status_code == 302
+
+
 def test_failed_logins_from_one_address_are_limited_across_accounts(has_client, settings):
     import portal.account_services as services
 
