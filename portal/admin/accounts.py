@@ -8,7 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from portal import identity
 from portal.admin_helpers import CityScopedAdmin
 from portal.forms import LoginForm
-from portal.models import ClerkProfile, User
+from portal.models import ClerkProfile, SmsCode, User
 
 
 class AdminLoginForm(LoginForm, AdminAuthenticationForm):
@@ -96,3 +96,28 @@ class ClerkProfileAdmin(CityScopedAdmin):
     list_display = ["user", "city", "office"]
     list_filter = ["city"]
     clerk_can = ("view",)
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(admin.ModelAdmin):
+    """Read-only trail for "I never got the code": when, for what, and what the gateway reported."""
+
+    list_display = ["masked_phone", "purpose", "created_at", "attempts", "used_at", "message_id", "delivery_status"]
+    list_filter = ["purpose", "delivery_status"]
+    search_fields = ["=mobile", "=message_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    exclude = ["code_hash"]
+
+    @admin.display(description=_("mobile"))
+    def masked_phone(self, obj):
+        return identity.mask_mobile(obj.mobile)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

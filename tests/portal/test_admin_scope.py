@@ -143,3 +143,12 @@ def test_admin_login_refuses_citizens(client, citizen, has):
     response = client.post("/admin/login/", {"username": citizen.mobile, "password": "Secret-pass-123"})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_province_admin_sees_sms_codes_masked_and_clerks_do_not(client, province_admin, clerk_has):
+    from portal import verification
+
+    verification.send_code("13812345678", "register")
+    page = admin_client(client, province_admin, "localhost").get("/admin/portal/smscode/").content.decode()
+    assert "138****5678" in page and "13812345678" not in page
+    assert admin_client(client, clerk_has, "has.localhost").get("/admin/portal/smscode/").status_code == 403
