@@ -20,11 +20,23 @@ def _answers(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _read_dotenv() -> None:
+    """Honour DATABASE_URL / REDIS_URL from .env (as settings.py does) unless the environment has them."""
+    path = ROOT / ".env"
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key in ("DATABASE_URL", "REDIS_URL") and not os.environ.get(key):
+            os.environ[key] = value.strip().strip("'\"")
+
+
 @contextlib.contextmanager
 def services(database: str = "open122"):
     """Yield an environment dict with DATABASE_URL and REDIS_URL that point at live servers."""
     env = {}
     keep = []
+    _read_dotenv()
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     elif _answers(5432):
