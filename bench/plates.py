@@ -189,7 +189,7 @@ class Client:
         async def timed(url, data):
             t0 = time.perf_counter()
             response = await self.post(url, data)
-            timings.append(time.perf_counter() - t0)
+            timings.append((url.rsplit("/", 2)[-2], time.perf_counter() - t0))
             return response
 
         if self.lucky:
@@ -251,6 +251,10 @@ def run(ctx) -> dict:
     lucky_numbers = selectors.draw_numbers(has.pk, "02", LUCKY)
     pairs = _seed_people(has, clients)
     timings, elapsed = asyncio.run(_drive(ctx, pairs, lucky_numbers))
+    by_kind = {}
+    for kind, seconds in timings:
+        by_kind.setdefault(kind, []).append(seconds)
+    timings = [seconds for _, seconds in timings]
     checks = _double_allocations()
     baseline = ctx.baseline.get("db_rps", 0.0)
     claim_rps = round(len(timings) / elapsed, 1) if elapsed else 0.0
@@ -265,4 +269,9 @@ def run(ctx) -> dict:
         "draw_ms_1m": draw_ms_1m,
         "baseline_db_rps": baseline,
         "claim_vs_baseline": round(claim_rps / baseline, 2) if baseline else 0.0,
+        "rush_s": round(elapsed, 2),
+        **{f"{kind}_n": len(values) for kind, values in sorted(by_kind.items())},
+        **{
+            f"{kind}_p50_ms": round(common.percentile(values, 50) * 1000, 1) for kind, values in sorted(by_kind.items())
+        },
     }

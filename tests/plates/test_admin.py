@@ -160,3 +160,31 @@ def test_office_hall_selection_from_a_fresh_batch_of_50(clerk_client, citizen, h
     clerk_client.post(url, {"vin": vehicle.vin, "number": numbers[7]})
     hold = Hold.objects.get()
     assert hold.number.number == numbers[7] and hold.source == "hall" and hold.holder_id_number == citizen.id_number
+
+
+def test_every_plates_admin_page_renders_for_a_clerk(clerk_client, citizen, has, pool):
+    hold = _held(citizen, has)
+    services.hold_lapse(hold)
+    ban = Ban.objects.get()
+    pattern = BannedPattern.objects.create(city=has, pattern="^8", reason="拍卖")
+    pages = [
+        reverse("admin:plates_numberblock_changelist"),
+        reverse("admin:plates_numberblock_change", args=[pool.pk]),
+        reverse("admin:plates_numberblock_add"),
+        reverse("admin:plates_platenumber_changelist"),
+        reverse("admin:plates_platenumber_change", args=[hold.number_id]),
+        reverse("admin:plates_platenumber_history", args=[hold.number_id]),
+        reverse("admin:plates_hold_changelist"),
+        reverse("admin:plates_hold_change", args=[hold.pk]),
+        reverse("admin:plates_hold_history", args=[hold.pk]),
+        reverse("admin:plates_hold_hall"),
+        reverse("admin:plates_ban_changelist"),
+        reverse("admin:plates_ban_change", args=[ban.pk]),
+        reverse("admin:plates_bannedpattern_change", args=[pattern.pk]),
+        reverse("admin:plates_selection_changelist"),
+        reverse("admin:plates_selection_change", args=[hold.selection_id]),
+    ]
+    for url in pages:
+        response = clerk_client.get(url)
+        assert response.status_code == 200, url
+        assert citizen.id_number not in response.content.decode(), url
