@@ -56,6 +56,14 @@ def window_closes_on(plan: ExamPlan) -> datetime.date:
     return workdays.subtract_working_days(plan.date, citysettings.get(plan.city, "exam_close_working_days_before"))
 
 
+def exam_fee(city, subject: str):
+    """The fee (yuan, Decimal) of one booking of a subject [LOCAL]; the safe-driving theory part
+    is covered by the subject 3 fee. Charged only for an allocated seat (rules.md 2.4, 2.6)."""
+    if subject == Subject.SAFETY:
+        return None
+    return citysettings.get(city, {"1": "fee_exam_subject1", "2": "fee_exam_subject2", "3": "fee_exam_subject3"}[str(subject)])
+
+
 def is_open(plan: ExamPlan, today=None) -> bool:
     today = today or _today()
     return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and today < plan.closes_on
@@ -201,7 +209,7 @@ def _snapshot(obj, reason):
 def record_for(city, id_number: str, licence_class: str | None = None):
     """The candidate's active learner record in this city (the newest, or for this class),
     annotated with the subjects of their live requests (read in the same query)."""
-    live = ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES).values("subject")
+    live = ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES).order_by().values("subject")
     qs = (
         LearnerRecord.objects.filter(city=city, id_number=identity.id_key(id_number))
         .exclude(status=LearnerRecord.Status.COMPLETED)

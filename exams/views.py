@@ -40,6 +40,8 @@ def plans(request):
         for req in selectors.bookings_of(request.user.id_number).filter(city=city)[:20]:
             live_rank = services.current_rank(req) if req.status == ExamRequest.Status.REQUESTED else req.rank
             mine.append((req, live_rank))
+    fees = {code: services.exam_fee(city, code) for code in ("1", "2", "3", "4")}
+    rows = [(plan, reasons, fees[plan.subject]) for plan, reasons in rows]
     return render(request, "exams/plans.html", {"rows": rows, "record": record, "mine": mine})
 
 

@@ -214,3 +214,16 @@ def test_clerk_registers_a_learner_record_with_a_valid_id(clerk_client, has):
          "application_accepted_at_0": "2026-07-01", "application_accepted_at_1": "09:00"},
     )  # fmt: skip
     assert ok.status_code == 302 and LearnerRecord.objects.get().id_number == id_number
+
+
+def test_anonymous_visitor_sees_open_plans_and_a_login_prompt(make_plan, has_client, client):
+    plan = make_plan(D(2026, 7, 20))
+    with on(D(2026, 7, 1)):
+        page = has_client.get("/exams/")
+        english = has_client.get("/exams/", HTTP_ACCEPT_LANGUAGE="en", headers={"Cookie": "django_language=en"})
+    body = page.content.decode()
+    assert f'data-testid="plan-{plan.pk}"' in body and "登录" in body
+    assert f"/exams/plans/{plan.pk}/request/" not in body
+    assert "Log in" in english.content.decode()
+    client.defaults["HTTP_HOST"] = "localhost"
+    assert client.get("/exams/").status_code == 404
