@@ -16,7 +16,7 @@ class PlatesConfig(AppConfig):
             title=_("Number {number} is held for you"),
             body=_(
                 "{number} is held for your vehicle {vehicle} until the end of {deadline}. Register the vehicle at the "
-                "vehicle office by then, or the number lapses and online preselection is barred for 2 years."
+                "vehicle office by then, or the number lapses and online preselection is barred for {ban_years} years."
             ),
             mandatory=True,
         )

@@ -119,7 +119,13 @@ def pool_available(city_id: int, plate_type: str) -> int:
 
 
 def block_rows(city):
-    """Open and announced blocks of a city with their numbers left and taken (public page, stats)."""
+    """Open and announced blocks of a city with their numbers left and taken (public page, stats).
+
+    Counting a large pool is a scan: the public figures are cached for 30 seconds."""
+    key = f"plates:blocks:{city.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     blocks = list(
         NumberBlock.objects.filter(city=city, status__in=[NumberBlock.Status.OPEN, NumberBlock.Status.ANNOUNCED])
         .annotate(
@@ -130,6 +136,7 @@ def block_rows(city):
         )
         .order_by("plate_type", "status", "opens_at", "id")
     )
+    cache.set(key, blocks, 30)
     return blocks
 
 

@@ -446,6 +446,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             "number": row[0],
             "deadline": deadline_day(hold).isoformat(),
             "vehicle": _vehicle_label(locked.vehicle),
+            "ban_years": citysettings.get(city, "plate_ban_years"),
         }
         notices.notify(
             "plates.hold_confirmed",
@@ -677,7 +678,12 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
             "plates.hold_confirmed",
             id_number=hold.holder_id_number,
             city=city,
-            context={"number": number, "deadline": deadline_day(hold).isoformat(), "vehicle": _vehicle_label(vehicle)},
+            context={
+                "number": number,
+                "deadline": deadline_day(hold).isoformat(),
+                "vehicle": _vehicle_label(vehicle),
+                "ban_years": citysettings.get(city, "plate_ban_years"),
+            },
             dedupe_key=f"plates.hold_confirmed:{hold.pk}",
         )
     return hold
