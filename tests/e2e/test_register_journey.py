@@ -30,7 +30,8 @@ def test_register_log_in_and_see_my_vehicle(page, site_url):
     # The page came back with what was typed.
     assert page.get_by_label("真实姓名").input_value() == "赵雨"
     page.get_by_test_id("sms-code").fill(last_code(mobile))
-    page.get_by_test_id("register-submit").click()
+    # Enter in the code field registers (it must not press the "send code" button).
+    page.get_by_test_id("sms-code").press("Enter")
 
     page.wait_for_url("**/accounts/login/")
     assert "注册成功" in page.content()
