@@ -8,6 +8,7 @@ can be tested with time travel.
 
 import datetime
 import json
+import logging
 import re
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +23,7 @@ from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber, Ra
 from portal import citysettings, identity, verification, workdays
 from portal.models import Vehicle
 
+log = logging.getLogger(__name__)
 _TABLE = PlateNumber._meta.db_table
 START_PURPOSE = "plates.start"
 CONFIRM_PURPOSE = "plates.confirm"
@@ -882,21 +884,48 @@ def _remind(now) -> int:
 
 
 def _replenish() -> int:
+    """Announce the next block of each city and plate type in service whose pool runs low.
+
+    The next block is the oldest draft a clerk defined; without one, the sweep defines it by
+    continuing the newest block's first-position range (苏HA000A-C999Z is followed by
+    D000A-F999Z), so the pool is replenished even when nobody queued a block.
+    """
     announced = 0
     in_service = (
         NumberBlock.objects.filter(status=NumberBlock.Status.OPEN).values_list("city_id", "plate_type").distinct()
     )
     for city_id, plate_type in in_service:
-        blocks = NumberBlock.objects.filter(city_id=city_id, plate_type=plate_type)
+        blocks = NumberBlock.objects.filter(city_id=city_id, plate_type=plate_type).select_related("city")
         if blocks.filter(status=NumberBlock.Status.ANNOUNCED).exists():
             continue  # the next block is on its way
-        nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").select_related("city").first()
-        if nxt is None:
+        newest = blocks.order_by("-created_at", "-id").first()
+        if selectors.pool_available(city_id, plate_type) >= citysettings.get(newest.city, "plate_pool_min_available"):
             continue
-        if selectors.pool_available(city_id, plate_type) < citysettings.get(nxt.city, "plate_pool_min_available"):
-            announced += block_announce(
-                nxt,
-                opens_at=timezone.now()
-                + datetime.timedelta(days=citysettings.get(nxt.city, "plate_block_announce_days")),
-            )
+        nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").first() or _define_next(
+            newest
+        )
+        if nxt is None:
+            log.warning("plates: no further block can be defined for city %s type %s", city_id, plate_type)
+            continue
+        days = citysettings.get(nxt.city, "plate_block_announce_days")
+        announced += block_announce(nxt, opens_at=timezone.now() + datetime.timedelta(days=days))
     return announced
+
+
+def _define_next(block: NumberBlock) -> NumberBlock | None:
+    """A draft block shaped like `block`, its first position moved on by the same width."""
+    sets = block_position_sets(block)
+    first = sets[0]
+    alphabet = ga36.position_sets(block.plate_type, ga36.ALPHABET[0] * len(sets), ga36.ALPHABET[-1] * len(sets))[0]
+    following = alphabet[alphabet.index(first[-1]) + 1 :]
+    if not following:
+        return None
+    chars = following[: len(first)]
+    serial_from, serial_to = chars[0] + block.serial_from[1:], chars[-1] + block.serial_to[1:]
+    size = block_size(block.plate_type, serial_from, serial_to)
+    if not size:
+        return None
+    return NumberBlock.objects.create(
+        city=block.city, plate_type=block.plate_type, prefix=block.prefix, serial_from=serial_from, serial_to=serial_to,
+        size=size,
+    )  # fmt: skip

@@ -99,3 +99,14 @@ def test_demo_loader_builds_an_open_and_an_announced_block(has, citizen):
 def test_province_site_has_no_plate_pages(client, has):
     client.defaults["HTTP_HOST"] = "localhost"
     assert client.get(reverse("plates:blocks")).status_code == 404
+
+
+def test_without_a_queued_block_the_sweep_defines_the_next_one(has, pool):
+    set_city(has, "plate_pool_min_available", 500)
+    with on(datetime.date(2026, 11, 23), 10):
+        assert services.sweep()["blocks_announced"] == 1
+    nxt = NumberBlock.objects.get(status="announced")
+    assert (nxt.serial_from, nxt.serial_to, nxt.size) == ("B000A", "B009Z", 240)
+    with on(datetime.date(2026, 11, 26), 10, 0, 1):
+        services.sweep()
+    assert PlateNumber.objects.filter(block=nxt, status="available").count() == 240
