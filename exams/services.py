@@ -174,6 +174,12 @@ def publish_plan(plan: ExamPlan, *, now=None) -> ExamPlan:
             % {"days": lead, "date": plan.date}
         )
     closes_on = window_closes_on(plan)
+    if closes_on <= today:
+        # Possible around long holidays: the window would close before it opened.
+        raise ExamError(
+            _("The booking window of this plan would close on %(date)s, before it could open: choose a later exam date.")
+            % {"date": closes_on}
+        )
     with transaction.atomic():
         changed = ExamPlan.objects.filter(pk=plan.pk, status=ExamPlan.Status.DRAFT).update(
             status=ExamPlan.Status.PUBLISHED, published_at=now, closes_on=closes_on, seed=secrets.token_hex(32)

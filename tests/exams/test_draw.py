@@ -265,3 +265,11 @@ def test_all_four_subjects_passed_completes_the_record(make_learner, make_plan):
     sit(make_plan(D(2026, 7, 15), subject="4"), [(user, "pass")])
     record.refresh_from_db()
     assert record.status == LearnerRecord.Status.COMPLETED
+
+
+def test_plan_whose_window_would_close_before_opening_is_not_published(make_plan):
+    for day in range(1, 8):
+        Holiday.objects.get_or_create(date=D(2026, 10, day), defaults={"kind": "holiday", "name": "国庆节"})
+    plan = make_plan(D(2026, 10, 8), publish=False)  # 3 working days before: Sep 28
+    with on(D(2026, 9, 28)), pytest.raises(services.ExamError, match="2026-09-28"):
+        services.publish_plan(plan)
