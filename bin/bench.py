@@ -34,6 +34,9 @@ SETTINGS = "portal.bench_settings"
 # measured within noise of 4x8 (docs/benchmarks.md).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+# --quick (inside `make test`, beside other test runs on the same PostgreSQL) keeps fewer
+# persistent connections: 2 x 4 instead of 32.
+QUICK_WORKERS, QUICK_THREADS = int(os.environ.get("BENCH_WORKERS", "2")), int(os.environ.get("BENCH_THREADS", "4"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
 
 
@@ -185,7 +188,7 @@ def measure_baseline(ctx: Context) -> dict:
         "db_p99_ms": db_result.p(99),
         "errors": hello_result.errors + db_result.errors,
         "concurrency": ctx.concurrency,
-        "workers": f"{WORKERS}x{THREADS}",
+        "workers": f"{QUICK_WORKERS}x{QUICK_THREADS}" if ctx.quick else f"{WORKERS}x{THREADS}",
     }
 
 
@@ -245,9 +248,9 @@ def main(argv=None) -> int:
             [
                 PY, "-m", "gunicorn", "portal.wsgi",
                 "--bind", f"127.0.0.1:{port}",
-                "--workers", str(WORKERS),
+                "--workers", str(QUICK_WORKERS if args.quick else WORKERS),
                 "--worker-class", WORKER_CLASS,
-                "--threads", str(THREADS),
+                "--threads", str(QUICK_THREADS if args.quick else THREADS),
                 "--keep-alive", "30",
                 "--backlog", "2048",
                 "--log-level", "warning",

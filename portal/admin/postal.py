@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.admin_helpers import CityScopedAdmin
 from portal.models import Shipment, ShipmentEvent
@@ -48,7 +49,7 @@ class ShipmentAdmin(CityScopedAdmin):
     def masked_phone(self, obj):
         return obj.masked_phone
 
-    @admin.display(description=_("recipient"))
+    @admin.display(description=pgettext_lazy("mail", "recipient"))
     def masked_recipient(self, obj):
         return obj.masked_recipient
 

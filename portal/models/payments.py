@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
@@ -16,7 +17,7 @@ from portal import identity
 
 class Payment(models.Model):
     class Status(models.TextChoices):
-        CREATED = "created", _("created")
+        CREATED = "created", pgettext_lazy("payment status", "created")
         PENDING = "pending", _("awaiting payment")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed or expired")
@@ -97,9 +98,9 @@ class Payment(models.Model):
 
 class Refund(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SUCCEEDED = "succeeded", _("refunded")
-        FAILED = "failed", _("failed")
+        PENDING = "pending", pgettext_lazy("refund status", "pending")
+        SUCCEEDED = "succeeded", pgettext_lazy("refund status", "refunded")
+        FAILED = "failed", pgettext_lazy("refund status", "failed")
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment"))
     # Sent to the gateway as the refund request number: a retried request is the same refund.

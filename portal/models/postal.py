@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
@@ -11,10 +12,10 @@ from portal import identity
 
 class Shipment(models.Model):
     class Status(models.TextChoices):
-        CREATED = "created", _("created")
+        CREATED = "created", pgettext_lazy("shipment status", "created")
         ACCEPTED = "accepted", _("accepted by the carrier")
         IN_TRANSIT = "in_transit", _("in transit")
-        DELIVERED = "delivered", _("delivered")
+        DELIVERED = "delivered", pgettext_lazy("shipment status", "delivered")
         FAILED = "failed", _("delivery failed")
         RETURNED = "returned", _("returned to sender")
 
@@ -33,7 +34,7 @@ class Shipment(models.Model):
     purpose = models.CharField(_("purpose"), max_length=64, db_index=True)
     # What is being sent, in the owning app's words: "certificates.application:42".
     reference = models.CharField(_("reference"), max_length=100, db_index=True)
-    recipient_name = models.CharField(_("recipient"), max_length=64)
+    recipient_name = models.CharField(pgettext_lazy("mail", "recipient"), max_length=64)
     recipient_phone = models.CharField(_("recipient's phone"), max_length=20)
     address = models.CharField(_("address"), max_length=300)
     postcode = models.CharField(_("postcode"), max_length=6, blank=True)

@@ -266,7 +266,7 @@ def test_sixteen_simultaneous_notifications_settle_the_payment_once():
 
     def deliver():
         try:
-            barrier.wait()
+            barrier.wait(timeout=60)
             answers.append(services.handle_notification(dict(fields)))
         finally:
             connection.close()
@@ -292,7 +292,7 @@ def test_control_without_the_conditional_update_the_same_race_pays_out_many_time
     def naive_settle():
         try:
             status = Payment.objects.get(pk=payment.pk).status  # read ...
-            barrier.wait()  # ... every thread has read "pending" before any writes
+            barrier.wait(timeout=60)  # ... every thread has read "pending" before any writes
             if status == Payment.Status.PENDING:
                 Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PAID, paid_at=timezone.now())
                 callbacks.append(1)

@@ -151,7 +151,7 @@ def test_sixteen_deliveries_of_the_same_event_record_it_once():
 
     def deliver():
         try:
-            barrier.wait()
+            barrier.wait(timeout=60)
             answers.append(services.handle_webhook(body, signature))
         finally:
             connection.close()
