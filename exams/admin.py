@@ -17,6 +17,12 @@ from exams.models import ExamPlan, ExamRequest, ExamResult, ExamSite, LearnerRec
 from portal.admin_helpers import CityScopedAdmin, clerk_city
 
 
+class MaskedIdMixin:
+    @admin.display(description=_("ID number"))
+    def id_masked(self, obj):
+        return obj.masked_id_number
+
+
 def _city(request):
     """The clerk's city, or for a province administrator the city site they are on."""
     return clerk_city(request.user) or getattr(request, "city", None)
@@ -185,9 +191,9 @@ class ExamPlanAdmin(CityScopedAdmin):
 
 
 @admin.register(LearnerRecord)
-class LearnerRecordAdmin(CityScopedAdmin):
+class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
     form = exam_forms.LearnerRecordForm
-    list_display = ["name", "masked_id_number", "licence_class", "application_accepted_at", "permit_issued_on", "permit_valid_until", "status", "city"]
+    list_display = ["name", "id_masked", "licence_class", "application_accepted_at", "permit_issued_on", "permit_valid_until", "status", "city"]
     list_filter = ["city", "status", "licence_class"]
     search_fields = ["=id_number", "name", "=permit_number"]
     readonly_fields = [
@@ -198,12 +204,14 @@ class LearnerRecordAdmin(CityScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
-            return ["city", "id_number", *self.readonly_fields]
+            return ["city", "id_masked", *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        fields = ["city", "id_number", "name", "licence_class", "application_accepted_at", "holds_car_licence"]
-        return fields if obj is None else [*fields, *self.readonly_fields]
+        if obj is None:
+            return ["city", "id_number", "name", "licence_class", "application_accepted_at", "holds_car_licence"]
+        # The full ID number is typed in once, at registration; afterwards it is shown masked.
+        return ["city", "id_masked", "name", "licence_class", "application_accepted_at", "holds_car_licence", *self.readonly_fields]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None:
@@ -235,15 +243,16 @@ class LearnerRecordAdmin(CityScopedAdmin):
 
 
 @admin.register(ExamRequest)
-class ExamRequestAdmin(CityScopedAdmin):
+class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
     change_list_template = "exams/admin/request_change_list.html"
     clerk_can = ("view",)
-    list_display = ["number_display", "masked_id_number", "plan", "channel", "status", "priority", "rank", "created_at"]
+    list_display = ["number_display", "id_masked", "plan", "channel", "status", "priority", "rank", "created_at"]
     list_filter = ["status", "channel", "subject", "city"]
     search_fields = ["=id_number"]
     list_select_related = ["plan__site"]
     actions = ["cancel_at_counter"]
-    readonly_fields = [f.name for f in ExamRequest._meta.fields]
+    readonly_fields = [f.name if f.name != "id_number" else "id_masked" for f in ExamRequest._meta.fields]
+    fields = readonly_fields
 
     @admin.display(description=_("request number"))
     def number_display(self, obj):

@@ -227,3 +227,25 @@ def test_anonymous_visitor_sees_open_plans_and_a_login_prompt(make_plan, has_cli
     assert "Log in" in english.content.decode()
     client.defaults["HTTP_HOST"] = "localhost"
     assert client.get("/exams/").status_code == 404
+
+
+def test_every_exams_admin_page_renders_for_a_clerk_without_full_id_numbers(clerk_client, make_learner, make_plan):
+    user, record = make_learner("C1", permit_on=D(2026, 5, 4))
+    other, _ = make_learner("C1")
+    plan = make_plan(D(2026, 6, 15), capacity=1)
+    (req,) = sit(plan, [(other, "pass")])
+    pages = [
+        "/admin/exams/examsite/", "/admin/exams/examsite/add/", f"/admin/exams/examsite/{plan.site_id}/change/",
+        "/admin/exams/examplan/", "/admin/exams/examplan/add/", f"/admin/exams/examplan/{plan.pk}/change/",
+        "/admin/exams/examplan/bulk/", "/admin/exams/examplan/import/", f"/admin/exams/examplan/{plan.pk}/results/",
+        "/admin/exams/learnerrecord/", "/admin/exams/learnerrecord/add/", f"/admin/exams/learnerrecord/{record.pk}/change/",
+        "/admin/exams/examrequest/", f"/admin/exams/examrequest/{req.pk}/change/", "/admin/exams/examrequest/book/",
+        "/admin/exams/examresult/",
+    ]  # fmt: skip
+    for url in pages:
+        response = clerk_client.get(url)
+        assert response.status_code == 200, url
+        assert other.id_number not in response.content.decode(), url
+        assert user.id_number not in response.content.decode(), url
+    pdf = clerk_client.get(f"/admin/exams/learnerrecord/{record.pk}/permit.pdf")
+    assert pdf.content.startswith(b"%PDF")
