@@ -156,6 +156,11 @@ class Selection(models.Model):
                 fields=["vehicle"], condition=Q(status="open"), name="selection_one_live_per_vehicle"
             ),
         ]
+        # The suspicious-source check looks back one hour by device and by address.
+        indexes = [
+            models.Index(fields=["device_key", "created_at"], name="selection_device_recent"),
+            models.Index(fields=["ip", "created_at"], name="selection_ip_recent"),
+        ]
 
     def __str__(self):
         return f"{self.vehicle} ({self.get_status_display()})"
