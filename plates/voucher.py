@@ -5,6 +5,7 @@ import io
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -16,6 +17,19 @@ def _font():
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     return FONT
+
+
+def _wrap(text: str, font: str, size: float, max_width: float) -> list[str]:
+    """Lines that fit max_width: by words where there are spaces, else by characters (Chinese)."""
+    if " " in text:
+        return simpleSplit(text, font, size, max_width)
+    lines, line = [], ""
+    for char in text:
+        if pdfmetrics.stringWidth(line + char, font, size) > max_width:
+            lines.append(line)
+            line = ""
+        line += char
+    return [*lines, line] if line else lines
 
 
 def render_pdf(hold, user) -> bytes:
@@ -49,9 +63,8 @@ def render_pdf(hold, user) -> bytes:
         y -= 8 * mm
     pdf.setFont(font, 9)
     note = _("Bring this voucher, the vehicle and its documents to the vehicle office before the deadline.")
-    pdf.drawString(18 * mm, y - 6 * mm, note[:60])
-    if len(note) > 60:
-        pdf.drawString(18 * mm, y - 11 * mm, note[60:120])
+    for i, line in enumerate(_wrap(note, font, 9, width - 36 * mm)):
+        pdf.drawString(18 * mm, y - (6 + 5 * i) * mm, line)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -182,3 +182,15 @@ def test_deadline_appears_in_the_citizens_calendar(citizen, has, pool):
         deadlines = [d for d in hooks.deadlines_for(citizen) if d.uid.startswith("plates-hold")]
     assert deadlines and deadlines[0].when == hold.expires_at
     assert at(datetime.date(2026, 11, 25), 23, 59, 59) == hold.expires_at
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_voucher_pdf_renders_in_both_languages(citizen, has, pool, language):
+    from django.utils import translation
+
+    from plates import voucher
+
+    hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
+    with translation.override(language):
+        pdf = voucher.render_pdf(hold, citizen)
+    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
