@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -371,28 +372,44 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
     if reasons:
         raise ExamError(reasons[0], reasons)
     priority, key_time = has_priority(record, plan.subject, today), key_time_for(record)
+    history = ExamRequest.history.model._meta.db_table
+    columns = ", ".join(f'"{f.column}"' for f in ExamRequest._meta.concrete_fields)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # One statement on the hot path: share-lock the plan while it is still open, take the
-            # request's id, insert it with the draw hash of its public number "<plan>-<id>"
-            # (the same as rules.draw_hash; tests compare them).
-            cursor.execute(
-                """
-                INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel, status,
-                                               priority, key_time, draw_hash, created_at, created_by_id)
-                SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
-                       encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
-                              CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END, 'UTF8')), 'hex'),
-                       %s, %s
-                  FROM exams_examplan p
-                 CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
-                 WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
-                   FOR SHARE OF p
-                RETURNING id, draw_hash, created_at
-                """,
-                [record.pk, id_number, channel, priority, key_time, now, getattr(actor, "pk", None), plan.pk, today],
-            )
-            row = cursor.fetchone()
+        # The request and its audit row in one statement: atomic on its own, so the online path
+        # needs no transaction round trips; a phone or counter request adds its notice atomically
+        # (and inside a caller's transaction a savepoint keeps a refused insert from breaking it).
+        with transaction.atomic() if channel != ExamRequest.Channel.ONLINE or connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cursor:
+                # Share-lock the plan while it is still open (the draw's UPDATE waits for us and
+                # we see its result), take the id, insert with the draw hash of the public number
+                # "<plan>-<id>" (the same as rules.draw_hash; tests compare them), write history.
+                cursor.execute(
+                    f"""
+                    WITH ins AS (
+                        INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel,
+                                                       status, priority, key_time, draw_hash, created_at, created_by_id)
+                        SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
+                               encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
+                                      CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END,
+                                      'UTF8')), 'hex'),
+                               %s, %s
+                          FROM exams_examplan p
+                         CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
+                         WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
+                           FOR SHARE OF p
+                        RETURNING *
+                    ), audit AS (
+                        INSERT INTO "{history}" ({columns}, history_date, history_type, history_change_reason, history_user_id)
+                        SELECT {columns}, %s, '+', 'requested', %s FROM ins
+                    )
+                    SELECT id, draw_hash, created_at FROM ins
+                    """,
+                    [
+                        record.pk, id_number, channel, priority, key_time, now, getattr(actor, "pk", None), plan.pk, today,
+                        now, getattr(actor, "pk", None),
+                    ],
+                )  # fmt: skip
+                row = cursor.fetchone()
             if row is None:
                 raise ExamError(_("This plan is not taking requests."))
             req = ExamRequest(
@@ -401,7 +418,6 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
                 draw_hash=row[1], created_at=row[2], created_by=actor,
             )  # fmt: skip
             req._state.adding, req._state.db = False, "default"
-            _history_rows(cursor, ExamRequest, "id = %s", [req.pk], "requested", now, history_type="+", user=actor)
             if channel != ExamRequest.Channel.ONLINE:
                 # Online the page itself confirms; by phone or at the counter the inbox does.
                 notices.notify(

@@ -31,6 +31,8 @@ def test_subject_1_request_is_open_to_a_fresh_applicant(make_learner, make_plan)
         req = services.request_seat(plan=plan, id_number=user.id_number)
     assert req.status == ExamRequest.Status.REQUESTED
     assert req.key_time == record.application_accepted_at
+    audit = ExamRequest.history.get(id=req.pk)
+    assert (audit.history_type, audit.status, audit.draw_hash) == ("+", "requested", req.draw_hash)
 
 
 @pytest.mark.parametrize(
