@@ -12,6 +12,7 @@ in tests and a catch-up run can be told which day it is.
 """
 
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -28,9 +29,9 @@ _LIVE_OR_SCRAP = "v.status IN ('normal', 'overdue', 'scrap')"
 
 _INSPECTION_SQL = f"""
 INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT v.owner_id_number, v.city_id, s.kind,
-       jsonb_build_object('plate', COALESCE(v.plate_number, v.vin), 'valid_until', to_char(d, 'YYYY-MM-DD')),
-       'insp:' || v.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage, %(now)s
+SELECT v.owner_id_number AS id_number, v.city_id, s.kind,
+       jsonb_build_object('plate', COALESCE(v.plate_number, v.vin), 'valid_until', to_char(d, 'YYYY-MM-DD')) AS context,
+       'insp:' || v.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_vehicle v
 CROSS JOIN LATERAL (SELECT v.inspection_valid_until AS d) dd
 CROSS JOIN LATERAL (
@@ -72,11 +73,11 @@ CROSS JOIN LATERAL (SELECT (e2 + make_interval(months => {CYCLE.format(at="e2")}
 
 _SCRAP_SQL = f"""
 INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT v.owner_id_number, v.city_id, s.kind,
+SELECT v.owner_id_number AS id_number, v.city_id, s.kind,
        jsonb_build_object(
            'plate', COALESCE(v.plate_number, v.vin), 'valid_until', to_char(d, 'YYYY-MM-DD'),
-           'scrap_date', to_char(e3, 'YYYY-MM-DD'), 'void_date', to_char(e3 + g.days, 'YYYY-MM-DD')),
-       'scrap:' || v.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage, %(now)s
+           'scrap_date', to_char(e3, 'YYYY-MM-DD'), 'void_date', to_char(e3 + g.days, 'YYYY-MM-DD')) AS context,
+       'scrap:' || v.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_vehicle v
 JOIN (SELECT * FROM unnest(%(city_ids)s::bigint[], %(void_days)s::int[]) AS g(city_id, days)) g
   ON g.city_id = v.city_id
@@ -108,9 +109,9 @@ ON CONFLICT (dedupe_key) DO NOTHING
 _SCRAP_VOID_SQL = f"""
 INSERT INTO notices_announcement
     (city_id, kind, context, title_text, body_text, dedupe_key, published, published_at)
-SELECT v.city_id, '{k.SCRAP_VOID}',
-       jsonb_build_object('plate', COALESCE(v.plate_number, v.vin), 'scrap_date', to_char(e3, 'YYYY-MM-DD')),
-       '', '', 'scrapvoid:' || v.id || ':' || to_char(d, 'YYYYMMDD'), true, %(now)s
+SELECT v.city_id, '{k.SCRAP_VOID}' AS kind,
+       jsonb_build_object('plate', COALESCE(v.plate_number, v.vin), 'scrap_date', to_char(e3, 'YYYY-MM-DD')) AS context,
+       '', '', 'scrapvoid:' || v.id || ':' || to_char(d, 'YYYYMMDD') AS dedupe_key, true, %(now)s
 FROM portal_vehicle v
 JOIN (SELECT * FROM unnest(%(city_ids)s::bigint[], %(void_days)s::int[]) AS g(city_id, days)) g
   ON g.city_id = v.city_id
@@ -125,8 +126,8 @@ ON CONFLICT (dedupe_key) DO NOTHING
 _LICENCE_SQL = f"""
 INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
 SELECT l.id_number, l.city_id, s.kind,
-       jsonb_build_object('licence_class', l.licence_class, 'valid_until', to_char(l.valid_until, 'YYYY-MM-DD')),
-       'lic:' || l.id || ':' || to_char(l.valid_until, 'YYYYMMDD') || ':' || s.stage, %(now)s
+       jsonb_build_object('licence_class', l.licence_class, 'valid_until', to_char(l.valid_until, 'YYYY-MM-DD')) AS context,
+       'lic:' || l.id || ':' || to_char(l.valid_until, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_drivinglicence l
 CROSS JOIN LATERAL (
     SELECT CASE
@@ -152,9 +153,10 @@ ON CONFLICT (dedupe_key) DO NOTHING
 _POINTS_SQL = f"""
 INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
 SELECT l.id_number, l.city_id,
-       CASE WHEN l.points >= 12 THEN '{k.POINTS_12}' ELSE '{k.POINTS_9}' END,
-       jsonb_build_object('points', l.points, 'cycle_start', to_char(l.cycle_start, 'YYYY-MM-DD')),
-       'pts:' || l.id || ':' || to_char(l.cycle_start, 'YYYYMMDD') || ':' || CASE WHEN l.points >= 12 THEN '12' ELSE '9' END,
+       CASE WHEN l.points >= 12 THEN '{k.POINTS_12}' ELSE '{k.POINTS_9}' END AS kind,
+       jsonb_build_object('points', l.points, 'cycle_start', to_char(l.cycle_start, 'YYYY-MM-DD')) AS context,
+       'pts:' || l.id || ':' || to_char(l.cycle_start, 'YYYYMMDD') || ':'
+           || CASE WHEN l.points >= 12 THEN '12' ELSE '9' END AS dedupe_key,
        %(now)s
 FROM portal_drivinglicence l
 WHERE l.points >= 9 AND l.status <> 'cancelled'
@@ -175,25 +177,43 @@ def _city_void_days():
     return [c.pk for c in cities], [citysettings.get(c, "notice_scrap_void_days") for c in cities]
 
 
-def sweep(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> dict[str, int]:
+def _run_rule(sql: str, params: dict) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compilation costs more than it saves on these index-range selections. Not waiting
+        # for the WAL flush at commit is safe here: a sweep lost in a crash is redone by the next
+        # run, which the dedupe keys make idempotent.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _run_rule_on_own_connection(sql: str, params: dict) -> int:
+    try:
+        return _run_rule(sql, params)
+    finally:
+        connection.close()
+
+
+def sweep(
+    *, today: datetime.date | None = None, now: datetime.datetime | None = None, workers: int = 1
+) -> dict[str, int]:
     """Run every registry rule once for `today` (Beijing date); returns rows created per rule.
 
     Steps: per rule one INSERT ... SELECT ... ON CONFLICT DO NOTHING in its own transaction (a
     failing rule does not undo the others; the next hourly run retries it). New notices are
     then dispatched to SMS/push by deliver_pending.
+
+    The rules are independent, so with workers > 1 they run on that many database connections
+    at once (the Celery task does; longest rule first). Only outside a transaction: the other
+    connections cannot see uncommitted rows.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     city_ids, void_days = _city_void_days()
     params = {"today": today, "now": now, "city_ids": city_ids, "void_days": void_days}
-    created = {}
-    for name, sql in RULES:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # JIT compilation costs more than it saves on these index-range selections. Not waiting
-            # for the WAL flush at commit is safe here: a sweep lost in a crash is redone by the next
-            # run, which the dedupe keys make idempotent.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            cursor.execute(sql, params)
-            created[name] = cursor.rowcount
-    return created
+    if workers <= 1:
+        return {name: _run_rule(sql, params) for name, sql in RULES}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notices-sweep") as pool:
+        futures = {name: pool.submit(_run_rule_on_own_connection, sql, params) for name, sql in RULES}
+    return {name: future.result() for name, future in futures.items()}
