@@ -21,7 +21,8 @@ THREADS = 16
 
 def race(work, n=THREADS):
     """Run work(i) in n threads started together; returns (results, errors) by thread index."""
-    barrier = threading.Barrier(n)
+    # A timeout turns a thread that never arrives into a failure instead of a hung test run.
+    barrier = threading.Barrier(n, timeout=30)
     results, errors = [None] * n, [None] * n
 
     def run(i):
