@@ -158,3 +158,19 @@ def test_sixteen_clicks_on_one_batch_fill_its_single_backup_slot_once(crowd):
     batch.refresh_from_db()
     assert batch.backup_id == winners[0].pk
     assert PlateNumber.objects.filter(status="backup").count() == 1
+
+
+def test_sixteen_starts_for_one_vehicle_open_one_selection(crowd):
+    has, selections = crowd
+    person = factories.UserFactory()
+    vehicle = new_vehicle(person, has)
+
+    def start(i, barrier):
+        return services.selection_start(
+            citizen=person, city=has, vin=vehicle.vin, cert_number=vehicle.conformity_cert_number
+        ).pk
+
+    results, errors = race(start)
+    assert errors == [None] * THREADS
+    assert len(set(results)) == 1
+    assert vehicle.plate_selections.count() == 1
