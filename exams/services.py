@@ -18,7 +18,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 import notices
 from exams import rules
@@ -822,8 +821,3 @@ def sweep(*, now=None) -> dict:
     sent = notify_decisions(pending, now=now)
     expired = expire_offers(now=now)
     return {"allocated": len(allocated), "notices": sent, "expired_offers": expired}
-
-
-# Lazily translated labels used by views and notices.
-CHANNEL_LABELS = {c.value: c.label for c in ExamRequest.Channel}
-OUTCOME_HELP = gettext_lazy("A booking is one attempt plus one free retake on the same day.")
