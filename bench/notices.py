@@ -4,7 +4,7 @@ Seeds vehicles and licences straight into portal's tables with INSERT ... SELECT
 (a dedicated, inactive city, removed afterwards), with a spread of dates so a realistic share is
 due (about 1 in 8 vehicles within 3 months of its inspection date or overdue, about 1 in 20
 licences near or past expiry, 2% with 9+ points). Then times the real service function
-(notices.services.sweep, on the Celery task's 2 connections), runs it again at once (must
+(notices.services.sweep), runs it again at once (must
 create nothing), and times the same selection written as one SQL statement (sql_baseline_s):
 the rules' SELECTs joined by UNION ALL, computing the same rows (recipient, kind, context,
 dedupe key) without inserting them.
@@ -133,7 +133,7 @@ def _time_insert_baseline(params) -> float:
 def run(ctx) -> dict:
     from django.utils import timezone
 
-    from notices import services, tasks
+    from notices import services
     from notices.services import sweeps
     from portal.models import City, DrivingLicence, Vehicle
 
@@ -156,9 +156,9 @@ def run(ctx) -> dict:
         now = timezone.now()
 
         started = time.perf_counter()
-        created = services.sweep(now=now, workers=tasks.SWEEP_WORKERS)
+        created = services.sweep(now=now)
         sweep_s = time.perf_counter() - started
-        second = services.sweep(now=now, workers=tasks.SWEEP_WORKERS)
+        second = services.sweep(now=now)
 
         city_ids, void_days = sweeps._city_void_days()
         params = {"today": timezone.localdate(now), "now": now, "city_ids": city_ids, "void_days": void_days}

@@ -3,20 +3,17 @@
 import time
 
 from celery import shared_task
-from django.conf import settings
 
 from notices import services
 
 # deliver_pending runs every minute: stop starting new batches before the next run is due.
 DELIVER_BUDGET_SECONDS = 45
-# Database connections the hourly sweep may use at once (its rules are independent statements).
-SWEEP_WORKERS = 2
 
 
 @shared_task(acks_late=True)
 def sweep() -> dict:
     """Hourly: the registry sweeps (inspection, scrapping, licence, points)."""
-    return services.sweep(workers=getattr(settings, "NOTICES_SWEEP_WORKERS", SWEEP_WORKERS))
+    return services.sweep()
 
 
 @shared_task(acks_late=True)

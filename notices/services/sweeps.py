@@ -12,7 +12,6 @@ in tests and a catch-up run can be told which day it is.
 """
 
 import datetime
-from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -188,32 +187,15 @@ def _run_rule(sql: str, params: dict) -> int:
         return cursor.rowcount
 
 
-def _run_rule_on_own_connection(sql: str, params: dict) -> int:
-    try:
-        return _run_rule(sql, params)
-    finally:
-        connection.close()
-
-
-def sweep(
-    *, today: datetime.date | None = None, now: datetime.datetime | None = None, workers: int = 1
-) -> dict[str, int]:
+def sweep(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> dict[str, int]:
     """Run every registry rule once for `today` (Beijing date); returns rows created per rule.
 
     Steps: per rule one INSERT ... SELECT ... ON CONFLICT DO NOTHING in its own transaction (a
     failing rule does not undo the others; the next hourly run retries it). New notices are
     then dispatched to SMS/push by deliver_pending.
-
-    The rules are independent, so with workers > 1 they run on that many database connections
-    at once (the Celery task does; longest rule first). Only outside a transaction: the other
-    connections cannot see uncommitted rows.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     city_ids, void_days = _city_void_days()
     params = {"today": today, "now": now, "city_ids": city_ids, "void_days": void_days}
-    if workers <= 1:
-        return {name: _run_rule(sql, params) for name, sql in RULES}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notices-sweep") as pool:
-        futures = {name: pool.submit(_run_rule_on_own_connection, sql, params) for name, sql in RULES}
-    return {name: future.result() for name, future in futures.items()}
+    return {name: _run_rule(sql, params) for name, sql in RULES}

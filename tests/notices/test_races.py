@@ -105,25 +105,3 @@ def test_one_dedupe_key_gives_one_notice_under_parallel_calls():
     assert sum(1 for r in results if r is not None) == 1
     assert Notice.objects.filter(dedupe_key="race").count() == 1
 
-
-@pytest.mark.django_db(transaction=True)
-def test_the_sweep_on_two_connections_creates_what_one_connection_does():
-    import datetime
-
-    import time_machine
-
-    from tests.factories import DrivingLicenceFactory, VehicleFactory
-    from tests.notices.conftest import at
-
-    has = city("has")
-    for offset in (-400, -20, 5, 25, 60):
-        VehicleFactory(city=has, inspection_valid_until=datetime.date(2027, 6, 30) + datetime.timedelta(days=offset))
-        DrivingLicenceFactory(city=has, valid_until=datetime.date(2027, 6, 30) + datetime.timedelta(days=offset))
-    with time_machine.travel(at("2027-06-30"), tick=False):
-        parallel = services.sweep(workers=2)
-        assert sum(parallel.values()) > 0
-        keys = set(Notice.objects.values_list("dedupe_key", flat=True))
-        Notice.objects.all().delete()
-        serial = services.sweep()
-    assert parallel == serial
-    assert set(Notice.objects.values_list("dedupe_key", flat=True)) == keys
