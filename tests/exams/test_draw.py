@@ -136,6 +136,8 @@ def test_ties_are_broken_by_the_published_seed_and_anyone_can_rerun_the_draw(mak
     users = [make_learner("C1", accepted=same_time)[0] for _ in range(12)]
     plan = make_plan(D(2026, 7, 20), capacity=5)
     sit(plan, [(u, None) for u in users])
+    html = has_client.get(f"/exams/public/plans/{plan.pk}/").content.decode()
+    assert plan.seed in html and all(u.id_number not in html for u in users)
     published = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
     assert published["seed"] == plan.seed and published["drawn"] is True
     # Re-run with nothing but the public data: the same order, the same five seats.
