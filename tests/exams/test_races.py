@@ -129,3 +129,25 @@ def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, ma
     assert errors == []
     assert sum(results) == 2
     assert ExamRequest.objects.filter(plan=plan, status__in=["allocated", "offered"]).count() == 3
+
+
+def test_control_without_the_partial_unique_constraint_the_rush_duplicates(make_learner, make_plan, monkeypatch):
+    """The same rush with the constraint removed: the Python checks alone let every thread in."""
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20), capacity=5)
+    barrier_before_insert(monkeypatch, THREADS)
+    (constraint,) = [c for c in ExamRequest._meta.constraints if c.name == "examrequest_one_live_per_subject"]
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(ExamRequest, constraint)
+    try:
+        with on(D(2026, 7, 1)):
+            results, errors = run_threads(THREADS, lambda i: services.request_seat(plan=plan, id_number=user.id_number))
+        live = ExamRequest.objects.filter(id_number=user.id_number, status="requested").count()
+    finally:
+        ExamRequest.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(ExamRequest, constraint)
+    assert errors == []
+    assert live == THREADS
+    with connection.cursor() as cursor:
+        assert "examrequest_one_live_per_subject" in connection.introspection.get_constraints(cursor, "exams_examrequest")
