@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plates import services
 from plates.models import Hold, PlateNumber, RandomBatch
+from plates.services.common import _claim
 from portal.models import Vehicle
 from tests import factories
 from tests.plates.conftest import new_vehicle, open_block, set_city, verified_selection
@@ -100,7 +101,7 @@ def test_sixteen_claims_of_an_expired_backup_give_one_new_owner(crowd):
         claim_expires_at=timezone.now() - datetime.timedelta(seconds=1),
     )
     now = timezone.now()
-    results, _ = race(lambda i, b: services._claim(selections[i], lucky, now))
+    results, _ = race(lambda i, b: _claim(selections[i], lucky, now))
     assert sum(r is not None for r in results) == 1
 
 

@@ -4,9 +4,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from plates import selectors, services
 from plates.models import PlateNumber
+from plates.services.common import _claim
 from tests.plates.conftest import new_vehicle, on, verified_selection
 
 pytestmark = pytest.mark.django_db
@@ -74,18 +76,18 @@ def test_backup_is_reserved_for_180_seconds_then_free_for_others_before_any_swee
         wanted = batch.numbers[0]
         services.backup_claim(selection, batch_id=batch.pk, number=wanted)
     with on(DAY, 10, 2, 59):
-        assert services._claim(rival, wanted, services.timezone.now()) is None
+        assert _claim(rival, wanted, timezone.now()) is None
         assert [n.number for n in selectors.live_backups(selection)] == [wanted]
     with on(DAY, 10, 3, 1):
         assert list(selectors.live_backups(selection)) == []
-        assert services._claim(rival, wanted, services.timezone.now()) is not None
+        assert _claim(rival, wanted, timezone.now()) is not None
     assert PlateNumber.objects.get(number=wanted).claimed_selection_id == rival.pk
 
 
 def test_someone_just_took_it_is_said_on_the_page(citizen_client, selection, other_citizen, has):
     rival = verified_selection(other_citizen, new_vehicle(other_citizen, has), ip="10.0.0.2")
     batch = services.batch_draw(selection)
-    services._claim(rival, batch.numbers[2], services.timezone.now())
+    _claim(rival, batch.numbers[2], timezone.now())
     page = citizen_client.post(
         reverse("plates:backup", args=[selection.pk]), {"batch": batch.pk, "number": batch.numbers[2]}, follow=True
     )

@@ -1,0 +1,235 @@
+"""The hold after confirmation: abandon, lapse, release, invoice review, registration, bans, the office hall."""
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from plates import ga36, selectors
+from plates.models import Ban, Hold, PlateNumber, Selection
+from plates.services.common import (
+    _TABLE,
+    PlateError,
+    _vehicle_label,
+    deadline_day,
+    hold_deadline,
+)
+from portal import citysettings, identity
+from portal.models import Vehicle
+
+
+def _ban(hold: Hold, now, reason: str) -> Ban:
+    years = citysettings.get(hold.city, "plate_ban_years")
+    return Ban.objects.create(
+        city=hold.city,
+        id_number=hold.holder_id_number,
+        hold=hold,
+        starts_at=now,
+        ends_at=now + relativedelta(years=years),
+        reason=reason,
+    )
+
+
+def _end_hold(hold_id: int, *, to: str, from_statuses=(Hold.Status.HELD,)) -> Hold | None:
+    """Lock a hold and move it out of `held`; None when it was not in a start state (repeat-safe)."""
+    hold = Hold.objects.select_for_update().select_related("number", "vehicle", "city").filter(pk=hold_id).first()
+    if hold is None or hold.status not in from_statuses:
+        return None
+    hold.status, hold.ended_at = to, timezone.now()
+    hold.save(update_fields=["status", "ended_at"])
+    return hold
+
+
+def _number_back(number_id: int) -> None:
+    PlateNumber.objects.filter(pk=number_id, status=PlateNumber.Status.HELD).update(
+        status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None, taken_at=None
+    )
+
+
+def hold_abandon(hold: Hold, *, citizen) -> Hold:
+    """The citizen gives the number up: it returns to the pool and they are banned (rules.md 1.8)."""
+    if hold.holder_id_number != identity.id_key(citizen.id_number):
+        raise PlateError(_("This number is not held for you."))
+    with transaction.atomic():
+        ended = _end_hold(hold.pk, to=Hold.Status.ABANDONED)
+        if ended is None:
+            raise PlateError(_("This number is no longer held."))
+        _number_back(ended.number_id)
+        ban = _ban(
+            ended, ended.ended_at, _("Abandoned preselected number %(number)s") % {"number": ended.number.number}
+        )
+        notices.notify(
+            "plates.hold_abandoned",
+            id_number=ended.holder_id_number,
+            city=ended.city,
+            context={"number": ended.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+            dedupe_key=f"plates.hold_ended:{ended.pk}",
+        )
+    return ended
+
+
+def hold_lapse(hold: Hold, *, actor=None) -> Hold | None:
+    """End a hold that was not registered in time: number back, ban, notice. Repeat-safe."""
+    with transaction.atomic():
+        ended = _end_hold(hold.pk, to=Hold.Status.LAPSED)
+        if ended is None:
+            return None
+        _number_back(ended.number_id)
+        ban = _ban(
+            ended,
+            ended.ended_at,
+            _("Preselected number %(number)s not registered in time") % {"number": ended.number.number},
+        )
+        notices.notify(
+            "plates.hold_lapsed",
+            id_number=ended.holder_id_number,
+            city=ended.city,
+            context={"number": ended.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+            dedupe_key=f"plates.hold_ended:{ended.pk}",
+        )
+    return ended
+
+
+def hold_release(hold: Hold, *, actor) -> Hold | None:
+    """The office ends a hold without the citizen's fault (wrong data, vehicle returned): no ban."""
+    with transaction.atomic():
+        ended = _end_hold(hold.pk, to=Hold.Status.RELEASED)
+        if ended is not None:
+            _number_back(ended.number_id)
+    return ended
+
+
+def hold_upload_invoice(hold: Hold, *, citizen, invoice) -> None:
+    if hold.holder_id_number != identity.id_key(citizen.id_number) or hold.status != Hold.Status.HELD:
+        raise PlateError(_("This number is not held for you."))
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        locked.invoice = invoice
+        locked.invoice_uploaded_at = timezone.now()
+        locked.save(update_fields=["invoice", "invoice_uploaded_at"])
+    hold.invoice, hold.invoice_uploaded_at = locked.invoice, locked.invoice_uploaded_at
+
+
+def hold_approve(hold: Hold, *, clerk) -> None:
+    """A clerk accepts a flagged hold's purchase invoice, which allows registration."""
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        if not locked.flagged or locked.approved_at is not None:
+            return
+        if not locked.invoice:
+            raise PlateError(_("The citizen has not uploaded the purchase invoice yet."))
+        locked.approved_by, locked.approved_at = clerk, timezone.now()
+        locked.save(update_fields=["approved_by", "approved_at"])
+
+
+def hold_register(hold: Hold, *, clerk) -> Hold:
+    """Register the held number onto the vehicle (the office's registration step).
+
+    1. lock the hold: it must be held, in time, and approved when flagged; 2. the number becomes
+    registered; 3. the registry vehicle gets its plate (only if it has none: Vehicle.plate_number
+    is unique, so a number can never reach two vehicles); 4. the hold ends as registered.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().select_related("number", "vehicle", "city").get(pk=hold.pk)
+        if locked.status != Hold.Status.HELD:
+            raise PlateError(_("Only a held number can be registered."))
+        if locked.expires_at < now:
+            raise PlateError(_("The hold has expired."))
+        if locked.needs_review:
+            raise PlateError(_("This hold is flagged: approve the purchase invoice first."))
+        moved = PlateNumber.objects.filter(pk=locked.number_id, status=PlateNumber.Status.HELD).update(
+            status=PlateNumber.Status.REGISTERED
+        )
+        vehicle = Vehicle.objects.select_for_update().get(pk=locked.vehicle_id)
+        if not moved or vehicle.plate_number:
+            raise PlateError(_("The vehicle or the number changed meanwhile; nothing was registered."))
+        # The one write plates makes to the registry; save() keeps the vehicle's audit trail.
+        vehicle.plate_number, vehicle.status, vehicle.registered_on = (
+            locked.number.number,
+            Vehicle.Status.NORMAL,
+            timezone.localdate(now),
+        )
+        vehicle.save(update_fields=["plate_number", "status", "registered_on"])
+        locked.status, locked.ended_at, locked.registered_by = Hold.Status.REGISTERED, now, clerk
+        locked.save(update_fields=["status", "ended_at", "registered_by"])
+    return locked
+
+
+def ban_lift(ban: Ban, *, clerk, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise PlateError(_("Give the reason for lifting the ban."))
+    with transaction.atomic():
+        locked = Ban.objects.select_for_update().get(pk=ban.pk)
+        if locked.lifted_at is not None:
+            return
+        locked.lifted_at, locked.lifted_by, locked.lift_reason = timezone.now(), clerk, reason[:200]
+        locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        notices.notify(
+            "plates.ban_lifted",
+            id_number=locked.id_number,
+            city=locked.city,
+            context={},
+            dedupe_key=f"plates.ban_lifted:{locked.pk}",
+        )
+
+
+# --- Office hall ---------------------------------------------------------------------------
+def hall_draw(city, vehicle) -> list[str]:
+    """A fresh random batch (plate_hall_batch_size, "50选1") for a vehicle at the office."""
+    if vehicle.plate_number or vehicle.status != Vehicle.Status.NEW or vehicle.plate_type not in ga36.PLATE_TYPES:
+        raise PlateError(
+            _("This vehicle cannot receive a number here (it has a plate or is not a new car of a selectable type).")
+        )
+    if Hold.objects.filter(vehicle=vehicle, status__in=[Hold.Status.HELD, Hold.Status.REGISTERED]).exists():
+        raise PlateError(_("This vehicle already holds a number."))
+    return selectors.draw_numbers(city.pk, vehicle.plate_type, citysettings.get(city, "plate_hall_batch_size"))
+
+
+def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
+    """Give the vehicle the number the owner picked at the office: claimed and held in one step."""
+    now = timezone.now()
+    with transaction.atomic():
+        Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).update(
+            status=Selection.Status.CANCELLED, ended_at=now
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_TABLE} SET status = 'held', claimed_selection_id = NULL, claim_expires_at = NULL, taken_at = %s"
+                f" WHERE city_id = %s AND plate_type = %s AND number = %s"
+                f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %s)) RETURNING id",
+                [now, city.pk, vehicle.plate_type, number, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise PlateError(_("%(number)s has just been taken. Draw again.") % {"number": number})
+        selected_on = timezone.localdate(now)
+        try:
+            with transaction.atomic():
+                hold = Hold.objects.create(
+                    city=city,
+                    number_id=row[0],
+                    vehicle=vehicle,
+                    holder_id_number=identity.id_key(vehicle.owner_id_number),
+                    source=Hold.Source.HALL,
+                    selected_on=selected_on,
+                    expires_at=hold_deadline(selected_on, city),
+                    created_at=now,
+                )
+        except IntegrityError:
+            raise PlateError(_("This vehicle already holds a number.")) from None
+        notices.notify(
+            "plates.hold_confirmed",
+            id_number=hold.holder_id_number,
+            city=city,
+            context={
+                "number": number,
+                "deadline": deadline_day(hold).isoformat(),
+                "vehicle": _vehicle_label(vehicle),
+                "ban_years": citysettings.get(city, "plate_ban_years"),
+            },
+            dedupe_key=f"plates.hold_confirmed:{hold.pk}",
+        )
+    return hold

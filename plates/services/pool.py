@@ -1,0 +1,258 @@
+"""Blocks, withheld numbers and the time-driven sweep that keeps the pool stocked."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from plates import ga36, selectors
+from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
+from plates.services.common import (
+    _TABLE,
+    deadline_day,
+    log,
+)
+from portal import citysettings
+
+
+# --- Blocks ---------------------------------------------------------------------------------
+def block_position_sets(block: NumberBlock) -> list[str]:
+    return ga36.position_sets(block.plate_type, block.serial_from, block.serial_to)
+
+
+def block_size(plate_type: str, serial_from: str, serial_to: str) -> int:
+    return ga36.range_size(plate_type, ga36.position_sets(plate_type, serial_from, serial_to))
+
+
+def block_announce(block: NumberBlock, *, opens_at: datetime.datetime | None = None) -> bool:
+    """draft -> announced, opening plate_block_announce_days later (or at opens_at); publishes it."""
+    now = timezone.now()
+    if opens_at is None:
+        opens_at = block.opens_at or now + datetime.timedelta(
+            days=citysettings.get(block.city, "plate_block_announce_days")
+        )
+    with transaction.atomic():
+        changed = NumberBlock.objects.filter(pk=block.pk, status=NumberBlock.Status.DRAFT).update(
+            status=NumberBlock.Status.ANNOUNCED, announced_at=now, opens_at=opens_at
+        )
+        if changed:
+            block.refresh_from_db()
+            notices.announce(
+                "plates.block_announced",
+                city=block.city,
+                context={
+                    "block": str(block),
+                    "size": block.size,
+                    "opens": timezone.localtime(opens_at).strftime("%Y-%m-%d %H:%M"),
+                    "plate_type": block.get_plate_type_display(),
+                },
+                dedupe_key=f"plates.block_announced:{block.pk}",
+            )
+    return bool(changed)
+
+
+def block_open(block: NumberBlock) -> int | None:
+    """announced -> open: generate its numbers in one INSERT ... SELECT (a cross join of the
+    per-position character sets); numbers matching a withheld pattern start withheld.
+    Repeat-safe: the status change is conditional and numbers are ON CONFLICT DO NOTHING."""
+    with transaction.atomic():
+        if not NumberBlock.objects.filter(pk=block.pk, status=NumberBlock.Status.ANNOUNCED).update(
+            status=NumberBlock.Status.OPEN, opened_at=timezone.now()
+        ):
+            return None
+        return _generate_numbers(block)
+
+
+def _generate_numbers(block: NumberBlock) -> int:
+    sets = block_position_sets(block)
+    patterns = list(BannedPattern.objects.filter(city=block.city_id, is_active=True).values_list("pattern", flat=True))
+    joins = ", ".join(f"unnest(%s::text[]) AS p{i}" for i in range(len(sets)))
+    concat = " || ".join(f"p{i}" for i in range(len(sets)))
+    cap = ga36.MAX_LETTERS_ORDINARY if block.plate_type == ga36.SMALL_CAR else len(sets)
+    sql = (
+        f"INSERT INTO {_TABLE} (city_id, block_id, plate_type, number, serial, status, sort_key)"
+        f" SELECT %s, %s, %s, %s || s, s, CASE WHEN s ~ ANY(%s::text[]) THEN 'withheld' ELSE 'available' END, random()"
+        f" FROM (SELECT {concat} AS s FROM {joins}) AS serials"
+        f" WHERE length(regexp_replace(s, '[0-9]', '', 'g')) <= %s"
+        f" ON CONFLICT (number) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [block.city_id, block.pk, block.plate_type, block.prefix, patterns, *[list(s) for s in sets], cap]
+        )
+        return cursor.rowcount
+
+
+def pattern_apply(pattern: BannedPattern) -> int:
+    """Withhold the available numbers of the city that match a (new) pattern."""
+    if not pattern.is_active:
+        return 0
+    with transaction.atomic():
+        return PlateNumber.objects.filter(
+            city_id=pattern.city_id, status=PlateNumber.Status.AVAILABLE, serial__regex=pattern.pattern
+        ).update(status=PlateNumber.Status.WITHHELD)
+
+
+def numbers_withhold(queryset) -> int:
+    return queryset.filter(status=PlateNumber.Status.AVAILABLE).update(status=PlateNumber.Status.WITHHELD)
+
+
+def numbers_release(queryset) -> int:
+    return queryset.filter(status=PlateNumber.Status.WITHHELD).update(status=PlateNumber.Status.AVAILABLE)
+
+
+# --- The sweep ------------------------------------------------------------------------------
+def sweep() -> dict:
+    """Everything time-driven, safe to run any number of times; a late run catches up.
+
+    1. release backups whose claim ran out (they are already claimable; this tidies the pool);
+    2. lapse holds past their deadline: number back, ban, notice (one transaction per hold);
+    3. remind holders whose deadline is within a day (marked, so each is reminded once);
+    4. open announced blocks whose time has come;
+    5. per city and plate type in service, announce the next draft block when the pool (with
+       the blocks already announced) is below plate_pool_min_available.
+    """
+    now = timezone.now()
+    result = {}
+    result["backups_released"] = PlateNumber.objects.filter(
+        status=PlateNumber.Status.BACKUP, claim_expires_at__lt=now
+    ).update(status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None)
+    lapsed = 0
+    while True:
+        done = _lapse_expired(now)
+        lapsed += done
+        if done < LAPSE_CHUNK:
+            break
+    result["holds_lapsed"] = lapsed
+    result["reminders"] = _remind(now)
+    opened = 0
+    for block in NumberBlock.objects.filter(status=NumberBlock.Status.ANNOUNCED, opens_at__lte=now):
+        opened += block_open(block) is not None
+    result["blocks_opened"] = opened
+    result["blocks_announced"] = _replenish()
+    return result
+
+
+LAPSE_CHUNK = 500
+_LAPSE_SQL = f"""
+UPDATE {Hold._meta.db_table} SET status = 'lapsed', ended_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {Hold._meta.db_table} WHERE status = 'held' AND expires_at < %(now)s
+    ORDER BY expires_at LIMIT %(chunk)s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, number_id
+"""
+
+
+def _lapse_expired(now) -> int:
+    """Lapse one chunk of holds past their deadline, set-based, in one transaction.
+
+    1. holds held -> lapsed (rows another sweep is working on are skipped, not waited for);
+    2. their numbers back to the pool; 3. one ban per holder-hold; 4. audit rows and notices.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_LAPSE_SQL, {"now": now, "chunk": LAPSE_CHUNK})
+            rows = cursor.fetchall()
+        if not rows:
+            return 0
+        PlateNumber.objects.filter(pk__in=[number_id for _, number_id in rows], status=PlateNumber.Status.HELD).update(
+            status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None, taken_at=None
+        )
+        holds = list(Hold.objects.filter(pk__in=[hold_id for hold_id, _ in rows]).select_related("number", "city"))
+        years = {}
+        bans = []
+        for hold in holds:
+            if hold.city_id not in years:
+                years[hold.city_id] = citysettings.get(hold.city, "plate_ban_years")
+            bans.append(
+                Ban(
+                    city_id=hold.city_id, id_number=hold.holder_id_number, hold=hold, starts_at=now,
+                    ends_at=now + relativedelta(years=years[hold.city_id]),
+                    reason=_("Preselected number %(number)s not registered in time") % {"number": hold.number.number},
+                )
+            )  # fmt: skip
+        Ban.objects.bulk_create(bans)
+        Hold.history.bulk_history_create(holds, update=True, default_date=now)
+        Ban.history.bulk_history_create(bans, default_date=now)
+        for hold, ban in zip(holds, bans, strict=True):
+            notices.notify(
+                "plates.hold_lapsed", id_number=hold.holder_id_number, city=hold.city,
+                context={"number": hold.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+                dedupe_key=f"plates.hold_ended:{hold.pk}",
+            )  # fmt: skip
+    return len(rows)
+
+
+def _remind(now) -> int:
+    sent = 0
+    due = Hold.objects.filter(
+        status=Hold.Status.HELD,
+        reminder_sent_at__isnull=True,
+        expires_at__lte=now + datetime.timedelta(days=1),
+        expires_at__gt=now,
+    ).select_related("number", "city")
+    for hold in due:
+        with transaction.atomic():
+            # The conditional update is the claim: a parallel sweep reminds each hold once.
+            if Hold.objects.filter(pk=hold.pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now):
+                notices.notify(
+                    "plates.hold_expiring",
+                    id_number=hold.holder_id_number,
+                    city=hold.city,
+                    context={"number": hold.number.number, "deadline": deadline_day(hold).isoformat()},
+                    dedupe_key=f"plates.hold_expiring:{hold.pk}",
+                )
+                sent += 1
+    return sent
+
+
+def _replenish() -> int:
+    """Announce the next block of each city and plate type in service whose pool runs low.
+
+    The next block is the oldest draft a clerk defined; without one, the sweep defines it by
+    continuing the newest block's first-position range (苏HA000A-C999Z is followed by
+    D000A-F999Z), so the pool is replenished even when nobody queued a block.
+    """
+    announced = 0
+    in_service = (
+        NumberBlock.objects.filter(status=NumberBlock.Status.OPEN).values_list("city_id", "plate_type").distinct()
+    )
+    for city_id, plate_type in in_service:
+        blocks = NumberBlock.objects.filter(city_id=city_id, plate_type=plate_type).select_related("city")
+        if blocks.filter(status=NumberBlock.Status.ANNOUNCED).exists():
+            continue  # the next block is on its way
+        newest = blocks.order_by("-created_at", "-id").first()
+        if selectors.pool_available(city_id, plate_type) >= citysettings.get(newest.city, "plate_pool_min_available"):
+            continue
+        nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").first() or _define_next(
+            newest
+        )
+        if nxt is None:
+            log.warning("plates: no further block can be defined for city %s type %s", city_id, plate_type)
+            continue
+        days = citysettings.get(nxt.city, "plate_block_announce_days")
+        announced += block_announce(nxt, opens_at=timezone.now() + datetime.timedelta(days=days))
+    return announced
+
+
+def _define_next(block: NumberBlock) -> NumberBlock | None:
+    """A draft block shaped like `block`, its first position moved on by the same width."""
+    sets = block_position_sets(block)
+    first = sets[0]
+    alphabet = ga36.position_sets(block.plate_type, ga36.ALPHABET[0] * len(sets), ga36.ALPHABET[-1] * len(sets))[0]
+    following = alphabet[alphabet.index(first[-1]) + 1 :]
+    if not following:
+        return None
+    chars = following[: len(first)]
+    serial_from, serial_to = chars[0] + block.serial_from[1:], chars[-1] + block.serial_to[1:]
+    size = block_size(block.plate_type, serial_from, serial_to)
+    if not size:
+        return None
+    return NumberBlock.objects.create(
+        city=block.city, plate_type=block.plate_type, prefix=block.prefix, serial_from=serial_from, serial_to=serial_to,
+        size=size,
+    )  # fmt: skip

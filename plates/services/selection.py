@@ -1,0 +1,429 @@
+"""A citizen's preselection: start, SMS, random batches, backups, self-composed rounds, confirmation."""
+
+import datetime
+import json
+import re
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from plates import ga36, selectors
+from plates.models import BannedPattern, Hold, PlateNumber, RandomBatch, Selection
+from plates.services.common import (
+    _TABLE,
+    CONFIRM_PURPOSE,
+    START_PURPOSE,
+    PlateError,
+    _claim,
+    _loaded,
+    _vehicle_label,
+    deadline_day,
+    hold_deadline,
+    local,
+)
+from portal import citysettings, identity, verification
+from portal.models import Vehicle
+
+
+# --- Starting a selection ----------------------------------------------------------------------
+def selection_start(
+    *, citizen, city, vin: str, cert_number: str, device_key: str = "", ip: str | None = None
+) -> Selection:
+    """Open (or resume) the preselection of a new vehicle after its VIN and certificate match.
+
+    1. refuse a banned citizen; 2. find the vehicle in the registry by owner, city, VIN and
+    conformity-certificate number; 3. refuse a vehicle with a plate, a live hold or an ended
+    online selection; 4. create the selection (one live per vehicle: a partial-unique index).
+    """
+    ban = selectors.active_ban(citizen.id_number)
+    if ban is not None:
+        raise PlateError(
+            _(
+                "You may not preselect a number online until %(date)s because an earlier number was not registered in time."
+            )
+            % {"date": timezone.localtime(ban.ends_at).date().isoformat()}
+        )
+    vin = (vin or "").strip().upper()
+    cert_number = (cert_number or "").strip().upper()
+    vehicle = selectors.user_vehicles(citizen, city).filter(vin=vin).first()
+    if vehicle is None or vehicle.conformity_cert_number.strip().upper() != cert_number:
+        raise PlateError(
+            _(
+                "The VIN and the conformity certificate number do not match a vehicle registered in your name in this city."
+            )
+        )
+    if vehicle.plate_number or vehicle.status != Vehicle.Status.NEW:
+        raise PlateError(_("This vehicle already has a plate; preselection is only for new vehicles."))
+    if vehicle.plate_type not in ga36.PLATE_TYPES:
+        raise PlateError(_("Numbers for this type of vehicle are chosen at the office, not online."))
+    hold = (
+        Hold.objects.filter(vehicle=vehicle, status__in=[Hold.Status.HELD, Hold.Status.REGISTERED])
+        .select_related("number")
+        .first()
+    )
+    if hold is not None:
+        raise PlateError(_("This vehicle already holds the number %(number)s.") % {"number": hold.number.number})
+    if Selection.objects.filter(vehicle=vehicle, status=Selection.Status.EXHAUSTED).exists():
+        raise PlateError(
+            _("Online selection has ended for this vehicle. Please choose a number at the vehicle office.")
+        )
+    existing = Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).first()
+    if existing is not None:
+        if existing.citizen_id != citizen.pk:
+            raise PlateError(_("A preselection for this vehicle is already under way."))
+        return existing
+    try:
+        with transaction.atomic():
+            return Selection.objects.create(
+                city=city,
+                vehicle=vehicle,
+                citizen=citizen,
+                plate_type=vehicle.plate_type,
+                device_key=device_key[:64],
+                ip=ip,
+            )
+    except IntegrityError:
+        # Another tab opened it a moment ago: resume that one.
+        return Selection.objects.get(vehicle=vehicle, status=Selection.Status.OPEN)
+
+
+def send_start_code(selection: Selection, ip: str | None = None) -> None:
+    verification.send_code(selection.citizen.mobile, START_PURPOSE, ip)
+
+
+def send_confirm_code(selection: Selection, ip: str | None = None) -> None:
+    verification.send_code(selection.citizen.mobile, CONFIRM_PURPOSE, ip)
+
+
+def selection_verify(selection: Selection, code: str) -> None:
+    """Check the "start selection" SMS code (raises VerificationError) and open the selection pages."""
+    verification.check_code(selection.citizen.mobile, START_PURPOSE, code)
+    Selection.objects.filter(pk=selection.pk, sms_verified_at__isnull=True).update(sms_verified_at=timezone.now())
+    selection.refresh_from_db(fields=["sms_verified_at"])
+
+
+def _require_live(selection: Selection) -> None:
+    if selection.status != Selection.Status.OPEN:
+        raise PlateError(_("This preselection has ended."))
+    if selection.sms_verified_at is None:
+        raise PlateError(_("Confirm the SMS code first."))
+
+
+def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch:
+    """Draw the next random batch.
+
+    1. count the batch with a conditional UPDATE (never more than plate_random_batches);
+    2. draw plate_random_batch_size numbers; 3. store the batch, valid plate_random_batch_seconds.
+    An empty pool rolls the count back.
+    """
+    _require_live(selection)
+    city = selection.city
+    limit = citysettings.get(city, "plate_random_batches")
+    now = timezone.now()
+    with transaction.atomic():
+        counted = Selection.objects.filter(
+            pk=selection.pk, status=Selection.Status.OPEN, batches_drawn__lt=limit
+        ).update(batches_drawn=F("batches_drawn") + 1)
+        if not counted:
+            raise PlateError(_("You have drawn all %(n)d random batches.") % {"n": limit})
+        numbers = selectors.draw_numbers(
+            selection.city_id,
+            selection.plate_type,
+            citysettings.get(city, "plate_random_batch_size"),
+            avoid_four=avoid_four,
+        )
+        if not numbers:
+            raise PlateError(
+                _("No numbers are left in the pool right now. Please try again later or choose at the office.")
+            )
+        batch = RandomBatch.objects.create(
+            selection=selection,
+            numbers=numbers,
+            avoid_four=avoid_four,
+            drawn_at=now,
+            expires_at=now + datetime.timedelta(seconds=citysettings.get(city, "plate_random_batch_seconds")),
+        )
+    selection.batches_drawn += 1
+    return batch
+
+
+_BATCH_TABLE = RandomBatch._meta.db_table
+# One statement does the whole move, so a rush costs one round trip per claim:
+#   batch   - this selection's live batch holding the number, with its backup slot still empty,
+#             locked (FOR UPDATE) so a double click cannot fill the slot twice;
+#   claimed - the conditional UPDATE of _claim, only if the batch qualified;
+#   slot    - the batch remembers its backup, only if the claim succeeded.
+# A statement is atomic on its own: a number is never claimed without its slot or vice versa.
+_BACKUP_SQL = f"""
+WITH batch AS (
+    SELECT id FROM {_BATCH_TABLE}
+    WHERE id = %(batch)s AND selection_id = %(selection)s AND backup_id IS NULL AND expires_at > %(now)s
+      AND numbers @> %(numbers)s::jsonb
+    FOR UPDATE
+), claimed AS (
+    UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
+    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s
+      AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s))
+      AND EXISTS (SELECT 1 FROM batch)
+    RETURNING id, block_id, serial
+), slot AS (
+    UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
+    WHERE id IN (SELECT id FROM batch) AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, (SELECT count(*) FROM slot)
+FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+"""
+
+
+def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
+    """Move one number of a live batch into the backups (one per batch), reserving it.
+
+    One statement (_BACKUP_SQL) checks the batch, claims the number and fills the batch's single
+    backup slot; when it changes nothing, a second look at the batch says why.
+    """
+    _require_live(selection)
+    now = timezone.now()
+    seconds = citysettings.get(selection.city, "plate_backup_seconds")
+    expires = now + datetime.timedelta(seconds=seconds)
+    params = {
+        "batch": batch_id, "selection": selection.pk, "now": now, "numbers": json.dumps([number]), "expires": expires,
+        "city": selection.city_id, "plate_type": selection.plate_type, "number": number,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_BACKUP_SQL, params)
+        batch_ok, number_id, block_id, serial, _slot = cursor.fetchone()
+    if number_id is not None:
+        return _loaded(
+            PlateNumber(
+                id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=selection.plate_type,
+                number=number, serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
+                claim_expires_at=expires,
+            )
+        )  # fmt: skip
+    if batch_ok:
+        raise PlateError(
+            _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
+        )
+    batch = RandomBatch.objects.filter(pk=batch_id, selection=selection).first()
+    if batch is None or number not in batch.numbers:
+        raise PlateError(_("That number is not in your batch."))
+    if batch.expires_at <= now:
+        raise PlateError(_("This batch has expired. Draw a new batch."))
+    raise PlateError(_("You have already moved a number from this batch to your backups."))
+
+
+def validate_candidate(city, plate_type: str, number: str, patterns: list[str] | None = None) -> str | None:
+    """Why a typed candidate cannot be selected (GA 36, the city's prefixes, its withheld patterns)."""
+    if patterns is None:
+        patterns = withheld_patterns(city)
+    number = (number or "").strip().upper()
+    error = ga36.format_error(number, plate_type)
+    if error:
+        return error
+    if number[:2] not in city.prefix_list:
+        return _("Numbers of this city start with %(prefixes)s.") % {"prefixes": " ".join(city.prefix_list)}
+    for pattern in patterns:
+        try:
+            if re.search(pattern, number[2:]):
+                return _("%(number)s is withheld from online selection.") % {"number": number}
+        except re.error:
+            continue
+    return None
+
+
+def withheld_patterns(city) -> list[str]:
+    return list(BannedPattern.objects.filter(city=city, is_active=True).values_list("pattern", flat=True))
+
+
+def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNumber | None, int]:
+    """One self-composed round: claim the first free candidate, in the citizen's order.
+
+    1. validate every candidate (a rule violation costs nothing); 2. lock the selection row so
+    one selection runs one round at a time, and enforce the minimum interval and the tries left;
+    3. try the candidates in order; each candidate that is not free costs one try (a round where
+    none is free costs one per candidate). Returns (claimed number or None, tries spent).
+    """
+    _require_live(selection)
+    city = selection.city
+    candidates = [c.strip().upper() for c in candidates if c and c.strip()]
+    if not candidates:
+        raise PlateError(_("Enter at least one number."))
+    values = local(
+        city,
+        "plate_compose_candidates",
+        "plate_compose_tries",
+        "plate_compose_interval_seconds",
+        "plate_backup_seconds",
+    )
+    per_round = values["plate_compose_candidates"]
+    if len(candidates) > per_round:
+        raise PlateError(_("Enter at most %(n)d numbers per round.") % {"n": per_round})
+    if len(set(candidates)) != len(candidates):
+        raise PlateError(_("Each candidate may appear only once."))
+    patterns = withheld_patterns(city)
+    for candidate in candidates:
+        error = validate_candidate(city, selection.plate_type, candidate, patterns)
+        if error:
+            raise PlateError(f"{candidate}: {error}")
+    tries = values["plate_compose_tries"]
+    interval = values["plate_compose_interval_seconds"]
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Selection.objects.select_for_update().get(pk=selection.pk)
+        locked.city = city
+        if locked.status != Selection.Status.OPEN:
+            raise PlateError(_("This preselection has ended."))
+        left = tries - locked.compose_tries_used
+        if left <= 0:
+            raise PlateError(_("You have used all %(n)d self-composed tries.") % {"n": tries})
+        if len(candidates) > left:
+            raise PlateError(_("You have %(n)d tries left; enter at most %(n)d numbers.") % {"n": left})
+        if locked.last_compose_at and (now - locked.last_compose_at).total_seconds() < interval:
+            wait = interval - int((now - locked.last_compose_at).total_seconds())
+            raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
+        claimed, cost = None, 0
+        seconds = values["plate_backup_seconds"]
+        for candidate in candidates:
+            claimed = _claim(locked, candidate, now, seconds)
+            if claimed is not None:
+                break
+            cost += 1
+        locked.compose_tries_used += cost
+        locked.last_compose_at = now
+        locked.save(update_fields=["compose_tries_used", "last_compose_at"])
+    selection.compose_tries_used, selection.last_compose_at = locked.compose_tries_used, now
+    return claimed, cost
+
+
+def selection_check_exhausted(selection: Selection) -> bool:
+    """End online selection when batches and tries are used up and nothing is left to choose from."""
+    if selection.status != Selection.Status.OPEN:
+        return selection.status == Selection.Status.EXHAUSTED
+    city = selection.city
+    if selection.batches_drawn < citysettings.get(city, "plate_random_batches"):
+        return False
+    if selection.compose_tries_used < citysettings.get(city, "plate_compose_tries"):
+        return False
+    if selectors.live_backups(selection).exists():
+        return False
+    batch = selectors.live_batch(selection)
+    if batch is not None and batch.backup_id is None:
+        return False
+    now = timezone.now()
+    if Selection.objects.filter(pk=selection.pk, status=Selection.Status.OPEN).update(
+        status=Selection.Status.EXHAUSTED, ended_at=now
+    ):
+        selection.status = Selection.Status.EXHAUSTED
+    return selection.status == Selection.Status.EXHAUSTED
+
+
+# --- Confirmation and the hold -----------------------------------------------------------------
+def _is_suspicious(selection: Selection, now, n: int) -> bool:
+    """One device or address selecting for n or more different citizens within an hour."""
+    same_source = Q(pk__in=[])
+    if selection.device_key:
+        same_source |= Q(device_key=selection.device_key)
+    if selection.ip:
+        same_source |= Q(ip=selection.ip)
+    others = (
+        Selection.objects.filter(same_source, created_at__gte=now - datetime.timedelta(hours=1))
+        .exclude(citizen_id=selection.citizen_id)
+        .values("citizen_id")
+        .distinct()
+        .count()
+    )
+    return others + 1 >= n
+
+
+def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -> Hold:
+    """Turn one of the selection's backups into the vehicle's hold.
+
+    1. check the second SMS code when the city asks for it (before any lock);
+    2. lock the selection; refuse a banned citizen;
+    3. backup -> held by a conditional UPDATE (only this selection's unexpired claim);
+    4. create the hold, valid until the end of the N-th working day after today (partial-unique:
+       one live hold per vehicle and per number); flag it when the source looks like a scalper;
+    5. give the other backups back to the pool; close the selection; notify.
+    """
+    _require_live(selection)
+    city = selection.city
+    values = local(
+        city, "plate_second_sms", "plate_suspicious_selections_per_hour", "plate_hold_working_days", "plate_ban_years"
+    )
+    if values["plate_second_sms"]:
+        verification.check_code(selection.citizen.mobile, CONFIRM_PURPOSE, code)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Selection.objects.select_for_update().select_related("vehicle", "citizen").get(pk=selection.pk)
+        locked.city = city
+        if locked.status != Selection.Status.OPEN:
+            raise PlateError(_("This preselection has ended."))
+        if selectors.active_ban(locked.citizen.id_number) is not None:
+            raise PlateError(_("You may not preselect a number online at present."))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %s"
+                f" WHERE id = %s AND status = 'backup' AND claimed_selection_id = %s AND claim_expires_at > %s"
+                f" RETURNING number, block_id, serial",
+                [now, number_id, locked.pk, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
+        flagged = _is_suspicious(locked, now, values["plate_suspicious_selections_per_hour"])
+        selected_on = timezone.localdate(now)
+        number = _loaded(
+            PlateNumber(
+                id=number_id, city_id=city.pk, block_id=row[1], plate_type=locked.plate_type, number=row[0], serial=row[2],
+                status=PlateNumber.Status.HELD, taken_at=now,
+            )
+        )  # fmt: skip
+        hold = Hold.objects.create(
+            city=city,
+            number=number,
+            vehicle=locked.vehicle,
+            selection=locked,
+            citizen=locked.citizen,
+            holder_id_number=identity.id_key(locked.citizen.id_number),
+            selected_on=selected_on,
+            expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
+            created_at=now,
+            flagged=flagged,
+            flag_reason=_("One device or address selected for several citizens within an hour.") if flagged else "",
+        )
+        _release_backups(locked.pk)
+        locked.status, locked.ended_at = Selection.Status.DONE, now
+        locked.save(update_fields=["status", "ended_at"])
+        context = {
+            "number": row[0],
+            "deadline": deadline_day(hold).isoformat(),
+            "vehicle": _vehicle_label(locked.vehicle),
+            "ban_years": values["plate_ban_years"],
+        }
+        notices.notify(
+            "plates.hold_confirmed",
+            id_number=hold.holder_id_number,
+            city=city,
+            context=context,
+            dedupe_key=f"plates.hold_confirmed:{hold.pk}",
+        )
+        if flagged:
+            notices.notify(
+                "plates.hold_flagged",
+                id_number=hold.holder_id_number,
+                city=city,
+                context=context,
+                dedupe_key=f"plates.hold_flagged:{hold.pk}",
+            )
+    selection.status = Selection.Status.DONE
+    return hold
+
+
+def _release_backups(selection_id: int) -> None:
+    PlateNumber.objects.filter(claimed_selection_id=selection_id, status=PlateNumber.Status.BACKUP).update(
+        status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None
+    )
