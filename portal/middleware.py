@@ -1,7 +1,31 @@
+import time
+
 from django.conf import settings
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.shortcuts import render
 
 from portal.models import City
+
+# Cities change a few times a year, yet every request needs one: keep them per process for a
+# minute rather than paying a query per request (a saved City clears this process's copy).
+_CITY_TTL = 60.0
+_city_cache: dict[str, tuple[float, City | None]] = {}
+
+
+def active_city(code: str) -> City | None:
+    now = time.monotonic()
+    cached = _city_cache.get(code)
+    if cached is not None and now - cached[0] < _CITY_TTL:
+        return cached[1]
+    city = City.objects.filter(code=code, is_active=True).first()
+    _city_cache[code] = (now, city)
+    return city
+
+
+@receiver(post_save, sender=City)
+def _forget_cities(**kwargs):
+    _city_cache.clear()
 
 
 def city_code_from_host(host: str) -> str | None:
@@ -24,7 +48,7 @@ class CityMiddleware:
         code = city_code_from_host(request.get_host())
         request.city = None
         if code is not None:
-            request.city = City.objects.filter(code=code, is_active=True).first()
+            request.city = active_city(code)
             if request.city is None:
                 cities = City.objects.filter(is_active=True)
                 return render(request, "portal/unknown_city.html", {"code": code, "cities": cities}, status=404)

@@ -76,3 +76,10 @@ def test_english_form_errors_are_english(has_client):
     has_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = has_client.post("/accounts/register/", {"id_number": "110105194912310021", "code": "1"})
     assert "check digit is wrong" in response.content.decode()
+
+
+def test_a_deactivated_city_site_is_gone_once_the_city_is_saved(client, has):
+    assert client.get("/", HTTP_HOST="has.localhost").status_code == 200
+    has.is_active = False
+    has.save()
+    assert client.get("/", HTTP_HOST="has.localhost").status_code == 404
