@@ -3,22 +3,20 @@
 import io
 
 from reportlab.lib.pagesizes import A5, landscape
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+from portal.pdf import chinese_font
 
 
 def render(record) -> bytes:
+    font = chinese_font()
     buffer = io.BytesIO()
     width, height = landscape(A5)
     pdf = canvas.Canvas(buffer, pagesize=(width, height))
     pdf.setTitle(f"学习驾驶证明 {record.permit_number}")
-    pdf.setFont(FONT, 20)
+    pdf.setFont(font, 20)
     pdf.drawCentredString(width / 2, height - 60, "机动车驾驶人学习驾驶证明")
-    pdf.setFont(FONT, 12)
+    pdf.setFont(font, 12)
     lines = [
         ("证明编号", record.permit_number),
         ("姓名", record.name),
@@ -33,7 +31,7 @@ def render(record) -> bytes:
         pdf.drawString(70, y, f"{label}：")
         pdf.drawString(190, y, str(value))
         y -= 26
-    pdf.setFont(FONT, 9)
+    pdf.setFont(font, 9)
     pdf.drawString(70, 40, "学习驾驶证明在有效期内可用于道路学习驾驶；科目二、科目三须在有效期内考试合格。")
     pdf.showPage()
     pdf.save()

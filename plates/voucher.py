@@ -7,16 +7,9 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"
-
-
-def _font():
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+from portal.pdf import chinese_font
 
 
 def _wrap(text: str, font: str, size: float, max_width: float) -> list[str]:
@@ -35,7 +28,7 @@ def _wrap(text: str, font: str, size: float, max_width: float) -> list[str]:
 def render_pdf(hold, user) -> bytes:
     from plates import services
 
-    font = _font()
+    font = chinese_font()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A5)
     width, height = A5

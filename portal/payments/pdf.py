@@ -5,25 +5,14 @@ import io
 from django.utils import timezone
 from reportlab.lib.pagesizes import A5, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"
-_registered = False
-
-
-def _font():
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
+from portal.pdf import chinese_font
 
 
 def receipt_pdf(payment, purpose_label: str) -> bytes:
     """A one-page receipt: who paid what for what, when, and the refunds. ID number masked."""
-    font = _font()
+    font = chinese_font()
     buffer = io.BytesIO()
     width, height = landscape(A5)
     pdf = canvas.Canvas(buffer, pagesize=(width, height))
