@@ -3,6 +3,7 @@ other apps may ask (a citizen's live holds)."""
 
 import datetime
 import random
+import time
 
 from django.core.cache import cache
 from django.db import connection
@@ -45,16 +46,39 @@ def draw_numbers(city_id: int, plate_type: str, k: int, *, avoid_four=False, con
         return [row[0] for row in cursor.fetchall()]
 
 
+_PICKER_FRESH_SECONDS = 30
+
+
 def picker_characters(city_id: int, plate_type: str) -> list[str]:
     """For each serial position, the characters still found there among available numbers.
 
-    One scan of the city's available numbers, cached for 30 s: the picker is a convenience,
-    the claim itself re-checks availability in the database.
+    One scan of the city's available numbers, fresh for 30 s: the picker is a convenience, the
+    claim itself re-checks availability in the database. When a block opens, a rush of pickers
+    arrives at once on a cold cache; so only the request that wins a Redis lock scans, the others
+    keep showing the previous picker, or wait briefly for the first one.
     """
     key = f"plates:picker:{city_id}:{plate_type}"
     cached = cache.get(key)
+    if cached is not None and cached["fresh_until"] > time.time():
+        return cached["positions"]
+    if cache.add(f"{key}:lock", 1, timeout=10):
+        try:
+            positions = _scan_picker(city_id, plate_type)
+            cache.set(key, {"positions": positions, "fresh_until": time.time() + _PICKER_FRESH_SECONDS}, timeout=600)
+        finally:
+            cache.delete(f"{key}:lock")
+        return positions
     if cached is not None:
-        return cached
+        return cached["positions"]
+    for _ in range(40):
+        time.sleep(0.05)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached["positions"]
+    return _scan_picker(city_id, plate_type)
+
+
+def _scan_picker(city_id: int, plate_type: str) -> list[str]:
     length = ga36.SERIAL_LENGTH[plate_type]
     columns = ", ".join(f"array_agg(DISTINCT substr(serial, {i}, 1))" for i in range(1, length + 1))
     with connection.cursor() as cursor:
@@ -64,9 +88,7 @@ def picker_characters(city_id: int, plate_type: str) -> list[str]:
         )
         row = cursor.fetchone()
     order = {c: i for i, c in enumerate(ga36.ALPHABET)}
-    result = ["".join(sorted(chars or [], key=lambda c: order.get(c, 99))) for chars in row]
-    cache.set(key, result, 30)
-    return result
+    return ["".join(sorted(chars or [], key=lambda c: order.get(c, 99))) for chars in row]
 
 
 def active_ban(id_number: str) -> Ban | None:

@@ -162,3 +162,41 @@ def test_running_out_ends_online_selection(citizen_client, selection, has):
         {"accept": "on", "vin": selection.vehicle.vin, "cert_number": selection.vehicle.conformity_cert_number},
     )
     assert "网上选号已结束" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rush_of_pickers_on_a_cold_cache_scans_the_pool_once(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from tests import factories
+    from tests.plates.conftest import open_block
+
+    has = factories.city("has")
+    open_block(has)
+    scans = []
+    real_scan = selectors._scan_picker
+
+    def counting_scan(city_id, plate_type):
+        scans.append(1)
+        return real_scan(city_id, plate_type)
+
+    monkeypatch.setattr(selectors, "_scan_picker", counting_scan)
+    barrier = threading.Barrier(16, timeout=30)
+    results = []
+
+    def picker():
+        try:
+            barrier.wait()
+            results.append(selectors.picker_characters(has.pk, "02"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=picker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 16 and all(r == results[0] for r in results)
+    assert len(scans) == 1
