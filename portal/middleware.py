@@ -3,7 +3,9 @@ import time
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.utils import translation
 
 from portal.models import City
 
@@ -53,3 +55,17 @@ class CityMiddleware:
                 cities = City.objects.filter(is_active=True)
                 return render(request, "portal/unknown_city.html", {"code": code, "cities": cities}, status=404)
         return self.get_response(request)
+
+
+class ChineseByDefaultLocaleMiddleware(LocaleMiddleware):
+    """Pages are Simplified Chinese unless the visitor chose English with the language switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a citizen on an
+    English-language phone would land on an English site they never asked for.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        translation.activate(chosen if chosen in supported else settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -83,3 +83,11 @@ def test_a_deactivated_city_site_is_gone_once_the_city_is_saved(client, has):
     has.is_active = False
     has.save()
     assert client.get("/", HTTP_HOST="has.localhost").status_code == 404
+
+
+def test_pages_are_chinese_even_for_an_english_browser_until_english_is_chosen(client, has):
+    page = client.get("/", HTTP_HOST="has.localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "淮安市" in page and 'lang="zh-hans"' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"}, HTTP_HOST="has.localhost")
+    page = client.get("/", HTTP_HOST="has.localhost", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in page and "online services" in page
