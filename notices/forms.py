@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class QuestionForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=100, min_length=4)
+    subject = forms.CharField(label=pgettext_lazy("question", "Subject"), max_length=100, min_length=4)
     body = forms.CharField(
         label=_("Your question"),
         min_length=10,

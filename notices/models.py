@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from notices import kinds
@@ -230,7 +231,7 @@ class Question(models.Model):
     asker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
     )
-    subject = models.CharField(_("subject"), max_length=100)
+    subject = models.CharField(pgettext_lazy("question", "subject"), max_length=100)
     body = models.TextField(_("question"))
     # What the public page shows instead of the question, when the clerk removes details from it.
     public_body = models.TextField(

@@ -223,6 +223,8 @@ def test_anonymous_visitor_sees_open_plans_and_a_login_prompt(make_plan, has_cli
         english = has_client.get("/exams/", HTTP_ACCEPT_LANGUAGE="en", headers={"Cookie": "django_language=en"})
     body = page.content.decode()
     assert f'data-testid="plan-{plan.pk}"' in body and "登录" in body
+    # The column is the exam subject (科目), not the subject line of a question (标题).
+    assert "<th>考试科目</th>" in body and "<th>标题</th>" not in body
     assert f"/exams/plans/{plan.pk}/request/" not in body
     assert "Log in" in english.content.decode()
     client.defaults["HTTP_HOST"] = "localhost"
