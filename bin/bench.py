@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devservices import ROOT, services  # noqa: E402
+from devservices import ROOT, admin_connection, services  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
@@ -59,21 +59,6 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def _admin_connection(url: str):
-    import environ
-    import psycopg2
-
-    cfg = environ.Env.db_url_config(url)
-    params = {"dbname": "postgres", "user": cfg.get("USER") or "postgres", "host": cfg.get("HOST") or None}
-    if cfg.get("PORT"):
-        params["port"] = cfg["PORT"]
-    if cfg.get("PASSWORD"):
-        params["password"] = cfg["PASSWORD"]
-    conn = psycopg2.connect(**params)
-    conn.autocommit = True
-    return conn, cfg["NAME"]
-
-
 def migrations_fingerprint() -> str:
     """Hash of every migration file: a template database is reused only while they are unchanged."""
     import hashlib
@@ -92,7 +77,7 @@ def recreate_database(url: str, manage: list[str]) -> None:
     migrated template (<name>_tpl, its fingerprint in the database comment) and later runs
     copy it, which takes a second.
     """
-    conn, name = _admin_connection(url)
+    conn, name = admin_connection(url)
     template = f"{name}_tpl"
     fingerprint = migrations_fingerprint()
     with conn.cursor() as cur:

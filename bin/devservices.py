@@ -77,8 +77,9 @@ def services(database: str = "open122"):
                     server.cleanup()
 
 
-def _ensure_database(url: str) -> None:
-    """Create the database named in the URL if it does not exist yet."""
+def admin_connection(url: str):
+    """An autocommit connection to the `postgres` database of the server in `url`, and the
+    database name the URL names (for creating or dropping that database)."""
     import environ
     import psycopg2
 
@@ -93,8 +94,14 @@ def _ensure_database(url: str) -> None:
         params["password"] = cfg["PASSWORD"]
     conn = psycopg2.connect(**params)
     conn.autocommit = True
+    return conn, cfg["NAME"]
+
+
+def _ensure_database(url: str) -> None:
+    """Create the database named in the URL if it does not exist yet."""
+    conn, name = admin_connection(url)
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+            cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()

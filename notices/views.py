@@ -96,7 +96,7 @@ def announcements(request):
 def announcement_detail(request, pk):
     city = _city_or_404(request)
     item = get_object_or_404(selectors.announcements_for(city), pk=pk)
-    return render(request, "notices/announcement_detail.html", {"item": item})
+    return render(request, "notices/public_item.html", {"item": item, "active": "announcements"})
 
 
 def articles(request):
@@ -107,7 +107,7 @@ def articles(request):
 def article_detail(request, pk):
     city = _city_or_404(request)
     item = get_object_or_404(selectors.articles_for(city), pk=pk)
-    return render(request, "notices/article_detail.html", {"item": item})
+    return render(request, "notices/public_item.html", {"item": item, "active": "articles"})
 
 
 def questions(request):

@@ -47,6 +47,11 @@ def register_stats(fn):
     return fn
 
 
+def register_demo(fn):
+    demo_loaders.append(fn)
+    return fn
+
+
 def _sort_key(deadline: Deadline) -> datetime.datetime:
     from django.utils import timezone
 
@@ -68,8 +73,3 @@ def stats_for(city):
     for provider in stats_providers:
         sections.extend(provider(city))
     return sections
-
-
-def register_demo(fn):
-    demo_loaders.append(fn)
-    return fn

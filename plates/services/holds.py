@@ -47,48 +47,45 @@ def _number_back(number_id: int) -> None:
     )
 
 
-def hold_abandon(hold: Hold, *, citizen) -> Hold:
-    """The citizen gives the number up: it returns to the pool and they are banned (rules.md 1.8)."""
-    if hold.holder_id_number != identity.id_key(citizen.id_number):
-        raise PlateError(_("This number is not held for you."))
+def _end_with_ban(hold_id: int, *, to: str, reason: str, kind: str) -> Hold | None:
+    """End a live hold through the citizen's fault: number back, 2-year ban, notice (rules.md 1.8).
+    Returns None when the hold had already ended (repeat-safe)."""
     with transaction.atomic():
-        ended = _end_hold(hold.pk, to=Hold.Status.ABANDONED)
+        ended = _end_hold(hold_id, to=to)
         if ended is None:
-            raise PlateError(_("This number is no longer held."))
+            return None
         _number_back(ended.number_id)
-        ban = _ban(
-            ended, ended.ended_at, _("Abandoned preselected number %(number)s") % {"number": ended.number.number}
-        )
+        ban = _ban(ended, ended.ended_at, reason % {"number": ended.number.number})
         notices.notify(
-            "plates.hold_abandoned",
+            kind,
             id_number=ended.holder_id_number,
             city=ended.city,
             context={"number": ended.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
             dedupe_key=f"plates.hold_ended:{ended.pk}",
         )
+    return ended
+
+
+def hold_abandon(hold: Hold, *, citizen) -> Hold:
+    """The citizen gives the number up: it returns to the pool and they are banned."""
+    if hold.holder_id_number != identity.id_key(citizen.id_number):
+        raise PlateError(_("This number is not held for you."))
+    ended = _end_with_ban(
+        hold.pk, to=Hold.Status.ABANDONED, reason=_("Abandoned preselected number %(number)s"), kind="plates.hold_abandoned"
+    )
+    if ended is None:
+        raise PlateError(_("This number is no longer held."))
     return ended
 
 
 def hold_lapse(hold: Hold, *, actor=None) -> Hold | None:
     """End a hold that was not registered in time: number back, ban, notice. Repeat-safe."""
-    with transaction.atomic():
-        ended = _end_hold(hold.pk, to=Hold.Status.LAPSED)
-        if ended is None:
-            return None
-        _number_back(ended.number_id)
-        ban = _ban(
-            ended,
-            ended.ended_at,
-            _("Preselected number %(number)s not registered in time") % {"number": ended.number.number},
-        )
-        notices.notify(
-            "plates.hold_lapsed",
-            id_number=ended.holder_id_number,
-            city=ended.city,
-            context={"number": ended.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
-            dedupe_key=f"plates.hold_ended:{ended.pk}",
-        )
-    return ended
+    return _end_with_ban(
+        hold.pk,
+        to=Hold.Status.LAPSED,
+        reason=_("Preselected number %(number)s not registered in time"),
+        kind="plates.hold_lapsed",
+    )
 
 
 def hold_release(hold: Hold, *, actor) -> Hold | None:
