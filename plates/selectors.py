@@ -63,6 +63,10 @@ def picker_characters(city_id: int, plate_type: str) -> list[str]:
         return cached["positions"]
     if cache.add(f"{key}:lock", 1, timeout=10):
         try:
+            # Another request may have stored a fresh picker between our read and our lock.
+            latest = cache.get(key)
+            if latest is not None and latest["fresh_until"] > time.time():
+                return latest["positions"]
             positions = _scan_picker(city_id, plate_type)
             cache.set(key, {"positions": positions, "fresh_until": time.time() + _PICKER_FRESH_SECONDS}, timeout=600)
         finally:
