@@ -1,4 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
 
 from portal import identity
 from portal.models import User
@@ -22,3 +24,33 @@ class IdNumberOrMobileBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The session's user, from the cache when it is there.
+
+        Every logged-in request loads its user; under a rush that query (and its compilation)
+        is a good part of a cheap request. Any save or delete of the user drops the cached copy
+        (forget_user), so a changed password, deactivation or new name is seen on the next
+        request: Django still compares the session's hash with the cached password hash.
+        """
+        key = _user_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is not None:
+                cache.set(key, user, USER_CACHE_SECONDS)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+USER_CACHE_SECONDS = 300
+
+
+def _user_key(user_id) -> str:
+    return f"auth-user:v1:{user_id}"
+
+
+def forget_user(sender, instance, **kwargs):
+    key = _user_key(instance.pk)
+    cache.delete(key)
+    # Another request may cache the old row between this save and its commit.
+    transaction.on_commit(lambda: cache.delete(key))

@@ -12,12 +12,14 @@ PASSWORD = "Secret-pass-123"
 def _clean_outbox_and_cache():
     from django.core.cache import cache
 
+    from portal import citysettings
     from portal.middleware import _city_cache
 
     sms.outbox.clear()
     cache.clear()
     # Transactional tests flush and recreate cities with new ids.
     _city_cache.clear()
+    citysettings.forget()
     yield
     sms.outbox.clear()
 

@@ -311,3 +311,32 @@ def test_16_registrations_of_one_id_number_at_once_create_one_account():
     assert results.count("created") == 1
     assert results.count("id_number") == 15
     assert User.objects.filter(id_number=id_number).count() == 1
+
+
+# --- The logged-in user is cached between requests; every change to the account is seen at once
+def test_a_deactivated_account_is_logged_out_on_its_next_request(citizen_client, citizen):
+    assert citizen_client.get("/my/vehicles/").status_code == 200  # the user is now cached
+    citizen.is_active = False
+    citizen.save()
+
+    response = citizen_client.get("/my/vehicles/")
+
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_a_password_change_elsewhere_ends_the_other_sessions(citizen_client, citizen):
+    assert citizen_client.get("/my/vehicles/").status_code == 200
+    citizen.set_password(NEW_PASSWORD)
+    citizen.save()
+
+    response = citizen_client.get("/my/vehicles/")
+
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_a_changed_name_shows_on_the_next_page(citizen_client, citizen):
+    citizen_client.get("/my/vehicles/")
+    citizen.real_name = "李新名"
+    citizen.save()
+
+    assert "李新名" in citizen_client.get("/my/vehicles/").content.decode()

@@ -70,3 +70,27 @@ def test_clerks_cannot_see_or_edit_settings(client, has, clerk_has):
     response = client.post("/admin/portal/citysetting/add/", {"city": has.pk, "key": KEY, "value": "9"})
     assert response.status_code == 403
     assert citysettings.get(has, KEY) == 3
+
+
+def test_a_changed_or_removed_override_is_seen_at_once(has):
+    assert citysettings.get(has, KEY) == 3  # now cached for this process
+    setting = CitySetting.objects.create(city=has, key=KEY, value=4)
+    assert citysettings.get(has, KEY) == 4
+    setting.value = 6
+    setting.save()
+    assert citysettings.get(has, KEY) == 6
+    setting.delete()
+    assert citysettings.get(has, KEY) == 3
+
+
+def test_other_processes_see_a_change_within_a_minute(has, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(citysettings, "_clock", lambda: clock[0])
+    assert citysettings.get(has, KEY) == 3
+    # Another process saved the row: this process's signal never fired.
+    CitySetting.objects.bulk_create([CitySetting(city=has, key=KEY, value=5)])
+    assert citysettings.get(has, KEY) == 3
+    clock[0] += 59
+    assert citysettings.get(has, KEY) == 3
+    clock[0] += 2
+    assert citysettings.get(has, KEY) == 5
