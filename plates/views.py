@@ -179,20 +179,25 @@ def draw(request, pk):
 @require_POST
 def backup(request, pk):
     """Move a number of the live batch to the backups: the claim endpoint of the rush."""
-    selection = _get_selection(request, pk, related=("city",))
+    _require_city(request)
     form = forms.BackupForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a number from your batch."))
-        return redirect("plates:selection", selection.pk)
+        return redirect("plates:selection", pk)
+    # Not loaded first: the claim statement checks that the selection is this citizen's, in this
+    # city, open and verified (a rush endpoint saves the query).
+    selection = Selection(pk=pk, citizen=request.user, city=request.city)
     try:
         claimed = services.backup_claim(
             selection, batch_id=form.cleaned_data["batch"], number=form.cleaned_data["number"]
         )
+    except Selection.DoesNotExist:
+        raise Http404 from None
     except services.PlateError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(number)s is reserved for you as a backup.") % {"number": claimed.number})
-    return redirect("plates:selection", selection.pk)
+    return redirect("plates:selection", pk)
 
 
 @login_required

@@ -151,30 +151,34 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
 
 
 _BATCH_TABLE = RandomBatch._meta.db_table
+_SELECTION_TABLE = Selection._meta.db_table
 # One statement does the whole move, so a rush costs one round trip per claim:
 #   batch   - this selection's live batch holding the number, with its backup slot still empty,
-#             locked (FOR UPDATE) so a double click cannot fill the slot twice;
+#             locked (FOR UPDATE) so a double click cannot fill the slot twice; the selection
+#             must be the citizen's, in this city, open and SMS-verified (the view does not load
+#             it first: that query was a third of a claim's cost);
 #   claimed - the conditional UPDATE of _claim, only if the batch qualified;
 #   slot    - the batch remembers its backup, only if the claim succeeded.
 # A statement is atomic on its own: a number is never claimed without its slot or vice versa.
 _BACKUP_SQL = f"""
 WITH batch AS (
-    SELECT id FROM {_BATCH_TABLE}
-    WHERE id = %(batch)s AND selection_id = %(selection)s AND backup_id IS NULL AND expires_at > %(now)s
-      AND numbers @> %(numbers)s::jsonb
-    FOR UPDATE
+    SELECT b.id, s.plate_type FROM {_BATCH_TABLE} b JOIN {_SELECTION_TABLE} s ON s.id = b.selection_id
+    WHERE b.id = %(batch)s AND b.selection_id = %(selection)s AND b.backup_id IS NULL AND b.expires_at > %(now)s
+      AND b.numbers @> %(numbers)s::jsonb
+      AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s AND s.status = 'open' AND s.sms_verified_at IS NOT NULL
+    FOR UPDATE OF b
 ), claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
-    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s
+    WHERE city_id = %(city)s AND plate_type = (SELECT plate_type FROM batch) AND number = %(number)s
       AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s))
-      AND EXISTS (SELECT 1 FROM batch)
-    RETURNING id, block_id, serial
+    RETURNING id, block_id, serial, plate_type
 ), slot AS (
     UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
     WHERE id IN (SELECT id FROM batch) AND EXISTS (SELECT 1 FROM claimed)
     RETURNING id
 )
-SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, (SELECT count(*) FROM slot)
+SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, claimed.plate_type,
+       (SELECT count(*) FROM slot)
 FROM (SELECT 1) AS one LEFT JOIN claimed ON true
 """
 
@@ -182,24 +186,26 @@ FROM (SELECT 1) AS one LEFT JOIN claimed ON true
 def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
     """Move one number of a live batch into the backups (one per batch), reserving it.
 
-    One statement (_BACKUP_SQL) checks the batch, claims the number and fills the batch's single
-    backup slot; when it changes nothing, a second look at the batch says why.
+    Only selection.pk, citizen_id and city_id are trusted: the rush endpoint passes an unloaded
+    Selection(pk, citizen, city), and the statement (_BACKUP_SQL) itself checks that the
+    selection is that citizen's, open and verified, checks the batch, claims the number and
+    fills the batch's single backup slot. When it changes nothing, a second look says why;
+    Selection.DoesNotExist when the selection is not the citizen's in this city.
     """
-    _require_live(selection)
     now = timezone.now()
     seconds = citysettings.get(selection.city, "plate_backup_seconds")
     expires = now + datetime.timedelta(seconds=seconds)
     params = {
         "batch": batch_id, "selection": selection.pk, "now": now, "numbers": json.dumps([number]), "expires": expires,
-        "city": selection.city_id, "plate_type": selection.plate_type, "number": number,
+        "city": selection.city_id, "citizen": selection.citizen_id, "number": number,
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_BACKUP_SQL, params)
-        batch_ok, number_id, block_id, serial, _slot = cursor.fetchone()
+        batch_ok, number_id, block_id, serial, plate_type, _slot = cursor.fetchone()
     if number_id is not None:
         return _loaded(
             PlateNumber(
-                id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=selection.plate_type,
+                id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=plate_type,
                 number=number, serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
                 claim_expires_at=expires,
             )
@@ -208,7 +214,8 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
         raise PlateError(
             _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
         )
-    batch = RandomBatch.objects.filter(pk=batch_id, selection=selection).first()
+    _require_live(Selection.objects.get(pk=selection.pk, citizen_id=selection.citizen_id, city_id=selection.city_id))
+    batch = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
     if batch is None or number not in batch.numbers:
         raise PlateError(_("That number is not in your batch."))
     if batch.expires_at <= now:

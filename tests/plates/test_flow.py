@@ -137,6 +137,34 @@ def test_someone_elses_selection_is_not_found(client, other_citizen, selection, 
     assert client.post(reverse("plates:draw", args=[selection.pk])).status_code == 404
 
 
+def test_nobody_can_claim_a_backup_through_someone_elses_selection(client, other_citizen, selection, szv):
+    from plates import services
+
+    batch = services.batch_draw(selection)
+    client.force_login(other_citizen)
+    url = reverse("plates:backup", args=[selection.pk])
+    data = {"batch": batch.pk, "number": batch.numbers[0]}
+    # Not the owner, and the owner's selection seen from another city's site: both are not found.
+    assert client.post(url, data, HTTP_HOST="has.localhost").status_code == 404
+    client.force_login(selection.citizen)
+    assert client.post(url, data, HTTP_HOST="szv.localhost").status_code == 404
+    assert not PlateNumber.objects.filter(status="backup").exists()
+
+
+def test_a_backup_before_the_sms_code_is_refused_with_the_reason(citizen_client, selection):
+    from plates import services
+
+    batch = services.batch_draw(selection)
+    Selection.objects.filter(pk=selection.pk).update(sms_verified_at=None)
+
+    page = citizen_client.post(
+        reverse("plates:backup", args=[selection.pk]), {"batch": batch.pk, "number": batch.numbers[0]}, follow=True
+    )
+
+    assert "请先完成短信验证" in page.content.decode()
+    assert not PlateNumber.objects.filter(status="backup").exists()
+
+
 def test_page_in_english_on_request(citizen_client, vehicle):
     citizen_client.cookies["django_language"] = "en"
     page = citizen_client.get(reverse("plates:start"), HTTP_ACCEPT_LANGUAGE="en")
