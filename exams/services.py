@@ -8,6 +8,7 @@ published to allocated exactly once.
 
 import csv
 import datetime
+import functools
 import io
 import secrets
 from contextlib import nullcontext
@@ -356,53 +357,140 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
     subject), stamp the draw hash of its public number; for a phone or counter request notify
     the candidate (online, the page confirms it).
     """
+    id_number = identity.id_key(id_number)
+    with connection.cursor() as cursor:
+        cursor.execute(_records_sql(with_plan=False), [plan.subject, plan.city_id, id_number])
+        rows = cursor.fetchall()
+    records = [_record_from_row(row) for row in rows]
+    return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
+
+
+def request_seat_online(*, city, plan_id: int, id_number: str, now=None) -> ExamRequest:
+    """A candidate's own request from the plans page: request_seat with the plan and the
+    candidate's learner records read in one query. ExamPlan.DoesNotExist: no such plan in this city."""
+    id_number = identity.id_key(id_number)
+    if not 0 < plan_id < 2**63:
+        raise ExamPlan.DoesNotExist
+    with connection.cursor() as cursor:
+        cursor.execute(_records_sql(with_plan=True), [id_number, plan_id, city.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        raise ExamPlan.DoesNotExist
+    n = len(_PLAN_FIELDS)
+    plan = ExamPlan.from_db(connection.alias, _PLAN_FIELDS, rows[0][:n])
+    plan.city = city
+    # Without a learner record the LEFT JOIN still returns the plan, with a NULL record.
+    records = [_record_from_row(row[n:]) for row in rows if row[n] is not None]
+    return _request(plan, records, id_number=id_number, channel=ExamRequest.Channel.ONLINE, actor=None, now=now)
+
+
+# The request path reads a candidate's learner records with what refusals() needs beyond them in
+# one statement, in raw SQL because it runs on every request of an exam rush. It mirrors
+# record_for() (same filter and order) and candidate_state() (live subjects, anywhere; the last
+# failed or missed booking of the plan's subject, which only subjects 2 and 3 wait after).
+_PLAN_FIELDS = [f.attname for f in ExamPlan._meta.concrete_fields]
+_RECORD_FIELDS = [f.attname for f in LearnerRecord._meta.concrete_fields]
+
+
+@functools.cache
+def _records_sql(*, with_plan: bool) -> str:
+    record_columns = ", ".join(f'l."{f.column}"' for f in LearnerRecord._meta.concrete_fields)
+    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+    failed = f"'{ExamResult.Outcome.FAIL}', '{ExamResult.Outcome.NO_SHOW}'"
+    subject = "p.subject" if with_plan else "%s"
+    extras = f"""
+        ARRAY(SELECT r.subject FROM exams_examrequest r
+               WHERE r.id_number = l.id_number AND r.status IN ({live})) AS live_subjects,
+        (SELECT max(fp.date) FROM exams_examresult x
+           JOIN exams_examrequest r ON r.id = x.request_id
+           JOIN exams_examplan fp ON fp.id = r.plan_id
+          WHERE r.record_id = l.id AND r.subject = {subject} AND r.subject IN ('{Subject.TWO}', '{Subject.ROAD}')
+            AND x.outcome IN ({failed})) AS last_failed_on"""
+    order = "ORDER BY l.status, l.application_accepted_at DESC"  # "active" sorts before "void"
+    completed = f"'{LearnerRecord.Status.COMPLETED}'"
+    if not with_plan:
+        return f"""
+            SELECT {record_columns}, {extras}
+              FROM exams_learnerrecord l
+             WHERE l.city_id = %s AND l.id_number = %s AND l.status <> {completed}
+             {order}"""
+    plan_columns = ", ".join(f'p."{f.column}"' for f in ExamPlan._meta.concrete_fields)
+    return f"""
+        SELECT {plan_columns}, {record_columns}, {extras}
+          FROM exams_examplan p
+          LEFT JOIN exams_learnerrecord l
+            ON l.city_id = p.city_id AND l.id_number = %s AND l.status <> {completed}
+         WHERE p.id = %s AND p.city_id = %s
+         {order}"""
+
+
+def _record_from_row(row) -> LearnerRecord:
+    n = len(_RECORD_FIELDS)
+    record = LearnerRecord.from_db(connection.alias, _RECORD_FIELDS, row[:n])
+    record.live_subjects, record.last_failed_on = row[n], row[n + 1]
+    return record
+
+
+@functools.cache
+def _insert_sql() -> str:
+    """The request and its audit row in one statement (built once: the history model's table
+    name costs a manager class on every access)."""
+    history = ExamRequest.history.model._meta.db_table
+    columns = ", ".join(f'"{f.column}"' for f in ExamRequest._meta.concrete_fields)
+    # Share-lock the plan while it is still open (the draw's UPDATE waits for us and we see its
+    # result), take the id, insert with the draw hash of the public number "<plan>-<id>" (the
+    # same as rules.draw_hash; tests compare them), write history.
+    return f"""
+        WITH ins AS (
+            INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel,
+                                           status, priority, key_time, draw_hash, created_at, created_by_id)
+            SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
+                   encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
+                          CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END,
+                          'UTF8')), 'hex'),
+                   %s, %s
+              FROM exams_examplan p
+             CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
+             WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
+               FOR SHARE OF p
+            RETURNING *
+        ), audit AS (
+            INSERT INTO "{history}" ({columns}, history_date, history_type, history_change_reason, history_user_id)
+            SELECT {columns}, %s, '+', 'requested', %s FROM ins
+        )
+        SELECT id, draw_hash, created_at FROM ins
+    """
+
+
+def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, now) -> ExamRequest:
+    """request_seat once the candidate's records are read (ordered as record_for orders them)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    id_number = identity.id_key(id_number)
-    record = record_for(plan.city, id_number)
+    record = records[0] if records else None
     if record is not None and record.licence_class not in plan.licence_classes:
         # An applicant for two classes (rare) books with the record this session examines.
         for cls in plan.licence_classes:
-            other = record_for(plan.city, id_number, cls)
+            other = next((r for r in records if r.licence_class == cls), None)
             if other is not None:
                 record = other
                 break
-    reasons = refusals(record, plan, today=today)
+    state = None
+    if record is not None:
+        record.city = plan.city
+        failed_on = record.last_failed_on
+        state = CandidateState(set(record.live_subjects), {plan.subject: failed_on} if failed_on else {})
+    reasons = refusals(record, plan, today=today, state=state)
     if reasons:
         raise ExamError(reasons[0], reasons)
     priority, key_time = has_priority(record, plan.subject, today), key_time_for(record)
-    history = ExamRequest.history.model._meta.db_table
-    columns = ", ".join(f'"{f.column}"' for f in ExamRequest._meta.concrete_fields)
     try:
         # The request and its audit row in one statement: atomic on its own, so the online path
         # needs no transaction round trips; a phone or counter request adds its notice atomically
         # (and inside a caller's transaction a savepoint keeps a refused insert from breaking it).
         with transaction.atomic() if channel != ExamRequest.Channel.ONLINE or connection.in_atomic_block else nullcontext():
             with connection.cursor() as cursor:
-                # Share-lock the plan while it is still open (the draw's UPDATE waits for us and
-                # we see its result), take the id, insert with the draw hash of the public number
-                # "<plan>-<id>" (the same as rules.draw_hash; tests compare them), write history.
                 cursor.execute(
-                    f"""
-                    WITH ins AS (
-                        INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel,
-                                                       status, priority, key_time, draw_hash, created_at, created_by_id)
-                        SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
-                               encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
-                                      CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END,
-                                      'UTF8')), 'hex'),
-                               %s, %s
-                          FROM exams_examplan p
-                         CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
-                         WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
-                           FOR SHARE OF p
-                        RETURNING *
-                    ), audit AS (
-                        INSERT INTO "{history}" ({columns}, history_date, history_type, history_change_reason, history_user_id)
-                        SELECT {columns}, %s, '+', 'requested', %s FROM ins
-                    )
-                    SELECT id, draw_hash, created_at FROM ins
-                    """,
+                    _insert_sql(),
                     [
                         record.pk, id_number, channel, priority, key_time, now, getattr(actor, "pk", None), plan.pk, today,
                         now, getattr(actor, "pk", None),

@@ -49,9 +49,10 @@ def plans(request):
 @require_POST
 def request_plan(request, plan_id):
     city = _city_or_404(request)
-    plan = get_object_or_404(ExamPlan.objects.select_related("site", "city"), pk=plan_id, city=city)
     try:
-        req = services.request_seat(plan=plan, id_number=request.user.id_number)
+        req = services.request_seat_online(city=city, plan_id=plan_id, id_number=request.user.id_number)
+    except ExamPlan.DoesNotExist:
+        raise Http404(_("No such exam plan in this city.")) from None
     except services.ExamError as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
