@@ -359,7 +359,7 @@ def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.
     """
     id_number = identity.id_key(id_number)
     with connection.cursor() as cursor:
-        cursor.execute(_records_sql(with_plan=False), [plan.subject, plan.city_id, id_number])
+        cursor.execute(_records_sql(with_plan=False), [plan.city_id, id_number])
         rows = cursor.fetchall()
     records = [_record_from_row(row) for row in rows]
     return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
@@ -384,10 +384,10 @@ def request_seat_online(*, city, plan_id: int, id_number: str, now=None) -> Exam
     return _request(plan, records, id_number=id_number, channel=ExamRequest.Channel.ONLINE, actor=None, now=now)
 
 
-# The request path reads a candidate's learner records with what refusals() needs beyond them in
-# one statement, in raw SQL because it runs on every request of an exam rush. It mirrors
-# record_for() (same filter and order) and candidate_state() (live subjects, anywhere; the last
-# failed or missed booking of the plan's subject, which only subjects 2 and 3 wait after).
+# The request path reads a candidate's learner records with the subjects of their live requests
+# (anywhere) in one statement, in raw SQL because it runs on every request of an exam rush. It
+# mirrors record_for() (same filter, order and live_subjects annotation), so candidate_state()
+# adds only the failure-wait query, and only for subjects 2 and 3.
 _PLAN_FIELDS = [f.attname for f in ExamPlan._meta.concrete_fields]
 _RECORD_FIELDS = [f.attname for f in LearnerRecord._meta.concrete_fields]
 
@@ -396,16 +396,9 @@ _RECORD_FIELDS = [f.attname for f in LearnerRecord._meta.concrete_fields]
 def _records_sql(*, with_plan: bool) -> str:
     record_columns = ", ".join(f'l."{f.column}"' for f in LearnerRecord._meta.concrete_fields)
     live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-    failed = f"'{ExamResult.Outcome.FAIL}', '{ExamResult.Outcome.NO_SHOW}'"
-    subject = "p.subject" if with_plan else "%s"
     extras = f"""
         ARRAY(SELECT r.subject FROM exams_examrequest r
-               WHERE r.id_number = l.id_number AND r.status IN ({live})) AS live_subjects,
-        (SELECT max(fp.date) FROM exams_examresult x
-           JOIN exams_examrequest r ON r.id = x.request_id
-           JOIN exams_examplan fp ON fp.id = r.plan_id
-          WHERE r.record_id = l.id AND r.subject = {subject} AND r.subject IN ('{Subject.TWO}', '{Subject.ROAD}')
-            AND x.outcome IN ({failed})) AS last_failed_on"""
+               WHERE r.id_number = l.id_number AND r.status IN ({live})) AS live_subjects"""
     order = "ORDER BY l.status, l.application_accepted_at DESC"  # "active" sorts before "void"
     completed = f"'{LearnerRecord.Status.COMPLETED}'"
     if not with_plan:
@@ -425,9 +418,8 @@ def _records_sql(*, with_plan: bool) -> str:
 
 
 def _record_from_row(row) -> LearnerRecord:
-    n = len(_RECORD_FIELDS)
-    record = LearnerRecord.from_db(connection.alias, _RECORD_FIELDS, row[:n])
-    record.live_subjects, record.last_failed_on = row[n], row[n + 1]
+    record = LearnerRecord.from_db(connection.alias, _RECORD_FIELDS, row[: len(_RECORD_FIELDS)])
+    record.live_subjects = row[len(_RECORD_FIELDS)]
     return record
 
 
@@ -474,12 +466,9 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
             if other is not None:
                 record = other
                 break
-    state = None
     if record is not None:
-        record.city = plan.city
-        failed_on = record.last_failed_on
-        state = CandidateState(set(record.live_subjects), {plan.subject: failed_on} if failed_on else {})
-    reasons = refusals(record, plan, today=today, state=state)
+        record.city = plan.city  # same city (the query's filter): has_priority reads its settings
+    reasons = refusals(record, plan, today=today)
     if reasons:
         raise ExamError(reasons[0], reasons)
     priority, key_time = has_priority(record, plan.subject, today), key_time_for(record)

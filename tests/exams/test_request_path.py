@@ -1,5 +1,5 @@
-"""The request path reads the plan, the candidate's records and what eligibility needs in one
-query of its own (services._records_sql): it must decide exactly as record_for + refusals do.
+"""The request path reads the plan, the candidate's records and their live subjects in one query
+of its own (services._records_sql): it must decide exactly as record_for + refusals do.
 
 Each test runs through the clerk's entry point (request_seat with a plan) and the candidate's
 (request_seat_online with the plan's id, what the page calls).
