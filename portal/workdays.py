@@ -5,12 +5,37 @@ admin-editable data (portal.Holiday), seeded for the current and the next year.
 """
 
 import datetime
+import time
+
+# Every hold and every exam window needs the calendar, which changes once a year: each process
+# keeps the whole of it (a few dozen rows a year) for a minute. Saving or deleting a day clears
+# this process's copy at once (and again at commit); other processes see it within _TTL seconds.
+_TTL = 60.0
+_clock = time.monotonic
+_cached: list = []  # [(loaded_at, {date: kind})] at most one entry
 
 
-def _exceptions(start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
+def _calendar() -> dict[datetime.date, str]:
+    now = _clock()
+    if _cached and now - _cached[0][0] < _TTL:
+        return _cached[0][1]
     from portal.models import Holiday
 
-    return dict(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind"))
+    days = dict(Holiday.objects.values_list("date", "kind"))
+    _cached[:] = [(now, days)]
+    return days
+
+
+def forget() -> None:
+    """Drop this process's copy of the calendar (saving a day does it; tests call it too)."""
+    _cached.clear()
+
+
+def _changed(**kwargs):
+    from django.db import transaction
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def _is_working(day: datetime.date, exceptions: dict) -> bool:
@@ -23,7 +48,7 @@ def _is_working(day: datetime.date, exceptions: dict) -> bool:
 
 
 def is_working_day(day: datetime.date) -> bool:
-    return _is_working(day, _exceptions(day, day))
+    return _is_working(day, _calendar())
 
 
 def add_working_days(start: datetime.date, n: int) -> datetime.date:
@@ -34,18 +59,11 @@ def add_working_days(start: datetime.date, n: int) -> datetime.date:
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    if n == 0:
-        return start
-    # Long holidays are at most 9 days; fetch a window that surely holds the answer.
-    window_end = start + datetime.timedelta(days=n * 2 + 30)
-    exceptions = _exceptions(start, window_end)
+    calendar = _calendar()
     day, counted = start, 0
     while counted < n:
         day += datetime.timedelta(days=1)
-        if day > window_end:
-            window_end = day + datetime.timedelta(days=60)
-            exceptions = _exceptions(day, window_end)
-        if _is_working(day, exceptions):
+        if _is_working(day, calendar):
             counted += 1
     return day
 
@@ -54,23 +72,17 @@ def subtract_working_days(start: datetime.date, n: int) -> datetime.date:
     """The n-th working day before `start` (e.g. a booking window closing 3 working days ahead)."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    if n == 0:
-        return start
-    window_start = start - datetime.timedelta(days=n * 2 + 30)
-    exceptions = _exceptions(window_start, start)
+    calendar = _calendar()
     day, counted = start, 0
     while counted < n:
         day -= datetime.timedelta(days=1)
-        if day < window_start:
-            window_start = day - datetime.timedelta(days=60)
-            exceptions = _exceptions(window_start, day)
-        if _is_working(day, exceptions):
+        if _is_working(day, calendar):
             counted += 1
     return day
 
 
 def working_days_between(start: datetime.date, end: datetime.date) -> int:
     """Working days d with start < d <= end."""
-    exceptions = _exceptions(start, end)
+    calendar = _calendar()
     days = (end - start).days
-    return sum(_is_working(start + datetime.timedelta(days=i), exceptions) for i in range(1, days + 1))
+    return sum(_is_working(start + datetime.timedelta(days=i), calendar) for i in range(1, days + 1))

@@ -12,7 +12,7 @@ PASSWORD = "Secret-pass-123"
 def _clean_outbox_and_cache():
     from django.core.cache import cache
 
-    from portal import citysettings
+    from portal import citysettings, workdays
     from portal.middleware import _city_cache
 
     sms.outbox.clear()
@@ -20,6 +20,7 @@ def _clean_outbox_and_cache():
     # Transactional tests flush and recreate cities with new ids.
     _city_cache.clear()
     citysettings.forget()
+    workdays.forget()
     yield
     sms.outbox.clear()
 

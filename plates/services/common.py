@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from plates.models import Hold, PlateNumber, Selection
 from portal import citysettings, workdays
-from portal.models import CitySetting
 
 log = logging.getLogger(__name__)
 _TABLE = PlateNumber._meta.db_table
@@ -31,13 +30,8 @@ def _vehicle_label(vehicle) -> str:
 
 
 def local(city, *keys) -> dict:
-    """Several [LOCAL] values of a city in one query (a rush endpoint needs three to five).
-
-    The same rule as portal.citysettings.get: the city's override through coerce(), else the
-    registered default.
-    """
-    rows = dict(CitySetting.objects.filter(city=city, key__in=keys).values_list("key", "value"))
-    return {key: citysettings.coerce(key, rows[key]) if key in rows else citysettings.get(None, key) for key in keys}
+    """Several [LOCAL] values of a city: {key: value} (portal.citysettings.get_many)."""
+    return citysettings.get_many(city, *keys)
 
 
 def hold_deadline(selected_on: datetime.date, city, working_days: int | None = None) -> datetime.datetime:

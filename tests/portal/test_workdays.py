@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from portal import workdays
 from portal.models import Holiday
 from portal.workdays import add_working_days, is_working_day, subtract_working_days, working_days_between
 from tests import factories
@@ -101,3 +102,15 @@ def test_a_calendar_change_in_the_admin_takes_effect(client, has):
     assert is_working_day(D(2026, 10, 10)) is False
     assert add_working_days(D(2026, 9, 30), 3) == D(2026, 10, 11)
     assert Holiday.history.filter(date=D(2026, 10, 10), history_user=admin).exists()
+
+
+def test_other_processes_see_a_calendar_change_within_a_minute(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(workdays, "_clock", lambda: clock[0])
+    assert is_working_day(D(2026, 12, 7)) is True
+    # Another process added the day: this process's signal never fired.
+    Holiday.objects.bulk_create([Holiday(date=D(2026, 12, 7), kind="holiday", name="测试")])
+    clock[0] += 59
+    assert is_working_day(D(2026, 12, 7)) is True
+    clock[0] += 2
+    assert is_working_day(D(2026, 12, 7)) is False
