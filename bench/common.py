@@ -266,15 +266,21 @@ class RedisOutboxSmsBackend:
         return uuid.uuid4().hex
 
 
-def last_sms_code(mobile: str) -> str:
-    """The newest 6-digit code sent to a mobile during the bench run (needs Django set up)."""
+def last_sms_code(mobile: str, wait: float = 20.0) -> str:
+    """The newest 6-digit code sent to a mobile during the bench run (needs Django set up).
+
+    The bench's Celery worker sends it after the request: wait for it as a phone would.
+    """
     from django.core.cache import cache
 
-    text = cache.get(f"bench-sms:{mobile}")
-    match = re.search(r"\d{6}", text or "")
-    if not match:
-        raise RuntimeError("no SMS code sent to this bench mobile")
-    return match.group(0)
+    deadline = time.monotonic() + wait
+    while True:
+        match = re.search(r"\d{6}", cache.get(f"bench-sms:{mobile}") or "")
+        if match:
+            return match.group(0)
+        if time.monotonic() > deadline:
+            raise RuntimeError("no SMS code sent to this bench mobile")
+        time.sleep(0.05)
 
 
 def unique_suffix() -> str:

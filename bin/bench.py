@@ -15,6 +15,7 @@ import argparse
 import importlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,6 +39,8 @@ THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 # persistent connections: 2 x 4 instead of 32.
 QUICK_WORKERS, QUICK_THREADS = int(os.environ.get("BENCH_WORKERS", "2")), int(os.environ.get("BENCH_THREADS", "4"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+# Two worker processes, as `make run` starts: SMS, push and payment notifications after requests.
+CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 
 
 @dataclass
@@ -147,6 +150,20 @@ def wait_until_up(base_url: str, proc, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not answer in time")
 
 
+def wait_for_worker(name: str, proc, timeout: float = 60) -> None:
+    """Until the bench's Celery worker answers a ping (it has connected to the broker)."""
+    from portal.celery import app
+
+    hostname = name.replace("%h", socket.gethostname())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the Celery worker exited during start-up")
+        if app.control.ping(destination=[hostname], timeout=0.5):
+            return
+    raise RuntimeError("the Celery worker did not answer within a minute")
+
+
 def measure_baseline(ctx: Context) -> dict:
     from bench import common
 
@@ -216,6 +233,9 @@ def main(argv=None) -> int:
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=os.environ, check=True, cwd=ROOT)
 
         _stage("migrated, static collected")
+        # gunicorn and the worker queue tasks as in production; this process runs its own inline.
+        served_env = {**os.environ, "BENCH_EAGER": "0"}
+        os.environ["BENCH_EAGER"] = "1"
         import django
 
         django.setup()
@@ -240,13 +260,24 @@ def main(argv=None) -> int:
                 "--backlog", "2048",
                 "--log-level", "warning",
             ],
-            env=os.environ,
+            env=served_env,
+            cwd=ROOT,
+        )  # fmt: skip
+        worker_name = f"bench-{os.getpid()}@%h"
+        worker = subprocess.Popen(
+            [
+                PY, "-m", "celery", "-A", "portal", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+                "-n", worker_name, "--concurrency", str(CELERY_CONCURRENCY), "--purge",
+                "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+            ],
+            env=served_env,
             cwd=ROOT,
         )  # fmt: skip
         failed = 0
         try:
             wait_until_up(ctx.base_url, gunicorn)
-            _stage("gunicorn up")
+            wait_for_worker(worker_name, worker)
+            _stage("gunicorn and the Celery worker up")
             ctx.baseline = measure_baseline(ctx)
             print(format_result("baseline", ctx.baseline), flush=True)
             for name in names:
@@ -264,12 +295,14 @@ def main(argv=None) -> int:
             from django.db import connections
 
             connections.close_all()
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-                gunicorn.wait()
+            for proc in (gunicorn, worker):
+                proc.send_signal(signal.SIGTERM)
+            for proc in (gunicorn, worker):
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
     return 1 if failed else 0
 
 
