@@ -39,6 +39,22 @@ class BackupForm(forms.Form):
     number = forms.CharField(max_length=10, widget=forms.HiddenInput)
 
 
+class PickerField(forms.ChoiceField):
+    """One position of the picker: the characters still available there.
+
+    The compose form holds up to 30 of these; Django would normalise every choice list on
+    construction and scan it on validation. Here the list is built only when the page renders
+    it, and a typed value is checked against the characters directly.
+    """
+
+    def __init__(self, chars: str, **kwargs):
+        self.chars = chars
+        super().__init__(choices=lambda: [("", "–")] + [(c, c) for c in chars], **kwargs)
+
+    def valid_value(self, value):
+        return len(value) == 1 and value in self.chars
+
+
 class ComposeForm(forms.Form):
     """Up to N candidates in priority order; each position is a picker of the characters still
     available at that position in the city's open pool (no free text)."""
@@ -52,9 +68,7 @@ class ComposeForm(forms.Form):
                 choices=[(p, p) for p in prefixes], initial=prefixes[0], required=False, label=""
             )
             for p, chars in enumerate(positions):
-                self.fields[f"c{i}_{p}"] = forms.ChoiceField(
-                    choices=[("", "–")] + [(c, c) for c in chars], required=False, label=""
-                )
+                self.fields[f"c{i}_{p}"] = PickerField(chars, required=False, label="")
 
     def rows(self):
         return [

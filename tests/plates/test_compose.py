@@ -115,6 +115,11 @@ def test_incomplete_or_unavailable_characters_keep_the_form(citizen_client, sele
         url, {"c0_prefix": "苏H", "c0_0": "Z", "c0_1": "0", "c0_2": "0", "c0_3": "1", "c0_4": "B"}
     )
     assert page.status_code == 200
+    # Two characters typed into one position (a hand-made request) are refused the same way.
+    page = citizen_client.post(
+        url, {"c0_prefix": "苏H", "c0_0": "AB", "c0_1": "0", "c0_2": "0", "c0_3": "1", "c0_4": "B"}
+    )
+    assert page.status_code == 200
     selection.refresh_from_db()
     assert selection.compose_tries_used == 0
 
