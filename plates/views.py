@@ -35,15 +35,15 @@ def _require_city(request):
         raise Http404
 
 
-def _get_selection(request, pk, related=("vehicle", "city", "citizen")) -> Selection:
-    """The citizen's own selection on this city's site, or 404. The rush endpoints ask for fewer
-    related rows: joining and building them is a measurable share of a claim's cost."""
+def _get_selection(request, pk, related=("vehicle",)) -> Selection:
+    """The citizen's own selection on this city's site, or 404. Its city and citizen are the
+    request's (the filter just matched them), so they are set rather than joined: building
+    related rows is a measurable share of a rush request."""
     _require_city(request)
     selection = get_object_or_404(
         Selection.objects.select_related(*related), pk=pk, citizen=request.user, city=request.city
     )
-    if "citizen" not in related:
-        selection.citizen = request.user
+    selection.city, selection.citizen = request.city, request.user
     return selection
 
 
@@ -165,7 +165,7 @@ def selection(request, pk):
 @login_required
 @require_POST
 def draw(request, pk):
-    selection = _get_selection(request, pk, related=("city",))
+    selection = _get_selection(request, pk, related=())
     form = forms.DrawForm(request.POST)
     form.is_valid()
     try:
@@ -202,7 +202,7 @@ def backup(request, pk):
 
 @login_required
 def compose(request, pk):
-    selection = _get_selection(request, pk, related=("city",))
+    selection = _get_selection(request, pk)
     gate = _selection_gate(request, selection)
     if gate:
         return gate
@@ -276,7 +276,7 @@ def find(request, pk):
 @login_required
 def confirm(request, pk):
     """Final choice among the backups, with the second SMS code where the city asks for it."""
-    selection = _get_selection(request, pk, related=("city",))
+    selection = _get_selection(request, pk)
     gate = _selection_gate(request, selection)
     if gate:
         return gate
