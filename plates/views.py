@@ -122,9 +122,10 @@ def verify(request, pk):
     return render(request, "plates/verify.html", {"selection": selection, "vehicle": selection.vehicle, "form": form})
 
 
-def _selection_context(request, selection):
+def _selection_context(request, selection, with_batch=False):
+    """What every selection tab shows; the live batch only on the random tab that lists it."""
     city = selection.city
-    batch = selectors.live_batch(selection)
+    batch = selectors.live_batch(selection) if with_batch else None
     batches_max = citysettings.get(city, "plate_random_batches")
     tries_max = citysettings.get(city, "plate_compose_tries")
     return {
@@ -159,7 +160,7 @@ def selection(request, pk):
     if gate:
         return gate
     services.selection_check_exhausted(selection)
-    return render(request, "plates/selection.html", _selection_context(request, selection))
+    return render(request, "plates/selection.html", _selection_context(request, selection, with_batch=True))
 
 
 @login_required

@@ -7,6 +7,7 @@ retry with backoff. Gateways report the final outcome by a signed receipt (recor
 """
 
 import datetime
+import json
 import logging
 from zoneinfo import ZoneInfo
 
@@ -49,21 +50,31 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     phone numbers.
     """
     kinds.get(kind)  # fail loudly on an unregistered kind
-    try:
-        with transaction.atomic():
-            notice = Notice.objects.create(
-                id_number=identity.id_key(id_number),
-                city=city,
-                kind=kind,
-                context=context or {},
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        if dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    notice = Notice(
+        id_number=identity.id_key(id_number), city=city, kind=kind, context=context or {}, dedupe_key=dedupe_key
+    )
+    # ON CONFLICT rather than a savepoint around the insert: one round trip, and a repeated key
+    # leaves the caller's transaction intact.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NOTIFY_SQL,
+            [notice.id_number, getattr(city, "pk", city), kind, json.dumps(notice.context), dedupe_key, notice.created_at],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    notice.pk = row[0]
+    notice._state.adding, notice._state.db = False, "default"
     transaction.on_commit(lambda: _enqueue_delivery(notice.pk))
     return notice
+
+
+_NOTIFY_SQL = f"""
+INSERT INTO {Notice._meta.db_table} (id_number, city_id, kind, context, dedupe_key, created_at)
+VALUES (%s, %s, %s, %s::jsonb, %s, %s)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+"""
 
 
 def _enqueue_delivery(notice_id: int) -> None:

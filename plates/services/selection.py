@@ -346,15 +346,32 @@ def _is_suspicious(selection: Selection, now, n: int) -> bool:
     return others + 1 >= n
 
 
+# backup -> held, only this selection's unexpired claim; in the same statement the selection's
+# other backups go back to the pool (only if the chosen one was still its own).
+_CONFIRM_SQL = f"""
+WITH held AS (
+    UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %(now)s
+    WHERE id = %(number)s AND status = 'backup' AND claimed_selection_id = %(selection)s AND claim_expires_at > %(now)s
+    RETURNING number, block_id, serial
+), released AS (
+    UPDATE {_TABLE} SET status = 'available', claimed_selection_id = NULL, claim_expires_at = NULL
+    WHERE claimed_selection_id = %(selection)s AND status = 'backup' AND id <> %(number)s
+      AND EXISTS (SELECT 1 FROM held)
+)
+SELECT number, block_id, serial FROM held
+"""
+
+
 def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -> Hold:
     """Turn one of the selection's backups into the vehicle's hold.
 
     1. check the second SMS code when the city asks for it (before any lock);
     2. lock the selection; refuse a banned citizen;
-    3. backup -> held by a conditional UPDATE (only this selection's unexpired claim);
+    3. backup -> held by a conditional UPDATE (only this selection's unexpired claim), the other
+       backups back to the pool in the same statement;
     4. create the hold, valid until the end of the N-th working day after today (partial-unique:
        one live hold per vehicle and per number); flag it when the source looks like a scalper;
-    5. give the other backups back to the pool; close the selection; notify.
+    5. close the selection; notify (the other backups went back to the pool in step 3).
     """
     _require_live(selection)
     city = selection.city
@@ -372,12 +389,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         if selectors.active_ban(locked.citizen.id_number) is not None:
             raise PlateError(_("You may not preselect a number online at present."))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %s"
-                f" WHERE id = %s AND status = 'backup' AND claimed_selection_id = %s AND claim_expires_at > %s"
-                f" RETURNING number, block_id, serial",
-                [now, number_id, locked.pk, now],
-            )
+            cursor.execute(_CONFIRM_SQL, {"now": now, "number": number_id, "selection": locked.pk})
             row = cursor.fetchone()
         if row is None:
             raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
@@ -402,7 +414,6 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flagged=flagged,
             flag_reason=_("One device or address selected for several citizens within an hour.") if flagged else "",
         )
-        _release_backups(locked.pk)
         locked.status, locked.ended_at = Selection.Status.DONE, now
         locked.save(update_fields=["status", "ended_at"])
         context = {
@@ -428,9 +439,3 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             )
     selection.status = Selection.Status.DONE
     return hold
-
-
-def _release_backups(selection_id: int) -> None:
-    PlateNumber.objects.filter(claimed_selection_id=selection_id, status=PlateNumber.Status.BACKUP).update(
-        status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None
-    )
