@@ -83,11 +83,15 @@ def _session_cookies(user) -> dict:
     from django.contrib.sessions.backends.cached_db import SessionStore
     from django.utils.crypto import get_random_string
 
+    from portal.auth_backends import remember_user
+
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
+    # What a login through the page also does (portal.auth_backends.remember_user).
+    remember_user(user)
     return {settings.SESSION_COOKIE_NAME: session.session_key, "csrftoken": get_random_string(32)}
 
 

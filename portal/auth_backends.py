@@ -49,6 +49,11 @@ def _user_key(user_id) -> str:
     return f"auth-user:v1:{user_id}"
 
 
+def remember_user(user) -> None:
+    """Cache a user who has just logged in: their next page needs no query for them."""
+    cache.set(_user_key(user.pk), user, USER_CACHE_SECONDS)
+
+
 def forget_user(sender, instance, **kwargs):
     key = _user_key(instance.pk)
     cache.delete(key)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from portal import account_services, sms
+from portal import account_services, auth_backends, sms
 from portal.forms import LoginForm, PasswordResetForm, RegistrationForm, SendCodeForm
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,12 @@ class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # After Django's login() has saved last_login: the next page finds the user in the cache.
+        auth_backends.remember_user(user=form.get_user())
+        return response
 
 
 def _initial_from(data, form_class):

@@ -340,3 +340,14 @@ def test_a_changed_name_shows_on_the_next_page(citizen_client, citizen):
     citizen.save()
 
     assert "李新名" in citizen_client.get("/my/vehicles/").content.decode()
+
+
+def test_logging_in_caches_the_user_for_the_next_page(has_client, citizen):
+    from django.core.cache import cache
+
+    from portal.auth_backends import _user_key
+
+    has_client.post("/accounts/login/", {"username": citizen.id_number, "password": PASSWORD})
+    cached = cache.get(_user_key(citizen.pk))
+
+    assert cached is not None and cached.pk == citizen.pk and cached.last_login is not None
