@@ -2,9 +2,10 @@
 
 Steps: find PostgreSQL and Redis (bin/devservices.py), recreate the bench database from a
 migrated template (migrating the template first when the migrations changed), collect static files, set up Django in this process (portal.bench_settings, so modules can
-seed with the ORM), start gunicorn on 127.0.0.1:8765, measure the baseline (a view without the
+seed with the ORM; its own tasks run inline), start gunicorn on 127.0.0.1:8765 and a Celery worker
+on the bench's own queue (tasks queued by requests run there, as in production), measure the baseline (a view without the
 database and one with one indexed query) at the benchmarks' concurrency, run every bench/<name>.py
-(or only --only NAME), print one `RESULT <name> k=v ...` line each, stop gunicorn.
+(or only --only NAME), print one `RESULT <name> k=v ...` line each, stop gunicorn and the worker.
 
 --quick uses tiny durations and sizes (tests/test_bench_quick.py runs it inside `make test`).
 The database is never the development one: a DATABASE_URL in the environment keeps its server
