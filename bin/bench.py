@@ -273,6 +273,7 @@ def main(argv=None) -> int:
             ],
             env=served_env,
             cwd=ROOT,
+            stdout=subprocess.DEVNULL,  # its start-up banner; only RESULT lines go to stdout
         )  # fmt: skip
         failed = 0
         try:
