@@ -2,8 +2,9 @@
 
 cashier_*: each operation is one payer opening the cashier page and pressing pay (GET + POST,
 then the redirect to the result page); the signed notification that settles the payment is
-sent by the bench's Celery worker, and `paid` counts the payments settled within a minute. notify_*: the gateway re-delivering signed notifications for paid orders
-(the idempotent path every real gateway exercises with its retries).
+sent by the bench's Celery worker, and `paid` counts the payments settled within a minute.
+notify_*: the gateway re-delivering signed notifications for paid orders (the idempotent path
+every real gateway exercises with its retries).
 """
 
 import sys

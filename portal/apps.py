@@ -8,10 +8,12 @@ class PortalConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from portal import auth_backends, citysettings, workdays
-        from portal.models import CitySetting, Holiday, User
+        from portal import auth_backends, citysettings, middleware, workdays
+        from portal.models import City, CitySetting, Holiday, User
 
+        # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):
-            signal.connect(citysettings._changed, sender=CitySetting, dispatch_uid="citysettings-changed")
+            signal.connect(middleware._cities.clear_on_change, sender=City, dispatch_uid="cities-changed")
+            signal.connect(citysettings._overrides.clear_on_change, sender=CitySetting, dispatch_uid="citysettings-changed")
             signal.connect(auth_backends.forget_user, sender=User, dispatch_uid="auth-user-changed")
-            signal.connect(workdays._changed, sender=Holiday, dispatch_uid="workdays-changed")
+            signal.connect(workdays._calendar.clear_on_change, sender=Holiday, dispatch_uid="workdays-changed")

@@ -33,12 +33,11 @@ class IdNumberOrMobileBackend(ModelBackend):
         (forget_user), so a changed password, deactivation or new name is seen on the next
         request: Django still compares the session's hash with the cached password hash.
         """
-        key = _user_key(user_id)
-        user = cache.get(key)
+        user = cache.get(_user_key(user_id))
         if user is None:
             user = super().get_user(user_id)
             if user is not None:
-                cache.set(key, user, USER_CACHE_SECONDS)
+                remember_user(user)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

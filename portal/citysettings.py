@@ -4,12 +4,13 @@ Read them only through get(city, key). A province administrator overrides a valu
 in the admin (CitySetting rows); the registry below is the single list of what can be set.
 """
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from portal.processcache import TimedCache
 
 
 @dataclass(frozen=True)
@@ -58,20 +59,7 @@ def coerce(key: str, raw):
     return value
 
 
-# Every rush request reads three to five of these, and they change a few times a year: each
-# process keeps a city's overrides for a minute instead of a query per value. Saving or deleting
-# an override clears this process's copy at once (and again at commit); other processes see the
-# change within _TTL seconds.
-_TTL = 60.0
-_overrides: dict[int, tuple[float, dict]] = {}
-_clock = time.monotonic
-
-
-def _city_overrides(city_id: int) -> dict:
-    now = _clock()
-    cached = _overrides.get(city_id)
-    if cached is not None and now - cached[0] < _TTL:
-        return cached[1]
+def _load_overrides(city_id: int) -> dict:
     from portal.models import CitySetting
 
     rows = {}
@@ -81,20 +69,19 @@ def _city_overrides(city_id: int) -> dict:
                 rows[key] = coerce(key, raw)
             except ValidationError:
                 continue  # a value stored before its type changed falls back to the default
-    _overrides[city_id] = (now, rows)
     return rows
 
 
-def forget() -> None:
-    """Drop this process's copies of the overrides (saving one does it; tests call it too)."""
-    _overrides.clear()
+# Every rush request reads three to five of these: a city's overrides are kept per process
+# (portal.processcache) instead of a query per value.
+_overrides = TimedCache(_load_overrides)
 
 
 def get(city, key: str):
     """The value of a [LOCAL] rule for a city (a City, or None for the province default)."""
     spec = _REGISTRY[key]
     if city is not None:
-        overrides = _city_overrides(city.pk)
+        overrides = _overrides.get(city.pk)
         if key in overrides:
             return overrides[key]
     return spec.default
@@ -161,11 +148,3 @@ register("fee_exam_subject1", Decimal("60"), "Exam fee, subject 1", type=Decimal
 register("fee_exam_subject2", Decimal("300"), "Exam fee, subject 2", type=Decimal)
 register("fee_exam_subject3", Decimal("150"), "Exam fee, subject 3", type=Decimal)
 register("fee_postage", Decimal("20"), "Postage for a mail-out", type=Decimal)
-
-
-def _changed(**kwargs):
-    from django.db import transaction
-
-    forget()
-    # A reader in another thread may have reloaded the old value before the commit.
-    transaction.on_commit(forget)

@@ -1,33 +1,19 @@
-import time
-
 from django.conf import settings
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
 
 from portal.models import City
-
-# Cities change a few times a year, yet every request needs one: keep them per process for a
-# minute rather than paying a query per request (a saved City clears this process's copy).
-_CITY_TTL = 60.0
-_city_cache: dict[str, tuple[float, City | None]] = {}
+from portal.processcache import TimedCache
 
 
-def active_city(code: str) -> City | None:
-    now = time.monotonic()
-    cached = _city_cache.get(code)
-    if cached is not None and now - cached[0] < _CITY_TTL:
-        return cached[1]
-    city = City.objects.filter(code=code, is_active=True).first()
-    _city_cache[code] = (now, city)
-    return city
+def _load_active_city(code: str) -> City | None:
+    return City.objects.filter(code=code, is_active=True).first()
 
 
-@receiver(post_save, sender=City)
-def _forget_cities(**kwargs):
-    _city_cache.clear()
+# Every request needs its city: kept per process (portal.processcache).
+_cities = TimedCache(_load_active_city)
+active_city = _cities.get
 
 
 def city_code_from_host(host: str) -> str | None:

@@ -5,37 +5,19 @@ admin-editable data (portal.Holiday), seeded for the current and the next year.
 """
 
 import datetime
-import time
 
-# Every hold and every exam window needs the calendar, which changes once a year: each process
-# keeps the whole of it (a few dozen rows a year) for a minute. Saving or deleting a day clears
-# this process's copy at once (and again at commit); other processes see it within _TTL seconds.
-_TTL = 60.0
-_clock = time.monotonic
-_cached: list = []  # [(loaded_at, {date: kind})] at most one entry
+from portal.processcache import TimedCache
 
 
-def _calendar() -> dict[datetime.date, str]:
-    now = _clock()
-    if _cached and now - _cached[0][0] < _TTL:
-        return _cached[0][1]
+def _load_calendar(_key) -> dict[datetime.date, str]:
     from portal.models import Holiday
 
-    days = dict(Holiday.objects.values_list("date", "kind"))
-    _cached[:] = [(now, days)]
-    return days
+    return dict(Holiday.objects.values_list("date", "kind"))
 
 
-def forget() -> None:
-    """Drop this process's copy of the calendar (saving a day does it; tests call it too)."""
-    _cached.clear()
-
-
-def _changed(**kwargs):
-    from django.db import transaction
-
-    forget()
-    transaction.on_commit(forget)
+# Every hold and every exam window needs the calendar: the whole of it (a few dozen rows a
+# year) is kept per process (portal.processcache).
+_calendar = TimedCache(_load_calendar)
 
 
 def _is_working(day: datetime.date, exceptions: dict) -> bool:
@@ -48,7 +30,7 @@ def _is_working(day: datetime.date, exceptions: dict) -> bool:
 
 
 def is_working_day(day: datetime.date) -> bool:
-    return _is_working(day, _calendar())
+    return _is_working(day, _calendar.get())
 
 
 def add_working_days(start: datetime.date, n: int) -> datetime.date:
@@ -59,7 +41,7 @@ def add_working_days(start: datetime.date, n: int) -> datetime.date:
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    calendar = _calendar()
+    calendar = _calendar.get()
     day, counted = start, 0
     while counted < n:
         day += datetime.timedelta(days=1)
@@ -72,7 +54,7 @@ def subtract_working_days(start: datetime.date, n: int) -> datetime.date:
     """The n-th working day before `start` (e.g. a booking window closing 3 working days ahead)."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    calendar = _calendar()
+    calendar = _calendar.get()
     day, counted = start, 0
     while counted < n:
         day -= datetime.timedelta(days=1)
@@ -83,6 +65,6 @@ def subtract_working_days(start: datetime.date, n: int) -> datetime.date:
 
 def working_days_between(start: datetime.date, end: datetime.date) -> int:
     """Working days d with start < d <= end."""
-    calendar = _calendar()
+    calendar = _calendar.get()
     days = (end - start).days
     return sum(_is_working(start + datetime.timedelta(days=i), calendar) for i in range(1, days + 1))

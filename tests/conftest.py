@@ -12,15 +12,12 @@ PASSWORD = "Secret-pass-123"
 def _clean_outbox_and_cache():
     from django.core.cache import cache
 
-    from portal import citysettings, workdays
-    from portal.middleware import _city_cache
+    from portal import processcache
 
     sms.outbox.clear()
     cache.clear()
-    # Transactional tests flush and recreate cities with new ids.
-    _city_cache.clear()
-    citysettings.forget()
-    workdays.forget()
+    # Transactional tests flush and recreate cities with new ids; rolled-back rows stay cached.
+    processcache.clear_all()
     yield
     sms.outbox.clear()
 

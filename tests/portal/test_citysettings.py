@@ -85,7 +85,7 @@ def test_a_changed_or_removed_override_is_seen_at_once(has):
 
 def test_other_processes_see_a_change_within_a_minute(has, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(citysettings, "_clock", lambda: clock[0])
+    monkeypatch.setattr(citysettings._overrides, "clock", lambda: clock[0])
     assert citysettings.get(has, KEY) == 3
     # Another process saved the row: this process's signal never fired.
     CitySetting.objects.bulk_create([CitySetting(city=has, key=KEY, value=5)])

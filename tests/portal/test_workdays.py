@@ -106,7 +106,7 @@ def test_a_calendar_change_in_the_admin_takes_effect(client, has):
 
 def test_other_processes_see_a_calendar_change_within_a_minute(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(workdays, "_clock", lambda: clock[0])
+    monkeypatch.setattr(workdays._calendar, "clock", lambda: clock[0])
     assert is_working_day(D(2026, 12, 7)) is True
     # Another process added the day: this process's signal never fired.
     Holiday.objects.bulk_create([Holiday(date=D(2026, 12, 7), kind="holiday", name="测试")])
