@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from notices import kinds, push
 from notices.models import Announcement, Delivery, Notice, Preference
 from portal import identity, sms
+from portal.db import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,12 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     )
     # ON CONFLICT rather than a savepoint around the insert: one round trip, and a repeated key
     # leaves the caller's transaction intact.
+    params = {
+        "id_number": notice.id_number, "city": getattr(city, "pk", city), "kind": kind,
+        "context": json.dumps(notice.context), "dedupe_key": dedupe_key, "created_at": notice.created_at,
+    }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            _NOTIFY_SQL,
-            [notice.id_number, getattr(city, "pk", city), kind, json.dumps(notice.context), dedupe_key, notice.created_at],
-        )
+        _NOTIFY_SQL.execute(cursor, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -69,12 +71,15 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     return notice
 
 
-_NOTIFY_SQL = f"""
+_NOTIFY_SQL = Prepared(
+    "notices_notify",
+    f"""
 INSERT INTO {Notice._meta.db_table} (id_number, city_id, kind, context, dedupe_key, created_at)
-VALUES (%s, %s, %s, %s::jsonb, %s, %s)
+VALUES (%(id_number)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
-"""
+""",
+)
 
 
 def _enqueue_delivery(notice_id: int) -> None:
@@ -154,6 +159,10 @@ SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM planned)
 """
 
 
+# The worker runs it once per notice right after notify(); planning it took longer than running it.
+_DISPATCH_IDS = Prepared("notices_dispatch_ids", _DISPATCH_SQL.format(only_ids="AND id = ANY(%(ids)s::bigint[])"))
+
+
 def dispatch_new(*, now=None, notice_ids=None, limit: int = 5000) -> tuple[int, int]:
     """Plan SMS and push deliveries for notices not yet dispatched, one batch.
 
@@ -165,12 +174,12 @@ def dispatch_new(*, now=None, notice_ids=None, limit: int = 5000) -> tuple[int, 
     """
     now = now or timezone.now()
     params = {"now": now, "sms_at": sms_release_time(now), "limit": limit, **_kind_lists()}
-    only_ids = ""
-    if notice_ids is not None:
-        only_ids = "AND id = ANY(%(ids)s)"
-        params["ids"] = list(notice_ids)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_DISPATCH_SQL.format(only_ids=only_ids), params)
+        if notice_ids is None:
+            cursor.execute(_DISPATCH_SQL.format(only_ids=""), params)
+        else:
+            params["ids"] = list(notice_ids)
+            _DISPATCH_IDS.execute(cursor, params)
         notices, deliveries = cursor.fetchone()
     return notices, deliveries
 
@@ -187,14 +196,17 @@ RETURNING id
 """
 
 
+_CLAIM_IDS = Prepared("notices_claim_ids", _CLAIM_SQL.format(only_ids="AND notice_id = ANY(%(ids)s::bigint[])"))
+
+
 def _claim(now, limit, notice_ids=None) -> list[int]:
     params = {"now": now, "lease": now + CLAIM_LEASE, "limit": limit}
-    only_ids = ""
-    if notice_ids is not None:
-        only_ids = "AND notice_id = ANY(%(ids)s)"
-        params["ids"] = list(notice_ids)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL.format(only_ids=only_ids), params)
+        if notice_ids is None:
+            cursor.execute(_CLAIM_SQL.format(only_ids=""), params)
+        else:
+            params["ids"] = list(notice_ids)
+            _CLAIM_IDS.execute(cursor, params)
         return [row[0] for row in cursor.fetchall()]
 
 
