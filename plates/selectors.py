@@ -13,6 +13,8 @@ from django.utils import timezone
 from plates import ga36
 from plates.models import Ban, Hold, NumberBlock, PlateNumber, RandomBatch, Selection
 from portal import identity
+from portal.db import Prepared
+from portal.models import Vehicle
 
 _TABLE = PlateNumber._meta.db_table
 
@@ -116,9 +118,35 @@ def eligible_vehicles(user, city):
 
 
 def user_vehicles(user, city):
-    from portal.models import Vehicle
-
     return Vehicle.objects.owned_by(user.id_number).filter(city=city)
+
+
+_SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
+_VEHICLE_COLUMNS = [f.attname for f in Vehicle._meta.concrete_fields]
+_CITIZEN_SELECTION = Prepared(
+    "plates_citizen_selection",
+    f"SELECT {', '.join('s.' + c for c in _SELECTION_COLUMNS)}, {', '.join('v.' + c for c in _VEHICLE_COLUMNS)}"
+    f" FROM {Selection._meta.db_table} s JOIN {Vehicle._meta.db_table} v ON v.id = s.vehicle_id"
+    " WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s",
+)
+
+
+def citizen_selection(pk: int, citizen, city) -> Selection | None:
+    """The citizen's selection in this city with its vehicle, or None.
+
+    Every selection page starts here, so it is one prepared statement rather than an ORM query
+    (whose compiling cost as much as the rest of a rush request); the city and citizen are the
+    caller's (the filter just matched them) rather than joined."""
+    with connection.cursor() as cursor:
+        _CITIZEN_SELECTION.execute(cursor, {"selection": pk, "citizen": citizen.pk, "city": city.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_SELECTION_COLUMNS)
+    selection = Selection.from_db("default", _SELECTION_COLUMNS, row[:n])
+    selection.vehicle = Vehicle.from_db("default", _VEHICLE_COLUMNS, row[n:])
+    selection.city, selection.citizen = city, citizen
+    return selection
 
 
 def live_backups(selection: Selection):

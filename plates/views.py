@@ -35,15 +35,12 @@ def _require_city(request):
         raise Http404
 
 
-def _get_selection(request, pk, related=("vehicle",)) -> Selection:
-    """The citizen's own selection on this city's site, or 404. Its city and citizen are the
-    request's (the filter just matched them), so they are set rather than joined: building
-    related rows is a measurable share of a rush request."""
+def _get_selection(request, pk) -> Selection:
+    """The citizen's own selection on this city's site, with its vehicle, or 404."""
     _require_city(request)
-    selection = get_object_or_404(
-        Selection.objects.select_related(*related), pk=pk, citizen=request.user, city=request.city
-    )
-    selection.city, selection.citizen = request.city, request.user
+    selection = selectors.citizen_selection(pk, request.user, request.city)
+    if selection is None:
+        raise Http404
     return selection
 
 
@@ -166,7 +163,7 @@ def selection(request, pk):
 @login_required
 @require_POST
 def draw(request, pk):
-    selection = _get_selection(request, pk, related=())
+    selection = _get_selection(request, pk)
     form = forms.DrawForm(request.POST)
     form.is_valid()
     try:
@@ -277,29 +274,35 @@ def find(request, pk):
 @login_required
 def confirm(request, pk):
     """Final choice among the backups, with the second SMS code where the city asks for it."""
+    _require_city(request)
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = forms.ConfirmForm(request.POST if action == "confirm" else None)
+    if action == "confirm" and form.is_valid():
+        # The rush path: the service's locking read checks that the selection is this citizen's,
+        # here, open and verified, so it is not loaded first. A refusal falls through to the page.
+        try:
+            hold = services.selection_confirm(
+                Selection(pk=pk, citizen=request.user, city=request.city),
+                number_id=form.cleaned_data["number_id"],
+                code=form.cleaned_data["code"] or "",
+            )
+        except Selection.DoesNotExist:
+            raise Http404 from None
+        except (services.PlateError, VerificationError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(number)s is now held for your vehicle.") % {"number": hold.number.number})
+            return redirect("plates:hold", hold.pk)
     selection = _get_selection(request, pk)
     gate = _selection_gate(request, selection)
     if gate:
         return gate
-    form = forms.ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
-    if request.method == "POST" and request.POST.get("action") == "send":
+    if action == "send":
         _send(request, services.send_confirm_code, selection)
         return redirect("plates:confirm", selection.pk)
-    if request.method == "POST":
-        try:
-            if form.is_valid():
-                hold = services.selection_confirm(
-                    selection, number_id=form.cleaned_data["number_id"], code=form.cleaned_data["code"] or ""
-                )
-                messages.success(
-                    request, _("%(number)s is now held for your vehicle.") % {"number": hold.number.number}
-                )
-                return redirect("plates:hold", hold.pk)
-        except (services.PlateError, VerificationError) as exc:
-            form.add_error(None, str(exc))
     context = _selection_context(request, selection)
     context.update(form=form, second_sms=citysettings.get(selection.city, "plate_second_sms"))
-    return render(request, "plates/confirm.html", context, status=200)
+    return render(request, "plates/confirm.html", context)
 
 
 @login_required

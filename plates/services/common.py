@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from plates.models import Hold, PlateNumber, Selection
 from portal import citysettings, workdays
+from portal.db import Prepared
 
 log = logging.getLogger(__name__)
 _TABLE = PlateNumber._meta.db_table
@@ -47,6 +48,14 @@ def deadline_day(hold: Hold) -> datetime.date:
 
 
 # --- Claims ----------------------------------------------------------------------------------
+_CLAIM_SQL = Prepared(
+    "plates_claim",
+    f"UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s"
+    f" WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s"
+    f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s)) RETURNING id, block_id, serial",
+)
+
+
 def _claim(selection: Selection, number: str, now: datetime.datetime, seconds: int | None = None) -> PlateNumber | None:
     """Reserve a number as this selection's backup for plate_backup_seconds; the number, or None.
 
@@ -57,13 +66,12 @@ def _claim(selection: Selection, number: str, now: datetime.datetime, seconds: i
     if seconds is None:
         seconds = citysettings.get(selection.city, "plate_backup_seconds")
     expires = now + datetime.timedelta(seconds=seconds)
+    params = {
+        "selection": selection.pk, "expires": expires, "city": selection.city_id, "plate_type": selection.plate_type,
+        "number": number, "now": now,
+    }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %s, claim_expires_at = %s"
-            f" WHERE city_id = %s AND plate_type = %s AND number = %s"
-            f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %s)) RETURNING id, block_id, serial",
-            [selection.pk, expires, selection.city_id, selection.plate_type, number, now],
-        )
+        _CLAIM_SQL.execute(cursor, params)
         row = cursor.fetchone()
     if row is None:
         return None

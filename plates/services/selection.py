@@ -5,13 +5,13 @@ import json
 import re
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
 from plates import ga36, selectors
-from plates.models import BannedPattern, Hold, PlateNumber, RandomBatch, Selection
+from plates.models import Ban, BannedPattern, Hold, PlateNumber, RandomBatch, Selection
 from plates.services.common import (
     _TABLE,
     CONFIRM_PURPOSE,
@@ -25,6 +25,7 @@ from plates.services.common import (
     local,
 )
 from portal import citysettings, identity, verification
+from portal.db import Prepared
 from portal.models import Vehicle
 
 
@@ -160,7 +161,9 @@ _SELECTION_TABLE = Selection._meta.db_table
 #   claimed - the conditional UPDATE of _claim, only if the batch qualified;
 #   slot    - the batch remembers its backup, only if the claim succeeded.
 # A statement is atomic on its own: a number is never claimed without its slot or vice versa.
-_BACKUP_SQL = f"""
+_BACKUP_SQL = Prepared(
+    "plates_backup",
+    f"""
 WITH batch AS (
     SELECT b.id, s.plate_type FROM {_BATCH_TABLE} b JOIN {_SELECTION_TABLE} s ON s.id = b.selection_id
     WHERE b.id = %(batch)s AND b.selection_id = %(selection)s AND b.backup_id IS NULL AND b.expires_at > %(now)s
@@ -180,7 +183,8 @@ WITH batch AS (
 SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, claimed.plate_type,
        (SELECT count(*) FROM slot)
 FROM (SELECT 1) AS one LEFT JOIN claimed ON true
-"""
+""",
+)
 
 
 def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
@@ -200,7 +204,7 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
         "city": selection.city_id, "citizen": selection.citizen_id, "number": number,
     }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_BACKUP_SQL, params)
+        _BACKUP_SQL.execute(cursor, params)
         batch_ok, number_id, block_id, serial, plate_type, _slot = cursor.fetchone()
     if number_id is not None:
         return _loaded(
@@ -329,26 +333,34 @@ def selection_check_exhausted(selection: Selection) -> bool:
 
 
 # --- Confirmation and the hold -----------------------------------------------------------------
-def _is_suspicious(selection: Selection, now, n: int) -> bool:
-    """One device or address selecting for n or more different citizens within an hour."""
-    same_source = Q(pk__in=[])
-    if selection.device_key:
-        same_source |= Q(device_key=selection.device_key)
-    if selection.ip:
-        same_source |= Q(ip=selection.ip)
-    others = (
-        Selection.objects.filter(same_source, created_at__gte=now - datetime.timedelta(hours=1))
-        .exclude(citizen_id=selection.citizen_id)
-        .values("citizen_id")
-        .distinct()
-        .count()
-    )
-    return others + 1 >= n
+_SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
+_BAN_TABLE = Ban._meta.db_table
+_VEHICLE_TABLE = Vehicle._meta.db_table
+# The confirmation's one read, under the selection's row lock: the selection (all its columns,
+# for its history row) if it is this citizen's in this city, the vehicle's label, whether the
+# citizen is banned (selectors.active_ban), and how many other citizens the same device or
+# address selected for within the hour (the scalper flag, item 10 of the issue).
+_CONFIRM_LOCK = Prepared(
+    "plates_confirm_lock",
+    f"""
+SELECT {", ".join(f"s.{c}" for c in _SELECTION_COLUMNS)}, v.brand, v.model_name, v.vin,
+       EXISTS (SELECT 1 FROM {_BAN_TABLE} b WHERE b.id_number = %(holder)s AND b.lifted_at IS NULL
+               AND b.starts_at <= %(now)s AND b.ends_at > %(now)s),
+       (SELECT count(DISTINCT o.citizen_id) FROM {_SELECTION_TABLE} o
+        WHERE o.created_at >= %(since)s AND o.citizen_id <> s.citizen_id
+          AND ((s.device_key <> '' AND o.device_key = s.device_key) OR (s.ip IS NOT NULL AND o.ip = s.ip)))
+FROM {_SELECTION_TABLE} s JOIN {_VEHICLE_TABLE} v ON v.id = s.vehicle_id
+WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s
+FOR UPDATE OF s
+""",
+)
 
 
 # backup -> held, only this selection's unexpired claim; in the same statement the selection's
 # other backups go back to the pool (only if the chosen one was still its own).
-_CONFIRM_SQL = f"""
+_CONFIRM_SQL = Prepared(
+    "plates_confirm",
+    f"""
 WITH held AS (
     UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %(now)s
     WHERE id = %(number)s AND status = 'backup' AND claimed_selection_id = %(selection)s AND claim_expires_at > %(now)s
@@ -359,55 +371,81 @@ WITH held AS (
       AND EXISTS (SELECT 1 FROM held)
 )
 SELECT number, block_id, serial FROM held
-"""
+""",
+)
 
 
 def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -> Hold:
     """Turn one of the selection's backups into the vehicle's hold.
 
-    1. check the second SMS code when the city asks for it (before any lock);
-    2. lock the selection; refuse a banned citizen;
+    Only selection.pk, citizen and city are trusted: the rush endpoint passes an unloaded
+    Selection(pk, citizen, city), and the locking read checks that it is that citizen's in that
+    city (Selection.DoesNotExist if not), open and verified.
+
+    1. check the second SMS code when the city asks for it (before any lock, and only for a
+       selection that can still be confirmed);
+    2. lock and read the selection in one statement; refuse a banned citizen;
     3. backup -> held by a conditional UPDATE (only this selection's unexpired claim), the other
        backups back to the pool in the same statement;
     4. create the hold, valid until the end of the N-th working day after today (partial-unique:
        one live hold per vehicle and per number); flag it when the source looks like a scalper;
     5. close the selection; notify (the other backups went back to the pool in step 3).
     """
-    _require_live(selection)
     city = selection.city
+    citizen = selection.citizen
     values = local(
         city, "plate_second_sms", "plate_suspicious_selections_per_hour", "plate_hold_working_days", "plate_ban_years"
     )
     if values["plate_second_sms"]:
-        verification.check_code(selection.citizen.mobile, CONFIRM_PURPOSE, code)
+        # Checking the code uses it up: only for a selection that can still be confirmed.
+        state = Selection.objects.filter(pk=selection.pk, citizen_id=citizen.pk, city_id=city.pk).values_list(
+            "status", "sms_verified_at"
+        )
+        if not state:
+            raise Selection.DoesNotExist
+        _require_live(Selection(status=state[0][0], sms_verified_at=state[0][1]))
+        verification.check_code(citizen.mobile, CONFIRM_PURPOSE, code)
     now = timezone.now()
+    holder = identity.id_key(citizen.id_number)
     with transaction.atomic():
-        locked = Selection.objects.select_for_update().select_related("vehicle", "citizen").get(pk=selection.pk)
-        locked.city = city
-        if locked.status != Selection.Status.OPEN:
-            raise PlateError(_("This preselection has ended."))
-        if selectors.active_ban(locked.citizen.id_number) is not None:
-            raise PlateError(_("You may not preselect a number online at present."))
         with connection.cursor() as cursor:
-            cursor.execute(_CONFIRM_SQL, {"now": now, "number": number_id, "selection": locked.pk})
+            _CONFIRM_LOCK.execute(
+                cursor,
+                {
+                    "selection": selection.pk, "citizen": citizen.pk, "city": city.pk, "holder": holder, "now": now,
+                    "since": now - datetime.timedelta(hours=1),
+                },
+            )  # fmt: skip
             row = cursor.fetchone()
         if row is None:
+            raise Selection.DoesNotExist
+        n = len(_SELECTION_COLUMNS)
+        locked = Selection.from_db("default", _SELECTION_COLUMNS, row[:n])
+        brand, model_name, vin, banned, others = row[n:]
+        locked.city, locked.citizen = city, citizen
+        _require_live(locked)
+        if banned:
+            raise PlateError(_("You may not preselect a number online at present."))
+        with connection.cursor() as cursor:
+            _CONFIRM_SQL.execute(cursor, {"now": now, "number": number_id, "selection": locked.pk})
+            held = cursor.fetchone()
+        if held is None:
             raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
-        flagged = _is_suspicious(locked, now, values["plate_suspicious_selections_per_hour"])
+        flagged = others + 1 >= values["plate_suspicious_selections_per_hour"]
         selected_on = timezone.localdate(now)
         number = _loaded(
             PlateNumber(
-                id=number_id, city_id=city.pk, block_id=row[1], plate_type=locked.plate_type, number=row[0], serial=row[2],
+                id=number_id, city_id=city.pk, block_id=held[1], plate_type=locked.plate_type, number=held[0], serial=held[2],
                 status=PlateNumber.Status.HELD, taken_at=now,
             )
         )  # fmt: skip
         hold = Hold.objects.create(
             city=city,
             number=number,
-            vehicle=locked.vehicle,
+            vehicle_id=locked.vehicle_id,
             selection=locked,
-            citizen=locked.citizen,
-            holder_id_number=identity.id_key(locked.citizen.id_number),
+            citizen=citizen,
+            holder_id_number=holder,
             selected_on=selected_on,
             expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
             created_at=now,
@@ -417,9 +455,9 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         locked.status, locked.ended_at = Selection.Status.DONE, now
         locked.save(update_fields=["status", "ended_at"])
         context = {
-            "number": row[0],
+            "number": held[0],
             "deadline": deadline_day(hold).isoformat(),
-            "vehicle": _vehicle_label(locked.vehicle),
+            "vehicle": _vehicle_label(Vehicle(brand=brand, model_name=model_name, vin=vin)),
             "ban_years": values["plate_ban_years"],
         }
         notices.notify(

@@ -169,3 +169,63 @@ def test_page_in_english_on_request(citizen_client, vehicle):
     citizen_client.cookies["django_language"] = "en"
     page = citizen_client.get(reverse("plates:start"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Service notice" in page.content.decode()
+
+
+def _backup(selection):
+    from plates import services
+
+    batch = services.batch_draw(selection)
+    return services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+
+
+@pytest.mark.parametrize("second_sms", [True, False])
+def test_nobody_can_confirm_through_someone_elses_selection(client, other_citizen, selection, has, second_sms):
+    set_city(has, "plate_second_sms", second_sms)
+    number = _backup(selection)
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(other_citizen)
+    url = reverse("plates:confirm", args=[selection.pk])
+    assert client.post(url, {"action": "confirm", "number_id": number.pk, "code": "123456"}).status_code == 404
+    number.refresh_from_db()
+    assert number.status == "backup" and not Hold.objects.exists()
+
+
+def test_confirming_twice_leads_to_the_voucher_and_holds_once(citizen_client, selection, has):
+    set_city(has, "plate_second_sms", False)
+    number = _backup(selection)
+    url = reverse("plates:confirm", args=[selection.pk])
+    first = citizen_client.post(url, {"action": "confirm", "number_id": number.pk})
+    again = citizen_client.post(url, {"action": "confirm", "number_id": number.pk})
+    hold = Hold.objects.get()
+    assert first.url == again.url == reverse("plates:hold", args=[hold.pk])
+
+
+def test_confirm_before_the_sms_check_goes_back_to_the_check(citizen_client, citizen, vehicle, pool, has):
+    set_city(has, "plate_second_sms", False)
+    response = _start(citizen_client, vehicle)
+    selection = Selection.objects.get(vehicle=vehicle)
+    page = citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": 1})
+    assert page.url == response.url == reverse("plates:verify", args=[selection.pk])
+    assert not Hold.objects.exists()
+
+
+def test_an_ended_selection_does_not_use_up_the_second_code(citizen_client, citizen, selection, sms_outbox):
+    from plates import services
+
+    number = _backup(selection)
+    Selection.objects.filter(pk=selection.pk).update(status=Selection.Status.EXHAUSTED)
+    services.send_confirm_code(selection)
+    code = last_code(citizen.mobile)
+    url = reverse("plates:confirm", args=[selection.pk])
+    citizen_client.post(url, {"action": "confirm", "number_id": number.pk, "code": code})
+    assert not Hold.objects.exists()
+    Selection.objects.filter(pk=selection.pk).update(status=Selection.Status.OPEN)
+    response = citizen_client.post(url, {"action": "confirm", "number_id": number.pk, "code": code})
+    assert response.url == reverse("plates:hold", args=[Hold.objects.get().pk])
+
+
+@pytest.mark.parametrize("path", ["", "backup/", "confirm/", "draw/", "compose/"])
+def test_a_selection_number_too_long_for_the_database_is_not_found(citizen_client, path):
+    url = f"/plates/s/{'9' * 25}/{path}"
+    assert citizen_client.post(url, {"action": "confirm", "number_id": 1, "batch": 1, "number": "苏HA0000"}).status_code == 404
+    assert citizen_client.get(f"/plates/s/{'9' * 18}/{path}").status_code in (404, 405)

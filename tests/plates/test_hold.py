@@ -194,3 +194,43 @@ def test_voucher_pdf_renders_in_both_languages(citizen, has, pool, language):
     with translation.override(language):
         pdf = voucher.render_pdf(hold, citizen)
     assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+
+
+def test_a_ban_that_began_during_the_selection_refuses_the_confirmation(citizen, has, pool):
+    set_city(has, "plate_second_sms", False)
+    with on(datetime.date(2026, 11, 23), 10):
+        selection = verified_selection(citizen, new_vehicle(citizen, has))
+        batch = services.batch_draw(selection)
+        number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+        Ban.objects.create(
+            city=has, id_number=citizen.id_number, starts_at=at(datetime.date(2026, 11, 23), 9),
+            ends_at=at(datetime.date(2028, 11, 23), 9), reason="test",
+        )  # fmt: skip
+        with pytest.raises(services.PlateError, match="不能"):
+            services.selection_confirm(selection, number_id=number.pk)
+        assert not Hold.objects.exists()
+        Ban.objects.update(lifted_at=at(datetime.date(2026, 11, 23), 9, 30))
+        assert services.selection_confirm(selection, number_id=number.pk).number_id == number.pk
+
+
+@pytest.mark.parametrize(
+    "sources, flagged",
+    [
+        ([("10.1.1.1", "dev-2"), ("10.1.1.2", "dev-2"), ("10.1.1.3", "dev-2")], True),  # one device, three addresses
+        ([("10.1.1.1", ""), ("10.1.1.2", ""), ("10.1.1.3", "")], False),  # no device key is not "the same device"
+        ([("10.1.1.1", "a"), ("10.1.1.2", "b"), ("10.1.1.3", "c")], False),
+    ],
+)
+def test_the_scalper_flag_looks_at_the_device_or_the_address(has, pool, sources, flagged):
+    from tests import factories
+
+    set_city(has, "plate_second_sms", False)
+    holds = []
+    with on(datetime.date(2026, 11, 23), 10):
+        for ip, device in sources:
+            person = factories.UserFactory()
+            selection = verified_selection(person, new_vehicle(person, has), ip=ip, device=device)
+            batch = services.batch_draw(selection)
+            number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+            holds.append(services.selection_confirm(selection, number_id=number.pk))
+    assert holds[-1].flagged is flagged
