@@ -121,14 +121,21 @@ def user_vehicles(user, city):
     return Vehicle.objects.owned_by(user.id_number).filter(city=city)
 
 
-_SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
+# A selection's columns in model order, for hand-written reads that build it with from_db.
+SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
 _VEHICLE_COLUMNS = [f.attname for f in Vehicle._meta.concrete_fields]
 _CITIZEN_SELECTION = Prepared(
     "plates_citizen_selection",
-    f"SELECT {', '.join('s.' + c for c in _SELECTION_COLUMNS)}, {', '.join('v.' + c for c in _VEHICLE_COLUMNS)}"
+    f"SELECT {', '.join('s.' + c for c in SELECTION_COLUMNS)}, {', '.join('v.' + c for c in _VEHICLE_COLUMNS)}"
     f" FROM {Selection._meta.db_table} s JOIN {Vehicle._meta.db_table} v ON v.id = s.vehicle_id"
     " WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s",
 )
+
+
+def selection_from_row(row) -> tuple[Selection, tuple]:
+    """A stored Selection from a row that starts with SELECTION_COLUMNS, and the rest of the row."""
+    n = len(SELECTION_COLUMNS)
+    return Selection.from_db("default", SELECTION_COLUMNS, row[:n]), row[n:]
 
 
 def citizen_selection(pk: int, citizen, city) -> Selection | None:
@@ -142,9 +149,8 @@ def citizen_selection(pk: int, citizen, city) -> Selection | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    n = len(_SELECTION_COLUMNS)
-    selection = Selection.from_db("default", _SELECTION_COLUMNS, row[:n])
-    selection.vehicle = Vehicle.from_db("default", _VEHICLE_COLUMNS, row[n:])
+    selection, rest = selection_from_row(row)
+    selection.vehicle = Vehicle.from_db("default", _VEHICLE_COLUMNS, rest)
     selection.city, selection.citizen = city, citizen
     return selection
 

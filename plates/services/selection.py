@@ -333,7 +333,6 @@ def selection_check_exhausted(selection: Selection) -> bool:
 
 
 # --- Confirmation and the hold -----------------------------------------------------------------
-_SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
 _BAN_TABLE = Ban._meta.db_table
 _VEHICLE_TABLE = Vehicle._meta.db_table
 # The confirmation's one read, under the selection's row lock: the selection (all its columns,
@@ -343,7 +342,7 @@ _VEHICLE_TABLE = Vehicle._meta.db_table
 _CONFIRM_LOCK = Prepared(
     "plates_confirm_lock",
     f"""
-SELECT {", ".join(f"s.{c}" for c in _SELECTION_COLUMNS)}, v.brand, v.model_name, v.vin,
+SELECT {", ".join(f"s.{c}" for c in selectors.SELECTION_COLUMNS)}, v.brand, v.model_name, v.vin,
        EXISTS (SELECT 1 FROM {_BAN_TABLE} b WHERE b.id_number = %(holder)s AND b.lifted_at IS NULL
                AND b.starts_at <= %(now)s AND b.ends_at > %(now)s),
        (SELECT count(DISTINCT o.citizen_id) FROM {_SELECTION_TABLE} o
@@ -419,9 +418,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             row = cursor.fetchone()
         if row is None:
             raise Selection.DoesNotExist
-        n = len(_SELECTION_COLUMNS)
-        locked = Selection.from_db("default", _SELECTION_COLUMNS, row[:n])
-        brand, model_name, vin, banned, others = row[n:]
+        locked, (brand, model_name, vin, banned, others) = selectors.selection_from_row(row)
         locked.city, locked.citizen = city, citizen
         _require_live(locked)
         if banned:
@@ -460,20 +457,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             "vehicle": _vehicle_label(Vehicle(brand=brand, model_name=model_name, vin=vin)),
             "ban_years": values["plate_ban_years"],
         }
-        notices.notify(
-            "plates.hold_confirmed",
-            id_number=hold.holder_id_number,
-            city=city,
-            context=context,
-            dedupe_key=f"plates.hold_confirmed:{hold.pk}",
-        )
-        if flagged:
-            notices.notify(
-                "plates.hold_flagged",
-                id_number=hold.holder_id_number,
-                city=city,
-                context=context,
-                dedupe_key=f"plates.hold_flagged:{hold.pk}",
-            )
+        for kind in ["plates.hold_confirmed"] + (["plates.hold_flagged"] if flagged else []):
+            notices.notify(kind, id_number=hold.holder_id_number, city=city, context=context, dedupe_key=f"{kind}:{hold.pk}")
     selection.status = Selection.Status.DONE
     return hold
