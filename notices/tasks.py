@@ -1,7 +1,5 @@
 """Celery tasks: thin wrappers around notices.services (schedule in settings.CELERY_BEAT_SCHEDULE)."""
 
-import time
-
 from celery import shared_task
 
 from notices import services
@@ -19,24 +17,13 @@ def sweep() -> dict:
 @shared_task(acks_late=True)
 def deliver_pending() -> dict:
     """Every minute: plan channels for new notices, then send what is due (retries, held SMS)."""
-    started = time.monotonic()
-    totals = {"dispatched": 0, "sent": 0, "retry": 0, "failed": 0, "held": 0}
-    while time.monotonic() - started < DELIVER_BUDGET_SECONDS:
-        notices, _ = services.dispatch_new()
-        totals["dispatched"] += notices
-        if notices == 0:
-            break
-    while time.monotonic() - started < DELIVER_BUDGET_SECONDS:
-        counts = services.deliver_due()
-        for key, value in counts.items():
-            totals[key] += value
-        if sum(counts.values()) == 0:
-            break
-    return totals
+    return services.deliver_all(budget_seconds=DELIVER_BUDGET_SECONDS)
 
 
 @shared_task(acks_late=True)
-def deliver_notice(notice_id: int) -> None:
-    """Right after notify(): plan and send this one notice's deliveries."""
-    services.dispatch_new(notice_ids=[notice_id])
-    services.deliver_due(notice_ids=[notice_id])
+def deliver_new() -> dict:
+    """Kicked by notify() on commit: send every notice written before this run starts."""
+    # First release the kick, then read: a notice committed before the release is seen by the
+    # dispatch below, one committed after it queues a new kick (services.kick_taken).
+    services.kick_taken()
+    return services.deliver_all(budget_seconds=DELIVER_BUDGET_SECONDS)

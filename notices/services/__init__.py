@@ -2,8 +2,10 @@
 
 from notices.services.delivery import (  # noqa: F401
     announce,
+    deliver_all,
     deliver_due,
     dispatch_new,
+    kick_taken,
     mark_read,
     notify,
     preferences_save,

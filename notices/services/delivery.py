@@ -1,16 +1,20 @@
 """Notices in, SMS and app push out: notify, announce, planning and sending deliveries, receipts.
 
-Flow: notify() (or a sweep) writes Notice rows. dispatch_new() plans one Delivery per channel
-the kind and the recipient's preferences allow, in one set-based statement. deliver_due() claims
-due deliveries with SKIP LOCKED, sends them outside any lock, and records the outcome; failures
-retry with backoff. Gateways report the final outcome by a signed receipt (record_receipt).
+Flow: notify() (or a sweep) writes Notice rows and, on commit, kicks a worker unless a kick is
+already queued. The kicked task (and the minutely sweep) runs deliver_all(): dispatch_new() plans
+one Delivery per channel the kind and the recipient's preferences allow, in one set-based
+statement, for every notice not yet planned; deliver_due() claims due deliveries with SKIP LOCKED,
+sends them outside any lock, and records the outcome; failures retry with backoff. Gateways
+report the final outcome by a signed receipt (record_receipt).
 """
 
 import datetime
 import json
 import logging
+import time
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
@@ -30,6 +34,11 @@ BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 30, 120)]
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # A claimed delivery whose worker died is retried after this lease (at-least-once sending).
 CLAIM_LEASE = datetime.timedelta(minutes=5)
+# Held in the default cache from the moment a delivery kick is queued until that task starts, so
+# a rush publishes one Celery message per worker run instead of one per notice. The expiry only
+# matters when a kick is lost or stuck behind long tasks: after it, the next notice kicks again.
+KICK_KEY = "notices:delivery-kick"
+KICK_TTL = 10  # seconds
 
 
 def sms_release_time(now: datetime.datetime) -> datetime.datetime:
@@ -45,10 +54,11 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     """Create a notice for the person with this ID number; returns it, or None if the
     dedupe_key was already used (so repeated sweeps and retried tasks notify once).
 
-    Steps: write the Notice (inbox); after commit, ask a worker to plan and send its SMS/push
-    deliveries at once (if that message is lost, deliver_pending picks the notice up within a
-    minute). Context values must be JSON-serialisable (dates as ISO strings), no ID numbers or
-    phone numbers.
+    Steps: write the Notice (inbox); after commit, kick a worker to plan and send the SMS/push
+    deliveries of every new notice, unless a kick is already queued, whose run will see this
+    notice too (if that message is lost, the next notice after KICK_TTL kicks again, and
+    deliver_pending picks the notice up within a minute). Context values must be
+    JSON-serialisable (dates as ISO strings), no ID numbers or phone numbers.
     """
     kinds.get(kind)  # fail loudly on an unregistered kind
     notice = Notice(
@@ -67,7 +77,7 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
         return None
     notice.pk = row[0]
     notice._state.adding, notice._state.db = False, "default"
-    transaction.on_commit(lambda: _enqueue_delivery(notice.pk))
+    transaction.on_commit(_kick_delivery)
     return notice
 
 
@@ -82,13 +92,27 @@ RETURNING id
 )
 
 
-def _enqueue_delivery(notice_id: int) -> None:
+def _kick_delivery() -> None:
     from notices import tasks
 
     try:
-        tasks.deliver_notice.delay(notice_id)
-    except Exception:  # broker down: the minutely deliver_pending sweep sends it instead
-        log.warning("could not enqueue delivery of notice %s", notice_id, exc_info=True)
+        # SET NX: of all notices committed while a kick waits in the queue, only the first pays
+        # for a Celery publish. A failed publish leaves the key held on purpose: during a broker
+        # outage one request per KICK_TTL waits for the broker's timeout, not every request.
+        if cache.add(KICK_KEY, 1, timeout=KICK_TTL):
+            tasks.deliver_new.delay()
+    except Exception:  # Redis or broker down: the minutely deliver_pending sweep sends it instead
+        log.warning("could not kick notice delivery", exc_info=True)
+
+
+def kick_taken() -> None:
+    """Called by the kicked task before it reads anything: later notices must kick again.
+
+    Why first: a notice committed before the key is gone is visible to the dispatch that
+    follows; a notice committed after it finds no key and queues a new kick. So no notice waits
+    for the minutely sweep unless a message is lost.
+    """
+    cache.delete(KICK_KEY)
 
 
 def announce(kind: str, *, city, context: dict | None = None, dedupe_key: str | None = None, published_at=None):
@@ -127,7 +151,7 @@ def _kind_lists():
 _DISPATCH_SQL = """
 WITH batch AS (
     SELECT id FROM notices_notice
-    WHERE dispatched_at IS NULL {only_ids}
+    WHERE dispatched_at IS NULL
     ORDER BY id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), marked AS (
@@ -157,13 +181,13 @@ WITH batch AS (
 )
 SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM planned)
 """
+# Every delivery run executes it, usually twice (the last call finds nothing), and PostgreSQL
+# took longer planning it than running it; no row selection depends on a value, so one
+# generic plan fits every call. The claim below stays plain text: its plan depends on `now`.
+_DISPATCH = Prepared("notices_dispatch", _DISPATCH_SQL)
 
 
-# The worker runs it once per notice right after notify(); planning it took longer than running it.
-_DISPATCH_IDS = Prepared("notices_dispatch_ids", _DISPATCH_SQL.format(only_ids="AND id = ANY(%(ids)s::bigint[])"))
-
-
-def dispatch_new(*, now=None, notice_ids=None, limit: int = 5000) -> tuple[int, int]:
+def dispatch_new(*, now=None, limit: int = 5000) -> tuple[int, int]:
     """Plan SMS and push deliveries for notices not yet dispatched, one batch.
 
     Steps (one statement, so a notice is planned exactly once even with several workers):
@@ -175,11 +199,7 @@ def dispatch_new(*, now=None, notice_ids=None, limit: int = 5000) -> tuple[int, 
     now = now or timezone.now()
     params = {"now": now, "sms_at": sms_release_time(now), "limit": limit, **_kind_lists()}
     with transaction.atomic(), connection.cursor() as cursor:
-        if notice_ids is None:
-            cursor.execute(_DISPATCH_SQL.format(only_ids=""), params)
-        else:
-            params["ids"] = list(notice_ids)
-            _DISPATCH_IDS.execute(cursor, params)
+        _DISPATCH.execute(cursor, params)
         notices, deliveries = cursor.fetchone()
     return notices, deliveries
 
@@ -188,7 +208,7 @@ _CLAIM_SQL = """
 UPDATE notices_delivery SET attempts = attempts + 1, next_attempt_at = %(lease)s
 WHERE id IN (
     SELECT id FROM notices_delivery
-    WHERE status = 'pending' AND next_attempt_at <= %(now)s {only_ids}
+    WHERE status = 'pending' AND next_attempt_at <= %(now)s
     ORDER BY next_attempt_at, id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
@@ -196,17 +216,10 @@ RETURNING id
 """
 
 
-_CLAIM_IDS = Prepared("notices_claim_ids", _CLAIM_SQL.format(only_ids="AND notice_id = ANY(%(ids)s::bigint[])"))
-
-
-def _claim(now, limit, notice_ids=None) -> list[int]:
+def _claim(now, limit) -> list[int]:
     params = {"now": now, "lease": now + CLAIM_LEASE, "limit": limit}
     with transaction.atomic(), connection.cursor() as cursor:
-        if notice_ids is None:
-            cursor.execute(_CLAIM_SQL.format(only_ids=""), params)
-        else:
-            params["ids"] = list(notice_ids)
-            _CLAIM_IDS.execute(cursor, params)
+        cursor.execute(_CLAIM_SQL, params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -217,7 +230,7 @@ def sms_text(notice: Notice) -> str:
         return f"【{sender}交警】{notice.title}：{notice.body}"
 
 
-def deliver_due(*, now=None, limit: int = 200, notice_ids=None) -> dict:
+def deliver_due(*, now=None, limit: int = 200) -> dict:
     """Send the deliveries that are due, one batch.
 
     Steps: claim due pending deliveries (attempts + 1, next attempt pushed out by a lease, in a
@@ -228,7 +241,7 @@ def deliver_due(*, now=None, limit: int = 200, notice_ids=None) -> dict:
     """
     now = now or timezone.now()
     counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
-    ids = _claim(now, limit, notice_ids)
+    ids = _claim(now, limit)
     for delivery in Delivery.objects.filter(pk__in=ids).select_related("notice", "notice__city", "user"):
         if delivery.channel == Delivery.Channel.SMS and not delivery.urgent:
             release = sms_release_time(now)
@@ -258,6 +271,29 @@ def deliver_due(*, now=None, limit: int = 200, notice_ids=None) -> dict:
         )
         counts["sent"] += 1
     return counts
+
+
+def deliver_all(*, budget_seconds: float) -> dict:
+    """Plan every new notice's channels, then send everything due, batch by batch.
+
+    Steps: dispatch_new() until it finds no notice left, then deliver_due() until a batch finds
+    nothing to do; no new batch starts once `budget_seconds` have passed (the rest waits for the
+    next run). Returns the totals: dispatched notices and the deliver_due() counts.
+    """
+    started = time.monotonic()
+    totals = {"dispatched": 0, "sent": 0, "retry": 0, "failed": 0, "held": 0}
+    while time.monotonic() - started < budget_seconds:
+        notices, _ = dispatch_new()
+        totals["dispatched"] += notices
+        if notices == 0:
+            break
+    while time.monotonic() - started < budget_seconds:
+        counts = deliver_due()
+        for key, value in counts.items():
+            totals[key] += value
+        if sum(counts.values()) == 0:
+            break
+    return totals
 
 
 def _send(delivery: Delivery) -> tuple[str, str]:

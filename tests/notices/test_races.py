@@ -80,7 +80,7 @@ def test_control_without_the_claim_workers_send_duplicates(monkeypatch):
     users = _seed_deliveries()
     sent = _count_sends(monkeypatch)
 
-    def naive_claim(now, limit, notice_ids=None):
+    def naive_claim(now, limit):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT id FROM notices_delivery WHERE status = 'pending' AND next_attempt_at <= %s ORDER BY id LIMIT %s",
@@ -104,4 +104,3 @@ def test_one_dedupe_key_gives_one_notice_under_parallel_calls():
     )
     assert sum(1 for r in results if r is not None) == 1
     assert Notice.objects.filter(dedupe_key="race").count() == 1
-
