@@ -8,12 +8,10 @@ time travel.
 import datetime
 import logging
 
-from django.db import connection
 from django.utils import timezone
 
-from plates.models import Hold, PlateNumber, Selection
+from plates.models import Hold, PlateNumber
 from portal import citysettings, workdays
-from portal.db import Prepared
 
 log = logging.getLogger(__name__)
 _TABLE = PlateNumber._meta.db_table
@@ -48,39 +46,16 @@ def deadline_day(hold: Hold) -> datetime.date:
 
 
 # --- Claims ----------------------------------------------------------------------------------
-_CLAIM_SQL = Prepared(
-    "plates_claim",
-    f"UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s"
-    f" WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s"
-    f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s)) RETURNING id, block_id, serial",
-)
+def free(alias: str = "") -> str:
+    """The SQL condition under which a number may be claimed, for every claiming statement.
 
-
-def _claim(selection: Selection, number: str, now: datetime.datetime, seconds: int | None = None) -> PlateNumber | None:
-    """Reserve a number as this selection's backup for plate_backup_seconds; the number, or None.
-
-    The WHERE clause is the whole decision: a number is free when it is available, or when it is
-    a backup whose claim has run out (so an expired backup is free at every instant, before the
-    sweep tidies it). Two concurrent claims serialise on the row; the second sees the new status.
+    A number is free when it is available, or when it is a backup whose claim has run out (so an
+    expired backup is free at every instant, before the sweep tidies it). Inside a conditional
+    UPDATE (or a SELECT ... FOR UPDATE) two concurrent claims serialise on the row, and the
+    second re-checks this condition against the first one's result. Needs %(now)s.
     """
-    if seconds is None:
-        seconds = citysettings.get(selection.city, "plate_backup_seconds")
-    expires = now + datetime.timedelta(seconds=seconds)
-    params = {
-        "selection": selection.pk, "expires": expires, "city": selection.city_id, "plate_type": selection.plate_type,
-        "number": number, "now": now,
-    }  # fmt: skip
-    with connection.cursor() as cursor:
-        _CLAIM_SQL.execute(cursor, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return _loaded(
-        PlateNumber(
-            id=row[0], city_id=selection.city_id, block_id=row[1], plate_type=selection.plate_type, number=number,
-            serial=row[2], status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires,
-        )
-    )  # fmt: skip
+    a = f"{alias}." if alias else ""
+    return f"({a}status = 'available' OR ({a}status = 'backup' AND {a}claim_expires_at < %(now)s))"
 
 
 def _loaded(instance):

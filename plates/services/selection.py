@@ -17,14 +17,14 @@ from plates.services.common import (
     CONFIRM_PURPOSE,
     START_PURPOSE,
     PlateError,
-    _claim,
     _loaded,
     _vehicle_label,
     deadline_day,
+    free,
     hold_deadline,
     local,
 )
-from portal import citysettings, identity, verification
+from portal import citysettings, history, identity, verification
 from portal.db import Prepared
 from portal.models import Vehicle
 
@@ -158,7 +158,7 @@ _SELECTION_TABLE = Selection._meta.db_table
 #             locked (FOR UPDATE) so a double click cannot fill the slot twice; the selection
 #             must be the citizen's, in this city, open and SMS-verified (the view does not load
 #             it first: that query was a third of a claim's cost);
-#   claimed - the conditional UPDATE of _claim, only if the batch qualified;
+#   claimed - the number, if free (common.free), only if the batch qualified;
 #   slot    - the batch remembers its backup, only if the claim succeeded.
 # A statement is atomic on its own: a number is never claimed without its slot or vice versa.
 _BACKUP_SQL = Prepared(
@@ -173,7 +173,7 @@ WITH batch AS (
 ), claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
     WHERE city_id = %(city)s AND plate_type = (SELECT plate_type FROM batch) AND number = %(number)s
-      AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %(now)s))
+      AND {free()}
     RETURNING id, block_id, serial, plate_type
 ), slot AS (
     UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
@@ -250,13 +250,64 @@ def withheld_patterns(city) -> list[str]:
     return list(BannedPattern.objects.filter(city=city, is_active=True).values_list("pattern", flat=True))
 
 
+_PATTERN_TABLE = BannedPattern._meta.db_table
+# A round's read: the selection, locked so that one selection runs one round at a time, and the
+# city's withheld patterns (candidates are checked against them).
+_COMPOSE_LOCK = Prepared(
+    "plates_compose_lock",
+    f"""
+SELECT s.status, s.compose_tries_used, s.last_compose_at,
+       ARRAY(SELECT b.pattern FROM {_PATTERN_TABLE} b WHERE b.city_id = %(city)s AND b.is_active ORDER BY b.id)
+FROM {_SELECTION_TABLE} s WHERE s.id = %(selection)s
+FOR UPDATE OF s
+""",
+)
+
+
+# A round claims its candidates in order, one statement each, and stops at the first that is
+# free. The claim that succeeds counts the round's tries in the same statement, so the claimed
+# number's row lock is held only until the commit that follows: under a rush the other citizens
+# after the same lucky number wait behind that lock. (One statement for the whole round, with
+# SELECT ... FOR UPDATE over the candidates, deadlocked: a locking read keeps the lock on a row
+# it waited for and then passed over as taken.)
+#   claimed  - the candidate becomes this selection's backup, if free (common.free);
+#   done     - then the tries: one per candidate before it;
+#   audit    - the selection's history row (portal.history).
+def _count_tries(only_if: str = "") -> str:
+    return f"""done AS (
+    UPDATE {_SELECTION_TABLE}
+    SET compose_tries_used = compose_tries_used + %(cost)s, last_compose_at = %(now)s
+    WHERE id = %(selection)s {only_if}
+    RETURNING *
+), audit AS (
+    {history.insert_sql(Selection, "done", "~")}
+)"""
+
+
+_COMPOSE_CLAIM = Prepared(
+    "plates_compose_claim",
+    f"""
+WITH claimed AS (
+    UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
+    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {free()}
+    RETURNING id, block_id, serial
+), {_count_tries("AND EXISTS (SELECT 1 FROM claimed)")}
+SELECT claimed.id, claimed.block_id, claimed.serial, done.compose_tries_used FROM claimed, done
+""",
+)
+# A round where no candidate was free: every candidate costs a try.
+_COMPOSE_MISS = Prepared("plates_compose_miss", f"WITH {_count_tries()} SELECT compose_tries_used FROM done")
+
+
 def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNumber | None, int]:
     """One self-composed round: claim the first free candidate, in the citizen's order.
 
-    1. validate every candidate (a rule violation costs nothing); 2. lock the selection row so
-    one selection runs one round at a time, and enforce the minimum interval and the tries left;
-    3. try the candidates in order; each candidate that is not free costs one try (a round where
-    none is free costs one per candidate). Returns (claimed number or None, tries spent).
+    1. lock the selection row so one selection runs one round at a time, reading the city's
+    withheld patterns with it; 2. validate every candidate (a rule violation costs nothing);
+    3. enforce the minimum interval and the tries left; 4. claim the candidates in order until
+    one is free (_COMPOSE_CLAIM), counting the tries: each candidate that is not free costs one
+    (a round where none is free costs one per candidate, _COMPOSE_MISS). Returns (claimed
+    number or None, tries spent).
     """
     _require_live(selection)
     city = selection.city
@@ -275,38 +326,52 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
         raise PlateError(_("Enter at most %(n)d numbers per round.") % {"n": per_round})
     if len(set(candidates)) != len(candidates):
         raise PlateError(_("Each candidate may appear only once."))
-    patterns = withheld_patterns(city)
-    for candidate in candidates:
-        error = validate_candidate(city, selection.plate_type, candidate, patterns)
-        if error:
-            raise PlateError(f"{candidate}: {error}")
     tries = values["plate_compose_tries"]
     interval = values["plate_compose_interval_seconds"]
     now = timezone.now()
     with transaction.atomic():
-        locked = Selection.objects.select_for_update().get(pk=selection.pk)
-        locked.city = city
-        if locked.status != Selection.Status.OPEN:
+        with connection.cursor() as cursor:
+            _COMPOSE_LOCK.execute(cursor, {"selection": selection.pk, "city": city.pk})
+            status, used, last_compose_at, patterns = cursor.fetchone()
+        for candidate in candidates:
+            error = validate_candidate(city, selection.plate_type, candidate, patterns)
+            if error:
+                raise PlateError(f"{candidate}: {error}")
+        if status != Selection.Status.OPEN:
             raise PlateError(_("This preselection has ended."))
-        left = tries - locked.compose_tries_used
+        left = tries - used
         if left <= 0:
             raise PlateError(_("You have used all %(n)d self-composed tries.") % {"n": tries})
         if len(candidates) > left:
             raise PlateError(_("You have %(n)d tries left; enter at most %(n)d numbers.") % {"n": left})
-        if locked.last_compose_at and (now - locked.last_compose_at).total_seconds() < interval:
-            wait = interval - int((now - locked.last_compose_at).total_seconds())
+        if last_compose_at and (now - last_compose_at).total_seconds() < interval:
+            wait = interval - int((now - last_compose_at).total_seconds())
             raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
-        claimed, cost = None, 0
-        seconds = values["plate_backup_seconds"]
-        for candidate in candidates:
-            claimed = _claim(locked, candidate, now, seconds)
-            if claimed is not None:
-                break
-            cost += 1
-        locked.compose_tries_used += cost
-        locked.last_compose_at = now
-        locked.save(update_fields=["compose_tries_used", "last_compose_at"])
-    selection.compose_tries_used, selection.last_compose_at = locked.compose_tries_used, now
+        expires = now + datetime.timedelta(seconds=values["plate_backup_seconds"])
+        params = {
+            "city": city.pk, "plate_type": selection.plate_type, "now": now, "selection": selection.pk,
+            "expires": expires, "history_date": now, "history_user": selection.citizen_id,
+        }  # fmt: skip
+        claimed = None
+        with connection.cursor() as cursor:
+            for cost, candidate in enumerate(candidates):
+                _COMPOSE_CLAIM.execute(cursor, {**params, "number": candidate, "cost": cost})
+                row = cursor.fetchone()
+                if row is not None:
+                    number_id, block_id, serial, used = row
+                    claimed = _loaded(
+                        PlateNumber(
+                            id=number_id, city_id=city.pk, block_id=block_id, plate_type=selection.plate_type,
+                            number=candidate, serial=serial, status=PlateNumber.Status.BACKUP,
+                            claimed_selection_id=selection.pk, claim_expires_at=expires,
+                        )
+                    )  # fmt: skip
+                    break
+            else:
+                cost = len(candidates)
+                _COMPOSE_MISS.execute(cursor, {**params, "cost": cost})
+                (used,) = cursor.fetchone()
+    selection.compose_tries_used, selection.last_compose_at = used, now
     return claimed, cost
 
 
@@ -336,7 +401,7 @@ def selection_check_exhausted(selection: Selection) -> bool:
 _BAN_TABLE = Ban._meta.db_table
 _VEHICLE_TABLE = Vehicle._meta.db_table
 # The confirmation's one read, under the selection's row lock: the selection (all its columns,
-# for its history row) if it is this citizen's in this city, the vehicle's label, whether the
+# so the caller keeps a whole Selection) if it is this citizen's in this city, the vehicle's label, whether the
 # citizen is banned (selectors.active_ban), and how many other citizens the same device or
 # address selected for within the hour (the scalper flag, item 10 of the issue).
 _CONFIRM_LOCK = Prepared(
@@ -355,8 +420,18 @@ FOR UPDATE OF s
 )
 
 
-# backup -> held, only this selection's unexpired claim; in the same statement the selection's
-# other backups go back to the pool (only if the chosen one was still its own).
+_HOLD_TABLE = Hold._meta.db_table
+# Every Hold column but the id, given as typed parameters (in INSERT ... SELECT PostgreSQL would
+# take them for text); the values come from a Hold built in Python, so model defaults apply.
+_HOLD_FIELDS = [f for f in Hold._meta.concrete_fields if not f.primary_key]
+_HOLD_VALUES = ", ".join(f"CAST(%(h_{f.column})s AS {f.db_type(connection)})" for f in _HOLD_FIELDS)
+# The whole confirmation in one round trip, all or nothing (a refused step writes nothing):
+#   held      - backup -> held, only this selection's unexpired claim;
+#   released  - the selection's other backups back to the pool;
+#   done      - the selection closed;
+#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number);
+#   audit_*   - their history rows, as simple_history would write them (portal.history).
+# Every step after `held` happens only if `held` found the claim.
 _CONFIRM_SQL = Prepared(
     "plates_confirm",
     f"""
@@ -368,8 +443,20 @@ WITH held AS (
     UPDATE {_TABLE} SET status = 'available', claimed_selection_id = NULL, claim_expires_at = NULL
     WHERE claimed_selection_id = %(selection)s AND status = 'backup' AND id <> %(number)s
       AND EXISTS (SELECT 1 FROM held)
+), done AS (
+    UPDATE {_SELECTION_TABLE} SET status = 'done', ended_at = %(now)s
+    WHERE id = %(selection)s AND EXISTS (SELECT 1 FROM held)
+    RETURNING *
+), new_hold AS (
+    INSERT INTO {_HOLD_TABLE} ({", ".join(f.column for f in _HOLD_FIELDS)})
+    SELECT {_HOLD_VALUES} FROM held
+    RETURNING *
+), audit_selection AS (
+    {history.insert_sql(Selection, "done", "~")}
+), audit_hold AS (
+    {history.insert_sql(Hold, "new_hold", "+")}
 )
-SELECT number, block_id, serial FROM held
+SELECT new_hold.id, held.number, held.block_id, held.serial FROM held, new_hold
 """,
 )
 
@@ -384,11 +471,12 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
     1. check the second SMS code when the city asks for it (before any lock, and only for a
        selection that can still be confirmed);
     2. lock and read the selection in one statement; refuse a banned citizen;
-    3. backup -> held by a conditional UPDATE (only this selection's unexpired claim), the other
-       backups back to the pool in the same statement;
-    4. create the hold, valid until the end of the N-th working day after today (partial-unique:
-       one live hold per vehicle and per number); flag it when the source looks like a scalper;
-    5. close the selection; notify (the other backups went back to the pool in step 3).
+    3. in one statement (_CONFIRM_SQL): backup -> held by a conditional UPDATE (only this
+       selection's unexpired claim), the other backups back to the pool, the selection closed,
+       the hold created, valid until the end of the N-th working day after today
+       (partial-unique: one live hold per vehicle and per number), flagged when the source looks
+       like a scalper, and the history rows of the selection and the hold;
+    4. notify.
     """
     city = selection.city
     citizen = selection.citizen
@@ -423,22 +511,11 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         _require_live(locked)
         if banned:
             raise PlateError(_("You may not preselect a number online at present."))
-        with connection.cursor() as cursor:
-            _CONFIRM_SQL.execute(cursor, {"now": now, "number": number_id, "selection": locked.pk})
-            held = cursor.fetchone()
-        if held is None:
-            raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
         flagged = others + 1 >= values["plate_suspicious_selections_per_hour"]
         selected_on = timezone.localdate(now)
-        number = _loaded(
-            PlateNumber(
-                id=number_id, city_id=city.pk, block_id=held[1], plate_type=locked.plate_type, number=held[0], serial=held[2],
-                status=PlateNumber.Status.HELD, taken_at=now,
-            )
-        )  # fmt: skip
-        hold = Hold.objects.create(
+        hold = Hold(
             city=city,
-            number=number,
+            number_id=number_id,
             vehicle_id=locked.vehicle_id,
             selection=locked,
             citizen=citizen,
@@ -449,8 +526,23 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flagged=flagged,
             flag_reason=_("One device or address selected for several citizens within an hour.") if flagged else "",
         )
+        params = {f"h_{f.column}": f.get_db_prep_save(f.pre_save(hold, True), connection) for f in _HOLD_FIELDS}
+        params.update(now=now, number=number_id, selection=locked.pk, history_date=now, history_user=citizen.pk)
+        with connection.cursor() as cursor:
+            _CONFIRM_SQL.execute(cursor, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
+        held = row[1:]
+        hold.pk = row[0]
+        hold.number = _loaded(
+            PlateNumber(
+                id=number_id, city_id=city.pk, block_id=held[1], plate_type=locked.plate_type, number=held[0], serial=held[2],
+                status=PlateNumber.Status.HELD, taken_at=now,
+            )
+        )  # fmt: skip
+        _loaded(hold)
         locked.status, locked.ended_at = Selection.Status.DONE, now
-        locked.save(update_fields=["status", "ended_at"])
         context = {
             "number": held[0],
             "deadline": deadline_day(hold).isoformat(),
@@ -458,6 +550,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             "ban_years": values["plate_ban_years"],
         }
         for kind in ["plates.hold_confirmed"] + (["plates.hold_flagged"] if flagged else []):
-            notices.notify(kind, id_number=hold.holder_id_number, city=city, context=context, dedupe_key=f"{kind}:{hold.pk}")
+            notices.notify(
+                kind, id_number=hold.holder_id_number, city=city, context=context, dedupe_key=f"{kind}:{hold.pk}"
+            )
     selection.status = Selection.Status.DONE
     return hold

@@ -5,7 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from plates import services
-from plates.models import NumberBlock, Selection
+from plates.models import NumberBlock, RandomBatch, Selection
 from portal.models import CitySetting, Vehicle
 from tests import factories
 
@@ -66,3 +66,15 @@ def vehicle(citizen, has):
 @pytest.fixture
 def selection(citizen, vehicle, pool):
     return verified_selection(citizen, vehicle)
+
+
+def batch_with(selection, *numbers) -> RandomBatch:
+    """A live random batch of the given numbers (as if drawn), for claims of chosen numbers."""
+    return RandomBatch.objects.create(
+        selection=selection, numbers=list(numbers), expires_at=timezone.now() + datetime.timedelta(seconds=90)
+    )
+
+
+def claim(selection, number):
+    """The selection moves this number to its backups (PlateError if someone else has it)."""
+    return services.backup_claim(selection, batch_id=batch_with(selection, number).pk, number=number)

@@ -200,6 +200,28 @@ def test_confirming_twice_leads_to_the_voucher_and_holds_once(citizen_client, se
     assert first.url == again.url == reverse("plates:hold", args=[hold.pk])
 
 
+def _history_values(row) -> dict:
+    skip = {"history_id", "history_date", "history_type", "history_user", "history_change_reason"}
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.name not in skip}
+
+
+def test_the_confirmation_keeps_the_audit_trail_simple_history_would(citizen_client, citizen, selection, has):
+    # The confirmation writes its history rows in its own statement (portal.history): each must
+    # hold what simple_history itself records for the same row, and the citizen who acted.
+    set_city(has, "plate_second_sms", False)
+    number = _backup(selection)
+    citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk})
+    hold = Hold.objects.get()
+    created = hold.history.get()
+    closed = selection.history.latest("history_id")
+    assert (created.history_type, created.history_user_id, created.status) == ("+", citizen.pk, "held")
+    assert (closed.history_type, closed.history_user_id, closed.status) == ("~", citizen.pk, "done")
+    hold.save()  # simple_history's own rows of the same stored values
+    Selection.objects.get(pk=selection.pk).save()
+    assert _history_values(created) == _history_values(hold.history.latest("history_id"))
+    assert _history_values(closed) == _history_values(selection.history.latest("history_id"))
+
+
 def test_confirm_before_the_sms_check_goes_back_to_the_check(citizen_client, citizen, vehicle, pool, has):
     set_city(has, "plate_second_sms", False)
     response = _start(citizen_client, vehicle)
@@ -227,5 +249,8 @@ def test_an_ended_selection_does_not_use_up_the_second_code(citizen_client, citi
 @pytest.mark.parametrize("path", ["", "backup/", "confirm/", "draw/", "compose/"])
 def test_a_selection_number_too_long_for_the_database_is_not_found(citizen_client, path):
     url = f"/plates/s/{'9' * 25}/{path}"
-    assert citizen_client.post(url, {"action": "confirm", "number_id": 1, "batch": 1, "number": "苏HA0000"}).status_code == 404
+    assert (
+        citizen_client.post(url, {"action": "confirm", "number_id": 1, "batch": 1, "number": "苏HA0000"}).status_code
+        == 404
+    )
     assert citizen_client.get(f"/plates/s/{'9' * 18}/{path}").status_code in (404, 405)

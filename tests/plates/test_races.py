@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from plates import services
 from plates.models import Hold, PlateNumber, RandomBatch
-from plates.services.common import _claim
 from portal.models import Vehicle
 from tests import factories
-from tests.plates.conftest import new_vehicle, open_block, set_city, verified_selection
+from tests.plates.conftest import batch_with, new_vehicle, open_block, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
@@ -55,16 +54,10 @@ def crowd():
     return has, selections
 
 
-def _batch_with(selection, number):
-    return RandomBatch.objects.create(
-        selection=selection, numbers=[number], expires_at=timezone.now() + datetime.timedelta(seconds=90)
-    )
-
-
 def test_sixteen_claims_of_one_number_give_one_backup(crowd):
     has, selections = crowd
     lucky = "苏HA008A"
-    batches = [_batch_with(s, lucky) for s in selections]
+    batches = [batch_with(s, lucky) for s in selections]
     results, errors = race(lambda i, b: services.backup_claim(selections[i], batch_id=batches[i].pk, number=lucky))
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
@@ -100,9 +93,30 @@ def test_sixteen_claims_of_an_expired_backup_give_one_new_owner(crowd):
         claimed_selection=selections[0],
         claim_expires_at=timezone.now() - datetime.timedelta(seconds=1),
     )
-    now = timezone.now()
-    results, _ = race(lambda i, b: _claim(selections[i], lucky, now))
-    assert sum(r is not None for r in results) == 1
+    results, _ = race(lambda i, b: services.compose_round(selections[i], [lucky]))
+    assert sum(r[0] is not None for r in results if r) == 1
+    assert PlateNumber.objects.get(number=lucky).claimed_selection_id != selections[0].pk
+
+
+def test_sixteen_self_composed_rounds_after_the_same_five_numbers_give_five_backups(crowd):
+    """Each round tries the same 5 numbers in its own order: a number another round has locked is
+    waited for and, once taken, passed over for the next candidate, so exactly 5 rounds win one
+    number each, and every loser pays one try per candidate."""
+    has, selections = crowd
+    set_city(has, "plate_compose_interval_seconds", 0)
+    lucky = ["苏HA001A", "苏HA002B", "苏HA003C", "苏HA004D", "苏HA005E"]
+    orders = [lucky[i % 5 :] + lucky[: i % 5] for i in range(THREADS)]
+    results, errors = race(lambda i, b: services.compose_round(selections[i], orders[i]))
+    assert errors == [None] * THREADS
+    winners = [(i, claimed) for i, (claimed, _cost) in enumerate(results) if claimed is not None]
+    assert sorted(c.number for _, c in winners) == sorted(lucky)
+    numbers = {n.number: n for n in PlateNumber.objects.filter(number__in=lucky)}
+    for i, claimed in winners:
+        assert numbers[claimed.number].claimed_selection_id == selections[i].pk
+    for i, (claimed, cost) in enumerate(results):
+        selections[i].refresh_from_db()
+        assert selections[i].compose_tries_used == cost
+        assert cost == (5 if claimed is None else orders[i].index(claimed.number))
 
 
 def test_sixteen_confirms_of_one_vehicle_give_one_hold(crowd):

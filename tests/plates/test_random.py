@@ -4,12 +4,10 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from plates import selectors, services
 from plates.models import PlateNumber
-from plates.services.common import _claim
-from tests.plates.conftest import new_vehicle, on, verified_selection
+from tests.plates.conftest import claim, new_vehicle, on, verified_selection
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 11, 23)
@@ -76,18 +74,19 @@ def test_backup_is_reserved_for_180_seconds_then_free_for_others_before_any_swee
         wanted = batch.numbers[0]
         services.backup_claim(selection, batch_id=batch.pk, number=wanted)
     with on(DAY, 10, 2, 59):
-        assert _claim(rival, wanted, timezone.now()) is None
+        with pytest.raises(services.PlateError):
+            claim(rival, wanted)
         assert [n.number for n in selectors.live_backups(selection)] == [wanted]
     with on(DAY, 10, 3, 1):
         assert list(selectors.live_backups(selection)) == []
-        assert _claim(rival, wanted, timezone.now()) is not None
+        assert claim(rival, wanted).number == wanted
     assert PlateNumber.objects.get(number=wanted).claimed_selection_id == rival.pk
 
 
 def test_someone_just_took_it_is_said_on_the_page(citizen_client, selection, other_citizen, has):
     rival = verified_selection(other_citizen, new_vehicle(other_citizen, has), ip="10.0.0.2")
     batch = services.batch_draw(selection)
-    _claim(rival, batch.numbers[2], timezone.now())
+    claim(rival, batch.numbers[2])
     page = citizen_client.post(
         reverse("plates:backup", args=[selection.pk]), {"batch": batch.pk, "number": batch.numbers[2]}, follow=True
     )
