@@ -89,14 +89,19 @@ class PlateNumber(models.Model):
         REGISTERED = "registered", _("registered")
 
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    block = models.ForeignKey(NumberBlock, on_delete=models.PROTECT, related_name="numbers", verbose_name=_("block"))
+    # The two foreign keys below have no index of their own: the composite indexes in Meta start
+    # with them, and every claim, confirmation and release changes an indexed column of this row,
+    # so each index is one more insertion per write under a rush.
+    block = models.ForeignKey(
+        NumberBlock, on_delete=models.PROTECT, related_name="numbers", verbose_name=_("block"), db_index=False
+    )
     plate_type = models.CharField(_("plate type"), max_length=2, choices=PlateType.choices)
     number = models.CharField(_("number"), max_length=10, unique=True)
     serial = models.CharField(_("serial"), max_length=6)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.AVAILABLE)
     sort_key = models.FloatField()
     claimed_selection = models.ForeignKey(
-        "plates.Selection", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "plates.Selection", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
