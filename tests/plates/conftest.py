@@ -78,3 +78,14 @@ def batch_with(selection, *numbers) -> RandomBatch:
 def claim(selection, number):
     """The selection moves this number to its backups (PlateError if someone else has it)."""
     return services.backup_claim(selection, batch_id=batch_with(selection, number).pk, number=number)
+
+
+def drawn_backup(selection):
+    """Draw a random batch and move its first number to the backups."""
+    batch = services.batch_draw(selection)
+    return services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+
+
+def confirmed_hold(selection):
+    """The selection's hold on a number from its first random batch."""
+    return services.selection_confirm(selection, number_id=drawn_backup(selection).pk)

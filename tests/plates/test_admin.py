@@ -8,7 +8,7 @@ from django.urls import reverse
 from plates import services
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
 from portal.models import Vehicle
-from tests.plates.conftest import new_vehicle, on, open_block, set_city, verified_selection
+from tests.plates.conftest import confirmed_hold, new_vehicle, on, open_block, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db
 
@@ -104,9 +104,7 @@ def test_withhold_and_release_single_numbers(clerk_client, pool):
 def _held(citizen, has):
     set_city(has, "plate_second_sms", False)
     selection = verified_selection(citizen, new_vehicle(citizen, has))
-    batch = services.batch_draw(selection)
-    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-    return services.selection_confirm(selection, number_id=number.pk)
+    return confirmed_hold(selection)
 
 
 def test_register_action_plates_the_vehicle(clerk_client, citizen, has, pool):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from notices.models import Notice
 from plates.models import Hold, PlateNumber, Selection
 from tests.conftest import last_code
-from tests.plates.conftest import at, new_vehicle, set_city
+from tests.plates.conftest import at, drawn_backup, new_vehicle, set_city
 
 pytestmark = pytest.mark.django_db
 
@@ -108,10 +108,7 @@ def test_full_journey_ends_with_a_voucher_and_a_pdf(citizen_client, citizen, veh
 
 
 def test_confirm_without_the_second_code_is_refused(citizen_client, selection, citizen):
-    from plates import services
-
-    batch = services.batch_draw(selection)
-    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+    number = drawn_backup(selection)
     page = citizen_client.post(
         reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk, "code": ""}
     )
@@ -121,11 +118,8 @@ def test_confirm_without_the_second_code_is_refused(citizen_client, selection, c
 
 
 def test_city_may_switch_the_second_code_off(citizen_client, selection, has):
-    from plates import services
-
     set_city(has, "plate_second_sms", False)
-    batch = services.batch_draw(selection)
-    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+    number = drawn_backup(selection)
     citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk})
     assert Hold.objects.get().number == number
 
@@ -171,17 +165,10 @@ def test_page_in_english_on_request(citizen_client, vehicle):
     assert "Service notice" in page.content.decode()
 
 
-def _backup(selection):
-    from plates import services
-
-    batch = services.batch_draw(selection)
-    return services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-
-
 @pytest.mark.parametrize("second_sms", [True, False])
 def test_nobody_can_confirm_through_someone_elses_selection(client, other_citizen, selection, has, second_sms):
     set_city(has, "plate_second_sms", second_sms)
-    number = _backup(selection)
+    number = drawn_backup(selection)
     client.defaults["HTTP_HOST"] = "has.localhost"
     client.force_login(other_citizen)
     url = reverse("plates:confirm", args=[selection.pk])
@@ -192,7 +179,7 @@ def test_nobody_can_confirm_through_someone_elses_selection(client, other_citize
 
 def test_confirming_twice_leads_to_the_voucher_and_holds_once(citizen_client, selection, has):
     set_city(has, "plate_second_sms", False)
-    number = _backup(selection)
+    number = drawn_backup(selection)
     url = reverse("plates:confirm", args=[selection.pk])
     first = citizen_client.post(url, {"action": "confirm", "number_id": number.pk})
     again = citizen_client.post(url, {"action": "confirm", "number_id": number.pk})
@@ -209,7 +196,7 @@ def test_the_confirmation_keeps_the_audit_trail_simple_history_would(citizen_cli
     # The confirmation writes its history rows in its own statement (portal.history): each must
     # hold what simple_history itself records for the same row, and the citizen who acted.
     set_city(has, "plate_second_sms", False)
-    number = _backup(selection)
+    number = drawn_backup(selection)
     citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk})
     hold = Hold.objects.get()
     created = hold.history.get()
@@ -234,7 +221,7 @@ def test_confirm_before_the_sms_check_goes_back_to_the_check(citizen_client, cit
 def test_an_ended_selection_does_not_use_up_the_second_code(citizen_client, citizen, selection, sms_outbox):
     from plates import services
 
-    number = _backup(selection)
+    number = drawn_backup(selection)
     Selection.objects.filter(pk=selection.pk).update(status=Selection.Status.EXHAUSTED)
     services.send_confirm_code(selection)
     code = last_code(citizen.mobile)

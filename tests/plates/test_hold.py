@@ -10,7 +10,7 @@ from notices.models import Notice
 from plates import selectors, services
 from plates.models import Ban, Hold, PlateNumber
 from portal.models import Vehicle
-from tests.plates.conftest import at, new_vehicle, on, set_city, verified_selection
+from tests.plates.conftest import at, confirmed_hold, drawn_backup, new_vehicle, on, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,7 @@ def hold_on(day, citizen, has, hour=10):
     set_city(has, "plate_second_sms", False)
     with on(day, hour):
         selection = verified_selection(citizen, new_vehicle(citizen, has))
-        batch = services.batch_draw(selection)
-        number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-        return services.selection_confirm(selection, number_id=number.pk)
+        return confirmed_hold(selection)
 
 
 def test_hold_runs_over_the_weekend_to_the_third_working_day(citizen, has, pool):
@@ -131,9 +129,7 @@ def test_one_device_selecting_for_many_citizens_is_flagged_and_needs_invoice_and
         for _ in range(3):
             person = factories.UserFactory()
             selection = verified_selection(person, new_vehicle(person, has), ip="10.9.9.9", device="dev-1")
-            batch = services.batch_draw(selection)
-            number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-            holds.append(services.selection_confirm(selection, number_id=number.pk))
+            holds.append(confirmed_hold(selection))
     assert [h.flagged for h in holds] == [False, False, True]
     flagged = holds[2]
     assert Notice.objects.filter(kind="plates.hold_flagged").count() == 1
@@ -200,8 +196,7 @@ def test_a_ban_that_began_during_the_selection_refuses_the_confirmation(citizen,
     set_city(has, "plate_second_sms", False)
     with on(datetime.date(2026, 11, 23), 10):
         selection = verified_selection(citizen, new_vehicle(citizen, has))
-        batch = services.batch_draw(selection)
-        number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+        number = drawn_backup(selection)
         Ban.objects.create(
             city=has, id_number=citizen.id_number, starts_at=at(datetime.date(2026, 11, 23), 9),
             ends_at=at(datetime.date(2028, 11, 23), 9), reason="test",
@@ -230,7 +225,5 @@ def test_the_scalper_flag_looks_at_the_device_or_the_address(has, pool, sources,
         for ip, device in sources:
             person = factories.UserFactory()
             selection = verified_selection(person, new_vehicle(person, has), ip=ip, device=device)
-            batch = services.batch_draw(selection)
-            number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-            holds.append(services.selection_confirm(selection, number_id=number.pk))
+            holds.append(confirmed_hold(selection))
     assert holds[-1].flagged is flagged

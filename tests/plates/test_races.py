@@ -13,7 +13,7 @@ from plates import services
 from plates.models import Hold, PlateNumber, RandomBatch
 from portal.models import Vehicle
 from tests import factories
-from tests.plates.conftest import batch_with, new_vehicle, open_block, set_city, verified_selection
+from tests.plates.conftest import batch_with, confirmed_hold, new_vehicle, open_block, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
@@ -148,13 +148,11 @@ def test_sixteen_office_clerks_after_one_number_give_one_vehicle_the_number(crow
 def test_sixteen_registrations_of_one_hold_plate_one_vehicle_once(crowd):
     has, selections = crowd
     selection = selections[0]
-    batch = services.batch_draw(selection)
-    number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-    hold = services.selection_confirm(selection, number_id=number.pk)
+    hold = confirmed_hold(selection)
     clerk = factories.clerk("has")
     results, errors = race(lambda i, b: services.hold_register(hold, clerk=clerk))
     assert sum(r is not None for r in results) == 1
-    assert Vehicle.objects.filter(plate_number=number.number).count() == 1
+    assert Vehicle.objects.filter(plate_number=hold.number.number).count() == 1
     assert Hold.objects.get(pk=hold.pk).status == "registered"
 
 

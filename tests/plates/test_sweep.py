@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from plates import services, tasks
 from plates.models import NumberBlock, PlateNumber
-from tests.plates.conftest import new_vehicle, on, set_city, verified_selection
+from tests.plates.conftest import confirmed_hold, new_vehicle, on, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +58,7 @@ def test_a_stopped_worker_only_delays_the_work(citizen, has, pool):
     set_city(has, "plate_second_sms", False)
     with on(datetime.date(2026, 11, 20), 10):
         selection = verified_selection(citizen, new_vehicle(citizen, has))
-        batch = services.batch_draw(selection)
-        number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
-        services.selection_confirm(selection, number_id=number.pk)
+        confirmed_hold(selection)
     # No sweep ran for weeks: the first run catches up.
     with on(datetime.date(2026, 12, 20), 10):
         assert services.sweep()["holds_lapsed"] == 1
