@@ -129,7 +129,7 @@ def _selection_context(request, selection, with_batch=False):
         "selection": selection,
         "vehicle": selection.vehicle,
         "batch": batch,
-        "backups": list(selectors.live_backups(selection)),
+        "backups": selectors.live_backups(selection),
         "batches_left": max(0, batches_max - selection.batches_drawn),
         "batches_max": batches_max,
         "tries_left": max(0, tries_max - selection.compose_tries_used),

@@ -384,7 +384,7 @@ def selection_check_exhausted(selection: Selection) -> bool:
         return False
     if selection.compose_tries_used < citysettings.get(city, "plate_compose_tries"):
         return False
-    if selectors.live_backups(selection).exists():
+    if selectors.live_backups(selection):
         return False
     batch = selectors.live_batch(selection)
     if batch is not None and batch.backup_id is None:
@@ -427,7 +427,10 @@ _HOLD_FIELDS = [f for f in Hold._meta.concrete_fields if not f.primary_key]
 _HOLD_VALUES = ", ".join(f"CAST(%(h_{f.column})s AS {f.db_type(connection)})" for f in _HOLD_FIELDS)
 # The whole confirmation in one round trip, all or nothing (a refused step writes nothing):
 #   held      - backup -> held, only this selection's unexpired claim;
-#   released  - the selection's other backups back to the pool;
+#   released  - the selection's other backups back to the pool: every number an open selection
+#               still claims is one of its backups (only a confirmed number keeps the claim
+#               after it is held), so no status test, which would lead PostgreSQL to the partial
+#               index of live backups and through every live backup in the city (selectors.live_backups);
 #   done      - the selection closed;
 #   new_hold  - the hold (partial-unique: one live hold per vehicle and per number);
 #   audit_*   - their history rows, as simple_history would write them (portal.history).
@@ -441,8 +444,7 @@ WITH held AS (
     RETURNING number, block_id, serial
 ), released AS (
     UPDATE {_TABLE} SET status = 'available', claimed_selection_id = NULL, claim_expires_at = NULL
-    WHERE claimed_selection_id = %(selection)s AND status = 'backup' AND id <> %(number)s
-      AND EXISTS (SELECT 1 FROM held)
+    WHERE claimed_selection_id = %(selection)s AND id <> %(number)s AND EXISTS (SELECT 1 FROM held)
 ), done AS (
     UPDATE {_SELECTION_TABLE} SET status = 'done', ended_at = %(now)s
     WHERE id = %(selection)s AND EXISTS (SELECT 1 FROM held)

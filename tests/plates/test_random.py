@@ -3,11 +3,14 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from plates import selectors, services
 from plates.models import PlateNumber
-from tests.plates.conftest import claim, new_vehicle, on, verified_selection
+from tests.plates.conftest import claim, drawn_backup, new_vehicle, on, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 11, 23)
@@ -78,7 +81,7 @@ def test_backup_is_reserved_for_180_seconds_then_free_for_others_before_any_swee
             claim(rival, wanted)
         assert [n.number for n in selectors.live_backups(selection)] == [wanted]
     with on(DAY, 10, 3, 1):
-        assert list(selectors.live_backups(selection)) == []
+        assert selectors.live_backups(selection) == []
         assert claim(rival, wanted).number == wanted
     assert PlateNumber.objects.get(number=wanted).claimed_selection_id == rival.pk
 
@@ -114,3 +117,32 @@ def test_empty_pool_says_so_and_keeps_the_batch(selection, pool):
         services.batch_draw(selection)
     selection.refresh_from_db()
     assert selection.batches_drawn == 0
+
+
+def _rows_removed_by_filter(plan) -> int:
+    node = plan["Plan"] if "Plan" in plan else plan
+    return node.get("Rows Removed by Filter", 0) + sum(_rows_removed_by_filter(n) for n in node.get("Plans", []))
+
+
+def test_a_selection_reads_its_own_backups_not_every_live_backup_in_the_city(selection, other_citizen, has):
+    # A rush: 200 live backups of another citizen, which the table's statistics (from before the
+    # block opened, when there were none) know nothing about.
+    rival = verified_selection(other_citizen, new_vehicle(other_citizen, has), ip="10.0.0.2")
+    mine = drawn_backup(selection)
+    taken = PlateNumber.objects.filter(status="available").values_list("pk", flat=True)[:200]
+    PlateNumber.objects.filter(pk__in=list(taken)).update(
+        status="backup", claimed_selection=rival, claim_expires_at=timezone.now() + datetime.timedelta(minutes=3)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.live_backups(selection) == [mine]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + queries.captured_queries[-1]["sql"])
+        plan = cursor.fetchone()[0][0]
+    assert _rows_removed_by_filter(plan) == 0, plan
+    # Confirming releases this selection's other backups (which no longer filter on the status,
+    # for the same reason) and none of the rival's.
+    other = drawn_backup(selection)
+    set_city(has, "plate_second_sms", False)
+    services.selection_confirm(selection, number_id=mine.pk)
+    assert PlateNumber.objects.get(pk=other.pk).status == "available"
+    assert PlateNumber.objects.filter(claimed_selection=rival, status="backup").count() == 200
