@@ -157,6 +157,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes every database connection before and after each task unless this
+# is set, so each task paid for a new PostgreSQL backend and prepared its statements again.
+# Connections now live by CONN_MAX_AGE, checked around each task as Django checks them around
+# each request (portal.celery), and the fix-up recycles them every 1,000 tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
 # Apps add their periodic sweeps here; each entry names a task in that app's tasks.py.
 CELERY_BEAT_SCHEDULE = {
