@@ -30,7 +30,7 @@ def _office_hours():
 def publish(monkeypatch):
     """Replaces the kick's Celery publish: counts calls; the kick stays queued (not run)."""
     publish = mock.Mock()
-    monkeypatch.setattr(tasks, "deliver_new", SimpleNamespace(delay=publish))
+    monkeypatch.setattr(tasks, "deliver_new", SimpleNamespace(apply_async=publish))
     return publish
 
 
@@ -52,6 +52,8 @@ def test_while_a_kick_is_queued_later_notices_publish_nothing_and_its_run_sends_
     with django_capture_on_commit_callbacks(execute=True):  # another request, kick still queued
         notify_points(other_citizen, has, key="c")
     assert publish.call_count == 1
+    # The run starts a little later, so that one run sends a burst of notices.
+    assert publish.call_args.kwargs == {"countdown": delivery.KICK_DELAY}
     assert sms_outbox == [] and not Delivery.objects.exists()
 
     deliver_new()  # the queued kick runs
