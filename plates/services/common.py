@@ -62,3 +62,14 @@ def _loaded(instance):
     # Built from RETURNING columns: mark it as a stored row without another SELECT.
     instance._state.adding = False
     return instance
+
+
+def _claimed_backup(selection, *, number_id, block_id, serial, plate_type, number, expires) -> PlateNumber:
+    """The number a claiming statement just made this selection's backup, from its RETURNING columns."""
+    return _loaded(
+        PlateNumber(
+            id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=plate_type, number=number,
+            serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
+            claim_expires_at=expires,
+        )
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from plates.services.common import (
     CONFIRM_PURPOSE,
     START_PURPOSE,
     PlateError,
+    _claimed_backup,
     _loaded,
     _vehicle_label,
     deadline_day,
@@ -207,13 +208,15 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
         _BACKUP_SQL.execute(cursor, params)
         batch_ok, number_id, block_id, serial, plate_type, _slot = cursor.fetchone()
     if number_id is not None:
-        return _loaded(
-            PlateNumber(
-                id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=plate_type,
-                number=number, serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
-                claim_expires_at=expires,
-            )
-        )  # fmt: skip
+        return _claimed_backup(
+            selection,
+            number_id=number_id,
+            block_id=block_id,
+            serial=serial,
+            plate_type=plate_type,
+            number=number,
+            expires=expires,
+        )
     if batch_ok:
         raise PlateError(
             _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
@@ -359,13 +362,15 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
                 row = cursor.fetchone()
                 if row is not None:
                     number_id, block_id, serial, used = row
-                    claimed = _loaded(
-                        PlateNumber(
-                            id=number_id, city_id=city.pk, block_id=block_id, plate_type=selection.plate_type,
-                            number=candidate, serial=serial, status=PlateNumber.Status.BACKUP,
-                            claimed_selection_id=selection.pk, claim_expires_at=expires,
-                        )
-                    )  # fmt: skip
+                    claimed = _claimed_backup(
+                        selection,
+                        number_id=number_id,
+                        block_id=block_id,
+                        serial=serial,
+                        plate_type=selection.plate_type,
+                        number=candidate,
+                        expires=expires,
+                    )
                     break
             else:
                 cost = len(candidates)
