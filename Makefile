@@ -26,6 +26,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Extract an app's strings into <app>/locale/zh_Hans (templates/<app> included): make messages APP=plates

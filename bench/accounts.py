@@ -25,11 +25,13 @@ def _people(n):
     people = []
     for i in range(n):
         birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=(base + i) % 15000)
-        people.append({
-            "id_number": identity.make_id_number("320811", birth, (base + i) % 1000),
-            "mobile": f"186{(base + i) % 10**8:08d}",
-            "real_name": "压测" + "甲乙丙丁戊己庚辛壬癸"[i % 10] + "子丑寅卯辰巳午未申酉戌亥"[i // 10 % 12],
-        })
+        people.append(
+            {
+                "id_number": identity.make_id_number("320811", birth, (base + i) % 1000),
+                "mobile": f"186{(base + i) % 10**8:08d}",
+                "real_name": "压测" + "甲乙丙丁戊己庚辛壬癸"[i % 10] + "子丑寅卯辰巳午未申酉戌亥"[i // 10 % 12],
+            }
+        )
     return people
 
 
@@ -41,16 +43,29 @@ def _seed_registry(people):
     vehicles, licences = [], []
     for i, p in enumerate(people):
         for k in range(2):
-            vehicles.append(Vehicle(
-                city=city, vin=f"B{suffix}{i:06d}{k:02d}"[:17], owner_id_number=p["id_number"], owner_name=p["real_name"],
-                plate_number=None, status=Vehicle.Status.NORMAL,
-                inspection_valid_until=datetime.date.today() + datetime.timedelta(days=300),
-            ))
-        licences.append(DrivingLicence(
-            city=city, id_number=p["id_number"], file_number=f"B{suffix}{i:03d}"[:12], holder_name=p["real_name"],
-            first_issued_on=datetime.date(2015, 1, 1), valid_from=datetime.date(2021, 1, 1),
-            cycle_start=datetime.date(2026, 1, 1), points=2,
-        ))
+            vehicles.append(
+                Vehicle(
+                    city=city,
+                    vin=f"B{suffix}{i:06d}{k:02d}"[:17],
+                    owner_id_number=p["id_number"],
+                    owner_name=p["real_name"],
+                    plate_number=None,
+                    status=Vehicle.Status.NORMAL,
+                    inspection_valid_until=datetime.date.today() + datetime.timedelta(days=300),
+                )
+            )
+        licences.append(
+            DrivingLicence(
+                city=city,
+                id_number=p["id_number"],
+                file_number=f"B{suffix}{i:03d}"[:12],
+                holder_name=p["real_name"],
+                first_issued_on=datetime.date(2015, 1, 1),
+                valid_from=datetime.date(2021, 1, 1),
+                cycle_start=datetime.date(2026, 1, 1),
+                points=2,
+            )
+        )
     Vehicle.objects.bulk_create(vehicles)
     DrivingLicence.objects.bulk_create(licences)
 
@@ -67,7 +82,9 @@ def run(ctx):
         sent = common.form_post(client, "/accounts/register/", host, {**data, "send_code": "1"})
         if sent.status_code != 200 or "sms-notice" not in sent.text:
             return False
-        done = common.form_post(client, "/accounts/register/", host, {**data, "code": common.last_sms_code(p["mobile"])})
+        done = common.form_post(
+            client, "/accounts/register/", host, {**data, "code": common.last_sms_code(p["mobile"])}
+        )
         return done.status_code == 302
 
     # Each registration and login costs one PBKDF2 hash (about half a CPU-second here): more than

@@ -48,9 +48,15 @@ def _seed_rush(n_users):
     for i in range(SESSIONS + 1):  # the last one takes the warm-up requests
         start = datetime.time(7 + i % 10, 0)
         plan = ExamPlan.objects.create(
-            city=city, site=site, subject="1", licence_classes=["C1"], date=day + datetime.timedelta(days=i // 10),
-            starts_at=start, ends_at=start.replace(minute=50), capacity=max(1, n_users // SESSIONS),
-        )  # fmt: skip
+            city=city,
+            site=site,
+            subject="1",
+            licence_classes=["C1"],
+            date=day + datetime.timedelta(days=i // 10),
+            starts_at=start,
+            ends_at=start.replace(minute=50),
+            capacity=max(1, n_users // SESSIONS),
+        )
         plans.append(services.publish_plan(plan))
     password = make_password(PASSWORD)  # one hash for all: seeding must not cost n x PBKDF2
     # A region code and a mobile block of our own, so other bench modules' users never collide.
@@ -60,20 +66,27 @@ def _seed_rush(n_users):
     offset = random.randrange(10**6)
     users = [
         User(
-            id_number=identity.make_id_number("320891", datetime.date(1960, 1, 1) + datetime.timedelta(days=base + i), i % 1000),
-            mobile=f"1376{(offset + i) % 10**7:07d}", real_name=f"考生{i}", password=password,
+            id_number=identity.make_id_number(
+                "320891", datetime.date(1960, 1, 1) + datetime.timedelta(days=base + i), i % 1000
+            ),
+            mobile=f"1376{(offset + i) % 10**7:07d}",
+            real_name=f"考生{i}",
+            password=password,
         )
         for i in range(n_users)
-    ]  # fmt: skip
+    ]
     User.objects.bulk_create(users)
     now = timezone.now()
     LearnerRecord.objects.bulk_create(
         LearnerRecord(
-            city=city, id_number=u.id_number, name=u.real_name, licence_class="C1",
+            city=city,
+            id_number=u.id_number,
+            name=u.real_name,
+            licence_class="C1",
             application_accepted_at=now - datetime.timedelta(days=30, minutes=i),
         )
         for i, u in enumerate(users)
-    )  # fmt: skip
+    )
     return plans, users
 
 
@@ -127,7 +140,9 @@ def _rush(ctx, clients, per_client):
             # (like the baseline's), and make one request of this slot's own for the warm-up
             # session; then every slot starts together.
             await client.get("/exams/public/", headers={"Host": host})
-            warm = await client.post(f"/exams/plans/{warm_plan.pk}/request/", headers=headers_for(clients * per_client + n))
+            warm = await client.post(
+                f"/exams/plans/{warm_plan.pk}/request/", headers=headers_for(clients * per_client + n)
+            )
             if warm.status_code != 302:
                 failures.append(f"warm-up: {warm.status_code}")
             await start.wait()

@@ -40,9 +40,13 @@ def _seed_pool(city, serial_from, serial_to):
     from plates.models import NumberBlock
 
     block = NumberBlock.objects.create(
-        city=city, plate_type="02", prefix=city.plate_prefix, serial_from=serial_from, serial_to=serial_to,
+        city=city,
+        plate_type="02",
+        prefix=city.plate_prefix,
+        serial_from=serial_from,
+        serial_to=serial_to,
         size=services.block_size("02", serial_from, serial_to),
-    )  # fmt: skip
+    )
     services.block_announce(block, opens_at=timezone.now())
     services.block_open(block)
     return block
@@ -100,7 +104,7 @@ def _seed_people(city, count: int):
                 mobile=f"198{run}{i:05d}",
                 real_name=f"压测{i}",
                 password=password,
-            )  # fmt: skip
+            )
         )
     User.objects.bulk_create(people)
     vehicles = [
@@ -114,7 +118,7 @@ def _seed_people(city, count: int):
             status=Vehicle.Status.NEW,
             brand="比亚迪",
             model_name="秦PLUS",
-        )  # fmt: skip
+        )
         for i, p in enumerate(people)
     ]
     Vehicle.objects.bulk_create(vehicles)

@@ -252,29 +252,53 @@ def main(argv=None) -> int:
         )
         gunicorn = subprocess.Popen(
             [
-                PY, "-m", "gunicorn", "portal.wsgi",
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", str(QUICK_WORKERS if args.quick else WORKERS),
-                "--worker-class", WORKER_CLASS,
-                "--threads", str(QUICK_THREADS if args.quick else THREADS),
-                "--keep-alive", "30",
-                "--backlog", "2048",
-                "--log-level", "warning",
+                PY,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(QUICK_WORKERS if args.quick else WORKERS),
+                "--worker-class",
+                WORKER_CLASS,
+                "--threads",
+                str(QUICK_THREADS if args.quick else THREADS),
+                "--keep-alive",
+                "30",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
             ],
             env=served_env,
             cwd=ROOT,
-        )  # fmt: skip
+        )
         worker_name = f"bench-{os.getpid()}@%h"
         worker = subprocess.Popen(
             [
-                PY, "-m", "celery", "-A", "portal", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-                "-n", worker_name, "--concurrency", str(CELERY_CONCURRENCY), "--purge",
-                "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "-n",
+                worker_name,
+                "--concurrency",
+                str(CELERY_CONCURRENCY),
+                "--purge",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
             ],
             env=served_env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,  # its start-up banner; only RESULT lines go to stdout
-        )  # fmt: skip
+        )
         failed = 0
         try:
             wait_until_up(ctx.base_url, gunicorn)

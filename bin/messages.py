@@ -28,8 +28,20 @@ def main(app: str):
     try:
         if target.exists() and not link.exists():
             os.symlink(target, link)
-        ignore = ["-i", "migrations", "-i", "_base_templates/plates", "-i", "_base_templates/exams",
-                  "-i", "_base_templates/notices", "-i", "_base_templates/violations", "-i", "_base_templates/certificates"]
+        ignore = [
+            "-i",
+            "migrations",
+            "-i",
+            "_base_templates/plates",
+            "-i",
+            "_base_templates/exams",
+            "-i",
+            "_base_templates/notices",
+            "-i",
+            "_base_templates/violations",
+            "-i",
+            "_base_templates/certificates",
+        ]
         subprocess.run(
             [PY, "-P", "-m", "django", "makemessages", "-l", "zh_Hans", "--symlinks", "--no-location", *ignore],
             cwd=app_dir,
@@ -40,8 +52,12 @@ def main(app: str):
         for path in [link, *extra]:
             if path.is_symlink():
                 path.unlink()
-    subprocess.run([PY, "-P", "-m", "django", "compilemessages", "-l", "zh_Hans"], cwd=app_dir, check=True,
-                   env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)})
+    subprocess.run(
+        [PY, "-P", "-m", "django", "compilemessages", "-l", "zh_Hans"],
+        cwd=app_dir,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)},
+    )
 
 
 if __name__ == "__main__":

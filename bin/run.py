@@ -71,11 +71,25 @@ def main():
             subprocess.Popen([*manage, "runserver", f"0.0.0.0:{PORT}"], env=env, preexec_fn=_die_with_parent),
             subprocess.Popen(
                 [PY, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--concurrency=2"],
-                env=env, cwd=ROOT, preexec_fn=_die_with_parent,
+                env=env,
+                cwd=ROOT,
+                preexec_fn=_die_with_parent,
             ),
             subprocess.Popen(
-                [PY, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
-                env=env, cwd=ROOT, preexec_fn=_die_with_parent,
+                [
+                    PY,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "portal",
+                    "beat",
+                    "--loglevel=INFO",
+                    "--schedule",
+                    str(ROOT / "var" / "celerybeat-schedule"),
+                ],
+                env=env,
+                cwd=ROOT,
+                preexec_fn=_die_with_parent,
             ),
         ]
         try:

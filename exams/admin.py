@@ -45,12 +45,20 @@ class ExamPlanForm(forms.ModelForm):
         site = data.get("site")
         if site and data.get("city") and site.city_id != data["city"].pk:
             raise ValidationError(_("The site belongs to another city."))
-        if site and all(data.get(k) is not None for k in ("subject", "licence_classes", "date", "starts_at", "ends_at", "capacity")):
+        if site and all(
+            data.get(k) is not None for k in ("subject", "licence_classes", "date", "starts_at", "ends_at", "capacity")
+        ):
             try:
                 services.validate_plan(
-                    site, data["subject"], data["licence_classes"], data["date"], data["starts_at"], data["ends_at"],
-                    data["capacity"], exclude_id=self.instance.pk,
-                )  # fmt: skip
+                    site,
+                    data["subject"],
+                    data["licence_classes"],
+                    data["date"],
+                    data["starts_at"],
+                    data["ends_at"],
+                    data["capacity"],
+                    exclude_id=self.instance.pk,
+                )
             except services.ExamError as exc:
                 raise ValidationError(exc.message) from None
         return data
@@ -79,7 +87,9 @@ class ExamPlanAdmin(CityScopedAdmin):
         url = reverse("admin:exams_examrequest_changelist") + f"?plan__id__exact={obj.pk}"
         links = format_html('<a href="{}">{}</a>', url, _("requests"))
         if obj.status in (ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE):
-            links += format_html(' · <a href="{}">{}</a>', reverse("admin:exams_examplan_results", args=[obj.pk]), _("results"))
+            links += format_html(
+                ' · <a href="{}">{}</a>', reverse("admin:exams_examplan_results", args=[obj.pk]), _("results")
+            )
         return links
 
     @admin.action(description=_("Publish the selected plans"))
@@ -98,7 +108,9 @@ class ExamPlanAdmin(CityScopedAdmin):
     def run_draw(self, request, queryset):
         ids = services.allocate_plans(list(queryset.values_list("pk", flat=True)))
         services.notify_decisions(ids)
-        self.message_user(request, _("Draw run for %(n)s plans (plans still open or already drawn are skipped).") % {"n": len(ids)})
+        self.message_user(
+            request, _("Draw run for %(n)s plans (plans still open or already drawn are skipped).") % {"n": len(ids)}
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -121,10 +133,15 @@ class ExamPlanAdmin(CityScopedAdmin):
             data = form.cleaned_data
             try:
                 plans = services.create_plans(
-                    site=data["site"], subject=data["subject"], classes=data["classes"], first_date=data["first_date"],
-                    days=data["days"], sessions=data["sessions"], capacity=data["capacity"],
+                    site=data["site"],
+                    subject=data["subject"],
+                    classes=data["classes"],
+                    first_date=data["first_date"],
+                    days=data["days"],
+                    sessions=data["sessions"],
+                    capacity=data["capacity"],
                     working_days_only=data["working_days_only"],
-                )  # fmt: skip
+                )
                 if data["publish"]:
                     for plan in plans:
                         services.publish_plan(plan)
@@ -133,7 +150,9 @@ class ExamPlanAdmin(CityScopedAdmin):
             else:
                 self.message_user(request, _("%(n)s sessions created.") % {"n": len(plans)}, messages.SUCCESS)
                 return redirect("admin:exams_examplan_changelist")
-        return TemplateResponse(request, "exams/admin/form.html", self._context(request, _("Create a week of sessions"), form=form))
+        return TemplateResponse(
+            request, "exams/admin/form.html", self._context(request, _("Create a week of sessions"), form=form)
+        )
 
     def import_view(self, request):
         if not self.has_add_permission(request):
@@ -149,13 +168,17 @@ class ExamPlanAdmin(CityScopedAdmin):
                 except services.ExamError as exc:
                     form.add_error(None, exc.message)
                 else:
-                    self.message_user(request, _("%(n)s sessions imported as drafts.") % {"n": len(plans)}, messages.SUCCESS)
+                    self.message_user(
+                        request, _("%(n)s sessions imported as drafts.") % {"n": len(plans)}, messages.SUCCESS
+                    )
                     return redirect("admin:exams_examplan_changelist")
         help_text = _("Columns: %(columns)s. Subject 1, 2, 3 (road test) or 4 (safe and civil driving theory).") % {
             "columns": ",".join(services.CSV_COLUMNS)
         }
         return TemplateResponse(
-            request, "exams/admin/form.html", self._context(request, _("Import sessions from CSV"), form=form, help_text=help_text, multipart=True)
+            request,
+            "exams/admin/form.html",
+            self._context(request, _("Import sessions from CSV"), form=form, help_text=help_text, multipart=True),
         )
 
     def results_view(self, request, plan_id):
@@ -163,13 +186,19 @@ class ExamPlanAdmin(CityScopedAdmin):
         if not self.has_change_permission(request, plan):
             raise PermissionDenied
         bookings = list(
-            ExamRequest.objects.filter(plan=plan, status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.COMPLETED])
+            ExamRequest.objects.filter(
+                plan=plan, status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.COMPLETED]
+            )
             .select_related("record", "result")
             .order_by("rank", "id")
         )
         rows = []
         for req in bookings:
-            form = exam_forms.ResultRowForm(request.POST or None, prefix=f"r{req.pk}") if req.status == "allocated" else None
+            form = (
+                exam_forms.ResultRowForm(request.POST or None, prefix=f"r{req.pk}")
+                if req.status == "allocated"
+                else None
+            )
             rows.append((req, form))
         if request.method == "POST":
             saved = 0
@@ -178,7 +207,9 @@ class ExamPlanAdmin(CityScopedAdmin):
                     continue
                 data = form.cleaned_data
                 try:
-                    services.record_result(req, data["outcome"], actor=request.user, score=data["score"], retake_score=data["retake_score"])
+                    services.record_result(
+                        req, data["outcome"], actor=request.user, score=data["score"], retake_score=data["retake_score"]
+                    )
                     saved += 1
                 except services.ExamError as exc:
                     self.message_user(request, f"{req.number}: {exc.message}", messages.ERROR)
@@ -186,21 +217,44 @@ class ExamPlanAdmin(CityScopedAdmin):
                 self.message_user(request, _("%(n)s results entered.") % {"n": saved}, messages.SUCCESS)
             return redirect("admin:exams_examplan_results", plan.pk)
         return TemplateResponse(
-            request, "exams/admin/results.html", self._context(request, _("Results: %(plan)s") % {"plan": plan}, plan=plan, rows=rows)
+            request,
+            "exams/admin/results.html",
+            self._context(request, _("Results: %(plan)s") % {"plan": plan}, plan=plan, rows=rows),
         )
 
 
 @admin.register(LearnerRecord)
 class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
     form = exam_forms.LearnerRecordForm
-    list_display = ["name", "id_masked", "licence_class", "application_accepted_at", "permit_issued_on", "permit_valid_until", "status", "city"]
+    list_display = [
+        "name",
+        "id_masked",
+        "licence_class",
+        "application_accepted_at",
+        "permit_issued_on",
+        "permit_valid_until",
+        "status",
+        "city",
+    ]
     list_filter = ["city", "status", "licence_class"]
     search_fields = ["=id_number", "name", "=permit_number"]
     readonly_fields = [
-        "permit_number", "permit_issued_on", "permit_valid_until", "subject1_passed_on", "subject2_passed_on",
-        "road_passed_on", "safety_passed_on", "subject2_bookings", "road_bookings", "last_exam_on", "last_cancel_at",
-        "priority_used", "status", "voided_on", "permit_link",
-    ]  # fmt: skip
+        "permit_number",
+        "permit_issued_on",
+        "permit_valid_until",
+        "subject1_passed_on",
+        "subject2_passed_on",
+        "road_passed_on",
+        "safety_passed_on",
+        "subject2_bookings",
+        "road_bookings",
+        "last_exam_on",
+        "last_cancel_at",
+        "priority_used",
+        "status",
+        "voided_on",
+        "permit_link",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
@@ -211,7 +265,15 @@ class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
         if obj is None:
             return ["city", "id_number", "name", "licence_class", "application_accepted_at", "holds_car_licence"]
         # The full ID number is typed in once, at registration; afterwards it is shown masked.
-        return ["city", "id_masked", "name", "licence_class", "application_accepted_at", "holds_car_licence", *self.readonly_fields]
+        return [
+            "city",
+            "id_masked",
+            "name",
+            "licence_class",
+            "application_accepted_at",
+            "holds_car_licence",
+            *self.readonly_fields,
+        ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None:
@@ -231,14 +293,21 @@ class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
 
         if not obj.permit_issued_on:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("admin:exams_learnerrecord_permit", args=[obj.pk]), _("Print (PDF)"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:exams_learnerrecord_permit", args=[obj.pk]), _("Print (PDF)")
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("<int:record_id>/permit.pdf", view(self.permit_view), name="exams_learnerrecord_permit"), *super().get_urls()]
+        return [
+            path("<int:record_id>/permit.pdf", view(self.permit_view), name="exams_learnerrecord_permit"),
+            *super().get_urls(),
+        ]
 
     def permit_view(self, request, record_id):
-        record = get_object_or_404(self.get_queryset(request).select_related("city"), pk=record_id, permit_issued_on__isnull=False)
+        record = get_object_or_404(
+            self.get_queryset(request).select_related("city"), pk=record_id, permit_issued_on__isnull=False
+        )
         return HttpResponse(permit.render(record), content_type="application/pdf")
 
 
@@ -279,34 +348,53 @@ class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
             except services.ExamError as exc:
                 self.message_user(request, f"{req.number}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, _("%(number)s cancelled; the seat is offered to the next candidate.") % {"number": req.number})
+                self.message_user(
+                    request,
+                    _("%(number)s cancelled; the seat is offered to the next candidate.") % {"number": req.number},
+                )
 
     def get_urls(self):
-        return [path("book/", self.admin_site.admin_view(self.book_view), name="exams_examrequest_book"), *super().get_urls()]
+        return [
+            path("book/", self.admin_site.admin_view(self.book_view), name="exams_examrequest_book"),
+            *super().get_urls(),
+        ]
 
     def book_view(self, request):
         """Book on behalf of a candidate (telephone or counter) under the same rules as online."""
         city = _city(request)
         if city is None or not self.has_view_permission(request):
             raise PermissionDenied
-        plans = ExamPlan.objects.filter(city=city, status=ExamPlan.Status.PUBLISHED, closes_on__gt=timezone.localdate()).select_related("site")
+        plans = ExamPlan.objects.filter(
+            city=city, status=ExamPlan.Status.PUBLISHED, closes_on__gt=timezone.localdate()
+        ).select_related("site")
         form = exam_forms.ClerkBookingForm(request.POST or None, plans=plans)
         if request.method == "POST" and form.is_valid():
             try:
                 req = services.request_seat(
-                    plan=form.cleaned_data["plan"], id_number=form.cleaned_data["id_number"],
-                    channel=form.cleaned_data["channel"], actor=request.user,
-                )  # fmt: skip
+                    plan=form.cleaned_data["plan"],
+                    id_number=form.cleaned_data["id_number"],
+                    channel=form.cleaned_data["channel"],
+                    actor=request.user,
+                )
             except services.ExamError as exc:
                 for reason in exc.reasons:
                     form.add_error(None, reason)
             else:
-                self.message_user(request, _("Request %(number)s entered for the candidate.") % {"number": req.number}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Request %(number)s entered for the candidate.") % {"number": req.number},
+                    messages.SUCCESS,
+                )
                 return redirect("admin:exams_examrequest_changelist")
         return TemplateResponse(request, "exams/admin/form.html", self._context(request, form))
 
     def _context(self, request, form):
-        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Book on behalf of a candidate"), "form": form}
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Book on behalf of a candidate"),
+            "form": form,
+        }
 
 
 @admin.register(ExamResult)

@@ -11,37 +11,50 @@ class ExamsConfig(AppConfig):
         from portal import citysettings, hooks
 
         citysettings.register(
-            "exam_priority_months_left", 6, "Months of learner-permit validity left below which one priority booking per subject applies", min_value=1
+            "exam_priority_months_left",
+            6,
+            "Months of learner-permit validity left below which one priority booking per subject applies",
+            min_value=1,
         )
         kinds.register(
             "exams.request_accepted",
             title=_("Exam request {number} received"),
-            body=_("Your request for {subject} on {date} {session} at {site} is being processed; seats are allocated by rank when the booking window closes."),
+            body=_(
+                "Your request for {subject} on {date} {session} at {site} is being processed; seats are allocated by rank when the booking window closes."
+            ),
         )
         kinds.register(
             "exams.allocated",
             title=_("Exam seat confirmed: {subject} on {date}"),
-            body=_("You have a seat for {subject} on {date}, session {session}, at {site} ({address}). Request {number}. Bring your ID card."),
+            body=_(
+                "You have a seat for {subject} on {date}, session {session}, at {site} ({address}). Request {number}. Bring your ID card."
+            ),
             mandatory=True,
             urgent=True,
         )
         kinds.register(
             "exams.not_allocated",
             title=_("No exam seat this time: {subject} on {date}"),
-            body=_("Request {number} ranked {rank} and the session at {site} was full. No attempt and no fee were used; you may request another session."),
+            body=_(
+                "Request {number} ranked {rank} and the session at {site} was full. No attempt and no fee were used; you may request another session."
+            ),
             mandatory=True,
         )
         kinds.register(
             "exams.seat_offered",
             title=_("A seat was freed: {subject} on {date}"),
-            body=_("A seat at {site} on {date} {session} is offered to you. Accept it online before {deadline}, otherwise it passes to the next candidate."),
+            body=_(
+                "A seat at {site} on {date} {session} is offered to you. Accept it online before {deadline}, otherwise it passes to the next candidate."
+            ),
             mandatory=True,
             urgent=True,
         )
         kinds.register(
             "exams.cancelled",
             title=_("Exam booking {number} cancelled"),
-            body=_("Your booking for {subject} on {date} at {site} was cancelled at the counter. The cancellation lowers your rank in the next draw."),
+            body=_(
+                "Your booking for {subject} on {date} at {site} was cancelled at the counter. The cancellation lowers your rank in the next draw."
+            ),
             mandatory=True,
         )
         kinds.register(
@@ -53,14 +66,18 @@ class ExamsConfig(AppConfig):
         kinds.register(
             "exams.passes_voided",
             title=_("Your passed exam subjects are void"),
-            body=_("Booking {bookings} of {subject}, the last one the permit allows, was not passed, so your other passed subjects are void (R-DL art 47). Please apply again."),
+            body=_(
+                "Booking {bookings} of {subject}, the last one the permit allows, was not passed, so your other passed subjects are void (R-DL art 47). Please apply again."
+            ),
             mandatory=True,
             urgent=True,
         )
         kinds.register(
             "exams.plan_published",
             title=_("Exam plan published: {subject} on {date}"),
-            body=_("{site}, {date} {session}: {capacity} seats. Requests are taken until the window closes on {closes_on}; draw seed {seed}."),
+            body=_(
+                "{site}, {date} {session}: {capacity} seats. Requests are taken until the window closes on {closes_on}; draw seed {seed}."
+            ),
             sms=False,
             push=False,
         )

@@ -22,18 +22,30 @@ def load(stdout):
     if city is None or ExamSite.objects.filter(city=city).exists():
         return
     theory = ExamSite.objects.create(
-        city=city, name="淮安市车管所科目一考场", address="淮安市清江浦区承德南路 288 号",
-        subjects=["1", "4"], licence_classes=["C1", "C2", "A1", "A2", "B2"], daily_capacity=400,
-    )  # fmt: skip
+        city=city,
+        name="淮安市车管所科目一考场",
+        address="淮安市清江浦区承德南路 288 号",
+        subjects=["1", "4"],
+        licence_classes=["C1", "C2", "A1", "A2", "B2"],
+        daily_capacity=400,
+    )
     field = ExamSite.objects.create(
-        city=city, name="淮安城南考场", address="淮安市淮安区南京路 18 号",
-        subjects=["2", "3"], licence_classes=["C1", "C2"], daily_capacity=200,
-    )  # fmt: skip
+        city=city,
+        name="淮安城南考场",
+        address="淮安市淮安区南京路 18 号",
+        subjects=["2", "3"],
+        licence_classes=["C1", "C2"],
+        daily_capacity=200,
+    )
     today = timezone.localdate()
     first = today + datetime.timedelta(days=12)
     sessions = [(datetime.time(8, 30), datetime.time(11, 30)), (datetime.time(13, 30), datetime.time(16, 30))]
-    plans = services.create_plans(site=theory, subject="1", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=60)
-    plans += services.create_plans(site=field, subject="2", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=40)
+    plans = services.create_plans(
+        site=theory, subject="1", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=60
+    )
+    plans += services.create_plans(
+        site=field, subject="2", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=40
+    )
     for plan in plans:
         services.publish_plan(plan)
     # The platform's demo citizens all hold licences already: the learners are our own.
@@ -45,9 +57,12 @@ def load(stdout):
         if LearnerRecord.objects.filter(id_number=identity.id_key(id_number)).exists():
             continue
         record = services.create_learner_record(
-            city=city, id_number=id_number, name=name, licence_class="C1",
+            city=city,
+            id_number=id_number,
+            name=name,
+            licence_class="C1",
             accepted_at=timezone.now() - datetime.timedelta(days=40),
-        )  # fmt: skip
+        )
         if permit_days_ago is not None:
             issued = today - datetime.timedelta(days=permit_days_ago)
             record.subject1_passed_on = record.last_exam_on = issued

@@ -16,13 +16,17 @@ class BulkPlanForm(forms.Form):
 
     site = forms.ModelChoiceField(ExamSite.objects.none(), label=_("Site"))
     subject = forms.ChoiceField(choices=Subject.choices, label=_("Subject"))
-    classes = forms.MultipleChoiceField(choices=LicenceClass.choices, label=_("Licence classes"), widget=forms.CheckboxSelectMultiple)
+    classes = forms.MultipleChoiceField(
+        choices=LicenceClass.choices, label=_("Licence classes"), widget=forms.CheckboxSelectMultiple
+    )
     first_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
     days = forms.IntegerField(label=_("Number of days"), min_value=1, max_value=31, initial=7)
     sessions = forms.CharField(
-        label=_("Sessions"), widget=forms.Textarea(attrs={"rows": 3}), initial="08:30-11:30\n13:30-16:30",
+        label=_("Sessions"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="08:30-11:30\n13:30-16:30",
         help_text=_("One session per line, e.g. 08:30-11:30"),
-    )  # fmt: skip
+    )
     capacity = forms.IntegerField(label=_("Seats per session"), min_value=1)
     working_days_only = forms.BooleanField(label=_("Working days only"), required=False, initial=True)
     publish = forms.BooleanField(label=_("Publish at once"), required=False)
@@ -41,7 +45,9 @@ class BulkPlanForm(forms.Form):
                     raise ValueError(line)
                 start, end = (datetime.time.fromisoformat(t.zfill(5)) for t in match.groups())
             except ValueError:
-                raise ValidationError(_("Write each session as HH:MM-HH:MM (e.g. 08:30-11:30): %(line)s") % {"line": line}) from None
+                raise ValidationError(
+                    _("Write each session as HH:MM-HH:MM (e.g. 08:30-11:30): %(line)s") % {"line": line}
+                ) from None
             sessions.append((start, end))
         if not sessions:
             raise ValidationError(_("Enter at least one session."))
@@ -65,7 +71,10 @@ class ClerkBookingForm(forms.Form):
     id_number = forms.CharField(label=_("Candidate's ID number"), max_length=18)
     plan = forms.ModelChoiceField(ExamPlan.objects.none(), label=_("Exam plan"))
     channel = forms.ChoiceField(
-        choices=[(ExamRequest.Channel.PHONE, ExamRequest.Channel.PHONE.label), (ExamRequest.Channel.COUNTER, ExamRequest.Channel.COUNTER.label)],
+        choices=[
+            (ExamRequest.Channel.PHONE, ExamRequest.Channel.PHONE.label),
+            (ExamRequest.Channel.COUNTER, ExamRequest.Channel.COUNTER.label),
+        ],
         label=_("Channel"),
     )
 

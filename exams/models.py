@@ -101,7 +101,9 @@ class ExamPlan(models.Model):
             models.Index(fields=["status", "closes_on"], name="examplan_status_closes"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="examplan_session_order"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="examplan_session_order"
+            ),
             models.CheckConstraint(condition=models.Q(capacity__gt=0), name="examplan_capacity_positive"),
         ]
 
@@ -121,14 +123,18 @@ class LearnerRecord(models.Model):
         COMPLETED = "completed", _("all subjects passed")
         VOID = "void", _("void")
 
-    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="learner_records", verbose_name=_("city"))
+    city = models.ForeignKey(
+        "portal.City", on_delete=models.PROTECT, related_name="learner_records", verbose_name=_("city")
+    )
     # Stored as identity.id_key(); the candidate's account is found by it, not linked.
     id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
     name = models.CharField(_("name"), max_length=64)
     licence_class = models.CharField(_("class applied for"), max_length=2, choices=LicenceClass.choices)
     application_accepted_at = models.DateTimeField(_("application accepted at"))
     holds_car_licence = models.BooleanField(
-        _("already holds a car-class licence"), default=False, help_text=_("Shortens the subject 3 wait for large classes to 30 days")
+        _("already holds a car-class licence"),
+        default=False,
+        help_text=_("Shortens the subject 3 wait for large classes to 30 days"),
     )
     permit_number = models.CharField(_("learner permit number"), max_length=24, blank=True)
     permit_issued_on = models.DateField(_("learner permit issued on"), null=True, blank=True)
@@ -142,7 +148,9 @@ class LearnerRecord(models.Model):
     last_exam_on = models.DateField(_("last exam date"), null=True, blank=True)
     # A self-cancellation (online withdrawal, counter cancellation) or a no-show: ranks later.
     last_cancel_at = models.DateTimeField(_("last self-cancellation or no-show"), null=True, blank=True)
-    priority_used = ArrayField(models.CharField(max_length=1), default=list, blank=True, verbose_name=_("priority bookings used"))
+    priority_used = ArrayField(
+        models.CharField(max_length=1), default=list, blank=True, verbose_name=_("priority bookings used")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     voided_on = models.DateField(_("voided on"), null=True, blank=True)
 
@@ -154,7 +162,9 @@ class LearnerRecord(models.Model):
         verbose_name_plural = _("learner records")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number", "licence_class"], condition=models.Q(status="active"), name="learnerrecord_one_active"
+                fields=["id_number", "licence_class"],
+                condition=models.Q(status="active"),
+                name="learnerrecord_one_active",
             )
         ]
 
@@ -198,7 +208,9 @@ class ExamRequest(models.Model):
         COMPLETED = "completed", _("exam taken")
 
     plan = models.ForeignKey(ExamPlan, on_delete=models.PROTECT, related_name="requests", verbose_name=_("plan"))
-    record = models.ForeignKey(LearnerRecord, on_delete=models.PROTECT, related_name="requests", verbose_name=_("learner record"))
+    record = models.ForeignKey(
+        LearnerRecord, on_delete=models.PROTECT, related_name="requests", verbose_name=_("learner record")
+    )
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
     id_number = models.CharField(_("ID number"), max_length=18)
     # Copied from the plan so the database can enforce one live request per subject.
@@ -262,7 +274,9 @@ class ExamResult(models.Model):
         FAIL = "fail", _("failed (attempt and retake)")
         NO_SHOW = "no_show", _("did not attend")
 
-    request = models.OneToOneField(ExamRequest, on_delete=models.PROTECT, related_name="result", verbose_name=_("booking"))
+    request = models.OneToOneField(
+        ExamRequest, on_delete=models.PROTECT, related_name="result", verbose_name=_("booking")
+    )
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     retake_score = models.PositiveSmallIntegerField(_("retake score"), null=True, blank=True)

@@ -39,16 +39,30 @@ def public_plans(city, *, since=None, until=None):
 def stats_sections(city):
     rows = [
         [
-            str(p.date), p.session, p.site.name, str(p.get_subject_display()), p.capacity, p.n_requests,
+            str(p.date),
+            p.session,
+            p.site.name,
+            str(p.get_subject_display()),
+            p.capacity,
+            p.n_requests,
             p.n_allocated if p.status != ExamPlan.Status.PUBLISHED else "-",
             p.n_passed if p.status == ExamPlan.Status.DONE or p.n_results else "-",
         ]
         for p in public_plans(city)[:200]
-    ]  # fmt: skip
+    ]
     return [
         StatsSection(
             title=_("Driving exams: plans, requests, seats and passes"),
-            columns=[_("Date"), _("Session"), _("Site"), _("Subject"), _("Seats"), _("Requests"), _("Allocated"), _("Passed")],
+            columns=[
+                _("Date"),
+                _("Session"),
+                _("Site"),
+                _("Subject"),
+                _("Seats"),
+                _("Requests"),
+                _("Allocated"),
+                _("Passed"),
+            ],
             rows=rows,
             note=_("Published under R-DL art 52. Seats are allocated by rank when the booking window closes."),
         )

@@ -62,7 +62,9 @@ def exam_fee(city, subject: str):
     is covered by the subject 3 fee. Charged only for an allocated seat (rules.md 2.4, 2.6)."""
     if subject == Subject.SAFETY:
         return None
-    return citysettings.get(city, {"1": "fee_exam_subject1", "2": "fee_exam_subject2", "3": "fee_exam_subject3"}[str(subject)])
+    return citysettings.get(
+        city, {"1": "fee_exam_subject1", "2": "fee_exam_subject2", "3": "fee_exam_subject3"}[str(subject)]
+    )
 
 
 def is_open(plan: ExamPlan, today=None) -> bool:
@@ -79,7 +81,8 @@ def validate_plan(site: ExamSite, subject: str, classes, date, starts_at, ends_a
     missing = sorted(set(classes) - set(site.licence_classes))
     if not classes or missing:
         raise ExamError(
-            _("The site %(site)s does not examine class %(classes)s.") % {"site": site.name, "classes": " ".join(missing) or "-"}
+            _("The site %(site)s does not examine class %(classes)s.")
+            % {"site": site.name, "classes": " ".join(missing) or "-"}
         )
     if ends_at <= starts_at:
         raise ExamError(_("A session must end after it starts."))
@@ -94,7 +97,9 @@ def validate_plan(site: ExamSite, subject: str, classes, date, starts_at, ends_a
 
 
 @transaction.atomic
-def create_plans(*, site: ExamSite, subject: str, classes, first_date, days: int, sessions, capacity: int, working_days_only=True):
+def create_plans(
+    *, site: ExamSite, subject: str, classes, first_date, days: int, sessions, capacity: int, working_days_only=True
+):
     """Create draft plans for `days` consecutive days (skipping non-working days) x sessions.
 
     All or nothing: one invalid session rolls back the batch.
@@ -108,10 +113,16 @@ def create_plans(*, site: ExamSite, subject: str, classes, first_date, days: int
             validate_plan(site, subject, classes, day, starts_at, ends_at, capacity)
             created.append(
                 ExamPlan.objects.create(
-                    city=site.city, site=site, subject=subject, licence_classes=list(classes), date=day,
-                    starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+                    city=site.city,
+                    site=site,
+                    subject=subject,
+                    licence_classes=list(classes),
+                    date=day,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=capacity,
                 )
-            )  # fmt: skip
+            )
     if not created:
         raise ExamError(_("No working day in that range: nothing was created."))
     return created
@@ -133,7 +144,9 @@ def import_plans_csv(city, text: str):
             try:
                 site = sites[row["site"].strip()]
             except KeyError:
-                raise ExamError(_("Line %(line)s: no exam site named %(name)s.") % {"line": line, "name": row["site"]}) from None
+                raise ExamError(
+                    _("Line %(line)s: no exam site named %(name)s.") % {"line": line, "name": row["site"]}
+                ) from None
             try:
                 subject = row["subject"].strip()
                 if subject not in Subject.values:
@@ -151,10 +164,16 @@ def import_plans_csv(city, text: str):
                 raise ExamError(_("Line %(line)s: %(error)s") % {"line": line, "error": exc.message}) from None
             created.append(
                 ExamPlan.objects.create(
-                    city=city, site=site, subject=subject, licence_classes=classes, date=date,
-                    starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+                    city=city,
+                    site=site,
+                    subject=subject,
+                    licence_classes=classes,
+                    date=date,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=capacity,
                 )
-            )  # fmt: skip
+            )
     if not created:
         raise ExamError(_("The file holds no plans."))
     return created
@@ -178,7 +197,9 @@ def publish_plan(plan: ExamPlan, *, now=None) -> ExamPlan:
     if closes_on <= today:
         # Possible around long holidays: the window would close before it opened.
         raise ExamError(
-            _("The booking window of this plan would close on %(date)s, before it could open: choose a later exam date.")
+            _(
+                "The booking window of this plan would close on %(date)s, before it could open: choose a later exam date."
+            )
             % {"date": closes_on}
         )
     with transaction.atomic():
@@ -193,12 +214,16 @@ def publish_plan(plan: ExamPlan, *, now=None) -> ExamPlan:
             "exams.plan_published",
             city=plan.city,
             context={
-                "date": plan.date.isoformat(), "session": plan.session, "site": plan.site.name,
-                "subject": str(plan.get_subject_display()), "capacity": plan.capacity,
-                "closes_on": closes_on.isoformat(), "seed": plan.seed,
+                "date": plan.date.isoformat(),
+                "session": plan.session,
+                "site": plan.site.name,
+                "subject": str(plan.get_subject_display()),
+                "capacity": plan.capacity,
+                "closes_on": closes_on.isoformat(),
+                "seed": plan.seed,
             },
             dedupe_key=f"exams.plan_published.{plan.pk}",
-        )  # fmt: skip
+        )
     return plan
 
 
@@ -216,7 +241,11 @@ def _snapshot(obj, reason):
 def record_for(city, id_number: str, licence_class: str | None = None):
     """The candidate's active learner record in this city (the newest, or for this class),
     annotated with the subjects of their live requests (read in the same query)."""
-    live = ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES).order_by().values("subject")
+    live = (
+        ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES)
+        .order_by()
+        .values("subject")
+    )
     qs = (
         LearnerRecord.objects.filter(city=city, id_number=identity.id_key(id_number))
         .exclude(status=LearnerRecord.Status.COMPLETED)
@@ -239,7 +268,9 @@ def candidate_state(record: LearnerRecord, subjects=None) -> CandidateState:
     """`subjects`: the plan subjects the caller will check (None: all); subject 1 has no failure wait."""
     live = getattr(record, "live_subjects", None)
     if live is None:
-        live = ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list("subject", flat=True)
+        live = ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list(
+            "subject", flat=True
+        )
     live = set(live)
     if subjects is not None and not set(subjects) & {Subject.TWO, Subject.ROAD}:
         return CandidateState(live, {})
@@ -253,7 +284,9 @@ def candidate_state(record: LearnerRecord, subjects=None) -> CandidateState:
     return CandidateState(live, {row["request__subject"]: row["last"] for row in failed})
 
 
-def refusals(record: LearnerRecord | None, plan: ExamPlan, *, today=None, state: CandidateState | None = None) -> list[str]:
+def refusals(
+    record: LearnerRecord | None, plan: ExamPlan, *, today=None, state: CandidateState | None = None
+) -> list[str]:
     """Every reason this candidate may not request this plan today (empty: eligible)."""
     today = today or _today()
     if record is None:
@@ -265,7 +298,10 @@ def refusals(record: LearnerRecord | None, plan: ExamPlan, *, today=None, state:
         ]
     reasons = []
     if record.status == LearnerRecord.Status.VOID:
-        return [_("Your learner record was voided on %(date)s; a new licence application is needed.") % {"date": record.voided_on}]
+        return [
+            _("Your learner record was voided on %(date)s; a new licence application is needed.")
+            % {"date": record.voided_on}
+        ]
     if plan.city_id != record.city_id:
         reasons.append(_("This plan belongs to another city."))
     if plan.status != ExamPlan.Status.PUBLISHED:
@@ -288,14 +324,17 @@ def refusals(record: LearnerRecord | None, plan: ExamPlan, *, today=None, state:
         else:
             if record.permit_valid_until and plan.date > record.permit_valid_until:
                 reasons.append(
-                    _("Your learner permit is valid until %(date)s, before this exam.") % {"date": record.permit_valid_until}
+                    _("Your learner permit is valid until %(date)s, before this exam.")
+                    % {"date": record.permit_valid_until}
                 )
             if subject in (Subject.TWO, Subject.ROAD):
                 wait = rules.permit_wait_days(cls, subject, record.holds_car_licence)
                 allowed_from = record.permit_issued_on + datetime.timedelta(days=wait)
                 if today < allowed_from:
                     reasons.append(
-                        _("This subject can be requested once the learner permit has been held for %(days)s days, from %(date)s.")
+                        _(
+                            "This subject can be requested once the learner permit has been held for %(days)s days, from %(date)s."
+                        )
                         % {"days": wait, "date": allowed_from}
                     )
                 used = record.subject2_bookings if subject == Subject.TWO else record.road_bookings
@@ -325,7 +364,9 @@ def refusals(record: LearnerRecord | None, plan: ExamPlan, *, today=None, state:
     low, high = rules.age_limits(cls)
     age = rules.age_on(identity.birth_date(record.id_number), plan.date)
     if age < low:
-        reasons.append(_("Class %(cls)s requires an age of at least %(age)s on the exam day.") % {"cls": cls, "age": low})
+        reasons.append(
+            _("Class %(cls)s requires an age of at least %(age)s on the exam day.") % {"cls": cls, "age": low}
+        )
     if high is not None and age > high:
         reasons.append(_("Class %(cls)s is open up to the age of %(age)s.") % {"cls": cls, "age": high})
     return reasons
@@ -348,7 +389,9 @@ def has_priority(record: LearnerRecord, subject: str, today) -> bool:
     return rules.add_months(today, months) > record.permit_valid_until
 
 
-def request_seat(*, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.ONLINE, actor=None, now=None) -> ExamRequest:
+def request_seat(
+    *, plan: ExamPlan, id_number: str, channel=ExamRequest.Channel.ONLINE, actor=None, now=None
+) -> ExamRequest:
     """Request a seat in a published plan (受理中 until the window closes).
 
     Steps: find the candidate's learner record; check every eligibility rule; in one
@@ -476,23 +519,46 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
         # The request and its audit row in one statement: atomic on its own, so the online path
         # needs no transaction round trips; a phone or counter request adds its notice atomically
         # (and inside a caller's transaction a savepoint keeps a refused insert from breaking it).
-        with transaction.atomic() if channel != ExamRequest.Channel.ONLINE or connection.in_atomic_block else nullcontext():
+        with (
+            transaction.atomic()
+            if channel != ExamRequest.Channel.ONLINE or connection.in_atomic_block
+            else nullcontext()
+        ):
             with connection.cursor() as cursor:
                 cursor.execute(
                     _insert_sql(),
                     [
-                        record.pk, id_number, channel, priority, key_time, now, getattr(actor, "pk", None), plan.pk, today,
-                        now, getattr(actor, "pk", None),
+                        record.pk,
+                        id_number,
+                        channel,
+                        priority,
+                        key_time,
+                        now,
+                        getattr(actor, "pk", None),
+                        plan.pk,
+                        today,
+                        now,
+                        getattr(actor, "pk", None),
                     ],
-                )  # fmt: skip
+                )
                 row = cursor.fetchone()
             if row is None:
                 raise ExamError(_("This plan is not taking requests."))
             req = ExamRequest(
-                id=row[0], plan=plan, record=record, city=plan.city, id_number=id_number, subject=plan.subject,
-                channel=channel, status=ExamRequest.Status.REQUESTED, priority=priority, key_time=key_time,
-                draw_hash=row[1], created_at=row[2], created_by=actor,
-            )  # fmt: skip
+                id=row[0],
+                plan=plan,
+                record=record,
+                city=plan.city,
+                id_number=id_number,
+                subject=plan.subject,
+                channel=channel,
+                status=ExamRequest.Status.REQUESTED,
+                priority=priority,
+                key_time=key_time,
+                draw_hash=row[1],
+                created_at=row[2],
+                created_by=actor,
+            )
             req._state.adding, req._state.db = False, "default"
             if channel != ExamRequest.Channel.ONLINE:
                 # Online the page itself confirms; by phone or at the counter the inbox does.
@@ -641,7 +707,9 @@ def notify_decisions(plan_ids, *, now=None) -> int:
             dedupe_key=f"exams.decision.{req.pk}",
         ):
             sent += 1
-    ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).update(decisions_sent_at=now or timezone.now())
+    ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).update(
+        decisions_sent_at=now or timezone.now()
+    )
     return sent
 
 
@@ -706,7 +774,9 @@ def offer_freed_seats(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
         skipped = set()
         while taken < locked.capacity:
             candidate = (
-                ExamRequest.objects.filter(plan=locked, status=ExamRequest.Status.NOT_ALLOCATED, record__status="active")
+                ExamRequest.objects.filter(
+                    plan=locked, status=ExamRequest.Status.NOT_ALLOCATED, record__status="active"
+                )
                 .exclude(pk__in=skipped)
                 .order_by("rank", "id")
                 .select_related("record")
@@ -719,9 +789,9 @@ def offer_freed_seats(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
                 continue
             try:
                 with transaction.atomic():
-                    changed = ExamRequest.objects.filter(pk=candidate.pk, status=ExamRequest.Status.NOT_ALLOCATED).update(
-                        status=ExamRequest.Status.OFFERED, offer_expires_at=expires, decided_at=now
-                    )
+                    changed = ExamRequest.objects.filter(
+                        pk=candidate.pk, status=ExamRequest.Status.NOT_ALLOCATED
+                    ).update(status=ExamRequest.Status.OFFERED, offer_expires_at=expires, decided_at=now)
             except IntegrityError:  # the candidate has since made another live request for the subject
                 skipped.add(candidate.pk)
                 continue
@@ -822,7 +892,12 @@ def record_result(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
             record.road_bookings += 1
         voided = False
         if result.passed:
-            field = {"1": "subject1_passed_on", "2": "subject2_passed_on", "3": "road_passed_on", "4": "safety_passed_on"}
+            field = {
+                "1": "subject1_passed_on",
+                "2": "subject2_passed_on",
+                "3": "road_passed_on",
+                "4": "safety_passed_on",
+            }
             setattr(record, field[subject], plan.date)
             if subject == Subject.ONE:
                 _issue_permit(record, plan.date)
@@ -877,13 +952,19 @@ def _issue_permit(record: LearnerRecord, issued_on: datetime.date):
 
 
 @transaction.atomic
-def create_learner_record(*, city, id_number: str, name: str, licence_class: str, accepted_at=None, holds_car_licence=False):
+def create_learner_record(
+    *, city, id_number: str, name: str, licence_class: str, accepted_at=None, holds_car_licence=False
+):
     """Register an accepted licence application (a clerk at the counter)."""
     id_number = identity.validate_id_number(id_number)
     return LearnerRecord.objects.create(
-        city=city, id_number=identity.id_key(id_number), name=name, licence_class=licence_class,
-        application_accepted_at=accepted_at or timezone.now(), holds_car_licence=holds_car_licence,
-    )  # fmt: skip
+        city=city,
+        id_number=identity.id_key(id_number),
+        name=name,
+        licence_class=licence_class,
+        application_accepted_at=accepted_at or timezone.now(),
+        holds_car_licence=holds_car_licence,
+    )
 
 
 # --- The periodic sweep -------------------------------------------------------------------------
@@ -893,7 +974,9 @@ def sweep(*, now=None) -> dict:
     allocated = allocate_plans(due_plan_ids(timezone.localdate(now)), now=now)
     # Every allocated plan still without its notices (a crash between the two steps is retried).
     pending = list(
-        ExamPlan.objects.filter(status=ExamPlan.Status.ALLOCATED, decisions_sent_at__isnull=True).values_list("pk", flat=True)
+        ExamPlan.objects.filter(status=ExamPlan.Status.ALLOCATED, decisions_sent_at__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
     sent = notify_decisions(pending, now=now)
     expired = expire_offers(now=now)

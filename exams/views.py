@@ -58,7 +58,8 @@ def request_plan(request, plan_id):
             messages.error(request, reason)
     else:
         messages.success(
-            request, _("Request %(number)s received: it is being processed until the window closes.") % {"number": req.number}
+            request,
+            _("Request %(number)s received: it is being processed until the window closes.") % {"number": req.number},
         )
     return redirect("exams:plans")
 
@@ -125,7 +126,10 @@ def public(request):
 def draw(request, plan_id):
     """The plan page with its published seed and, once drawn, the ranked list anyone can re-run."""
     plan = get_object_or_404(
-        ExamPlan.objects.select_related("site"), pk=plan_id, city=_city_or_404(request), status__in=selectors.PUBLIC_STATUSES
+        ExamPlan.objects.select_related("site"),
+        pk=plan_id,
+        city=_city_or_404(request),
+        status__in=selectors.PUBLIC_STATUSES,
     )
     entries = list(
         plan.requests.exclude(status__in=[ExamRequest.Status.WITHDRAWN]).select_related("record").order_by("rank", "id")
@@ -149,13 +153,17 @@ def draw(request, plan_id):
     if request.GET.get("format") == "json":
         return JsonResponse(
             {
-                "plan": plan.pk, "date": plan.date.isoformat(), "session": plan.session, "capacity": plan.capacity,
-                "seed": plan.seed, "drawn": drawn,
+                "plan": plan.pk,
+                "date": plan.date.isoformat(),
+                "session": plan.session,
+                "capacity": plan.capacity,
+                "seed": plan.seed,
+                "drawn": drawn,
                 "order": "priority first, then key_time ascending, then sha256(seed + ':' + number) ascending",
                 "requests": rows,
             },
             json_dumps_params={"ensure_ascii": False},
-        )  # fmt: skip
+        )
     return render(request, "exams/draw.html", {"plan": plan, "rows": rows, "drawn": drawn})
 
 

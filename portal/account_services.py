@@ -136,13 +136,14 @@ def _login_key(login: str) -> str:
 def _usages(request, login: str, increment: bool):
     ip = client_ip(request) or "unknown"
     account = _login_key(login)
-    yield get_usage(
-        request, group="login-ip", key=lambda g, r: ip, rate=LOGIN_FAILURES_PER_IP, increment=increment
-    )
+    yield get_usage(request, group="login-ip", key=lambda g, r: ip, rate=LOGIN_FAILURES_PER_IP, increment=increment)
     if account:
         # django-ratelimit hashes the key into the cache key: no ID number or mobile in Redis.
         yield get_usage(
-            request, group="login-account", key=lambda g, r: account, rate=LOGIN_FAILURES_PER_ACCOUNT,
+            request,
+            group="login-account",
+            key=lambda g, r: account,
+            rate=LOGIN_FAILURES_PER_ACCOUNT,
             increment=increment,
         )
 

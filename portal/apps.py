@@ -14,6 +14,8 @@ class PortalConfig(AppConfig):
         # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):
             signal.connect(middleware._cities.clear_on_change, sender=City, dispatch_uid="cities-changed")
-            signal.connect(citysettings._overrides.clear_on_change, sender=CitySetting, dispatch_uid="citysettings-changed")
+            signal.connect(
+                citysettings._overrides.clear_on_change, sender=CitySetting, dispatch_uid="citysettings-changed"
+            )
             signal.connect(auth_backends.forget_user, sender=User, dispatch_uid="auth-user-changed")
             signal.connect(workdays._calendar.clear_on_change, sender=Holiday, dispatch_uid="workdays-changed")

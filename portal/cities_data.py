@@ -59,7 +59,13 @@ def ensure_cities(City):
     for order, (code, name, name_en, division, prefixes) in enumerate(JIANGSU_CITIES):
         City.objects.update_or_create(
             code=code,
-            defaults={"name": name, "name_en": name_en, "division_code": division, "plate_prefixes": prefixes, "ordering": order},
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "division_code": division,
+                "plate_prefixes": prefixes,
+                "ordering": order,
+            },
         )
 
 
@@ -73,4 +79,6 @@ def ensure_holidays(Holiday):
                 Holiday.objects.update_or_create(date=day, defaults={"kind": "holiday", "name": name})
                 day += datetime.timedelta(days=1)
         for date, name in spec["workday"]:
-            Holiday.objects.update_or_create(date=datetime.date.fromisoformat(date), defaults={"kind": "workday", "name": name})
+            Holiday.objects.update_or_create(
+                date=datetime.date.fromisoformat(date), defaults={"kind": "workday", "name": name}
+            )

@@ -89,8 +89,11 @@ class RegistrationForm(_NewPasswordMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        probe = User(real_name=cleaned.get("real_name") or "", id_number=cleaned.get("id_number") or "",
-                     mobile=cleaned.get("mobile") or "")
+        probe = User(
+            real_name=cleaned.get("real_name") or "",
+            id_number=cleaned.get("id_number") or "",
+            mobile=cleaned.get("mobile") or "",
+        )
         self._check_passwords(cleaned, probe)
         return cleaned
 

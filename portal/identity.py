@@ -35,7 +35,9 @@ def validate_id_number(value: str) -> str:
     """Return the normalised ID number or raise ValidationError with a message for the page."""
     value = normalize_id_number(value)
     if len(value) == 15:
-        raise ValidationError(_("15-digit ID numbers are no longer accepted; enter your 18-digit number."), code="id_old")
+        raise ValidationError(
+            _("15-digit ID numbers are no longer accepted; enter your 18-digit number."), code="id_old"
+        )
     if not _ID_RE.match(value):
         raise ValidationError(_("An ID number has 18 characters: 17 digits and a final digit or X."), code="id_format")
     try:
@@ -65,7 +67,9 @@ def normalize_mobile(value: str) -> str:
 def validate_mobile(value: str) -> str:
     value = normalize_mobile(value)
     if not _MOBILE_RE.match(value):
-        raise ValidationError(_("Enter a mainland China mobile number that can receive SMS (11 digits)."), code="mobile")
+        raise ValidationError(
+            _("Enter a mainland China mobile number that can receive SMS (11 digits)."), code="mobile"
+        )
     return value
 
 

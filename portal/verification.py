@@ -36,7 +36,9 @@ def send_code(mobile: str, purpose: str, ip: str | None = None) -> SmsCode:
     last = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
     if last and now - last.created_at < settings.SMS_RESEND_INTERVAL:
         wait = int((settings.SMS_RESEND_INTERVAL - (now - last.created_at)).total_seconds()) + 1
-        raise VerificationError(_("Please wait %(seconds)d seconds before asking for another code.") % {"seconds": wait})
+        raise VerificationError(
+            _("Please wait %(seconds)d seconds before asking for another code.") % {"seconds": wait}
+        )
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     if SmsCode.objects.filter(mobile=mobile, created_at__gte=day_start).count() >= settings.SMS_DAILY_CAP_PER_MOBILE:
         raise VerificationError(_("This mobile number has received the most codes allowed today. Try again tomorrow."))

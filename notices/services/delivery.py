@@ -72,9 +72,13 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     # ON CONFLICT rather than a savepoint around the insert: one round trip, and a repeated key
     # leaves the caller's transaction intact.
     params = {
-        "id_number": notice.id_number, "city": getattr(city, "pk", city), "kind": kind,
-        "context": json.dumps(notice.context), "dedupe_key": dedupe_key, "created_at": notice.created_at,
-    }  # fmt: skip
+        "id_number": notice.id_number,
+        "city": getattr(city, "pk", city),
+        "kind": kind,
+        "context": json.dumps(notice.context),
+        "dedupe_key": dedupe_key,
+        "created_at": notice.created_at,
+    }
     with connection.cursor() as cursor:
         _NOTIFY_SQL.execute(cursor, params)
         row = cursor.fetchone()

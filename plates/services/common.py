@@ -68,8 +68,14 @@ def _claimed_backup(selection, *, number_id, block_id, serial, plate_type, numbe
     """The number a claiming statement just made this selection's backup, from its RETURNING columns."""
     return _loaded(
         PlateNumber(
-            id=number_id, city_id=selection.city_id, block_id=block_id, plate_type=plate_type, number=number,
-            serial=serial, status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk,
+            id=number_id,
+            city_id=selection.city_id,
+            block_id=block_id,
+            plate_type=plate_type,
+            number=number,
+            serial=serial,
+            status=PlateNumber.Status.BACKUP,
+            claimed_selection_id=selection.pk,
             claim_expires_at=expires,
         )
-    )  # fmt: skip
+    )

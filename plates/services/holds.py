@@ -71,7 +71,10 @@ def hold_abandon(hold: Hold, *, citizen) -> Hold:
     if hold.holder_id_number != identity.id_key(citizen.id_number):
         raise PlateError(_("This number is not held for you."))
     ended = _end_with_ban(
-        hold.pk, to=Hold.Status.ABANDONED, reason=_("Abandoned preselected number %(number)s"), kind="plates.hold_abandoned"
+        hold.pk,
+        to=Hold.Status.ABANDONED,
+        reason=_("Abandoned preselected number %(number)s"),
+        kind="plates.hold_abandoned",
     )
     if ended is None:
         raise PlateError(_("This number is no longer held."))

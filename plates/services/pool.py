@@ -170,20 +170,25 @@ def _lapse_expired(now) -> int:
                 years[hold.city_id] = citysettings.get(hold.city, "plate_ban_years")
             bans.append(
                 Ban(
-                    city_id=hold.city_id, id_number=hold.holder_id_number, hold=hold, starts_at=now,
+                    city_id=hold.city_id,
+                    id_number=hold.holder_id_number,
+                    hold=hold,
+                    starts_at=now,
                     ends_at=now + relativedelta(years=years[hold.city_id]),
                     reason=_("Preselected number %(number)s not registered in time") % {"number": hold.number.number},
                 )
-            )  # fmt: skip
+            )
         Ban.objects.bulk_create(bans)
         Hold.history.bulk_history_create(holds, update=True, default_date=now)
         Ban.history.bulk_history_create(bans, default_date=now)
         for hold, ban in zip(holds, bans, strict=True):
             notices.notify(
-                "plates.hold_lapsed", id_number=hold.holder_id_number, city=hold.city,
+                "plates.hold_lapsed",
+                id_number=hold.holder_id_number,
+                city=hold.city,
                 context={"number": hold.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
                 dedupe_key=f"plates.hold_ended:{hold.pk}",
-            )  # fmt: skip
+            )
     return len(rows)
 
 
@@ -253,6 +258,10 @@ def _define_next(block: NumberBlock) -> NumberBlock | None:
     if not size:
         return None
     return NumberBlock.objects.create(
-        city=block.city, plate_type=block.plate_type, prefix=block.prefix, serial_from=serial_from, serial_to=serial_to,
+        city=block.city,
+        plate_type=block.plate_type,
+        prefix=block.prefix,
+        serial_from=serial_from,
+        serial_to=serial_to,
         size=size,
-    )  # fmt: skip
+    )

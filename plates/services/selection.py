@@ -201,9 +201,15 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
     seconds = citysettings.get(selection.city, "plate_backup_seconds")
     expires = now + datetime.timedelta(seconds=seconds)
     params = {
-        "batch": batch_id, "selection": selection.pk, "now": now, "numbers": json.dumps([number]), "expires": expires,
-        "city": selection.city_id, "citizen": selection.citizen_id, "number": number,
-    }  # fmt: skip
+        "batch": batch_id,
+        "selection": selection.pk,
+        "now": now,
+        "numbers": json.dumps([number]),
+        "expires": expires,
+        "city": selection.city_id,
+        "citizen": selection.citizen_id,
+        "number": number,
+    }
     with connection.cursor() as cursor:
         _BACKUP_SQL.execute(cursor, params)
         batch_ok, number_id, block_id, serial, plate_type, _slot = cursor.fetchone()
@@ -352,9 +358,14 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
             raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
         expires = now + datetime.timedelta(seconds=values["plate_backup_seconds"])
         params = {
-            "city": city.pk, "plate_type": selection.plate_type, "now": now, "selection": selection.pk,
-            "expires": expires, "history_date": now, "history_user": selection.citizen_id,
-        }  # fmt: skip
+            "city": city.pk,
+            "plate_type": selection.plate_type,
+            "now": now,
+            "selection": selection.pk,
+            "expires": expires,
+            "history_date": now,
+            "history_user": selection.citizen_id,
+        }
         claimed = None
         with connection.cursor() as cursor:
             for cost, candidate in enumerate(candidates):
@@ -506,10 +517,14 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             _CONFIRM_LOCK.execute(
                 cursor,
                 {
-                    "selection": selection.pk, "citizen": citizen.pk, "city": city.pk, "holder": holder, "now": now,
+                    "selection": selection.pk,
+                    "citizen": citizen.pk,
+                    "city": city.pk,
+                    "holder": holder,
+                    "now": now,
                     "since": now - datetime.timedelta(hours=1),
                 },
-            )  # fmt: skip
+            )
             row = cursor.fetchone()
         if row is None:
             raise Selection.DoesNotExist
@@ -544,10 +559,16 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         hold.pk = row[0]
         hold.number = _loaded(
             PlateNumber(
-                id=number_id, city_id=city.pk, block_id=held[1], plate_type=locked.plate_type, number=held[0], serial=held[2],
-                status=PlateNumber.Status.HELD, taken_at=now,
+                id=number_id,
+                city_id=city.pk,
+                block_id=held[1],
+                plate_type=locked.plate_type,
+                number=held[0],
+                serial=held[2],
+                status=PlateNumber.Status.HELD,
+                taken_at=now,
             )
-        )  # fmt: skip
+        )
         _loaded(hold)
         locked.status, locked.ended_at = Selection.Status.DONE, now
         context = {

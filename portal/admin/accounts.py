@@ -38,8 +38,16 @@ class UserAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["real_name", "id_number", "mobile", "role", "medical_institution", "is_active", "is_staff",
-                  "is_superuser"]
+        fields = [
+            "real_name",
+            "id_number",
+            "mobile",
+            "role",
+            "medical_institution",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+        ]
 
     def clean_id_number(self):
         return identity.validate_id_number(self.cleaned_data["id_number"])
@@ -71,8 +79,19 @@ class UserAdmin(SimpleHistoryAdmin):
     list_display = ["real_name", "masked_id", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["real_name", "=id_number", "=mobile"]
-    fields = ["real_name", "id_number", "mobile", "new_password", "role", "medical_institution", "is_active",
-              "is_staff", "is_superuser", "date_joined", "last_login"]
+    fields = [
+        "real_name",
+        "id_number",
+        "mobile",
+        "new_password",
+        "role",
+        "medical_institution",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "date_joined",
+        "last_login",
+    ]
     readonly_fields = ["date_joined", "last_login"]
     inlines = [ClerkProfileInline]
 

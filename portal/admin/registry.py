@@ -18,7 +18,16 @@ class IdNumberSearchMixin:
 
 @admin.register(Vehicle)
 class VehicleAdmin(IdNumberSearchMixin, CityScopedAdmin):
-    list_display = ["__str__", "plate_type", "owner_name", "owner_id", "kind", "inspection_valid_until", "status", "city"]
+    list_display = [
+        "__str__",
+        "plate_type",
+        "owner_name",
+        "owner_id",
+        "kind",
+        "inspection_valid_until",
+        "status",
+        "city",
+    ]
     list_filter = ["city", "status", "plate_type", "kind"]
     search_fields = ["=plate_number", "=vin", "=owner_id_number"]
     show_full_result_count = False

@@ -62,7 +62,9 @@ class Office(models.Model):
 class MedicalInstitution(models.Model):
     """An institution authorised to issue physical-condition certificates (R-DL art 28)."""
 
-    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="medical_institutions", verbose_name=_("city"))
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="medical_institutions", verbose_name=_("city")
+    )
     name = models.CharField(_("name"), max_length=100)
     licence_number = models.CharField(_("institution licence number"), max_length=64, unique=True)
     address = models.CharField(_("address"), max_length=200, blank=True)

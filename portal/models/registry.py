@@ -92,7 +92,9 @@ class DrivingLicence(models.Model):
         OVERDUE = "overdue", _("renewal overdue")
         CANCELLED = "cancelled", _("cancelled")
 
-    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="licences", verbose_name=_("issuing city"))
+    city = models.ForeignKey(
+        "portal.City", on_delete=models.PROTECT, related_name="licences", verbose_name=_("issuing city")
+    )
     # The licence number of a mainland driver is their resident ID number; the file number
     # (档案编号) is what identifies the licence record in the office systems.
     id_number = models.CharField(_("ID number"), max_length=18, db_index=True)

@@ -48,7 +48,9 @@ def my_vehicles(request):
 @city_required
 @login_required
 def my_licence(request):
-    licences = list(DrivingLicence.objects.held_by(request.user.id_number).select_related("city").order_by("-valid_from"))
+    licences = list(
+        DrivingLicence.objects.held_by(request.user.id_number).select_related("city").order_by("-valid_from")
+    )
     for licence in licences:
         licence.cycle_end = _cycle_end(licence.cycle_start)
     return render(request, "portal/my_licence.html", {"licences": licences, "today": timezone.localdate()})

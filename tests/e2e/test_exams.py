@@ -17,15 +17,26 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
     city = factories.city("has")
     user = factories.UserFactory(id_number=factories.make_id_number(datetime.date(1999, 4, 2)))
     LearnerRecord.objects.create(
-        city=city, id_number=user.id_number, name=user.real_name, licence_class="C1",
+        city=city,
+        id_number=user.id_number,
+        name=user.real_name,
+        licence_class="C1",
         application_accepted_at=timezone.now() - datetime.timedelta(days=30),
-    )  # fmt: skip
-    site = ExamSite.objects.create(city=city, name="城南考场", subjects=["1"], licence_classes=["C1"], daily_capacity=100)
+    )
+    site = ExamSite.objects.create(
+        city=city, name="城南考场", subjects=["1"], licence_classes=["C1"], daily_capacity=100
+    )
     exam_day = timezone.localdate() + datetime.timedelta(days=20)
     plan = ExamPlan.objects.create(
-        city=city, site=site, subject="1", licence_classes=["C1"], date=exam_day,
-        starts_at=datetime.time(8, 30), ends_at=datetime.time(11, 30), capacity=10,
-    )  # fmt: skip
+        city=city,
+        site=site,
+        subject="1",
+        licence_classes=["C1"],
+        date=exam_day,
+        starts_at=datetime.time(8, 30),
+        ends_at=datetime.time(11, 30),
+        capacity=10,
+    )
     services.publish_plan(plan)
 
     page.goto(site_url("has", "/accounts/login/?next=/exams/"))
@@ -38,7 +49,9 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
     assert "第1位" in page.get_by_test_id("my-requests").inner_text()
 
     plan.refresh_from_db()
-    with time_machine.travel(timezone.make_aware(datetime.datetime.combine(plan.closes_on, datetime.time(0, 5))), tick=False):
+    with time_machine.travel(
+        timezone.make_aware(datetime.datetime.combine(plan.closes_on, datetime.time(0, 5))), tick=False
+    ):
         services.sweep()  # the window closes: the draw runs
     page.reload()
     assert status.inner_text() == "预约成功"

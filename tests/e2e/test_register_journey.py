@@ -14,8 +14,12 @@ PASSWORD = "Qiche-Anquan-2026"
 def test_register_log_in_and_see_my_vehicle(page, site_url):
     factories.city("has")
     id_number = factories.make_id_number(birth=datetime.date(1991, 3, 9))
-    factories.VehicleFactory(owner_id_number=id_number, plate_number="苏H7E2C9", status=Vehicle.Status.NORMAL,
-                             inspection_valid_until=datetime.date(2027, 9, 30))
+    factories.VehicleFactory(
+        owner_id_number=id_number,
+        plate_number="苏H7E2C9",
+        status=Vehicle.Status.NORMAL,
+        inspection_valid_until=datetime.date(2027, 9, 30),
+    )
     mobile = "13951234567"
 
     page.goto(site_url("has", "/accounts/register/"))

@@ -35,9 +35,15 @@ def site(has):
 def make_plan(site):
     def make(day, subject="1", capacity=10, classes=("C1", "C2"), publish=True, starts=8):
         plan = ExamPlan.objects.create(
-            city=site.city, site=site, subject=subject, licence_classes=list(classes), date=day,
-            starts_at=datetime.time(starts, 0), ends_at=datetime.time(starts + 2, 0), capacity=capacity,
-        )  # fmt: skip
+            city=site.city,
+            site=site,
+            subject=subject,
+            licence_classes=list(classes),
+            date=day,
+            starts_at=datetime.time(starts, 0),
+            ends_at=datetime.time(starts + 2, 0),
+            capacity=capacity,
+        )
         if publish:
             with on(day - datetime.timedelta(days=20)):
                 services.publish_plan(plan)
@@ -54,9 +60,13 @@ def make_learner(has):
     def make(cls="C1", birth=datetime.date(2000, 1, 1), accepted=None, permit_on=None, **fields):
         user = factories.UserFactory(id_number=factories.make_id_number(birth))
         record = LearnerRecord.objects.create(
-            city=has, id_number=user.id_number, name=user.real_name, licence_class=cls,
-            application_accepted_at=accepted or at(datetime.date(2026, 1, 5), 9), **fields,
-        )  # fmt: skip
+            city=has,
+            id_number=user.id_number,
+            name=user.real_name,
+            licence_class=cls,
+            application_accepted_at=accepted or at(datetime.date(2026, 1, 5), 9),
+            **fields,
+        )
         if permit_on:
             record.subject1_passed_on = record.permit_issued_on = permit_on
             record.permit_valid_until = rules.add_years(permit_on, 3)

@@ -142,7 +142,8 @@ def test_ties_are_broken_by_the_published_seed_and_anyone_can_rerun_the_draw(mak
     assert published["seed"] == plan.seed and published["drawn"] is True
     # Re-run with nothing but the public data: the same order, the same five seats.
     entries = [
-        rules.Entry(r["number"], r["priority"], datetime.datetime.fromisoformat(r["key_time"])) for r in published["requests"]
+        rules.Entry(r["number"], r["priority"], datetime.datetime.fromisoformat(r["key_time"]))
+        for r in published["requests"]
     ]
     rerun = [e.number for e in rules.rank(entries, published["seed"])]
     assert rerun == [r["number"] for r in published["requests"]]
@@ -153,7 +154,11 @@ def test_ties_are_broken_by_the_published_seed_and_anyone_can_rerun_the_draw(mak
 
 def test_rank_puts_priority_first_then_key_then_hash():
     t1, t2 = at(D(2026, 1, 1)), at(D(2026, 1, 2))
-    entries = [rules.Entry("1-0000001", False, t2), rules.Entry("1-0000002", False, t1), rules.Entry("1-0000003", True, t2)]
+    entries = [
+        rules.Entry("1-0000001", False, t2),
+        rules.Entry("1-0000002", False, t1),
+        rules.Entry("1-0000003", True, t2),
+    ]
     assert [e.number for e in rules.rank(entries, "seed")] == ["1-0000003", "1-0000002", "1-0000001"]
     tied = [rules.Entry(f"1-{i:07d}", False, t1) for i in range(20)]
     order = [e.number for e in rules.rank(tied, "a" * 64)]

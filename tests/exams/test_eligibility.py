@@ -47,7 +47,9 @@ def test_subject_1_request_is_open_to_a_fresh_applicant(make_learner, make_plan)
         ("B2", "3", True, 30),
     ],
 )
-def test_permit_must_be_held_for_the_class_wait_before_requesting(make_learner, make_plan, cls, subject, holds_car, wait):
+def test_permit_must_be_held_for_the_class_wait_before_requesting(
+    make_learner, make_plan, cls, subject, holds_car, wait
+):
     issued = D(2026, 6, 1)
     _, record = make_learner(cls, birth=D(1995, 1, 1), permit_on=issued, holds_car_licence=holds_car)
     plan = make_plan(D(2026, 8, 31), subject=subject, classes=[cls])
@@ -129,7 +131,9 @@ def test_fourth_failure_keeps_the_passes(make_learner, make_plan):
 
 
 def test_safe_driving_theory_on_the_day_of_or_after_the_passed_road_test(make_learner, make_plan):
-    _, record = make_learner("C1", permit_on=D(2026, 1, 5), subject2_passed_on=D(2026, 3, 2), road_passed_on=D(2026, 7, 15))
+    _, record = make_learner(
+        "C1", permit_on=D(2026, 1, 5), subject2_passed_on=D(2026, 3, 2), road_passed_on=D(2026, 7, 15)
+    )
     before = make_plan(D(2026, 7, 14), subject="4")
     same_day = make_plan(D(2026, 7, 15), subject="4", starts=14)
     assert any("安全文明驾驶常识" in r for r in refusals_on(record, before, D(2026, 7, 6)))
@@ -138,7 +142,9 @@ def test_safe_driving_theory_on_the_day_of_or_after_the_passed_road_test(make_le
 
 def test_safe_driving_theory_needs_subject_2_too(make_learner, make_plan):
     _, record = make_learner("C1", permit_on=D(2026, 1, 5), road_passed_on=D(2026, 6, 1))
-    assert any("安全文明驾驶常识" in r for r in refusals_on(record, make_plan(D(2026, 7, 15), subject="4"), D(2026, 7, 1)))
+    assert any(
+        "安全文明驾驶常识" in r for r in refusals_on(record, make_plan(D(2026, 7, 15), subject="4"), D(2026, 7, 1))
+    )
 
 
 def test_minimum_age_18_for_c1_is_reached_on_the_birthday(make_learner, make_plan):

@@ -108,10 +108,17 @@ def test_clerk_creates_a_week_of_sessions_from_one_form(clerk_client, site):
         response = clerk_client.post(
             "/admin/exams/examplan/bulk/",
             {
-                "site": site.pk, "subject": "1", "classes": ["C1", "C2"], "first_date": "2026-07-13", "days": "7",
-                "sessions": "08:30-11:30\n13:30-16:30", "capacity": "50", "working_days_only": "on", "publish": "on",
+                "site": site.pk,
+                "subject": "1",
+                "classes": ["C1", "C2"],
+                "first_date": "2026-07-13",
+                "days": "7",
+                "sessions": "08:30-11:30\n13:30-16:30",
+                "capacity": "50",
+                "working_days_only": "on",
+                "publish": "on",
             },
-        )  # fmt: skip
+        )
     assert response.status_code == 302
     plans = ExamPlan.objects.filter(site=site)
     assert plans.count() == 10  # 5 working days x 2 sessions
@@ -121,7 +128,15 @@ def test_clerk_creates_a_week_of_sessions_from_one_form(clerk_client, site):
 def test_bulk_form_with_a_bad_session_keeps_the_input_and_creates_nothing(clerk_client, site):
     response = clerk_client.post(
         "/admin/exams/examplan/bulk/",
-        {"site": site.pk, "subject": "1", "classes": ["C1"], "first_date": "2026-07-13", "days": "7", "sessions": "8.30 to 11", "capacity": "50"},
+        {
+            "site": site.pk,
+            "subject": "1",
+            "classes": ["C1"],
+            "first_date": "2026-07-13",
+            "days": "7",
+            "sessions": "8.30 to 11",
+            "capacity": "50",
+        },
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -158,13 +173,19 @@ def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, m
     s1 = make_plan(D(2026, 7, 20))
     s2 = make_plan(D(2026, 7, 21), subject="2")
     with on(D(2026, 7, 1)):
-        refused = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s2.pk, "channel": "phone"})
+        refused = clerk_client.post(
+            "/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s2.pk, "channel": "phone"}
+        )
         assert refused.status_code == 200 and "10" in refused.content.decode()
         assert user.id_number in refused.content.decode()  # the form keeps what was typed
-        s1_refused = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s1.pk, "channel": "counter"})
+        s1_refused = clerk_client.post(
+            "/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s1.pk, "channel": "counter"}
+        )
         assert s1_refused.status_code == 200  # subject 1 already passed
     with on(D(2026, 7, 6)):
-        ok = clerk_client.post("/admin/exams/examrequest/book/", {"id_number": user.id_number.lower(), "plan": s2.pk, "channel": "phone"})
+        ok = clerk_client.post(
+            "/admin/exams/examrequest/book/", {"id_number": user.id_number.lower(), "plan": s2.pk, "channel": "phone"}
+        )
     assert ok.status_code == 302
     req = ExamRequest.objects.get(id_number=user.id_number)
     assert req.channel == "phone" and req.created_by is not None
@@ -183,7 +204,9 @@ def test_clerk_cancels_at_the_counter_and_enters_results(clerk_client, make_lear
     req_a.refresh_from_db()
     assert req_a.status == "cancelled"
     with on(D(2026, 6, 15), 17):
-        page = clerk_client.post(f"/admin/exams/examplan/{plan.pk}/results/", {f"r{req_b.pk}-outcome": "no_show"}, follow=True)
+        page = clerk_client.post(
+            f"/admin/exams/examplan/{plan.pk}/results/", {f"r{req_b.pk}-outcome": "no_show"}, follow=True
+        )
     assert page.status_code == 200
     rec_b.refresh_from_db()
     assert rec_b.last_cancel_at == at(D(2026, 6, 15), 8)
@@ -204,15 +227,27 @@ def test_clerk_registers_a_learner_record_with_a_valid_id(clerk_client, has):
     id_number = factories.make_id_number(D(2001, 2, 3))
     bad = clerk_client.post(
         "/admin/exams/learnerrecord/add/",
-        {"city": has.pk, "id_number": id_number[:-1] + ("0" if id_number[-1] != "0" else "1"), "name": "李四",
-         "licence_class": "C1", "application_accepted_at_0": "2026-07-01", "application_accepted_at_1": "09:00"},
-    )  # fmt: skip
+        {
+            "city": has.pk,
+            "id_number": id_number[:-1] + ("0" if id_number[-1] != "0" else "1"),
+            "name": "李四",
+            "licence_class": "C1",
+            "application_accepted_at_0": "2026-07-01",
+            "application_accepted_at_1": "09:00",
+        },
+    )
     assert bad.status_code == 200 and not LearnerRecord.objects.exists()
     ok = clerk_client.post(
         "/admin/exams/learnerrecord/add/",
-        {"city": has.pk, "id_number": id_number, "name": "李四", "licence_class": "C1",
-         "application_accepted_at_0": "2026-07-01", "application_accepted_at_1": "09:00"},
-    )  # fmt: skip
+        {
+            "city": has.pk,
+            "id_number": id_number,
+            "name": "李四",
+            "licence_class": "C1",
+            "application_accepted_at_0": "2026-07-01",
+            "application_accepted_at_1": "09:00",
+        },
+    )
     assert ok.status_code == 302 and LearnerRecord.objects.get().id_number == id_number
 
 
@@ -237,13 +272,23 @@ def test_every_exams_admin_page_renders_for_a_clerk_without_full_id_numbers(cler
     plan = make_plan(D(2026, 6, 15), capacity=1)
     (req,) = sit(plan, [(other, "pass")])
     pages = [
-        "/admin/exams/examsite/", "/admin/exams/examsite/add/", f"/admin/exams/examsite/{plan.site_id}/change/",
-        "/admin/exams/examplan/", "/admin/exams/examplan/add/", f"/admin/exams/examplan/{plan.pk}/change/",
-        "/admin/exams/examplan/bulk/", "/admin/exams/examplan/import/", f"/admin/exams/examplan/{plan.pk}/results/",
-        "/admin/exams/learnerrecord/", "/admin/exams/learnerrecord/add/", f"/admin/exams/learnerrecord/{record.pk}/change/",
-        "/admin/exams/examrequest/", f"/admin/exams/examrequest/{req.pk}/change/", "/admin/exams/examrequest/book/",
+        "/admin/exams/examsite/",
+        "/admin/exams/examsite/add/",
+        f"/admin/exams/examsite/{plan.site_id}/change/",
+        "/admin/exams/examplan/",
+        "/admin/exams/examplan/add/",
+        f"/admin/exams/examplan/{plan.pk}/change/",
+        "/admin/exams/examplan/bulk/",
+        "/admin/exams/examplan/import/",
+        f"/admin/exams/examplan/{plan.pk}/results/",
+        "/admin/exams/learnerrecord/",
+        "/admin/exams/learnerrecord/add/",
+        f"/admin/exams/learnerrecord/{record.pk}/change/",
+        "/admin/exams/examrequest/",
+        f"/admin/exams/examrequest/{req.pk}/change/",
+        "/admin/exams/examrequest/book/",
         "/admin/exams/examresult/",
-    ]  # fmt: skip
+    ]
     for url in pages:
         response = clerk_client.get(url)
         assert response.status_code == 200, url

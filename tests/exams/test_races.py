@@ -59,7 +59,9 @@ def test_one_candidate_submitting_16_times_at_once_gets_one_live_request(make_le
     plans = [make_plan(D(2026, 7, 20), starts=8 + (i % 8), capacity=5) for i in range(4)]
     reached = barrier_before_insert(monkeypatch, THREADS)
     with on(D(2026, 7, 1)):
-        results, errors = run_threads(THREADS, lambda i: services.request_seat(plan=plans[i % 4], id_number=user.id_number))
+        results, errors = run_threads(
+            THREADS, lambda i: services.request_seat(plan=plans[i % 4], id_number=user.id_number)
+        )
     # Control: every thread passed the Python eligibility check concurrently ...
     assert len(reached) == THREADS
     # ... and only the partial unique constraint stopped fifteen of them, with the page's message.
@@ -75,7 +77,9 @@ def test_many_candidates_rushing_one_session_each_get_exactly_one_request(make_l
     threads = THREADS * 2  # every candidate double-submits
     reached = barrier_before_insert(monkeypatch, threads)
     with on(D(2026, 7, 1)):
-        results, errors = run_threads(threads, lambda i: services.request_seat(plan=plan, id_number=users[i % THREADS].id_number))
+        results, errors = run_threads(
+            threads, lambda i: services.request_seat(plan=plan, id_number=users[i % THREADS].id_number)
+        )
     assert len(reached) == threads
     assert len(errors) == THREADS and all("不能重复申请" in e.message for e in errors)
     live = ExamRequest.objects.filter(plan=plan, status="requested")
@@ -150,4 +154,6 @@ def test_control_without_the_partial_unique_constraint_the_rush_duplicates(make_
     assert errors == []
     assert live == THREADS
     with connection.cursor() as cursor:
-        assert "examrequest_one_live_per_subject" in connection.introspection.get_constraints(cursor, "exams_examrequest")
+        assert "examrequest_one_live_per_subject" in connection.introspection.get_constraints(
+            cursor, "exams_examrequest"
+        )

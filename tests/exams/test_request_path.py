@@ -43,7 +43,12 @@ def test_request_writes_the_row_and_its_audit_row(make_learner, make_plan, reque
     with on(D(2026, 7, 1)):
         req = request_as(user, plan)
     stored = ExamRequest.objects.get(pk=req.pk)
-    assert (stored.record_id, stored.plan_id, stored.status, stored.draw_hash) == (record.pk, plan.pk, "requested", req.draw_hash)
+    assert (stored.record_id, stored.plan_id, stored.status, stored.draw_hash) == (
+        record.pk,
+        plan.pk,
+        "requested",
+        req.draw_hash,
+    )
     assert stored.key_time == record.application_accepted_at == req.key_time
     audit = ExamRequest.history.get(id=req.pk)
     assert (audit.history_type, audit.status, audit.draw_hash) == ("+", "requested", req.draw_hash)
@@ -90,7 +95,11 @@ def test_priority_and_ranking_time_are_fixed_as_before(make_learner, make_plan, 
 def test_two_class_applicant_books_with_the_record_the_session_examines(make_learner, make_plan, request_as, has):
     user, c1 = make_learner("C1", accepted=at(D(2026, 3, 1)))
     b2 = LearnerRecord.objects.create(
-        city=has, id_number=user.id_number, name=user.real_name, licence_class="B2", application_accepted_at=at(D(2026, 1, 5))
+        city=has,
+        id_number=user.id_number,
+        name=user.real_name,
+        licence_class="B2",
+        application_accepted_at=at(D(2026, 1, 5)),
     )
     only_b2 = make_plan(D(2026, 7, 20), classes=["B2"])
     both = make_plan(D(2026, 7, 21), classes=["B2", "C1"])
@@ -105,9 +114,13 @@ def test_void_and_completed_records_are_not_used_when_an_active_one_exists(make_
     user, active = make_learner("C1", accepted=at(D(2026, 1, 5)))
     for status in ("void", "completed"):
         LearnerRecord.objects.create(
-            city=has, id_number=user.id_number, name=user.real_name, licence_class="C1",
-            application_accepted_at=at(D(2026, 3, 1)), status=status,
-        )  # fmt: skip
+            city=has,
+            id_number=user.id_number,
+            name=user.real_name,
+            licence_class="C1",
+            application_accepted_at=at(D(2026, 3, 1)),
+            status=status,
+        )
     plan = make_plan(D(2026, 7, 20))
     with on(D(2026, 7, 1)):
         assert request_as(user, plan).record_id == active.pk

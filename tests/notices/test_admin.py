@@ -11,9 +11,11 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_shows_the_sms_text_and_its_parts(has, has_client, citizen):
     notice = notices.notify(
-        own_kinds.SCRAP_DECISION, id_number=citizen.id_number, city=has,
+        own_kinds.SCRAP_DECISION,
+        id_number=citizen.id_number,
+        city=has,
         context={"plate": "苏H12345", "scrap_date": "2027-06-30", "void_date": "2027-07-30"},
-    )  # fmt: skip
+    )
     admin = UserFactory(is_staff=True, is_superuser=True)
     has_client.force_login(admin)
     page = has_client.get(reverse("admin:notices_notice_change", args=[notice.pk])).content.decode()
@@ -31,9 +33,15 @@ def test_clerk_posts_an_announcement_for_their_city(has, clerk_has, has_client):
     has_client.force_login(clerk_has)
     response = has_client.post(
         reverse("admin:notices_announcement_add"),
-        {"city": has.pk, "title_text": "关于调整车管所办公时间的公告", "body_text": "自12月1日起……", "published": "on",
-         "published_at_0": "2026-11-01", "published_at_1": "09:00"},
-    )  # fmt: skip
+        {
+            "city": has.pk,
+            "title_text": "关于调整车管所办公时间的公告",
+            "body_text": "自12月1日起……",
+            "published": "on",
+            "published_at_0": "2026-11-01",
+            "published_at_1": "09:00",
+        },
+    )
     assert response.status_code == 302
     assert Announcement.objects.get().history.first().history_user == clerk_has
     has_client.logout()

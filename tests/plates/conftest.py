@@ -27,9 +27,13 @@ def set_city(city, key, value):
 def open_block(city, serial_from="A000A", serial_to="A009Z", plate_type="02", prefix=None) -> NumberBlock:
     """An open block (240 numbers for the default range), built the way the sweep builds one."""
     block = NumberBlock.objects.create(
-        city=city, plate_type=plate_type, prefix=prefix or city.plate_prefix, serial_from=serial_from, serial_to=serial_to,
+        city=city,
+        plate_type=plate_type,
+        prefix=prefix or city.plate_prefix,
+        serial_from=serial_from,
+        serial_to=serial_to,
         size=services.block_size(plate_type, serial_from, serial_to),
-    )  # fmt: skip
+    )
     services.block_announce(block, opens_at=timezone.now())
     services.block_open(block)
     block.refresh_from_db()
@@ -38,16 +42,26 @@ def open_block(city, serial_from="A000A", serial_to="A009Z", plate_type="02", pr
 
 def new_vehicle(owner, city, plate_type="02") -> Vehicle:
     return factories.VehicleFactory(
-        city=city, owner_id_number=owner.id_number, owner_name=owner.real_name, status=Vehicle.Status.NEW,
-        plate_number=None, plate_type=plate_type, registered_on=None, inspection_valid_until=None,
-    )  # fmt: skip
+        city=city,
+        owner_id_number=owner.id_number,
+        owner_name=owner.real_name,
+        status=Vehicle.Status.NEW,
+        plate_number=None,
+        plate_type=plate_type,
+        registered_on=None,
+        inspection_valid_until=None,
+    )
 
 
 def verified_selection(citizen, vehicle, ip="10.0.0.1", device="") -> Selection:
     selection = services.selection_start(
-        citizen=citizen, city=vehicle.city, vin=vehicle.vin, cert_number=vehicle.conformity_cert_number, ip=ip,
+        citizen=citizen,
+        city=vehicle.city,
+        vin=vehicle.vin,
+        cert_number=vehicle.conformity_cert_number,
+        ip=ip,
         device_key=device,
-    )  # fmt: skip
+    )
     Selection.objects.filter(pk=selection.pk).update(sms_verified_at=timezone.now())
     selection.refresh_from_db()
     return selection

@@ -21,8 +21,15 @@ def clerk_client(client, clerk_has, has):
 
 
 def _block_form(has, **overrides):
-    data = {"city": has.pk, "plate_type": "02", "prefix": "苏H", "serial_from": "A000A", "serial_to": "C999Z",
-            "opens_at_0": "", "opens_at_1": ""}  # fmt: skip
+    data = {
+        "city": has.pk,
+        "plate_type": "02",
+        "prefix": "苏H",
+        "serial_from": "A000A",
+        "serial_to": "C999Z",
+        "opens_at_0": "",
+        "opens_at_1": "",
+    }
     data.update(overrides)
     return data
 

@@ -198,9 +198,12 @@ def test_a_ban_that_began_during_the_selection_refuses_the_confirmation(citizen,
         selection = verified_selection(citizen, new_vehicle(citizen, has))
         number = drawn_backup(selection)
         Ban.objects.create(
-            city=has, id_number=citizen.id_number, starts_at=at(datetime.date(2026, 11, 23), 9),
-            ends_at=at(datetime.date(2028, 11, 23), 9), reason="test",
-        )  # fmt: skip
+            city=has,
+            id_number=citizen.id_number,
+            starts_at=at(datetime.date(2026, 11, 23), 9),
+            ends_at=at(datetime.date(2028, 11, 23), 9),
+            reason="test",
+        )
         with pytest.raises(services.PlateError, match="不能"):
             services.selection_confirm(selection, number_id=number.pk)
         assert not Hold.objects.exists()

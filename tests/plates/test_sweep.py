@@ -65,8 +65,16 @@ def test_a_stopped_worker_only_delays_the_work(citizen, has, pool):
 
 
 def test_public_block_page_needs_no_login(client, has, pool):
-    NumberBlock.objects.create(city=has, plate_type="52", prefix="苏H", serial_from="D00000", serial_to="D09999",
-                               size=10000, status="announced", opens_at=timezone.now())  # fmt: skip
+    NumberBlock.objects.create(
+        city=has,
+        plate_type="52",
+        prefix="苏H",
+        serial_from="D00000",
+        serial_to="D09999",
+        size=10000,
+        status="announced",
+        opens_at=timezone.now(),
+    )
     PlateNumber.objects.filter(number="苏HA000A").update(status="held")
     client.defaults["HTTP_HOST"] = "has.localhost"
     body = client.get(reverse("plates:blocks")).content.decode()

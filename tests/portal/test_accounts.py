@@ -107,7 +107,9 @@ def test_bad_id_numbers_are_refused_with_a_message(has_client, id_number, messag
 
 
 def test_password_rules_and_mismatch_are_explained(has_client):
-    response = has_client.post("/accounts/register/", register_data(password1="12345678", password2="12345678", code="123456"))
+    response = has_client.post(
+        "/accounts/register/", register_data(password1="12345678", password2="12345678", code="123456")
+    )
     assert "全是数字" in body(response) or "全部为数字" in body(response)
     response = has_client.post("/accounts/register/", register_data(password2="Other-pass-999", code="123456"))
     assert "两次输入的密码不一致" in body(response)
@@ -151,8 +153,10 @@ def test_absurd_input_never_breaks_the_page(has_client):
         response = has_client.post("/accounts/register/", payload)
         assert response.status_code == 200
     for url in ("/accounts/login/", "/accounts/password-reset/"):
-        for payload in ({"username": "\x00" * 5, "password": "x", "mobile": "\x00"},
-                        {"username": "9" * 300, "mobile": "1" * 300, "send_code": "1"}):
+        for payload in (
+            {"username": "\x00" * 5, "password": "x", "mobile": "\x00"},
+            {"username": "9" * 300, "mobile": "1" * 300, "send_code": "1"},
+        ):
             assert has_client.post(url, payload).status_code == 200
 
 
@@ -193,8 +197,15 @@ def test_a_password_reset_by_sms_lifts_the_account_lock(has_client, citizen):
         has_client.post("/accounts/login/", {"username": citizen.mobile, "password": "wrong-password"})
     url = "/accounts/password-reset/"
     has_client.post(url, {"mobile": citizen.mobile, "send_code": "1"})
-    has_client.post(url, {"mobile": citizen.mobile, "code": last_code(citizen.mobile),
-                          "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    has_client.post(
+        url,
+        {
+            "mobile": citizen.mobile,
+            "code": last_code(citizen.mobile),
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
     response = has_client.post("/accounts/login/", {"username": citizen.mobile, "password": NEW_PASSWORD})
     assert response.status_code == 302
 
@@ -293,8 +304,9 @@ def test_16_registrations_of_one_id_number_at_once_create_one_account():
     def worker(i):
         try:
             barrier.wait()
-            account_services.register_citizen(real_name="抢注", id_number=id_number, mobile=mobiles[i],
-                                               password=NEW_PASSWORD, code=codes[mobiles[i]])
+            account_services.register_citizen(
+                real_name="抢注", id_number=id_number, mobile=mobiles[i], password=NEW_PASSWORD, code=codes[mobiles[i]]
+            )
             results[i] = "created"
         except account_services.AccountError as exc:
             results[i] = exc.field

@@ -106,11 +106,19 @@ def test_clerk_logs_in_to_the_admin_with_their_mobile(client, clerk_has, has):
 def test_province_admin_creates_a_clerk_who_can_log_in(client, province_admin, has):
     c = admin_client(client, province_admin, "localhost")
     data = {
-        "real_name": "新民警", "id_number": "11010519491231002x", "mobile": "13700000001",
-        "new_password": "Jingwu-2026-pass", "role": "clerk", "is_active": "on", "is_staff": "on",
-        "clerk_profile-TOTAL_FORMS": "1", "clerk_profile-INITIAL_FORMS": "0",
-        "clerk_profile-MIN_NUM_FORMS": "0", "clerk_profile-MAX_NUM_FORMS": "1",
-        "clerk_profile-0-city": str(has.pk), "clerk_profile-0-office": "",
+        "real_name": "新民警",
+        "id_number": "11010519491231002x",
+        "mobile": "13700000001",
+        "new_password": "Jingwu-2026-pass",
+        "role": "clerk",
+        "is_active": "on",
+        "is_staff": "on",
+        "clerk_profile-TOTAL_FORMS": "1",
+        "clerk_profile-INITIAL_FORMS": "0",
+        "clerk_profile-MIN_NUM_FORMS": "0",
+        "clerk_profile-MAX_NUM_FORMS": "1",
+        "clerk_profile-0-city": str(has.pk),
+        "clerk_profile-0-office": "",
     }
     response = c.post("/admin/portal/user/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -121,9 +129,17 @@ def test_province_admin_creates_a_clerk_who_can_log_in(client, province_admin, h
 
 def test_admin_user_form_refuses_a_bad_id_number(client, province_admin):
     c = admin_client(client, province_admin, "localhost")
-    response = c.post("/admin/portal/user/add/", {"real_name": "某", "id_number": "110105194912310021",
-                                                  "mobile": "15412345678", "role": "citizen",
-                                                  "clerk_profile-TOTAL_FORMS": "0", "clerk_profile-INITIAL_FORMS": "0"})
+    response = c.post(
+        "/admin/portal/user/add/",
+        {
+            "real_name": "某",
+            "id_number": "110105194912310021",
+            "mobile": "15412345678",
+            "role": "citizen",
+            "clerk_profile-TOTAL_FORMS": "0",
+            "clerk_profile-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "校验位不正确" in page and "请输入可接收短信的中国大陆手机号码" in page and "请为新账号设置密码" in page

@@ -31,7 +31,15 @@ def test_each_city_site_names_its_city(client, has, szv):
 
 def test_home_lists_the_service_categories(has_client):
     page = has_client.get("/").content.decode()
-    for title in ("机动车号牌预选", "驾驶人考试预约", "补换领证件邮寄", "违法处理与罚款缴纳", "消息通知", "信息查询", "信息公开"):
+    for title in (
+        "机动车号牌预选",
+        "驾驶人考试预约",
+        "补换领证件邮寄",
+        "违法处理与罚款缴纳",
+        "消息通知",
+        "信息查询",
+        "信息公开",
+    ):
         assert title in page
 
 

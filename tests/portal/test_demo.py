@@ -64,20 +64,26 @@ def test_every_printed_login_works(loaded, client):
         assert login.id_number in output and login.mobile in output
         for username in (login.id_number, login.mobile):
             client.logout()
-            response = client.post("/accounts/login/", {"username": username, "password": demo.PASSWORD},
-                                   HTTP_HOST="has.localhost")
+            response = client.post(
+                "/accounts/login/", {"username": username, "password": demo.PASSWORD}, HTTP_HOST="has.localhost"
+            )
             assert response.status_code == 302, login
 
 
 def test_demo_clerk_uses_the_admin_of_their_city(loaded, client):
-    client.post("/admin/login/?next=/admin/", {"username": demo.CLERK_HAS.mobile, "password": demo.PASSWORD},
-                HTTP_HOST="has.localhost")
+    client.post(
+        "/admin/login/?next=/admin/",
+        {"username": demo.CLERK_HAS.mobile, "password": demo.PASSWORD},
+        HTTP_HOST="has.localhost",
+    )
     page = client.get("/admin/portal/vehicle/", HTTP_HOST="has.localhost").content.decode()
     assert "苏H8A123" in page and "苏E7K2Q8" not in page
 
 
 def test_demo_citizen_sees_their_cars(loaded, client):
-    client.post("/accounts/login/", {"username": demo.ZHANG.mobile, "password": demo.PASSWORD}, HTTP_HOST="has.localhost")
+    client.post(
+        "/accounts/login/", {"username": demo.ZHANG.mobile, "password": demo.PASSWORD}, HTTP_HOST="has.localhost"
+    )
     page = client.get("/my/vehicles/", HTTP_HOST="has.localhost").content.decode()
     assert "苏H8A123" in page and "苏HD5678" in page and "逾期未检验" in page
 
@@ -99,8 +105,19 @@ def test_make_test_fails_when_pytest_collects_nothing():
     root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(
-        [sys.executable, str(root / "bin" / "testrun.py"), "-q", "-k", "no_test_has_this_name", "tests/portal/test_identity.py"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(root / "bin" / "testrun.py"),
+            "-q",
+            "-k",
+            "no_test_has_this_name",
+            "tests/portal/test_identity.py",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 5
     assert "collected no tests" in result.stderr

@@ -15,11 +15,17 @@ def test_my_vehicles_needs_login(has_client):
 
 
 def test_my_vehicles_shows_what_is_registered_to_my_id_number(citizen_client, citizen, szv):
-    mine = factories.VehicleFactory(owner_id_number=citizen.id_number, plate_number="苏H12345",
-                                    inspection_valid_until=datetime.date(2028, 3, 31))
+    mine = factories.VehicleFactory(
+        owner_id_number=citizen.id_number, plate_number="苏H12345", inspection_valid_until=datetime.date(2028, 3, 31)
+    )
     elsewhere = factories.VehicleFactory(owner_id_number=citizen.id_number, city=szv, plate_number="苏E0A123")
-    new_car = factories.VehicleFactory(owner_id_number=citizen.id_number, plate_number=None, vin="LFV2A21K8R3123456",
-                                       status=Vehicle.Status.NEW, inspection_valid_until=None)
+    new_car = factories.VehicleFactory(
+        owner_id_number=citizen.id_number,
+        plate_number=None,
+        vin="LFV2A21K8R3123456",
+        status=Vehicle.Status.NEW,
+        inspection_valid_until=None,
+    )
     someone_else = factories.VehicleFactory(plate_number="苏H99999")
     page = citizen_client.get("/my/vehicles/").content.decode()
     assert mine.plate_number in page and elsewhere.plate_number in page
@@ -30,9 +36,12 @@ def test_my_vehicles_shows_what_is_registered_to_my_id_number(citizen_client, ci
 
 
 def test_overdue_inspection_is_shown(citizen_client, citizen):
-    factories.VehicleFactory(owner_id_number=citizen.id_number, plate_number="苏H0D001",
-                             inspection_valid_until=datetime.date(2025, 3, 31),
-                             status=Vehicle.Status.OVERDUE_INSPECTION)
+    factories.VehicleFactory(
+        owner_id_number=citizen.id_number,
+        plate_number="苏H0D001",
+        inspection_valid_until=datetime.date(2025, 3, 31),
+        status=Vehicle.Status.OVERDUE_INSPECTION,
+    )
     page = citizen_client.get("/my/vehicles/").content.decode()
     assert "逾期未检验" in page and "text-danger" in page
 
@@ -47,8 +56,13 @@ def test_a_newly_registered_citizen_sees_records_created_before_registration(has
     id_number = factories.make_id_number()
     factories.VehicleFactory(owner_id_number=id_number, plate_number="苏H5B678")
     factories.DrivingLicenceFactory(id_number=id_number, points=3)
-    data = {"real_name": "李四", "id_number": id_number.lower(), "mobile": "13566667777",
-            "password1": "Qiche-Anquan-2026", "password2": "Qiche-Anquan-2026"}
+    data = {
+        "real_name": "李四",
+        "id_number": id_number.lower(),
+        "mobile": "13566667777",
+        "password1": "Qiche-Anquan-2026",
+        "password2": "Qiche-Anquan-2026",
+    }
     has_client.post("/accounts/register/", {**data, "send_code": "1"})
     has_client.post("/accounts/register/", {**data, "code": last_code("13566667777")})
     has_client.post("/accounts/login/", {"username": "13566667777", "password": "Qiche-Anquan-2026"})
@@ -57,8 +71,13 @@ def test_a_newly_registered_citizen_sees_records_created_before_registration(has
 
 
 def test_my_licence_shows_class_expiry_points_and_cycle(citizen_client, citizen):
-    factories.DrivingLicenceFactory(id_number=citizen.id_number, licence_class="C1", points=6,
-                                    valid_until=datetime.date(2031, 6, 1), cycle_start=datetime.date(2024, 2, 29))
+    factories.DrivingLicenceFactory(
+        id_number=citizen.id_number,
+        licence_class="C1",
+        points=6,
+        valid_until=datetime.date(2031, 6, 1),
+        cycle_start=datetime.date(2024, 2, 29),
+    )
     factories.DrivingLicenceFactory(licence_class="A2", points=9)
     with time_machine.travel(datetime.datetime(2026, 11, 24, tzinfo=datetime.UTC), tick=False):
         page = citizen_client.get("/my/licence/").content.decode()
@@ -71,8 +90,9 @@ def test_my_licence_shows_class_expiry_points_and_cycle(citizen_client, citizen)
 
 
 def test_long_term_and_full_score_licences(citizen_client, citizen):
-    factories.DrivingLicenceFactory(id_number=citizen.id_number, valid_until=None, points=12,
-                                    status=DrivingLicence.Status.FULL_SCORE)
+    factories.DrivingLicenceFactory(
+        id_number=citizen.id_number, valid_until=None, points=12, status=DrivingLicence.Status.FULL_SCORE
+    )
     page = citizen_client.get("/my/licence/").content.decode()
     assert "长期" in page and "累积记分满12分" in page
 

@@ -254,22 +254,35 @@ def test_the_task_does_nothing_for_a_code_already_sent(db, sms_outbox):
 
 
 def receipt(message_id="gw-1", status="delivered", secret="test-secret", **overrides):
-    fields = {"app_id": "open122-test", "message_id": message_id, "status": status,
-              "timestamp": str(int(time.time())), "nonce": "abc123", **overrides}
+    fields = {
+        "app_id": "open122-test",
+        "message_id": message_id,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "nonce": "abc123",
+        **overrides,
+    }
     fields["signature"] = sms.sign(fields, secret)
     return fields
 
 
 @pytest.fixture
 def sent_code(db, http_backend):
-    row = SmsCode.objects.create(mobile=MOBILE, purpose="register", code_hash="x", expires_at=timezone.now(),
-                                 message_id="gw-1", delivery_status="sent")
+    row = SmsCode.objects.create(
+        mobile=MOBILE,
+        purpose="register",
+        code_hash="x",
+        expires_at=timezone.now(),
+        message_id="gw-1",
+        delivery_status="sent",
+    )
     return row
 
 
 def post_receipt(client, payload):
-    return client.post("/accounts/sms/receipt/", json.dumps(payload), content_type="application/json",
-                       HTTP_HOST="localhost")
+    return client.post(
+        "/accounts/sms/receipt/", json.dumps(payload), content_type="application/json", HTTP_HOST="localhost"
+    )
 
 
 def test_a_signed_receipt_updates_the_delivery_status(client, sent_code):

@@ -33,19 +33,56 @@ def _id(region, birth, seq):
     return identity.make_id_number(region, datetime.date(*birth), seq)
 
 
-PROVINCE_ADMIN = DemoLogin("province administrator", "周建国", _id("320102", (1975, 4, 2), 15), "13901580001", "/admin/ on any site")
-CLERK_HAS = DemoLogin("clerk, Huai'an", "刘敏", _id("320812", (1986, 9, 23), 42), "13905230001", "http://has.localhost:8000/admin/")
-CLERK_SZV = DemoLogin("clerk, Suzhou", "沈晓峰", _id("320505", (1983, 1, 8), 77), "13905120001", "http://szv.localhost:8000/admin/")
-HOSPITAL = DemoLogin("hospital staff, Huai'an", "孙丽", _id("320812", (1979, 11, 30), 28), "13905230002", "http://has.localhost:8000/")
-ZHANG = DemoLogin("citizen: two cars (one overdue), C1 licence, 3 points", "张伟", _id("320812", (1988, 6, 15), 131), "13812340001", "http://has.localhost:8000/")
-WANG = DemoLogin("citizen: new car without plate (preselection), C1", "王芳", _id("320803", (1995, 2, 28), 262), "13812340002", "http://has.localhost:8000/")
-LI = DemoLogin("citizen of Suzhou: one car, A2 licence, 9 points", "李强", _id("320505", (1979, 12, 3), 315), "13812340003", "http://szv.localhost:8000/")
-CHEN = DemoLogin("citizen: C2 licence with 12 points, no car", "陈静", _id("320804", (1992, 7, 19), 448), "15861230004", "http://has.localhost:8000/")
+PROVINCE_ADMIN = DemoLogin(
+    "province administrator", "周建国", _id("320102", (1975, 4, 2), 15), "13901580001", "/admin/ on any site"
+)
+CLERK_HAS = DemoLogin(
+    "clerk, Huai'an", "刘敏", _id("320812", (1986, 9, 23), 42), "13905230001", "http://has.localhost:8000/admin/"
+)
+CLERK_SZV = DemoLogin(
+    "clerk, Suzhou", "沈晓峰", _id("320505", (1983, 1, 8), 77), "13905120001", "http://szv.localhost:8000/admin/"
+)
+HOSPITAL = DemoLogin(
+    "hospital staff, Huai'an", "孙丽", _id("320812", (1979, 11, 30), 28), "13905230002", "http://has.localhost:8000/"
+)
+ZHANG = DemoLogin(
+    "citizen: two cars (one overdue), C1 licence, 3 points",
+    "张伟",
+    _id("320812", (1988, 6, 15), 131),
+    "13812340001",
+    "http://has.localhost:8000/",
+)
+WANG = DemoLogin(
+    "citizen: new car without plate (preselection), C1",
+    "王芳",
+    _id("320803", (1995, 2, 28), 262),
+    "13812340002",
+    "http://has.localhost:8000/",
+)
+LI = DemoLogin(
+    "citizen of Suzhou: one car, A2 licence, 9 points",
+    "李强",
+    _id("320505", (1979, 12, 3), 315),
+    "13812340003",
+    "http://szv.localhost:8000/",
+)
+CHEN = DemoLogin(
+    "citizen: C2 licence with 12 points, no car",
+    "陈静",
+    _id("320804", (1992, 7, 19), 448),
+    "15861230004",
+    "http://has.localhost:8000/",
+)
 LOGINS = [PROVINCE_ADMIN, CLERK_HAS, CLERK_SZV, HOSPITAL, ZHANG, WANG, LI, CHEN]
 
-_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 _VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
 
 
@@ -59,6 +96,7 @@ def vin(body: str) -> str:
 
 def _anniversary(first: datetime.date, today: datetime.date) -> datetime.date:
     """Start of the current 12-month points cycle (counted from the first licence date)."""
+
     def on(year):
         try:
             return first.replace(year=year)
@@ -99,21 +137,29 @@ class Command(BaseCommand):
         today = timezone.localdate()
         has, szv = City.objects.get(code="has"), City.objects.get(code="szv")
         has_office, _ = Office.objects.update_or_create(
-            city=has, name="淮安市公安局交通警察支队车辆管理所",
+            city=has,
+            name="淮安市公安局交通警察支队车辆管理所",
             defaults={"address": "淮安市清江浦区枚乘东路9号", "phone": "0517-83600122"},
         )
         Office.objects.update_or_create(
-            city=has, name="淮安市公安局交通警察支队淮安区大队",
+            city=has,
+            name="淮安市公安局交通警察支队淮安区大队",
             defaults={"address": "淮安市淮安区翔宇大道1号", "phone": "0517-85910122"},
         )
         szv_office, _ = Office.objects.update_or_create(
-            city=szv, name="苏州市公安局交通警察支队车辆管理所",
+            city=szv,
+            name="苏州市公安局交通警察支队车辆管理所",
             defaults={"address": "苏州市姑苏区劳动路1100号", "phone": "0512-68600122"},
         )
         hospital, _ = MedicalInstitution.objects.update_or_create(
             licence_number="PDY00031232080015A1001",
-            defaults={"city": has, "name": "淮安市第一人民医院", "address": "淮安市淮阴区北京西路1号",
-                      "may_certify_c5": True, "is_active": True},
+            defaults={
+                "city": has,
+                "name": "淮安市第一人民医院",
+                "address": "淮安市淮阴区北京西路1号",
+                "may_certify_c5": True,
+                "is_active": True,
+            },
         )
 
         self._user(PROVINCE_ADMIN, role=User.Role.PROVINCE_ADMIN, is_staff=True, is_superuser=True)
@@ -126,32 +172,87 @@ class Command(BaseCommand):
 
         def car(city, owner, body, **fields):
             fields.setdefault("registered_on", today - datetime.timedelta(days=3 * 365))
-            defaults = {"city": city, "owner_id_number": identity.id_key(owner.id_number), "owner_name": owner.name,
-                        "conformity_cert_number": "WAC" + body[-9:] + "001", **fields}
+            defaults = {
+                "city": city,
+                "owner_id_number": identity.id_key(owner.id_number),
+                "owner_name": owner.name,
+                "conformity_cert_number": "WAC" + body[-9:] + "001",
+                **fields,
+            }
             Vehicle.objects.update_or_create(vin=vin(body), defaults=defaults)
 
-        car(has, ZHANG, "LSVAU2180N218001", plate_number="苏H8A123", brand="大众", model_name="朗逸 SVW7151",
-            plate_type="02", status=Vehicle.Status.NORMAL, manufactured_on=today - datetime.timedelta(days=3 * 365 + 40),
-            inspection_valid_until=today + datetime.timedelta(days=150))
-        car(has, ZHANG, "LGBH52E06H310456", plate_number="苏HD5678", brand="日产", model_name="轩逸 DFL7160",
-            plate_type="02", status=Vehicle.Status.OVERDUE_INSPECTION,
+        car(
+            has,
+            ZHANG,
+            "LSVAU2180N218001",
+            plate_number="苏H8A123",
+            brand="大众",
+            model_name="朗逸 SVW7151",
+            plate_type="02",
+            status=Vehicle.Status.NORMAL,
+            manufactured_on=today - datetime.timedelta(days=3 * 365 + 40),
+            inspection_valid_until=today + datetime.timedelta(days=150),
+        )
+        car(
+            has,
+            ZHANG,
+            "LGBH52E06H310456",
+            plate_number="苏HD5678",
+            brand="日产",
+            model_name="轩逸 DFL7160",
+            plate_type="02",
+            status=Vehicle.Status.OVERDUE_INSPECTION,
             registered_on=today - datetime.timedelta(days=9 * 365),
-            inspection_valid_until=today - datetime.timedelta(days=75))
-        car(has, WANG, "L6T7844S6RN01234", plate_number=None, brand="吉利", model_name="帝豪 MR7152B09",
-            plate_type="02", status=Vehicle.Status.NEW, registered_on=None, inspection_valid_until=None,
-            manufactured_on=today - datetime.timedelta(days=30))
-        car(szv, LI, "LHGCV1658M803377", plate_number="苏E7K2Q8", brand="本田", model_name="雅阁 HG7203",
-            plate_type="02", status=Vehicle.Status.NORMAL, registered_on=today - datetime.timedelta(days=2 * 365),
-            inspection_valid_until=today + datetime.timedelta(days=2 * 365 - 30))
+            inspection_valid_until=today - datetime.timedelta(days=75),
+        )
+        car(
+            has,
+            WANG,
+            "L6T7844S6RN01234",
+            plate_number=None,
+            brand="吉利",
+            model_name="帝豪 MR7152B09",
+            plate_type="02",
+            status=Vehicle.Status.NEW,
+            registered_on=None,
+            inspection_valid_until=None,
+            manufactured_on=today - datetime.timedelta(days=30),
+        )
+        car(
+            szv,
+            LI,
+            "LHGCV1658M803377",
+            plate_number="苏E7K2Q8",
+            brand="本田",
+            model_name="雅阁 HG7203",
+            plate_type="02",
+            status=Vehicle.Status.NORMAL,
+            registered_on=today - datetime.timedelta(days=2 * 365),
+            inspection_valid_until=today + datetime.timedelta(days=2 * 365 - 30),
+        )
 
-        def licence(city, holder, file_number, licence_class, first_issued, points, status=DrivingLicence.Status.NORMAL):
-            valid_from = first_issued.replace(year=first_issued.year + 6) if first_issued.year + 6 <= today.year else first_issued
+        def licence(
+            city, holder, file_number, licence_class, first_issued, points, status=DrivingLicence.Status.NORMAL
+        ):
+            valid_from = (
+                first_issued.replace(year=first_issued.year + 6)
+                if first_issued.year + 6 <= today.year
+                else first_issued
+            )
             DrivingLicence.objects.update_or_create(
                 file_number=file_number,
-                defaults={"city": city, "id_number": identity.id_key(holder.id_number), "holder_name": holder.name,
-                          "licence_class": licence_class, "first_issued_on": first_issued, "valid_from": valid_from,
-                          "valid_until": valid_from.replace(year=valid_from.year + 10), "points": points,
-                          "cycle_start": _anniversary(first_issued, today), "status": status},
+                defaults={
+                    "city": city,
+                    "id_number": identity.id_key(holder.id_number),
+                    "holder_name": holder.name,
+                    "licence_class": licence_class,
+                    "first_issued_on": first_issued,
+                    "valid_from": valid_from,
+                    "valid_until": valid_from.replace(year=valid_from.year + 10),
+                    "points": points,
+                    "cycle_start": _anniversary(first_issued, today),
+                    "status": status,
+                },
             )
 
         licence(has, ZHANG, "320800123401", "C1", datetime.date(2012, 4, 18), 3)
