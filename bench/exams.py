@@ -8,7 +8,7 @@
     thread's fresh database backend loading the exam tables, indexes and foreign-key checks at
     once, and p99 measures that start rather than the endpoint.
 (b) Draw: 100,000 requests over 1,000 plans (quick: 2,000 over 20) seeded with SQL, then
-    services.allocate_plans() in this process, timed as allocation_s; over_capacity is counted
+    services.plans_allocate() in this process, timed as allocation_s; over_capacity is counted
     in SQL afterwards. Notices for the draw are sent by the sweep afterwards and not timed here.
 """
 
@@ -57,7 +57,7 @@ def _seed_rush(n_users):
             ends_at=start.replace(minute=50),
             capacity=max(1, n_users // SESSIONS),
         )
-        plans.append(services.publish_plan(plan))
+        plans.append(services.plan_publish(plan))
     password = make_password(PASSWORD)  # one hash for all: seeding must not cost n x PBKDF2
     # A region code and a mobile block of our own, so other bench modules' users never collide.
     # Birth dates follow this module's earlier candidates only: counting every user would make
@@ -252,7 +252,7 @@ def _draw(ctx, n_plans, n_requests):
 
     plan_ids = _seed_draw(n_plans, n_requests)
     started = time.perf_counter()
-    allocated = services.allocate_plans(plan_ids)
+    allocated = services.plans_allocate(plan_ids)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute(

@@ -1,5 +1,5 @@
 """Clerks' exam desk: sites, plans (bulk and CSV), learner records, bookings on behalf of
-candidates, counter cancellation and result entry. Every change goes through services.py."""
+candidates, counter cancellation and result entry. Every change goes through exams.services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -49,7 +49,7 @@ class ExamPlanForm(forms.ModelForm):
             data.get(k) is not None for k in ("subject", "licence_classes", "date", "starts_at", "ends_at", "capacity")
         ):
             try:
-                services.validate_plan(
+                services.plan_validate(
                     site,
                     data["subject"],
                     data["licence_classes"],
@@ -97,7 +97,7 @@ class ExamPlanAdmin(CityScopedAdmin):
         done = 0
         for plan in queryset.select_related("city", "site"):
             try:
-                services.publish_plan(plan)
+                services.plan_publish(plan)
                 done += 1
             except services.ExamError as exc:
                 self.message_user(request, f"{plan}: {exc.message}", messages.ERROR)
@@ -106,8 +106,8 @@ class ExamPlanAdmin(CityScopedAdmin):
 
     @admin.action(description=_("Run the draw for plans whose window has closed"))
     def run_draw(self, request, queryset):
-        ids = services.allocate_plans(list(queryset.values_list("pk", flat=True)))
-        services.notify_decisions(ids)
+        ids = services.plans_allocate(list(queryset.values_list("pk", flat=True)))
+        services.decisions_notify(ids)
         self.message_user(
             request, _("Draw run for %(n)s plans (plans still open or already drawn are skipped).") % {"n": len(ids)}
         )
@@ -132,7 +132,7 @@ class ExamPlanAdmin(CityScopedAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                plans = services.create_plans(
+                plans = services.plans_create(
                     site=data["site"],
                     subject=data["subject"],
                     classes=data["classes"],
@@ -144,7 +144,7 @@ class ExamPlanAdmin(CityScopedAdmin):
                 )
                 if data["publish"]:
                     for plan in plans:
-                        services.publish_plan(plan)
+                        services.plan_publish(plan)
             except services.ExamError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -164,7 +164,7 @@ class ExamPlanAdmin(CityScopedAdmin):
                 form.add_error(None, _("Open the administration on a city site to import its plans."))
             else:
                 try:
-                    plans = services.import_plans_csv(city, form.cleaned_data["file"])
+                    plans = services.plans_import_csv(city, form.cleaned_data["file"])
                 except services.ExamError as exc:
                     form.add_error(None, exc.message)
                 else:
@@ -207,7 +207,7 @@ class ExamPlanAdmin(CityScopedAdmin):
                     continue
                 data = form.cleaned_data
                 try:
-                    services.record_result(
+                    services.result_record(
                         req, data["outcome"], actor=request.user, score=data["score"], retake_score=data["retake_score"]
                     )
                     saved += 1
@@ -344,7 +344,7 @@ class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
     def cancel_at_counter(self, request, queryset):
         for req in queryset.select_related("plan__city", "plan__site"):
             try:
-                services.cancel_at_counter(req, actor=request.user)
+                services.booking_cancel(req, actor=request.user)
             except services.ExamError as exc:
                 self.message_user(request, f"{req.number}: {exc.message}", messages.ERROR)
             else:
@@ -370,7 +370,7 @@ class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
         form = exam_forms.ClerkBookingForm(request.POST or None, plans=plans)
         if request.method == "POST" and form.is_valid():
             try:
-                req = services.request_seat(
+                req = services.request_create(
                     plan=form.cleaned_data["plan"],
                     id_number=form.cleaned_data["id_number"],
                     channel=form.cleaned_data["channel"],

@@ -40,14 +40,14 @@ def load(stdout):
     today = timezone.localdate()
     first = today + datetime.timedelta(days=12)
     sessions = [(datetime.time(8, 30), datetime.time(11, 30)), (datetime.time(13, 30), datetime.time(16, 30))]
-    plans = services.create_plans(
+    plans = services.plans_create(
         site=theory, subject="1", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=60
     )
-    plans += services.create_plans(
+    plans += services.plans_create(
         site=field, subject="2", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=40
     )
     for plan in plans:
-        services.publish_plan(plan)
+        services.plan_publish(plan)
     # The platform's demo citizens all hold licences already: the learners are our own.
     for name, birth, seq, mobile, permit_days_ago in LEARNERS:
         id_number = identity.make_id_number("320803", birth, seq)
@@ -56,7 +56,7 @@ def load(stdout):
             user = User.objects.create_user(id_number, mobile, name, password=PASSWORD)
         if LearnerRecord.objects.filter(id_number=identity.id_key(id_number)).exists():
             continue
-        record = services.create_learner_record(
+        record = services.record_create(
             city=city,
             id_number=id_number,
             name=name,
@@ -66,7 +66,7 @@ def load(stdout):
         if permit_days_ago is not None:
             issued = today - datetime.timedelta(days=permit_days_ago)
             record.subject1_passed_on = record.last_exam_on = issued
-            services._issue_permit(record, issued)
+            services.permit_issue(record, issued)
             record.save()
         stdout.write(f"  exams learner {name}: ID {id_number}  mobile {mobile}  password {PASSWORD}\n")
     stdout.write(f"exams: 2 sites, {ExamPlan.objects.filter(city=city).count()} published plans, 2 learners\n")

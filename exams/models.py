@@ -2,7 +2,7 @@
 
 The database enforces what must hold under a rush: one live request or booking per candidate
 and subject (partial unique constraint), one result per booking, and the plan's status moves
-forward by conditional UPDATEs in services.py.
+forward by conditional UPDATEs in exams.services.
 """
 
 from django.contrib.postgres.fields import ArrayField

@@ -85,7 +85,7 @@ def rank(requests, seed: str) -> list:
     time (rules.md 2.4), then the draw hash of the published seed and the request number.
 
     `requests` are objects or dicts with number, priority and key_time. The SQL allocation in
-    services.allocate_plans orders by the same key; tests check both agree.
+    services.plans_allocate orders by the same key; tests check both agree.
     """
 
     def get(item, name):

@@ -1,4 +1,4 @@
-"""Candidate pages and the public pages. Thin: every decision is in services.py."""
+"""Candidate pages and the public pages. Thin: every decision is in exams.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,17 +30,17 @@ def plans(request):
     )
     record, mine, rows = None, [], [(plan, None) for plan in open_plans]
     if request.user.is_authenticated:
-        record = services.record_for(city, request.user.id_number)
+        record = services.record_find(city, request.user.id_number)
         if record is not None:
             open_plans = [p for p in open_plans if record.licence_class in p.licence_classes]
             state = services.candidate_state(record)
-            rows = [(p, services.refusals(record, p, today=today, state=state)) for p in open_plans]
+            rows = [(p, services.request_refusals(record, p, today=today, state=state)) for p in open_plans]
         else:
-            rows = [(p, services.refusals(None, p, today=today)) for p in open_plans]
+            rows = [(p, services.request_refusals(None, p, today=today)) for p in open_plans]
         for req in selectors.bookings_of(request.user.id_number).filter(city=city)[:20]:
-            live_rank = services.current_rank(req) if req.status == ExamRequest.Status.REQUESTED else req.rank
+            live_rank = services.request_rank(req) if req.status == ExamRequest.Status.REQUESTED else req.rank
             mine.append((req, live_rank))
-    fees = {code: services.exam_fee(city, code) for code in ("1", "2", "3", "4")}
+    fees = {code: services.fee_amount(city, code) for code in ("1", "2", "3", "4")}
     rows = [(plan, reasons, fees[plan.subject]) for plan, reasons in rows]
     return render(request, "exams/plans.html", {"rows": rows, "record": record, "mine": mine})
 
@@ -50,7 +50,7 @@ def plans(request):
 def request_plan(request, plan_id):
     city = _city_or_404(request)
     try:
-        req = services.request_seat_online(city=city, plan_id=plan_id, id_number=request.user.id_number)
+        req = services.request_create_online(city=city, plan_id=plan_id, id_number=request.user.id_number)
     except ExamPlan.DoesNotExist:
         raise Http404(_("No such exam plan in this city.")) from None
     except services.ExamError as exc:
@@ -69,7 +69,7 @@ def request_plan(request, plan_id):
 def withdraw(request, request_id):
     req = get_object_or_404(ExamRequest, pk=request_id, city=_city_or_404(request), id_number=request.user.id_number)
     try:
-        services.withdraw(req, id_number=request.user.id_number)
+        services.request_withdraw(req, id_number=request.user.id_number)
     except services.ExamError as exc:
         messages.error(request, exc.message)
     else:
@@ -88,7 +88,7 @@ def offer(request, request_id):
     if request.method == "POST":
         accept = request.POST.get("answer") == "accept"
         try:
-            services.respond_to_offer(req, id_number=request.user.id_number, accept=accept)
+            services.offer_respond(req, id_number=request.user.id_number, accept=accept)
         except services.ExamError as exc:
             messages.error(request, exc.message)
         else:
@@ -98,7 +98,7 @@ def offer(request, request_id):
 
 
 def _permit_record(request):
-    record = services.record_for(_city_or_404(request), request.user.id_number)
+    record = services.record_find(_city_or_404(request), request.user.id_number)
     if record is None or not record.permit_issued_on:
         raise Http404(_("No learner permit has been issued to you in this city."))
     return record

@@ -37,7 +37,7 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
         ends_at=datetime.time(11, 30),
         capacity=10,
     )
-    services.publish_plan(plan)
+    services.plan_publish(plan)
 
     page.goto(site_url("has", "/accounts/login/?next=/exams/"))
     page.fill("#id_username", user.id_number)
@@ -58,7 +58,7 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
 
     req = plan.requests.get()
     with time_machine.travel(timezone.make_aware(datetime.datetime.combine(exam_day, datetime.time(17))), tick=False):
-        services.record_result(req, "retake_pass")
+        services.result_record(req, "retake_pass")
     page.reload()
     assert page.get_by_test_id("request-result").inner_text() == "初考不合格，补考合格"
     assert "学习驾驶证明" in page.get_by_test_id("learner-record").inner_text()

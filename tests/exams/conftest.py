@@ -46,7 +46,7 @@ def make_plan(site):
         )
         if publish:
             with on(day - datetime.timedelta(days=20)):
-                services.publish_plan(plan)
+                services.plan_publish(plan)
             plan.refresh_from_db()
         return plan
 
@@ -83,14 +83,14 @@ def sit(plan, users_outcomes, *, clerk=None):
     reqs = []
     with on(plan.closes_on - datetime.timedelta(days=1)):
         for user, _ in users_outcomes:
-            reqs.append(services.request_seat(plan=plan, id_number=user.id_number))
+            reqs.append(services.request_create(plan=plan, id_number=user.id_number))
     with on(plan.closes_on, 1):
         services.sweep()
     with on(plan.date, 18):
         for req, (_, outcome) in zip(reqs, users_outcomes, strict=True):
             req.refresh_from_db()
             if outcome and req.status == ExamRequest.Status.ALLOCATED:
-                services.record_result(req, outcome, actor=clerk)
+                services.result_record(req, outcome, actor=clerk)
     for req in reqs:
         req.refresh_from_db()
     return reqs

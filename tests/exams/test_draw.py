@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 def test_plan_can_be_published_10_days_before_the_exam_not_9(make_plan):
     plan = make_plan(D(2026, 7, 20), publish=False)
     with on(D(2026, 7, 11)), pytest.raises(services.ExamError, match="至少提前10日"):
-        services.publish_plan(plan)
+        services.plan_publish(plan)
     with on(D(2026, 7, 10)):
-        services.publish_plan(plan)
+        services.plan_publish(plan)
     plan.refresh_from_db()
     assert plan.status == ExamPlan.Status.PUBLISHED and len(plan.seed) == 64
 
@@ -30,10 +30,10 @@ def test_window_closes_3_working_days_before_across_a_weekend(make_learner, make
     plan = make_plan(D(2026, 6, 9))  # Tuesday: Mon 8, Fri 5, Thu 4
     assert plan.closes_on == D(2026, 6, 4)
     with on(D(2026, 6, 3), 23, 59):
-        services.request_seat(plan=plan, id_number=user.id_number)
+        services.request_create(plan=plan, id_number=user.id_number)
     other, _ = make_learner("C1")
     with on(D(2026, 6, 4), 0, 1), pytest.raises(services.ExamError, match="截止预约"):
-        services.request_seat(plan=plan, id_number=other.id_number)
+        services.request_create(plan=plan, id_number=other.id_number)
 
 
 def test_window_closes_3_working_days_before_across_a_holiday(make_plan):
@@ -47,7 +47,7 @@ def test_the_draw_runs_only_once_the_window_has_closed(make_learner, make_plan):
     user, _ = make_learner("C1")
     plan = make_plan(D(2026, 6, 9))
     with on(D(2026, 6, 1)):
-        services.request_seat(plan=plan, id_number=user.id_number)
+        services.request_create(plan=plan, id_number=user.id_number)
     with on(D(2026, 6, 3), 23):
         assert services.sweep()["allocated"] == 0
     with on(D(2026, 6, 4), 0, 5):
@@ -57,13 +57,13 @@ def test_the_draw_runs_only_once_the_window_has_closed(make_learner, make_plan):
 # --- The ranking key ----------------------------------------------------------------------------
 def test_ranking_key_is_application_time_then_last_exam_then_later_self_cancellation(make_learner):
     _, record = make_learner("C1", accepted=at(D(2026, 1, 5), 9))
-    assert services.key_time_for(record) == at(D(2026, 1, 5), 9)
+    assert services.record_key_time(record) == at(D(2026, 1, 5), 9)
     record.last_exam_on = D(2026, 3, 2)
-    assert services.key_time_for(record) == at(D(2026, 3, 2), 0)
+    assert services.record_key_time(record) == at(D(2026, 3, 2), 0)
     record.last_cancel_at = at(D(2026, 2, 1))
-    assert services.key_time_for(record) == at(D(2026, 3, 2), 0)  # the later one wins
+    assert services.record_key_time(record) == at(D(2026, 3, 2), 0)  # the later one wins
     record.last_cancel_at = at(D(2026, 4, 1))
-    assert services.key_time_for(record) == at(D(2026, 4, 1))
+    assert services.record_key_time(record) == at(D(2026, 4, 1))
 
 
 def test_earlier_application_gets_the_seat(make_learner, make_plan):
@@ -79,9 +79,9 @@ def test_withdrawal_online_ranks_the_candidate_later_next_time(make_learner, mak
     second, _ = make_learner("C1", accepted=at(D(2026, 3, 1)))
     plan_a = make_plan(D(2026, 7, 20), capacity=1)
     with on(D(2026, 7, 1)):
-        req = services.request_seat(plan=plan_a, id_number=first.id_number)
-        assert services.current_rank(req) == 1
-        services.withdraw(req, id_number=first.id_number)
+        req = services.request_create(plan=plan_a, id_number=first.id_number)
+        assert services.request_rank(req) == 1
+        services.request_withdraw(req, id_number=first.id_number)
     req.refresh_from_db()
     assert req.status == ExamRequest.Status.WITHDRAWN
     record.refresh_from_db()
@@ -95,17 +95,17 @@ def test_withdrawal_is_refused_after_the_window_closes(make_learner, make_plan):
     user, _ = make_learner("C1")
     plan = make_plan(D(2026, 6, 9))
     with on(D(2026, 6, 1)):
-        req = services.request_seat(plan=plan, id_number=user.id_number)
+        req = services.request_create(plan=plan, id_number=user.id_number)
     with on(D(2026, 6, 4)), pytest.raises(services.ExamError):
-        services.withdraw(req, id_number=user.id_number)
+        services.request_withdraw(req, id_number=user.id_number)
 
 
 def test_current_rank_while_open_follows_the_key(make_learner, make_plan):
     plan = make_plan(D(2026, 7, 20), capacity=1)
     users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
     with on(D(2026, 7, 1)):
-        reqs = [services.request_seat(plan=plan, id_number=u.id_number) for u in reversed(users)]
-    assert [services.current_rank(r) for r in reqs] == [3, 2, 1]
+        reqs = [services.request_create(plan=plan, id_number=u.id_number) for u in reversed(users)]
+    assert [services.request_rank(r) for r in reqs] == [3, 2, 1]
 
 
 def test_permit_with_under_6_months_left_gets_one_priority_booking_per_subject(make_learner, make_plan):
@@ -116,18 +116,18 @@ def test_permit_with_under_6_months_left_gets_one_priority_booking_per_subject(m
     other, _ = make_learner("C1", permit_on=D(2026, 1, 5))
     plan = make_plan(D(2026, 7, 31), subject="2", capacity=1)
     with on(D(2026, 7, 5)):
-        assert services.has_priority(record, "2", D(2026, 7, 5)) is False
+        assert services.record_has_priority(record, "2", D(2026, 7, 5)) is False
     with on(D(2026, 7, 6)):
-        assert services.has_priority(record, "2", D(2026, 7, 6)) is True
-        services.request_seat(plan=plan, id_number=prio.id_number)
-        services.request_seat(plan=plan, id_number=other.id_number)
+        assert services.record_has_priority(record, "2", D(2026, 7, 6)) is True
+        services.request_create(plan=plan, id_number=prio.id_number)
+        services.request_create(plan=plan, id_number=other.id_number)
     with on(plan.closes_on):
         services.sweep()
     assert ExamRequest.objects.get(plan=plan, id_number=prio.id_number).status == "allocated"
     record.refresh_from_db()
     assert record.priority_used == ["2"]
-    assert services.has_priority(record, "2", D(2026, 8, 1)) is False
-    assert services.has_priority(record, "3", D(2026, 8, 1)) is True
+    assert services.record_has_priority(record, "2", D(2026, 8, 1)) is False
+    assert services.record_has_priority(record, "3", D(2026, 8, 1)) is True
 
 
 # --- The draw: reproducible from the published seed ---------------------------------------------
@@ -171,11 +171,11 @@ def test_allocation_is_idempotent_and_never_exceeds_capacity(make_learner, make_
     users = [make_learner("C1")[0] for _ in range(7)]
     with on(D(2026, 7, 1)):
         for u in users:
-            services.request_seat(plan=plan, id_number=u.id_number)
+            services.request_create(plan=plan, id_number=u.id_number)
     with on(plan.closes_on):
-        assert services.allocate_plan(plan) is True
+        assert services.plan_allocate(plan) is True
         before = list(ExamRequest.objects.filter(plan=plan).order_by("id").values_list("status", "rank"))
-        assert services.allocate_plan(plan) is False
+        assert services.plan_allocate(plan) is False
         services.sweep()
     after = list(ExamRequest.objects.filter(plan=plan).order_by("id").values_list("status", "rank"))
     assert before == after
@@ -196,9 +196,9 @@ def test_counter_cancellation_up_to_1_working_day_before_and_the_seat_is_offered
     req_a, req_b, req_c = sit(plan, [(a, None), (b, None), (c, None)])
     assert req_a.status == "allocated"
     with on(D(2026, 6, 13)), pytest.raises(services.ExamError, match="2026-06-12"):
-        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.booking_cancel(req_a, actor=clerk_has)
     with on(D(2026, 6, 12), 16):
-        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.booking_cancel(req_a, actor=clerk_has)
     req_a.refresh_from_db(), req_b.refresh_from_db(), rec_a.refresh_from_db()
     assert req_a.status == "cancelled"
     assert rec_a.last_cancel_at == at(D(2026, 6, 12), 16)  # a self-cancellation for the next draw
@@ -212,7 +212,7 @@ def test_offer_expires_after_24_hours_and_passes_to_the_next(make_learner, make_
     plan = make_plan(D(2026, 6, 15), capacity=1)
     req_a, req_b, req_c = sit(plan, [(u, None) for u in users])
     with on(D(2026, 6, 10), 9):
-        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.booking_cancel(req_a, actor=clerk_has)
     with on(D(2026, 6, 11), 8, 59):
         services.sweep()
     req_b.refresh_from_db()
@@ -222,7 +222,7 @@ def test_offer_expires_after_24_hours_and_passes_to_the_next(make_learner, make_
     req_b.refresh_from_db(), req_c.refresh_from_db()
     assert req_b.status == "offer_expired" and req_c.status == "offered"
     with on(D(2026, 6, 11), 10):
-        services.respond_to_offer(req_c, id_number=users[2].id_number, accept=True)
+        services.offer_respond(req_c, id_number=users[2].id_number, accept=True)
     req_c.refresh_from_db()
     assert req_c.status == "allocated"
     assert ExamRequest.objects.filter(plan=plan, status__in=["allocated", "offered"]).count() == 1
@@ -233,12 +233,12 @@ def test_declined_offer_goes_to_the_next_and_late_answers_are_refused(make_learn
     plan = make_plan(D(2026, 6, 15), capacity=1)
     req_a, req_b, req_c = sit(plan, [(u, None) for u in users])
     with on(D(2026, 6, 10), 9):
-        services.cancel_at_counter(req_a, actor=clerk_has)
-        services.respond_to_offer(req_b, id_number=users[1].id_number, accept=False)
+        services.booking_cancel(req_a, actor=clerk_has)
+        services.offer_respond(req_b, id_number=users[1].id_number, accept=False)
     req_c.refresh_from_db()
     assert req_c.status == "offered"
     with on(D(2026, 6, 11), 9, 1), pytest.raises(services.ExamError, match="已不可确认"):
-        services.respond_to_offer(req_c, id_number=users[2].id_number, accept=True)
+        services.offer_respond(req_c, id_number=users[2].id_number, accept=True)
 
 
 def test_subject_1_pass_issues_a_three_year_permit(make_learner, make_plan):
@@ -262,7 +262,7 @@ def test_results_cannot_be_entered_before_the_exam_day(make_learner, make_plan):
     user, _ = make_learner("C1")
     (req,) = sit(make_plan(D(2026, 6, 15)), [(user, None)])
     with on(D(2026, 6, 14)), pytest.raises(services.ExamError):
-        services.record_result(req, "pass")
+        services.result_record(req, "pass")
 
 
 def test_all_four_subjects_passed_completes_the_record(make_learner, make_plan):
@@ -279,4 +279,4 @@ def test_plan_whose_window_would_close_before_opening_is_not_published(make_plan
         Holiday.objects.get_or_create(date=D(2026, 10, day), defaults={"kind": "holiday", "name": "国庆节"})
     plan = make_plan(D(2026, 10, 8), publish=False)  # 3 working days before: Sep 28
     with on(D(2026, 9, 28)), pytest.raises(services.ExamError, match="2026-09-28"):
-        services.publish_plan(plan)
+        services.plan_publish(plan)

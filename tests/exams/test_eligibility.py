@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def refusals_on(record, plan, day):
     record.refresh_from_db()
     with on(day):
-        return services.refusals(record, plan)
+        return services.request_refusals(record, plan)
 
 
 def test_subject_2_needs_subject_1_first(make_learner, make_plan):
@@ -28,7 +28,7 @@ def test_subject_1_request_is_open_to_a_fresh_applicant(make_learner, make_plan)
     user, record = make_learner("C1")
     plan = make_plan(D(2026, 7, 20))
     with on(D(2026, 7, 1)):
-        req = services.request_seat(plan=plan, id_number=user.id_number)
+        req = services.request_create(plan=plan, id_number=user.id_number)
     assert req.status == ExamRequest.Status.REQUESTED
     assert req.key_time == record.application_accepted_at
     audit = ExamRequest.history.get(id=req.pk)
@@ -172,10 +172,10 @@ def test_one_live_request_per_subject_but_subject_2_and_road_together(make_learn
     user, record = make_learner("C1", permit_on=D(2026, 1, 5))
     s2a, s2b, road = make_plan(D(2026, 7, 20), "2"), make_plan(D(2026, 7, 21), "2"), make_plan(D(2026, 7, 22), "3")
     with on(D(2026, 7, 1)):
-        services.request_seat(plan=s2a, id_number=user.id_number)
+        services.request_create(plan=s2a, id_number=user.id_number)
         with pytest.raises(services.ExamError, match="不能重复申请"):
-            services.request_seat(plan=s2b, id_number=user.id_number)
-        services.request_seat(plan=road, id_number=user.id_number)
+            services.request_create(plan=s2b, id_number=user.id_number)
+        services.request_create(plan=road, id_number=user.id_number)
     assert ExamRequest.objects.filter(id_number=user.id_number, status="requested").count() == 2
 
 
@@ -192,4 +192,4 @@ def test_class_not_examined_in_the_session_is_refused(make_learner, make_plan):
 def test_no_learner_record_means_apply_at_the_counter_first(citizen, make_plan):
     plan = make_plan(D(2026, 7, 20))
     with on(D(2026, 7, 1)), pytest.raises(services.ExamError, match="窗口办理"):
-        services.request_seat(plan=plan, id_number=citizen.id_number)
+        services.request_create(plan=plan, id_number=citizen.id_number)

@@ -30,7 +30,7 @@ def test_deadlines_show_the_exam_and_the_offer_deadline(make_learner, make_plan,
     req_a, req_b = sit(plan, [(a, None), (b, None)])
     with on(D(2026, 6, 10)):
         assert [d.when for d in hooks.deadlines_for(a)] == [at(D(2026, 6, 15), 8)]
-        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.booking_cancel(req_a, actor=clerk_has)
         assert [d.when for d in hooks.deadlines_for(b)] == [at(D(2026, 6, 11), 10)]
 
 

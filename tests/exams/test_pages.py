@@ -63,7 +63,7 @@ def test_someone_elses_request_cannot_be_withdrawn(make_learner, make_plan, has_
     intruder, _ = make_learner("C1")
     plan = make_plan(D(2026, 7, 20))
     with on(D(2026, 7, 1)):
-        req = services.request_seat(plan=plan, id_number=owner.id_number)
+        req = services.request_create(plan=plan, id_number=owner.id_number)
         has_client.force_login(intruder)
         assert has_client.post(f"/exams/requests/{req.pk}/withdraw/").status_code == 404
 
@@ -95,7 +95,7 @@ def test_offer_page_accepts_a_freed_seat(make_learner, make_plan, has_client, cl
     req_a, req_b = sit(plan, [(a, None), (b, None)])
     has_client.force_login(b)
     with on(D(2026, 6, 10)):
-        services.cancel_at_counter(req_a, actor=clerk_has)
+        services.booking_cancel(req_a, actor=clerk_has)
         assert "接受" in has_client.get(f"/exams/offers/{req_b.pk}/").content.decode()
         has_client.post(f"/exams/offers/{req_b.pk}/", {"answer": "accept"})
     req_b.refresh_from_db()

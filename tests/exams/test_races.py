@@ -13,6 +13,7 @@ from django.db import connection
 
 from exams import services
 from exams.models import ExamPlan, ExamRequest
+from exams.services import requests as request_services
 from tests.exams.conftest import at, on
 
 D = datetime.date
@@ -40,17 +41,18 @@ def run_threads(n, target):
 
 
 def barrier_before_insert(monkeypatch, parties):
-    """Hold every request_seat call after its eligibility checks, right before the INSERT."""
+    """Hold every request_create call after its eligibility checks, right before the INSERT."""
     barrier = threading.Barrier(parties, timeout=20)
     reached = []
-    original = services.key_time_for
+    original = services.record_key_time
 
     def held(record):
         reached.append(1)
         barrier.wait()
         return original(record)
 
-    monkeypatch.setattr(services, "key_time_for", held)
+    # The request path calls the name it imported into its own module.
+    monkeypatch.setattr(request_services, "record_key_time", held)
     return reached
 
 
@@ -60,7 +62,7 @@ def test_one_candidate_submitting_16_times_at_once_gets_one_live_request(make_le
     reached = barrier_before_insert(monkeypatch, THREADS)
     with on(D(2026, 7, 1)):
         results, errors = run_threads(
-            THREADS, lambda i: services.request_seat(plan=plans[i % 4], id_number=user.id_number)
+            THREADS, lambda i: services.request_create(plan=plans[i % 4], id_number=user.id_number)
         )
     # Control: every thread passed the Python eligibility check concurrently ...
     assert len(reached) == THREADS
@@ -78,7 +80,7 @@ def test_many_candidates_rushing_one_session_each_get_exactly_one_request(make_l
     reached = barrier_before_insert(monkeypatch, threads)
     with on(D(2026, 7, 1)):
         results, errors = run_threads(
-            threads, lambda i: services.request_seat(plan=plan, id_number=users[i % THREADS].id_number)
+            threads, lambda i: services.request_create(plan=plan, id_number=users[i % THREADS].id_number)
         )
     assert len(reached) == threads
     assert len(errors) == THREADS and all("不能重复申请" in e.message for e in errors)
@@ -92,12 +94,12 @@ def test_concurrent_draws_allocate_once_and_never_beyond_capacity(make_learner, 
     with on(D(2026, 7, 1)):
         for i in range(30):
             user, _ = make_learner("C1", accepted=at(D(2026, 1, 1)) + datetime.timedelta(minutes=i))
-            services.request_seat(plan=plan, id_number=user.id_number)
+            services.request_create(plan=plan, id_number=user.id_number)
     barrier = threading.Barrier(THREADS, timeout=20)
 
     def draw(i):
         barrier.wait()  # all sixteen start the draw together
-        return services.allocate_plan(plan) if i % 2 else services.sweep()["allocated"]
+        return services.plan_allocate(plan) if i % 2 else services.sweep()["allocated"]
 
     with on(plan.closes_on):
         results, errors = run_threads(THREADS, draw)
@@ -115,7 +117,7 @@ def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, ma
         reqs = []
         for i in range(20):
             user, _ = make_learner("C1", accepted=at(D(2026, 1, 1)) + datetime.timedelta(minutes=i))
-            reqs.append(services.request_seat(plan=plan, id_number=user.id_number))
+            reqs.append(services.request_create(plan=plan, id_number=user.id_number))
     with on(plan.closes_on):
         services.sweep()
     barrier = threading.Barrier(THREADS, timeout=20)
@@ -127,7 +129,7 @@ def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, ma
 
         def offer(i):
             barrier.wait()
-            return len(services.offer_freed_seats(plan))
+            return len(services.seats_offer(plan))
 
         results, errors = run_threads(THREADS, offer)
     assert errors == []
@@ -145,7 +147,9 @@ def test_control_without_the_partial_unique_constraint_the_rush_duplicates(make_
         editor.remove_constraint(ExamRequest, constraint)
     try:
         with on(D(2026, 7, 1)):
-            results, errors = run_threads(THREADS, lambda i: services.request_seat(plan=plan, id_number=user.id_number))
+            results, errors = run_threads(
+                THREADS, lambda i: services.request_create(plan=plan, id_number=user.id_number)
+            )
         live = ExamRequest.objects.filter(id_number=user.id_number, status="requested").count()
     finally:
         ExamRequest.objects.all().delete()

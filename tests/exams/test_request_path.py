@@ -1,8 +1,8 @@
 """The request path reads the plan, the candidate's records and their live subjects in one query
-of its own (services._records_sql): it must decide exactly as record_for + refusals do.
+of its own (services.requests._records_sql): it must decide exactly as record_find + request_refusals do.
 
-Each test runs through the clerk's entry point (request_seat with a plan) and the candidate's
-(request_seat_online with the plan's id, what the page calls).
+Each test runs through the clerk's entry point (request_create with a plan) and the candidate's
+(request_create_online with the plan's id, what the page calls).
 """
 
 import datetime
@@ -24,8 +24,8 @@ def request_as(request):
     def make(user, plan):
         try:
             if request.param == "service":
-                return services.request_seat(plan=plan, id_number=user.id_number)
-            return services.request_seat_online(city=plan.city, plan_id=plan.pk, id_number=user.id_number)
+                return services.request_create(plan=plan, id_number=user.id_number)
+            return services.request_create_online(city=plan.city, plan_id=plan.pk, id_number=user.id_number)
         except services.ExamError as exc:
             return exc.reasons
 
@@ -34,7 +34,7 @@ def request_as(request):
 
 def reference_refusals(user, plan):
     """What the plans page shows, through the ORM reads."""
-    return services.refusals(services.record_for(plan.city, user.id_number), plan)
+    return services.request_refusals(services.record_find(plan.city, user.id_number), plan)
 
 
 def test_request_writes_the_row_and_its_audit_row(make_learner, make_plan, request_as):
@@ -141,7 +141,7 @@ def test_online_request_finds_only_plans_of_the_site_city(make_learner, make_pla
     with on(D(2026, 7, 1)):
         for city, plan_id in ((szv, plan.pk), (plan.city, 2**63), (plan.city, 0)):
             with pytest.raises(ExamPlan.DoesNotExist):
-                services.request_seat_online(city=city, plan_id=plan_id, id_number=user.id_number)
+                services.request_create_online(city=city, plan_id=plan_id, id_number=user.id_number)
         has_client.force_login(user)
         assert has_client.post(f"/exams/plans/{2**64}/request/").status_code == 404
     assert not ExamRequest.objects.exists()

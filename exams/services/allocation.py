@@ -1,0 +1,247 @@
+"""The draw when a window closes, its notices, counter cancellation and freed-seat offers."""
+
+import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from exams.models import (
+    ExamPlan,
+    ExamRequest,
+    LearnerRecord,
+)
+from exams.services.common import ExamError, _history_rows, _local_start, _plan_context, _snapshot, _today
+from portal import citysettings, identity, workdays
+
+
+# --- The draw -----------------------------------------------------------------------------------
+def plans_due(today=None) -> list[int]:
+    today = today or _today()
+    return list(
+        ExamPlan.objects.filter(status=ExamPlan.Status.PUBLISHED, closes_on__lte=today).values_list("pk", flat=True)
+    )
+
+
+def plans_allocate(plan_ids, *, now=None) -> list[int]:
+    """Run the draw for plans whose window has closed; returns the ids actually allocated.
+
+    Set-based and idempotent. Steps, in one transaction: move published -> allocated with a
+    conditional UPDATE (a concurrent or repeated run finds nothing to move); rank every live
+    request per plan with ROW_NUMBER() over (priority, ranking time, draw hash), those within
+    capacity get a seat, the rest are not allocated; mark priority bookings used; write the
+    audit rows. Notices are sent afterwards by decisions_notify (see sweep).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE exams_examplan SET status = 'allocated', allocated_at = %s"
+            " WHERE id = ANY(%s) AND status = 'published' AND closes_on <= %s RETURNING id",
+            [now, list(plan_ids), today],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return []
+        cursor.execute(
+            """
+            UPDATE exams_examrequest r
+               SET rank = ranked.rn,
+                   decided_at = %s,
+                   status = CASE WHEN ranked.rn <= ranked.capacity THEN 'allocated' ELSE 'not_allocated' END
+              FROM (SELECT q.id, p.capacity,
+                           ROW_NUMBER() OVER (PARTITION BY q.plan_id
+                                              ORDER BY q.priority DESC, q.key_time, q.draw_hash, q.id) AS rn
+                      FROM exams_examrequest q JOIN exams_examplan p ON p.id = q.plan_id
+                     WHERE q.plan_id = ANY(%s) AND q.status = 'requested') ranked
+             WHERE r.id = ranked.id
+            """,
+            [now, ids],
+        )
+        cursor.execute(
+            """
+            UPDATE exams_learnerrecord l
+               SET priority_used = array_append(l.priority_used, r.subject)
+              FROM exams_examrequest r
+             WHERE r.record_id = l.id AND r.plan_id = ANY(%s) AND r.status = 'allocated' AND r.priority
+               AND NOT (r.subject = ANY(l.priority_used))
+            """,
+            [ids],
+        )
+        _history_rows(cursor, ExamPlan, "id = ANY(%s)", [ids], "allocated", now)
+        _history_rows(
+            cursor, ExamRequest, "plan_id = ANY(%s) AND status IN ('allocated', 'not_allocated')", [ids], "draw", now
+        )
+    return ids
+
+
+def plan_allocate(plan: ExamPlan, *, now=None) -> bool:
+    return bool(plans_allocate([plan.pk], now=now))
+
+
+def decisions_notify(plan_ids, *, now=None) -> int:
+    """Tell every candidate of these plans whether they got a seat, then mark the plans done
+    with it (idempotent: each notice has a dedupe key, a crash half-way is simply re-run)."""
+    sent = 0
+    for req in ExamRequest.objects.filter(
+        plan_id__in=plan_ids,
+        status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.NOT_ALLOCATED],
+        plan__decisions_sent_at__isnull=True,
+    ).select_related("plan__site", "plan__city"):
+        allocated = req.status == ExamRequest.Status.ALLOCATED
+        kind = "exams.allocated" if allocated else "exams.not_allocated"
+        if notices.notify(
+            kind,
+            id_number=req.id_number,
+            city=req.plan.city,
+            context=_plan_context(req.plan) | {"number": req.number, "rank": req.rank},
+            dedupe_key=f"exams.decision.{req.pk}",
+        ):
+            sent += 1
+    ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).update(
+        decisions_sent_at=now or timezone.now()
+    )
+    return sent
+
+
+# --- After the draw: counter cancellation and freed seats --------------------------------------
+def booking_last_cancel_day(plan: ExamPlan) -> datetime.date:
+    """Cancellation at the counter is possible up to 1 working day before the exam (R-DL art 47)."""
+    return workdays.subtract_working_days(plan.date, 1)
+
+
+def booking_cancel(req: ExamRequest, *, actor=None, now=None) -> ExamRequest:
+    """Cancel a confirmed booking at the counter; counts as a self-cancellation for the ranking.
+
+    Steps: check the last cancellation day; allocated -> cancelled (conditional UPDATE); stamp
+    the record's self-cancellation time; notify; offer the freed seat to the next in rank.
+    """
+    now = now or timezone.now()
+    if timezone.localdate(now) > booking_last_cancel_day(req.plan):
+        raise ExamError(
+            _("A booking can be cancelled at the counter up to %(date)s (1 working day before the exam).")
+            % {"date": booking_last_cancel_day(req.plan)}
+        )
+    with transaction.atomic():
+        changed = ExamRequest.objects.filter(pk=req.pk, status=ExamRequest.Status.ALLOCATED).update(
+            status=ExamRequest.Status.CANCELLED, decided_at=now
+        )
+        if not changed:
+            raise ExamError(_("Only a confirmed booking can be cancelled at the counter."))
+        LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+        req.refresh_from_db()
+        _snapshot(req, _("cancelled at the counter"))
+        notices.notify(
+            "exams.cancelled",
+            id_number=req.id_number,
+            city=req.city,
+            context=_plan_context(req.plan) | {"number": req.number},
+            dedupe_key=f"exams.cancelled.{req.pk}",
+        )
+    seats_offer(req.plan, now=now)
+    return req
+
+
+def seats_offer(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
+    """Offer each free seat of an allocated plan to the next candidate in rank.
+
+    Steps, in one transaction: lock the plan row (one offerer at a time per plan); count seats
+    taken (allocated + offered); for each free seat take the best-ranked request that was not
+    allocated, whose candidate has no other live request for the subject and still needs it;
+    mark it offered with a deadline of exam_offer_hours (never past the exam's start); notify.
+    """
+    now = now or timezone.now()
+    offered = []
+    exam_start = _local_start(plan.date, plan.starts_at)
+    with transaction.atomic():
+        locked = ExamPlan.objects.select_for_update().filter(pk=plan.pk, status=ExamPlan.Status.ALLOCATED).first()
+        if locked is None or exam_start <= now:
+            return []
+        taken = ExamRequest.objects.filter(
+            plan=locked, status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.OFFERED]
+        ).count()
+        hours = citysettings.get(locked.city, "exam_offer_hours")
+        expires = min(now + datetime.timedelta(hours=hours), exam_start)
+        skipped = set()
+        while taken < locked.capacity:
+            candidate = (
+                ExamRequest.objects.filter(
+                    plan=locked, status=ExamRequest.Status.NOT_ALLOCATED, record__status="active"
+                )
+                .exclude(pk__in=skipped)
+                .order_by("rank", "id")
+                .select_related("record")
+                .first()
+            )
+            if candidate is None:
+                break
+            if candidate.record.passed_on(candidate.subject):
+                skipped.add(candidate.pk)
+                continue
+            try:
+                with transaction.atomic():
+                    changed = ExamRequest.objects.filter(
+                        pk=candidate.pk, status=ExamRequest.Status.NOT_ALLOCATED
+                    ).update(status=ExamRequest.Status.OFFERED, offer_expires_at=expires, decided_at=now)
+            except IntegrityError:  # the candidate has since made another live request for the subject
+                skipped.add(candidate.pk)
+                continue
+            if not changed:
+                skipped.add(candidate.pk)
+                continue
+            candidate.refresh_from_db()
+            _snapshot(candidate, _("freed seat offered"))
+            notices.notify(
+                "exams.seat_offered",
+                id_number=candidate.id_number,
+                city=locked.city,
+                context=_plan_context(locked)
+                | {"number": candidate.number, "deadline": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M")},
+                dedupe_key=f"exams.seat_offered.{candidate.pk}",
+            )
+            offered.append(candidate)
+            taken += 1
+    return offered
+
+
+def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -> ExamRequest:
+    """Accept or decline a freed-seat offer before its deadline; a decline passes the seat on."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = ExamRequest.objects.filter(
+            pk=req.pk, id_number=identity.id_key(id_number), status=ExamRequest.Status.OFFERED, offer_expires_at__gt=now
+        ).update(status=ExamRequest.Status.ALLOCATED if accept else ExamRequest.Status.OFFER_DECLINED, decided_at=now)
+        if not changed:
+            raise ExamError(_("This offer is no longer open."))
+        req.refresh_from_db()
+        _snapshot(req, _("offer accepted") if accept else _("offer declined"))
+        if accept:
+            notices.notify(
+                "exams.allocated",
+                id_number=req.id_number,
+                city=req.city,
+                context=_plan_context(req.plan) | {"number": req.number, "rank": req.rank},
+                dedupe_key=f"exams.offer_accepted.{req.pk}",
+            )
+    if not accept:
+        seats_offer(req.plan, now=now)
+    return req
+
+
+def offers_expire(*, now=None) -> int:
+    """Offers past their deadline expire and the seat goes to the next candidate."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            ExamRequest.objects.select_for_update(skip_locked=True).filter(
+                status=ExamRequest.Status.OFFERED, offer_expires_at__lte=now
+            )
+        )
+        for req in expired:
+            ExamRequest.objects.filter(pk=req.pk).update(status=ExamRequest.Status.OFFER_EXPIRED, decided_at=now)
+            req.refresh_from_db()
+            _snapshot(req, _("offer expired"))
+    for plan in ExamPlan.objects.filter(pk__in={r.plan_id for r in expired}):
+        seats_offer(plan, now=now)
+    return len(expired)

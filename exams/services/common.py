@@ -1,0 +1,58 @@
+"""What every topic of exam booking shares: the refusal error, local dates, audit rows."""
+
+import datetime
+
+from django.utils import timezone
+
+from exams.models import (
+    ExamPlan,
+)
+
+
+class ExamError(Exception):
+    """A refusal with a message for the page (in the active language)."""
+
+    def __init__(self, message, reasons=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.reasons = [str(r) for r in (reasons or [message])]
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _local_start(day: datetime.date, at: datetime.time = datetime.time.min) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, at))
+
+
+def _snapshot(obj, reason):
+    """Write a history row for a change made by a conditional UPDATE (which bypasses save())."""
+    type(obj).history.model.objects.create(
+        **{f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields},
+        history_date=timezone.now(),
+        history_type="~",
+        history_change_reason=str(reason)[:100],
+    )
+
+
+def _history_rows(cursor, model, where, params, reason, now, history_type="~", user=None):
+    """Set-based audit: one historical row per row written by raw SQL (which bypasses save())."""
+    history = model.history.model
+    columns = [f.column for f in model._meta.concrete_fields]
+    cols = ", ".join(f'"{c}"' for c in columns)
+    cursor.execute(
+        f'INSERT INTO "{history._meta.db_table}" ({cols}, history_date, history_type, history_change_reason, history_user_id)'
+        f' SELECT {cols}, %s, %s, %s, %s FROM "{model._meta.db_table}" WHERE {where}',
+        [now, history_type, reason, getattr(user, "pk", None), *params],
+    )
+
+
+def _plan_context(plan: ExamPlan) -> dict:
+    return {
+        "date": plan.date.isoformat(),
+        "session": plan.session,
+        "site": plan.site.name,
+        "address": plan.site.address,
+        "subject": str(plan.get_subject_display()),
+    }

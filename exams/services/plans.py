@@ -1,0 +1,195 @@
+"""Exam plans: creation (one by one, a week at a time, CSV), validation, publication (docs/rules.md §3)."""
+
+import csv
+import datetime
+import io
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from exams.models import (
+    ExamPlan,
+    ExamSite,
+    Subject,
+)
+from exams.services.common import ExamError, _snapshot, _today
+from portal import citysettings, workdays
+
+
+# --- Plans --------------------------------------------------------------------------------------
+def plan_closes_on(plan: ExamPlan) -> datetime.date:
+    """The day the booking window closes and the draw runs: N working days before the exam."""
+    return workdays.subtract_working_days(plan.date, citysettings.get(plan.city, "exam_close_working_days_before"))
+
+
+def fee_amount(city, subject: str):
+    """The fee (yuan, Decimal) of one booking of a subject [LOCAL]; the safe-driving theory part
+    is covered by the subject 3 fee. Charged only for an allocated seat (rules.md 2.4, 2.6)."""
+    if subject == Subject.SAFETY:
+        return None
+    return citysettings.get(
+        city, {"1": "fee_exam_subject1", "2": "fee_exam_subject2", "3": "fee_exam_subject3"}[str(subject)]
+    )
+
+
+def plan_is_open(plan: ExamPlan, today=None) -> bool:
+    today = today or _today()
+    return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and today < plan.closes_on
+
+
+def plan_validate(site: ExamSite, subject: str, classes, date, starts_at, ends_at, capacity, exclude_id=None):
+    """Raise ExamError unless the site examines this subject and these classes within its daily load."""
+    if not site.is_active:
+        raise ExamError(_("The site %(site)s is not in use.") % {"site": site.name})
+    if subject not in site.subjects:
+        raise ExamError(_("The site %(site)s does not examine this subject.") % {"site": site.name})
+    missing = sorted(set(classes) - set(site.licence_classes))
+    if not classes or missing:
+        raise ExamError(
+            _("The site %(site)s does not examine class %(classes)s.")
+            % {"site": site.name, "classes": " ".join(missing) or "-"}
+        )
+    if ends_at <= starts_at:
+        raise ExamError(_("A session must end after it starts."))
+    if capacity is None or capacity < 1:
+        raise ExamError(_("A session needs at least one seat."))
+    booked = site.plans.filter(date=date).exclude(pk=exclude_id).values_list("capacity", flat=True)
+    if sum(booked) + capacity > site.daily_capacity:
+        raise ExamError(
+            _("Sessions on %(date)s would exceed the daily capacity of %(site)s (%(cap)s).")
+            % {"date": date, "site": site.name, "cap": site.daily_capacity}
+        )
+
+
+@transaction.atomic
+def plans_create(
+    *, site: ExamSite, subject: str, classes, first_date, days: int, sessions, capacity: int, working_days_only=True
+):
+    """Create draft plans for `days` consecutive days (skipping non-working days) x sessions.
+
+    All or nothing: one invalid session rolls back the batch.
+    """
+    created = []
+    for offset in range(days):
+        day = first_date + datetime.timedelta(days=offset)
+        if working_days_only and not workdays.is_working_day(day):
+            continue
+        for starts_at, ends_at in sessions:
+            plan_validate(site, subject, classes, day, starts_at, ends_at, capacity)
+            created.append(
+                ExamPlan.objects.create(
+                    city=site.city,
+                    site=site,
+                    subject=subject,
+                    licence_classes=list(classes),
+                    date=day,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=capacity,
+                )
+            )
+    if not created:
+        raise ExamError(_("No working day in that range: nothing was created."))
+    return created
+
+
+CSV_COLUMNS = ["site", "subject", "classes", "date", "starts_at", "ends_at", "capacity"]
+
+
+def plans_import_csv(city, text: str):
+    """Create draft plans from CSV rows (site name, subject 1-4, classes "C1 C2", date
+    YYYY-MM-DD, start HH:MM, end HH:MM, seats); all rows or none, errors name the line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != CSV_COLUMNS:
+        raise ExamError(_("The first line must be: %(columns)s") % {"columns": ",".join(CSV_COLUMNS)})
+    sites = {s.name: s for s in ExamSite.objects.filter(city=city)}
+    created = []
+    with transaction.atomic():
+        for line, row in enumerate(reader, start=2):
+            try:
+                site = sites[row["site"].strip()]
+            except KeyError:
+                raise ExamError(
+                    _("Line %(line)s: no exam site named %(name)s.") % {"line": line, "name": row["site"]}
+                ) from None
+            try:
+                subject = row["subject"].strip()
+                if subject not in Subject.values:
+                    raise ValueError(subject)
+                classes = row["classes"].split()
+                date = datetime.date.fromisoformat(row["date"].strip())
+                starts_at = datetime.time.fromisoformat(row["starts_at"].strip())
+                ends_at = datetime.time.fromisoformat(row["ends_at"].strip())
+                capacity = int(row["capacity"])
+            except (ValueError, AttributeError):
+                raise ExamError(_("Line %(line)s: a value is not valid.") % {"line": line}) from None
+            try:
+                plan_validate(site, subject, classes, date, starts_at, ends_at, capacity)
+            except ExamError as exc:
+                raise ExamError(_("Line %(line)s: %(error)s") % {"line": line, "error": exc.message}) from None
+            created.append(
+                ExamPlan.objects.create(
+                    city=city,
+                    site=site,
+                    subject=subject,
+                    licence_classes=classes,
+                    date=date,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=capacity,
+                )
+            )
+    if not created:
+        raise ExamError(_("The file holds no plans."))
+    return created
+
+
+def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
+    """Publish a draft plan at least N days (exam_publish_days_before) before the exam.
+
+    Steps: check the lead time; fix the closing day and draw a public seed; move draft ->
+    published with a conditional UPDATE; announce it on the city's site.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    lead = citysettings.get(plan.city, "exam_publish_days_before")
+    if (plan.date - today).days < lead:
+        raise ExamError(
+            _("A plan must be published at least %(days)s days before the exam: %(date)s is too close.")
+            % {"days": lead, "date": plan.date}
+        )
+    closes_on = plan_closes_on(plan)
+    if closes_on <= today:
+        # Possible around long holidays: the window would close before it opened.
+        raise ExamError(
+            _(
+                "The booking window of this plan would close on %(date)s, before it could open: choose a later exam date."
+            )
+            % {"date": closes_on}
+        )
+    with transaction.atomic():
+        changed = ExamPlan.objects.filter(pk=plan.pk, status=ExamPlan.Status.DRAFT).update(
+            status=ExamPlan.Status.PUBLISHED, published_at=now, closes_on=closes_on, seed=secrets.token_hex(32)
+        )
+        if not changed:
+            raise ExamError(_("Only a draft plan can be published."))
+        plan.refresh_from_db()
+        _snapshot(plan, _("published"))
+        notices.announce(
+            "exams.plan_published",
+            city=plan.city,
+            context={
+                "date": plan.date.isoformat(),
+                "session": plan.session,
+                "site": plan.site.name,
+                "subject": str(plan.get_subject_display()),
+                "capacity": plan.capacity,
+                "closes_on": closes_on.isoformat(),
+                "seed": plan.seed,
+            },
+            dedupe_key=f"exams.plan_published.{plan.pk}",
+        )
+    return plan
