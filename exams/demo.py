@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import ExamPlan, ExamSite, LearnerRecord
-from portal import identity
+from portal import identity, workdays
 from portal.models import City, User
 
 PASSWORD = "Demo-2026-pass"
@@ -38,7 +38,8 @@ def load(stdout):
         daily_capacity=200,
     )
     today = timezone.localdate()
-    first = today + datetime.timedelta(days=12)
+    # Past the publication lead of 10 working days (docs/rules.md §3), holidays included.
+    first = workdays.add_working_days(today, 12)
     sessions = [(datetime.time(8, 30), datetime.time(11, 30)), (datetime.time(13, 30), datetime.time(16, 30))]
     plans = services.plans_create(
         site=theory, subject="1", classes=["C1", "C2"], first_date=first, days=7, sessions=sessions, capacity=60

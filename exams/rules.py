@@ -31,6 +31,17 @@ MAX_BOOKINGS = 5
 PERMIT_YEARS = 3
 
 
+# docs/rules.md §0: R-DL art 110 counts its "一日、二日、三日、五日、七日、十日、十五日" in working
+# days (holidays out, make-up days in). The longer learner-permit waits of arts 39-40
+# (二十日、三十日、四十日) are not in that list, so they are calendar days.
+R_DL_WORKING_DAY_PERIODS = frozenset((1, 2, 3, 5, 7, 10, 15))
+
+
+def counts_working_days(days: int) -> bool:
+    """Whether an R-DL period of `days` days counts working days (else calendar days)."""
+    return days in R_DL_WORKING_DAY_PERIODS
+
+
 def permit_wait_days(licence_class: str, subject: str, holds_car_licence: bool = False) -> int:
     subject2, road = _WAITS[licence_class]
     if subject == "2":

@@ -135,7 +135,12 @@ register(
     "watchlist_binding_changes", 4, "Binding changes of one car in 12 months above which it is watched", min_value=1
 )
 # --- Exams (rules.md §2) ------------------------------------------------------------------
-register("exam_publish_days_before", 10, "Days before the exam a plan must be published", min_value=1)
+register(
+    "exam_publish_days_before",
+    10,
+    "Working days before the exam a plan must be published (R-DL arts 39, 110)",
+    min_value=1,
+)
 register("exam_close_working_days_before", 3, "Working days before the exam the booking window closes", min_value=1)
 register("exam_offer_hours", 24, "Hours a candidate has to accept a freed seat", min_value=1)
 # --- Fees in yuan (rules.md 2.6 and 3.4; provinces set their own) -------------------------

@@ -18,7 +18,7 @@ from exams.models import (
     LearnerRecord,
     Subject,
 )
-from exams.services.common import _local_start, _today
+from exams.services.common import _local_start, _today, r_dl_period_end
 from exams.services.plans import plan_is_open
 from portal import citysettings, identity
 
@@ -115,14 +115,17 @@ def request_refusals(
                 )
             if subject in (Subject.TWO, Subject.ROAD):
                 wait = rules.permit_wait_days(cls, subject, record.holds_car_licence)
-                allowed_from = record.permit_issued_on + datetime.timedelta(days=wait)
+                allowed_from = r_dl_period_end(record.permit_issued_on, wait)
                 if today < allowed_from:
-                    reasons.append(
-                        _(
+                    if rules.counts_working_days(wait):
+                        message = _(
+                            "This subject can be requested once the learner permit has been held for %(days)s working days, from %(date)s."
+                        )
+                    else:
+                        message = _(
                             "This subject can be requested once the learner permit has been held for %(days)s days, from %(date)s."
                         )
-                        % {"days": wait, "date": allowed_from}
-                    )
+                    reasons.append(message % {"days": wait, "date": allowed_from})
                 used = record.subject2_bookings if subject == Subject.TWO else record.road_bookings
                 if used >= rules.MAX_BOOKINGS:
                     reasons.append(
@@ -131,11 +134,13 @@ def request_refusals(
                     )
                 failed_on = state.last_failed_on.get(subject)
                 if failed_on is not None:
-                    retry_from = failed_on + datetime.timedelta(days=rules.FAIL_WAIT_DAYS)
+                    retry_from = r_dl_period_end(failed_on, rules.FAIL_WAIT_DAYS)
                     if today < retry_from:
                         reasons.append(
-                            _("After a failed booking a new request for this subject is possible from %(date)s.")
-                            % {"date": retry_from}
+                            _(
+                                "After a failed booking a new request for this subject is possible %(days)s working days later, from %(date)s."
+                            )
+                            % {"days": rules.FAIL_WAIT_DAYS, "date": retry_from}
                         )
             if subject == Subject.SAFETY:
                 skills = [record.subject2_passed_on, record.road_passed_on]

@@ -4,9 +4,11 @@ import datetime
 
 from django.utils import timezone
 
+from exams import rules
 from exams.models import (
     ExamPlan,
 )
+from portal import workdays
 
 
 class ExamError(Exception):
@@ -24,6 +26,14 @@ def _today():
 
 def _local_start(day: datetime.date, at: datetime.time = datetime.time.min) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, at))
+
+
+def r_dl_period_end(start: datetime.date, days: int) -> datetime.date:
+    """The first day after an R-DL wait of `days` days from `start`, counted in working days or
+    calendar days as R-DL art 110 says (docs/rules.md §0): "满十日后" from 1 June is the 10th working day after it."""
+    if rules.counts_working_days(days):
+        return workdays.add_working_days(start, days)
+    return start + datetime.timedelta(days=days)
 
 
 def _snapshot(obj, reason):

@@ -147,8 +147,14 @@ def plans_import_csv(city, text: str):
     return created
 
 
+def plan_last_publish_day(plan: ExamPlan) -> datetime.date:
+    """The last day a plan may be published: exam_publish_days_before working days before the
+    exam (R-DL art 39's "十日" is a working-day period, art 110; docs/rules.md §0)."""
+    return workdays.subtract_working_days(plan.date, citysettings.get(plan.city, "exam_publish_days_before"))
+
+
 def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
-    """Publish a draft plan at least N days (exam_publish_days_before) before the exam.
+    """Publish a draft plan at least N working days (exam_publish_days_before) before the exam.
 
     Steps: check the lead time; fix the closing day and draw a public seed; move draft ->
     published with a conditional UPDATE; announce it on the city's site.
@@ -156,10 +162,13 @@ def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
     now = now or timezone.now()
     today = timezone.localdate(now)
     lead = citysettings.get(plan.city, "exam_publish_days_before")
-    if (plan.date - today).days < lead:
+    last_day = plan_last_publish_day(plan)
+    if today > last_day:
         raise ExamError(
-            _("A plan must be published at least %(days)s days before the exam: %(date)s is too close.")
-            % {"days": lead, "date": plan.date}
+            _(
+                "A plan must be published at least %(days)s working days before the exam: the exam on %(date)s could be published until %(last)s."
+            )
+            % {"days": lead, "date": plan.date, "last": last_day}
         )
     closes_on = plan_closes_on(plan)
     if closes_on <= today:

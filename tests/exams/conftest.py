@@ -45,11 +45,14 @@ def make_plan(site):
             capacity=capacity,
         )
         if publish:
-            with on(day - datetime.timedelta(days=20)):
+            # 30 calendar days hold the 10 working days of the publication lead even over
+            # the National Day week (docs/rules.md §3).
+            with on(day - datetime.timedelta(days=30)):
                 services.plan_publish(plan)
             plan.refresh_from_db()
         return plan
 
+    make.city = site.city
     return make
 
 

@@ -7,7 +7,7 @@ import pytest
 from exams import rules, services
 from exams.models import ExamPlan, ExamRequest, LearnerRecord
 from notices.models import Notice
-from portal.models import Holiday
+from portal.models import CitySetting, Holiday
 from tests.exams.conftest import at, on, sit
 
 D = datetime.date
@@ -15,14 +15,26 @@ pytestmark = pytest.mark.django_db
 
 
 # --- Publication and the window -----------------------------------------------------------------
-def test_plan_can_be_published_10_days_before_the_exam_not_9(make_plan):
-    plan = make_plan(D(2026, 7, 20), publish=False)
-    with on(D(2026, 7, 11)), pytest.raises(services.ExamError, match="至少提前10日"):
+def test_plan_can_be_published_10_working_days_before_the_exam_not_9(make_plan):
+    plan = make_plan(D(2026, 7, 20), publish=False)  # Monday; two weekends in the 10 working days
+    with on(D(2026, 7, 7)), pytest.raises(services.ExamError, match="至少提前10个工作日.*2026-07-06"):
         services.plan_publish(plan)
-    with on(D(2026, 7, 10)):
+    with on(D(2026, 7, 6)):
         services.plan_publish(plan)
     plan.refresh_from_db()
     assert plan.status == ExamPlan.Status.PUBLISHED and len(plan.seed) == 64
+
+
+def test_publication_lead_counts_working_days_over_national_day_and_its_make_up_days(make_plan):
+    # Exam Mon 12 Oct 2026. Working days before it: Sat 10 Oct (make-up), 9, 8, 30 Sep, 29, 28,
+    # 24, 23, 22 and 21 Sep (25-27 Sep and 1-7 Oct are holidays, Sun 20 Sep is a make-up day).
+    # Counted in calendar days the plan could have been published until 2 October.
+    plan = make_plan(D(2026, 10, 12), publish=False)
+    with on(D(2026, 9, 22)), pytest.raises(services.ExamError, match="2026-09-21"):
+        services.plan_publish(plan)
+    with on(D(2026, 9, 21)):
+        services.plan_publish(plan)
+    assert ExamPlan.objects.get(pk=plan.pk).status == ExamPlan.Status.PUBLISHED
 
 
 def test_window_closes_3_working_days_before_across_a_weekend(make_learner, make_plan):
@@ -275,6 +287,8 @@ def test_all_four_subjects_passed_completes_the_record(make_learner, make_plan):
 
 
 def test_plan_whose_window_would_close_before_opening_is_not_published(make_plan):
+    # Only a city whose publication lead is no longer than its closing days can get here.
+    CitySetting.objects.update_or_create(city=make_plan.city, key="exam_publish_days_before", defaults={"value": 3})
     for day in range(1, 8):
         Holiday.objects.get_or_create(date=D(2026, 10, day), defaults={"kind": "holiday", "name": "国庆节"})
     plan = make_plan(D(2026, 10, 8), publish=False)  # 3 working days before: Sep 28

@@ -35,27 +35,38 @@ def test_subject_1_request_is_open_to_a_fresh_applicant(make_learner, make_plan)
     assert (audit.history_type, audit.status, audit.draw_hash) == ("+", "requested", req.draw_hash)
 
 
+# Permit issued Mon 1 June 2026. "满十日" is a working-day period (R-DL art 110): the 10th working
+# day after 1 June is 15 June. 二十日/三十日/四十日 are not in art 110's list: calendar days.
 @pytest.mark.parametrize(
-    ("cls", "subject", "holds_car", "wait"),
+    ("cls", "subject", "holds_car", "wait", "allowed_from", "unit"),
     [
-        ("C1", "2", False, 10),
-        ("C2", "2", False, 10),
-        ("B2", "2", False, 20),
-        ("C2", "3", False, 20),
-        ("C1", "3", False, 30),
-        ("B2", "3", False, 40),
-        ("B2", "3", True, 30),
+        ("C1", "2", False, 10, D(2026, 6, 15), "个工作日"),
+        ("C2", "2", False, 10, D(2026, 6, 15), "个工作日"),
+        ("B2", "2", False, 20, D(2026, 6, 21), "日"),
+        ("C2", "3", False, 20, D(2026, 6, 21), "日"),
+        ("C1", "3", False, 30, D(2026, 7, 1), "日"),
+        ("B2", "3", False, 40, D(2026, 7, 11), "日"),
+        ("B2", "3", True, 30, D(2026, 7, 1), "日"),
     ],
 )
 def test_permit_must_be_held_for_the_class_wait_before_requesting(
-    make_learner, make_plan, cls, subject, holds_car, wait
+    make_learner, make_plan, cls, subject, holds_car, wait, allowed_from, unit
 ):
     issued = D(2026, 6, 1)
     _, record = make_learner(cls, birth=D(1995, 1, 1), permit_on=issued, holds_car_licence=holds_car)
     plan = make_plan(D(2026, 8, 31), subject=subject, classes=[cls])
-    day_before = refusals_on(record, plan, issued + datetime.timedelta(days=wait - 1))
-    assert any(f"满{wait}日" in r for r in day_before), day_before
-    assert refusals_on(record, plan, issued + datetime.timedelta(days=wait)) == []
+    day_before = refusals_on(record, plan, allowed_from - datetime.timedelta(days=1))
+    assert any(f"满{wait}{unit}后" in r and f"{allowed_from}起" in r for r in day_before), day_before
+    assert refusals_on(record, plan, allowed_from) == []
+
+
+def test_subject_2_wait_after_the_permit_crosses_national_day_in_working_days(make_learner, make_plan):
+    # Permit Tue 29 Sep 2026; working days after it: 30 Sep, 8 Oct, 9 Oct, Sat 10 Oct (make-up
+    # day), 12-16 Oct and 19 Oct, the 10th. Calendar days would have allowed 9 October.
+    _, record = make_learner("C1", permit_on=D(2026, 9, 29))
+    plan = make_plan(D(2026, 11, 30), subject="2")
+    assert any("2026-10-19起" in r for r in refusals_on(record, plan, D(2026, 10, 18)))
+    assert refusals_on(record, plan, D(2026, 10, 19)) == []
 
 
 def test_permit_wait_is_explained_in_chinese_on_the_page(make_learner, make_plan, has_client):
@@ -64,7 +75,7 @@ def test_permit_wait_is_explained_in_chinese_on_the_page(make_learner, make_plan
     has_client.force_login(user)
     with on(D(2026, 6, 10)):
         page = has_client.get("/exams/")
-    assert "学习驾驶证明满10日后" in page.content.decode()
+    assert "学习驾驶证明满10个工作日后" in page.content.decode()
 
 
 def test_plan_after_the_permit_expires_is_refused(make_learner, make_plan):
@@ -75,13 +86,24 @@ def test_plan_after_the_permit_expires_is_refused(make_learner, make_plan):
     assert any("有效期至" in r for r in refusals_on(record, outside, D(2026, 8, 20)))
 
 
-def test_new_request_only_10_days_after_a_failed_booking(make_learner, make_plan):
+def test_new_request_only_10_working_days_after_a_failed_booking(make_learner, make_plan):
     user, record = make_learner("C1", permit_on=D(2026, 5, 4))
-    failed = make_plan(D(2026, 6, 15), subject="2")
+    failed = make_plan(D(2026, 6, 15), subject="2")  # Mon; 19-21 June is the Dragon Boat holiday
     sit(failed, [(user, "fail")])
     nxt = make_plan(D(2026, 7, 31), subject="2")
-    assert any("2026-06-25起" in r for r in refusals_on(record, nxt, D(2026, 6, 24)))
-    assert refusals_on(record, nxt, D(2026, 6, 25)) == []
+    assert any("10个工作日" in r and "2026-06-30起" in r for r in refusals_on(record, nxt, D(2026, 6, 29)))
+    assert refusals_on(record, nxt, D(2026, 6, 30)) == []
+
+
+def test_failure_wait_crosses_a_holiday_with_a_make_up_working_day(make_learner, make_plan):
+    # Failed Tue 29 Sep 2026. Working days after it: 30 Sep, 8 Oct, 9 Oct, Sat 10 Oct (a make-up
+    # working day), 12-16 Oct, 19 Oct (the 10th). In calendar days it would have been 9 October;
+    # without the make-up day, 20 October.
+    user, record = make_learner("C1", permit_on=D(2026, 5, 4))
+    sit(make_plan(D(2026, 9, 29), subject="2"), [(user, "fail")])
+    nxt = make_plan(D(2026, 11, 30), subject="2")
+    assert any("2026-10-19起" in r for r in refusals_on(record, nxt, D(2026, 10, 18)))
+    assert refusals_on(record, nxt, D(2026, 10, 19)) == []
 
 
 def test_subject_1_failure_has_no_waiting_period(make_learner, make_plan):
@@ -98,8 +120,8 @@ def test_no_show_counts_as_a_failed_booking(make_learner, make_plan):
     assert record.subject2_bookings == 1
     assert record.last_cancel_at.date() == D(2026, 6, 15)
     nxt = make_plan(D(2026, 7, 31), subject="2")
-    assert refusals_on(record, nxt, D(2026, 6, 24))
-    assert refusals_on(record, nxt, D(2026, 6, 25)) == []
+    assert refusals_on(record, nxt, D(2026, 6, 29))
+    assert refusals_on(record, nxt, D(2026, 6, 30)) == []
 
 
 def test_at_most_5_bookings_for_subject_2_within_the_permit(make_learner, make_plan):

@@ -111,7 +111,7 @@ def test_clerk_creates_a_week_of_sessions_from_one_form(clerk_client, site):
                 "site": site.pk,
                 "subject": "1",
                 "classes": ["C1", "C2"],
-                "first_date": "2026-07-13",
+                "first_date": "2026-07-20",  # 10 working days ahead: published until 6 July
                 "days": "7",
                 "sessions": "08:30-11:30\n13:30-16:30",
                 "capacity": "50",
@@ -150,7 +150,7 @@ def test_publication_too_late_shows_a_clear_error(clerk_client, make_plan):
         page = clerk_client.post(
             "/admin/exams/examplan/", {"action": "publish", "_selected_action": [plan.pk]}, follow=True
         )
-    assert "至少提前10日" in page.content.decode()
+    assert "至少提前10个工作日" in page.content.decode()
     plan.refresh_from_db()
     assert plan.status == "draft"
 
@@ -182,7 +182,7 @@ def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, m
             "/admin/exams/examrequest/book/", {"id_number": user.id_number, "plan": s1.pk, "channel": "counter"}
         )
         assert s1_refused.status_code == 200  # subject 1 already passed
-    with on(D(2026, 7, 6)):
+    with on(D(2026, 7, 9)):  # the 10th working day after 25 June
         ok = clerk_client.post(
             "/admin/exams/examrequest/book/", {"id_number": user.id_number.lower(), "plan": s2.pk, "channel": "phone"}
         )

@@ -59,12 +59,12 @@ def test_failure_wait_is_applied_to_the_same_subject_only(make_learner, make_pla
     sit(make_plan(D(2026, 6, 15), subject="2"), [(user, "fail")])
     nxt = make_plan(D(2026, 7, 31), subject="2")
     road = make_plan(D(2026, 7, 31), subject="3", starts=14)
-    with on(D(2026, 6, 24)):
+    with on(D(2026, 6, 29)):  # 10 working days after 15 June, over the Dragon Boat holiday
         refused = request_as(user, nxt)
         assert refused == reference_refusals(user, nxt)
-        assert any("2026-06-25起" in r for r in refused)
+        assert any("2026-06-30起" in r for r in refused)
         assert isinstance(request_as(user, road), ExamRequest)
-    with on(D(2026, 6, 25)):
+    with on(D(2026, 6, 30)):
         assert reference_refusals(user, nxt) == []
         assert isinstance(request_as(user, nxt), ExamRequest)
 
