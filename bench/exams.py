@@ -209,10 +209,11 @@ def _seed_draw(n_plans, n_requests):
         cur.execute(
             """
             INSERT INTO exams_examplan (city_id, site_id, subject, licence_classes, date, starts_at, ends_at, capacity,
-                                        status, published_at, closes_on, seed)
+                                        status, published_at, closes_on, seed, seed_commitment)
             SELECT %s, %s, '1', ARRAY['C1'], %s::date + 3 + (g / 50), '08:00', '10:00', %s + (g %% 7) * %s,
-                   'published', %s, %s, md5(g::text) || md5('seed' || g::text)
+                   'published', %s, %s, s.seed, encode(sha256(convert_to(s.seed, 'UTF8')), 'hex')
               FROM generate_series(0, %s - 1) g
+             CROSS JOIN LATERAL (SELECT md5(g::text) || md5('seed' || g::text) AS seed) s
             RETURNING id
             """,
             [city.pk, site.pk, today, per_plan // 2, max(1, per_plan // 6), now, today, n_plans],

@@ -72,13 +72,28 @@ class ExamPlanAdmin(CityScopedAdmin):
     list_filter = ["city", "status", "subject", "site"]
     date_hierarchy = "date"
     list_select_related = ["site", "city"]
-    readonly_fields = ["status", "published_at", "closes_on", "seed", "allocated_at", "decisions_sent_at"]
+    # The seed stays secret until the window closes, from clerks too (docs/rules.md §3).
+    readonly_fields = [
+        "status",
+        "published_at",
+        "closes_on",
+        "seed_commitment",
+        "revealed_seed",
+        "allocated_at",
+        "decisions_sent_at",
+    ]
     actions = ["publish", "run_draw"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != ExamPlan.Status.DRAFT:
             return [*ExamPlanForm.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
+
+    @admin.display(description=_("draw seed"))
+    def revealed_seed(self, obj):
+        if obj.seed and services.plan_seed_revealed(obj):
+            return obj.seed
+        return _("revealed when the window closes")
 
     @admin.display(description=_("requests"))
     def requests_link(self, obj):

@@ -76,7 +76,7 @@ class ExamsConfig(AppConfig):
             "exams.plan_published",
             title=_("Exam plan published: {subject} on {date}"),
             body=_(
-                "{site}, {date} {session}: {capacity} seats. Requests are taken until the window closes on {closes_on}; draw seed {seed}."
+                "{site}, {date} {session}: {capacity} seats. Requests are taken until the window closes on {closes_on}. Draw seed commitment (SHA-256 of the seed, which is revealed when the window closes): {commitment}."
             ),
             sms=False,
             push=False,

@@ -85,8 +85,12 @@ class ExamPlan(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Set at publication; the window is open before this day (rules.md 2.4: 3 working days ahead).
     closes_on = models.DateField(_("booking window closes on"), null=True, blank=True)
-    # Published with the plan before the window closes: the public tie-break of the draw.
+    # The draw's tie-break (docs/rules.md §3): drawn at publication and kept secret while the
+    # window is open, so no one can compute a request's hash before applying; its SHA-256
+    # commitment is published with the plan, and the seed itself once the window closes, so
+    # anyone can check the two against each other and re-run the draw.
     seed = models.CharField(_("draw seed"), max_length=64, blank=True)
+    seed_commitment = models.CharField(_("draw seed commitment (SHA-256)"), max_length=64, blank=True)
     allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)
     decisions_sent_at = models.DateTimeField(_("draw notices sent at"), null=True, blank=True)
 

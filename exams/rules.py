@@ -1,6 +1,6 @@
 """The fixed numbers of R-DL for exams (rules.md 2.2, 2.3, 2.5) and the public draw.
 
-Pure functions only: no database, so the draw can be re-run by anyone from the published seed.
+Pure functions only: no database, so the draw can be re-run by anyone from the revealed seed.
 """
 
 import datetime
@@ -79,6 +79,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 # --- The public draw ----------------------------------------------------------------------------
+def seed_commitment(seed: str) -> str:
+    """sha256("<seed>") in hex: published with the plan, before the seed itself (docs/rules.md §3)."""
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
 def draw_hash(seed: str, number: str) -> str:
     """sha256("<seed>:<request number>") in hex: the tie-break anyone can recompute."""
     return hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()

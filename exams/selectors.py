@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exams import rules
 from exams.models import ExamPlan, ExamRequest, ExamResult
 from portal import identity
 from portal.hooks import Deadline, StatsSection
@@ -34,6 +35,56 @@ def public_plans(city, *, since=None, until=None):
         )
         .order_by("date", "starts_at", "site__name")
     )
+
+
+def plan_draw(plan: ExamPlan, today=None) -> dict:
+    """What the public draw page shows (docs/rules.md §3): the rows in draw order, the seed once
+    the window has closed (None before), and the check anyone can repeat with the seed: that it
+    hashes to the commitment published with the plan, that every request's hash is
+    sha256("<seed>:<number>") and, once drawn, that the order is the one rules.rank computes."""
+    today = today or timezone.localdate()
+    entries = list(
+        plan.requests.exclude(status=ExamRequest.Status.WITHDRAWN).select_related("record").order_by("rank", "id")
+    )
+    drawn = plan.status != ExamPlan.Status.PUBLISHED
+    if not drawn:
+        # The current order, from the secret seed: it shows positions, not the seed.
+        entries = rules.rank([e for e in entries if e.status == ExamRequest.Status.REQUESTED], plan.seed)
+    revealed = drawn or (plan.closes_on is not None and plan.closes_on <= today)
+    seed = plan.seed if revealed else None
+    rows = [
+        {
+            "position": e.rank if drawn else i,
+            "number": e.number,
+            "name": mask_name(e.record.name),
+            "priority": e.priority,
+            "key_time": timezone.localtime(e.key_time).isoformat(),
+            "key_time_display": timezone.localtime(e.key_time).strftime("%Y-%m-%d %H:%M:%S"),
+            "hash": e.draw_hash,
+            "status": e.status,
+            "status_label": str(e.get_status_display()),
+        }
+        for i, e in enumerate(entries, start=1)
+    ]
+    verification = {"seed_matches_commitment": None, "hashes_match": None, "order_matches": None}
+    if seed is not None:
+        verification["seed_matches_commitment"] = rules.seed_commitment(seed) == plan.seed_commitment
+        verification["hashes_match"] = all(row["hash"] == rules.draw_hash(seed, row["number"]) for row in rows)
+        if drawn:
+            ranked = [row for row in rows if row["position"] is not None]
+            rerun = rules.rank(
+                [{**row, "key_time": e.key_time} for row, e in zip(rows, entries, strict=True) if e.rank is not None],
+                seed,
+            )
+            verification["order_matches"] = [r["number"] for r in rerun] == [r["number"] for r in ranked]
+    checked = [value for value in verification.values() if value is not None]
+    verified = all(checked) if seed is not None else None
+    return {"rows": rows, "drawn": drawn, "seed": seed, "verification": verification, "verified": verified}
+
+
+def mask_name(name: str) -> str:
+    """张三丰 -> 张**: enough to recognise oneself, not to identify anyone."""
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
 
 
 def stats_sections(city):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from exams import permit as permit_pdf_builder
-from exams import rules, selectors, services
+from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
 
 
@@ -124,32 +124,15 @@ def public(request):
 
 
 def draw(request, plan_id):
-    """The plan page with its published seed and, once drawn, the ranked list anyone can re-run."""
+    """The plan page with its seed commitment and, once the window closes, the seed, the ranked
+    list and the check anyone can repeat (docs/rules.md §3)."""
     plan = get_object_or_404(
         ExamPlan.objects.select_related("site"),
         pk=plan_id,
         city=_city_or_404(request),
         status__in=selectors.PUBLIC_STATUSES,
     )
-    entries = list(
-        plan.requests.exclude(status__in=[ExamRequest.Status.WITHDRAWN]).select_related("record").order_by("rank", "id")
-    )
-    drawn = plan.status != ExamPlan.Status.PUBLISHED
-    if not drawn:
-        entries = rules.rank([e for e in entries if e.status == ExamRequest.Status.REQUESTED], plan.seed)
-    rows = [
-        {
-            "position": e.rank if drawn else i,
-            "number": e.number,
-            "name": _mask_name(e.record.name),
-            "priority": e.priority,
-            "key_time": timezone.localtime(e.key_time).isoformat(),
-            "hash": e.draw_hash,
-            "status": e.status,
-            "status_label": str(e.get_status_display()),
-        }
-        for i, e in enumerate(entries, start=1)
-    ]
+    draw = selectors.plan_draw(plan)
     if request.GET.get("format") == "json":
         return JsonResponse(
             {
@@ -157,16 +140,17 @@ def draw(request, plan_id):
                 "date": plan.date.isoformat(),
                 "session": plan.session,
                 "capacity": plan.capacity,
-                "seed": plan.seed,
-                "drawn": drawn,
+                "published_at": plan.published_at.isoformat() if plan.published_at else None,
+                "closes_on": plan.closes_on.isoformat() if plan.closes_on else None,
+                "commitment": plan.seed_commitment,
+                "seed": draw["seed"],
+                "seed_revealed": draw["seed"] is not None,
+                "drawn": draw["drawn"],
                 "order": "priority first, then key_time ascending, then sha256(seed + ':' + number) ascending",
-                "requests": rows,
+                "check": "sha256(seed) == commitment; hash == sha256(seed + ':' + number); order as above",
+                "verification": draw["verification"],
+                "requests": [{k: v for k, v in row.items() if k != "key_time_display"} for row in draw["rows"]],
             },
             json_dumps_params={"ensure_ascii": False},
         )
-    return render(request, "exams/draw.html", {"plan": plan, "rows": rows, "drawn": drawn})
-
-
-def _mask_name(name: str) -> str:
-    """张三丰 -> 张**: enough to recognise oneself, not to identify anyone."""
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+    return render(request, "exams/draw.html", {"plan": plan, **draw})

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
+from exams import rules
 from exams.models import (
     ExamPlan,
     ExamSite,
@@ -153,11 +154,20 @@ def plan_last_publish_day(plan: ExamPlan) -> datetime.date:
     return workdays.subtract_working_days(plan.date, citysettings.get(plan.city, "exam_publish_days_before"))
 
 
+def plan_seed_revealed(plan: ExamPlan, today=None) -> bool:
+    """The seed is public once no request can be made any more: from the closing day on."""
+    if plan.status in (ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE):
+        return True
+    today = today or _today()
+    return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and plan.closes_on <= today
+
+
 def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
     """Publish a draft plan at least N working days (exam_publish_days_before) before the exam.
 
-    Steps: check the lead time; fix the closing day and draw a public seed; move draft ->
-    published with a conditional UPDATE; announce it on the city's site.
+    Steps: check the lead time; fix the closing day; draw a secret seed and publish its SHA-256
+    commitment (the seed is revealed when the window closes, docs/rules.md §3); move draft ->
+    published with a conditional UPDATE; announce it, with the commitment, on the city's site.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -179,9 +189,14 @@ def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
             )
             % {"date": closes_on}
         )
+    seed = secrets.token_hex(32)
     with transaction.atomic():
         changed = ExamPlan.objects.filter(pk=plan.pk, status=ExamPlan.Status.DRAFT).update(
-            status=ExamPlan.Status.PUBLISHED, published_at=now, closes_on=closes_on, seed=secrets.token_hex(32)
+            status=ExamPlan.Status.PUBLISHED,
+            published_at=now,
+            closes_on=closes_on,
+            seed=seed,
+            seed_commitment=rules.seed_commitment(seed),
         )
         if not changed:
             raise ExamError(_("Only a draft plan can be published."))
@@ -197,7 +212,7 @@ def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
                 "subject": str(plan.get_subject_display()),
                 "capacity": plan.capacity,
                 "closes_on": closes_on.isoformat(),
-                "seed": plan.seed,
+                "commitment": plan.seed_commitment,
             },
             dedupe_key=f"exams.plan_published.{plan.pk}",
         )

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from exams import rules, services
@@ -17,6 +18,14 @@ def at(day: datetime.date, hour: int = 10, minute: int = 0) -> datetime.datetime
 def on(day: datetime.date, hour: int = 10, minute: int = 0):
     """Travel to a local time on a day (time stands still)."""
     return time_machine.travel(at(day, hour, minute), tick=False)
+
+
+@pytest.fixture
+def clerk_client(clerk_has):
+    """A clerk of Huai'an in the admin, with a client of its own (has_client stays a citizen's)."""
+    client = Client(HTTP_HOST="has.localhost")
+    client.force_login(clerk_has)
+    return client
 
 
 @pytest.fixture

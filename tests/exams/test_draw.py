@@ -1,6 +1,7 @@
 """Publication, the booking window, the ranked draw and what happens to seats after it."""
 
 import datetime
+import hashlib
 
 import pytest
 
@@ -142,16 +143,66 @@ def test_permit_with_under_6_months_left_gets_one_priority_booking_per_subject(m
     assert services.record_has_priority(record, "3", D(2026, 8, 1)) is True
 
 
-# --- The draw: reproducible from the published seed ---------------------------------------------
-def test_ties_are_broken_by_the_published_seed_and_anyone_can_rerun_the_draw(make_learner, make_plan, has_client):
+# --- The draw: committed at publication, revealed at closing, re-run by anyone -----------------
+def test_seed_is_secret_while_requests_are_taken_and_only_its_commitment_is_public(
+    make_learner, make_plan, has_client, clerk_client
+):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20))
+    assert plan.seed_commitment == hashlib.sha256(plan.seed.encode()).hexdigest()
+    with on(plan.closes_on - datetime.timedelta(days=1), 23, 59):
+        services.request_create(plan=plan, id_number=user.id_number)
+        pages = [
+            has_client.get(f"/exams/public/plans/{plan.pk}/").content.decode(),
+            has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").content.decode(),
+            has_client.get("/exams/").content.decode(),
+            has_client.get("/exams/public/").content.decode(),
+            clerk_client.get(f"/admin/exams/examplan/{plan.pk}/change/").content.decode(),
+        ]
+        published = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
+    assert all(plan.seed not in page for page in pages)
+    assert plan.seed_commitment in pages[0] and plan.seed_commitment in pages[4]
+    assert published["seed"] is None and published["seed_revealed"] is False
+    assert published["commitment"] == plan.seed_commitment
+    # From the closing day no request can be made: the seed is revealed even before the draw runs.
+    with on(plan.closes_on, 0, 1):
+        published = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
+    assert published["seed"] == plan.seed
+    assert published["verification"]["seed_matches_commitment"] is True
+
+
+def test_changing_the_seed_after_publication_is_detected(make_learner, make_plan, has_client):
+    users = [make_learner("C1", accepted=at(D(2026, 2, 1)))[0] for _ in range(4)]
+    plan = make_plan(D(2026, 7, 20), capacity=2)
+    sit(plan, [(u, None) for u in users])
+    with on(plan.date):
+        honest = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
+        assert honest["verification"] == {"seed_matches_commitment": True, "hashes_match": True, "order_matches": True}
+        assert 'data-testid="verified"' in has_client.get(f"/exams/public/plans/{plan.pk}/").content.decode()
+        # Someone with database access swaps the seed after publication (say, for one that puts a
+        # friend first): it no longer hashes to the commitment everyone saw at publication.
+        ExamPlan.objects.filter(pk=plan.pk).update(seed="0" * 64)
+        forged = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
+        html = has_client.get(f"/exams/public/plans/{plan.pk}/").content.decode()
+    assert forged["seed"] == "0" * 64
+    assert hashlib.sha256(forged["seed"].encode()).hexdigest() != forged["commitment"]
+    assert forged["verification"]["seed_matches_commitment"] is False
+    assert forged["verification"]["hashes_match"] is False
+    assert 'data-testid="tampered"' in html and 'data-testid="verified"' not in html
+
+
+def test_ties_are_broken_by_the_committed_seed_and_anyone_can_rerun_the_draw(make_learner, make_plan, has_client):
     same_time = at(D(2026, 2, 1))
     users = [make_learner("C1", accepted=same_time)[0] for _ in range(12)]
     plan = make_plan(D(2026, 7, 20), capacity=5)
     sit(plan, [(u, None) for u in users])
     html = has_client.get(f"/exams/public/plans/{plan.pk}/").content.decode()
     assert plan.seed in html and all(u.id_number not in html for u in users)
+    # Ranking times to the second, never with microseconds.
+    assert "2026-02-01 10:00:00" in html and "+08:00" not in html
     published = has_client.get(f"/exams/public/plans/{plan.pk}/?format=json").json()
     assert published["seed"] == plan.seed and published["drawn"] is True
+    assert hashlib.sha256(published["seed"].encode()).hexdigest() == published["commitment"]
     # Re-run with nothing but the public data: the same order, the same five seats.
     entries = [
         rules.Entry(r["number"], r["priority"], datetime.datetime.fromisoformat(r["key_time"]))

@@ -13,13 +13,6 @@ D = datetime.date
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clerk_client(client, clerk_has):
-    client.defaults["HTTP_HOST"] = "has.localhost"
-    client.force_login(clerk_has)
-    return client
-
-
 def test_candidate_requests_a_seat_sees_the_rank_and_withdraws(make_learner, make_plan, has_client):
     user, record = make_learner("C1")
     plan = make_plan(D(2026, 7, 20))
