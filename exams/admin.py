@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from exams import forms as exam_forms
 from exams import permit, services
@@ -28,14 +29,25 @@ def _city(request):
     return clerk_city(request.user) or getattr(request, "city", None)
 
 
+class ExamSiteForm(forms.ModelForm):
+    licence_classes = exam_forms.LicenceClassesField(label=_("licence classes examined"))
+
+    class Meta:
+        model = ExamSite
+        fields = ["city", "name", "address", "subjects", "licence_classes", "daily_capacity", "is_active"]
+
+
 @admin.register(ExamSite)
 class ExamSiteAdmin(CityScopedAdmin):
+    form = ExamSiteForm
     list_display = ["name", "address", "subjects", "licence_classes", "daily_capacity", "is_active", "city"]
     list_filter = ["city", "is_active"]
     search_fields = ["name"]
 
 
 class ExamPlanForm(forms.ModelForm):
+    licence_classes = exam_forms.LicenceClassesField(label=_("licence classes"))
+
     class Meta:
         model = ExamPlan
         fields = ["city", "site", "subject", "licence_classes", "date", "starts_at", "ends_at", "capacity"]
@@ -82,7 +94,7 @@ class ExamPlanAdmin(CityScopedAdmin):
         "allocated_at",
         "decisions_sent_at",
     ]
-    actions = ["publish", "run_draw"]
+    actions = ["publish", "run_draw", "cancel_plans"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != ExamPlan.Status.DRAFT:
@@ -94,6 +106,10 @@ class ExamPlanAdmin(CityScopedAdmin):
         if obj.seed and services.plan_seed_revealed(obj):
             return obj.seed
         return _("revealed when the window closes")
+
+    @admin.display(description=pgettext_lazy("exam plan", "session"))
+    def session(self, obj):
+        return obj.session
 
     @admin.display(description=_("requests"))
     def requests_link(self, obj):
@@ -126,6 +142,20 @@ class ExamPlanAdmin(CityScopedAdmin):
         self.message_user(
             request, _("Draw run for %(n)s plans (plans still open or already drawn are skipped).") % {"n": len(ids)}
         )
+
+    @admin.action(description=_("Cancel the selected plans (the office cancels: fees refunded, ranks kept)"))
+    def cancel_plans(self, request, queryset):
+        for plan in queryset.select_related("city", "site"):
+            try:
+                n = services.plan_cancel(plan, actor=request.user)
+            except services.ExamError as exc:
+                self.message_user(request, f"{plan}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(plan)s cancelled; %(n)s candidates told, paid fees refunded.") % {"plan": plan, "n": n},
+                    messages.SUCCESS,
+                )
 
     def get_urls(self):
         view = self.admin_site.admin_view

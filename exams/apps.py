@@ -16,6 +16,16 @@ class ExamsConfig(AppConfig):
             "Months of learner-permit validity left below which one priority booking per subject applies",
             min_value=1,
         )
+        citysettings.register(
+            "exam_fee_pay_hours",
+            24,
+            "Hours after a seat is allocated within which its exam fee must be paid, else the seat is freed",
+            min_value=1,
+        )
+        from exams.services import fees
+        from portal.payments.services import register_purpose
+
+        register_purpose(fees.PURPOSE, on_paid=fees.fee_paid, label=_("Driving-exam fee"))
         kinds.register(
             "exams.request_accepted",
             title=_("Exam request {number} received"),
@@ -68,6 +78,32 @@ class ExamsConfig(AppConfig):
             title=_("Your passed exam subjects are void"),
             body=_(
                 "Booking {bookings} of {subject}, the last one the permit allows, was not passed, so your other passed subjects are void (R-DL art 47). Please apply again."
+            ),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "exams.fee_due",
+            title=_("Pay the exam fee: {subject} on {date}"),
+            body=_(
+                "Pay the fee of {fee} yuan for booking {number} ({subject} on {date} {session} at {site}) online before {deadline}; otherwise the seat is freed and offered to the next candidate."
+            ),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
+            "exams.fee_unpaid",
+            title=_("Exam seat freed: fee not paid"),
+            body=_(
+                "The fee of {fee} yuan for booking {number} ({subject} on {date} at {site}) was not paid in time, so the seat was freed. Letting a seat go ranks you later in the next draw."
+            ),
+            mandatory=True,
+        )
+        kinds.register(
+            "exams.plan_cancelled",
+            title=_("Exam session cancelled: {subject} on {date}"),
+            body=_(
+                "The vehicle administration office cancelled the session {date} {session} at {site}. Request {number} is cancelled; a paid fee is refunded in full and your rank is not affected. Please request another session."
             ),
             mandatory=True,
             urgent=True,

@@ -11,6 +11,13 @@ from portal import identity
 _SESSION_RE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 
 
+class LicenceClassesField(forms.MultipleChoiceField):
+    """Licence classes as ticked boxes (stored in an ArrayField), never typed as free text."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=LicenceClass.choices, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
 class BulkPlanForm(forms.Form):
     """A week (or any run of days) of sessions for one site and subject."""
 

@@ -8,6 +8,7 @@ forward by conditional UPDATEs in exams.services.
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
@@ -72,6 +73,7 @@ class ExamPlan(models.Model):
         PUBLISHED = "published", _("published, taking requests")
         ALLOCATED = "allocated", _("seats allocated")
         DONE = "done", _("results entered")
+        CANCELLED = "cancelled", _("cancelled by the office")
 
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="exam_plans", verbose_name=_("city"))
     site = models.ForeignKey(ExamSite, on_delete=models.PROTECT, related_name="plans", verbose_name=_("site"))
@@ -80,7 +82,8 @@ class ExamPlan(models.Model):
     date = models.DateField(_("exam date"))
     starts_at = models.TimeField(_("session starts"))
     ends_at = models.TimeField(_("session ends"))
-    capacity = models.PositiveIntegerField(_("seats"))
+    # "seats" alone is a vehicle's passenger capacity in portal's catalogue (核定载客人数).
+    capacity = models.PositiveIntegerField(pgettext_lazy("exam plan", "seats"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Set at publication; the window is open before this day (rules.md 2.4: 3 working days ahead).
@@ -209,6 +212,8 @@ class ExamRequest(models.Model):
         OFFERED = "offered", _("freed seat offered")
         OFFER_DECLINED = "offer_declined", _("offer declined")
         OFFER_EXPIRED = "offer_expired", _("offer expired")
+        UNPAID = "unpaid", _("freed: fee not paid in time")
+        OFFICE_CANCELLED = "office_cancelled", _("cancelled by the office")
         COMPLETED = "completed", _("exam taken")
 
     plan = models.ForeignKey(ExamPlan, on_delete=models.PROTECT, related_name="requests", verbose_name=_("plan"))
@@ -229,6 +234,11 @@ class ExamRequest(models.Model):
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
+    # The exam fee of an allocated seat (docs/rules.md §3), fixed when the seat is given: paid
+    # through portal.payments by fee_due_at or the seat is freed; None: the subject has no fee.
+    fee = models.DecimalField(_("exam fee (yuan)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    fee_due_at = models.DateTimeField(_("fee to be paid by"), null=True, blank=True)
+    fee_paid_at = models.DateTimeField(_("fee paid at"), null=True, blank=True)
     created_by = models.ForeignKey(
         "portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("entered by")
     )
@@ -267,6 +277,15 @@ class ExamRequest(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def payment_reference(self) -> str:
+        """The reference of this booking's fee in portal.payments."""
+        return f"exams.request:{self.pk}"
+
+    @property
+    def fee_owed(self) -> bool:
+        return self.status == self.Status.ALLOCATED and self.fee is not None and self.fee_paid_at is None
 
 
 class ExamResult(models.Model):

@@ -12,7 +12,12 @@ from exams.models import ExamPlan, ExamRequest, ExamResult
 from portal import identity
 from portal.hooks import Deadline, StatsSection
 
-PUBLIC_STATUSES = [ExamPlan.Status.PUBLISHED, ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE]
+PUBLIC_STATUSES = [
+    ExamPlan.Status.PUBLISHED,
+    ExamPlan.Status.ALLOCATED,
+    ExamPlan.Status.DONE,
+    ExamPlan.Status.CANCELLED,
+]
 
 
 def public_plans(city, *, since=None, until=None):
@@ -136,6 +141,16 @@ def deadlines(user):
     for req in bookings_of(user.id_number).filter(
         status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.OFFERED], plan__date__gte=today
     ):
+        if req.fee_owed and req.fee_due_at:
+            items.append(
+                Deadline(
+                    when=req.fee_due_at,
+                    title=_("Pay the exam fee"),
+                    description=f"{req.plan.get_subject_display()} {req.plan.date} {req.plan.site.name}: {req.fee}",
+                    url=reverse("exams:plans"),
+                    uid=f"exams-fee-{req.pk}",
+                )
+            )
         if req.status == ExamRequest.Status.OFFERED:
             items.append(
                 Deadline(

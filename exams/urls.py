@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.plans, name="plans"),
     path("plans/<int:plan_id>/request/", views.request_plan, name="request"),
     path("requests/<int:request_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("requests/<int:request_id>/pay/", views.pay, name="pay"),
     path("offers/<int:request_id>/", views.offer, name="offer"),
     path("permit/", views.permit, name="permit"),
     path("permit.pdf", views.permit_pdf, name="permit_pdf"),

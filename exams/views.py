@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from exams import permit as permit_pdf_builder
 from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
+from portal import identity
 
 
 def _city_or_404(request):
@@ -35,14 +36,13 @@ def plans(request):
             open_plans = [p for p in open_plans if record.licence_class in p.licence_classes]
             state = services.candidate_state(record)
             rows = [(p, services.request_refusals(record, p, today=today, state=state)) for p in open_plans]
-        else:
-            rows = [(p, services.request_refusals(None, p, today=today)) for p in open_plans]
+        # Without a learner record the page says once what is needed (the template), not on every row.
         for req in selectors.bookings_of(request.user.id_number).filter(city=city)[:20]:
             live_rank = services.request_rank(req) if req.status == ExamRequest.Status.REQUESTED else req.rank
             mine.append((req, live_rank))
     fees = {code: services.fee_amount(city, code) for code in ("1", "2", "3", "4")}
     rows = [(plan, reasons, fees[plan.subject]) for plan, reasons in rows]
-    return render(request, "exams/plans.html", {"rows": rows, "record": record, "mine": mine})
+    return render(request, "exams/plans.html", {"rows": rows, "record": record, "mine": mine, "now": timezone.now()})
 
 
 @login_required
@@ -64,17 +64,41 @@ def request_plan(request, plan_id):
     return redirect("exams:plans")
 
 
+def _own_request(request, request_id):
+    return get_object_or_404(
+        ExamRequest.objects.select_related("plan__site"),
+        pk=request_id,
+        city=_city_or_404(request),
+        id_number=identity.id_key(request.user.id_number),
+    )
+
+
+@login_required
+def withdraw(request, request_id):
+    """GET: what withdrawing means, and a confirmation button; POST: withdraw."""
+    req = _own_request(request, request_id)
+    if request.method == "POST":
+        try:
+            services.request_withdraw(req, id_number=request.user.id_number)
+        except services.ExamError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Request %(number)s withdrawn.") % {"number": req.number})
+        return redirect("exams:plans")
+    return render(request, "exams/withdraw.html", {"req": req})
+
+
 @login_required
 @require_POST
-def withdraw(request, request_id):
-    req = get_object_or_404(ExamRequest, pk=request_id, city=_city_or_404(request), id_number=request.user.id_number)
+def pay(request, request_id):
+    """Pay the fee of an allocated seat at the payment service's cashier."""
+    req = _own_request(request, request_id)
     try:
-        services.request_withdraw(req, id_number=request.user.id_number)
+        payment = services.fee_pay_start(req, payer=request.user, request=request)
     except services.ExamError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Request %(number)s withdrawn.") % {"number": req.number})
-    return redirect("exams:plans")
+        return redirect("exams:plans")
+    return redirect(payment.cashier_url)
 
 
 @login_required
@@ -97,21 +121,20 @@ def offer(request, request_id):
     return render(request, "exams/offer.html", {"req": req, "now": timezone.now()})
 
 
-def _permit_record(request):
-    record = services.record_find(_city_or_404(request), request.user.id_number)
-    if record is None or not record.permit_issued_on:
-        raise Http404(_("No learner permit has been issued to you in this city."))
-    return record
-
-
 @login_required
 def permit(request):
-    return render(request, "exams/permit.html", {"record": _permit_record(request)})
+    """The learner permit; without one, a page that says what is needed and where to get it."""
+    record = services.record_find(_city_or_404(request), request.user.id_number)
+    if record is None or not record.permit_issued_on:
+        return render(request, "exams/no_permit.html", {"record": record})
+    return render(request, "exams/permit.html", {"record": record})
 
 
 @login_required
 def permit_pdf(request):
-    record = _permit_record(request)
+    record = services.record_find(_city_or_404(request), request.user.id_number)
+    if record is None or not record.permit_issued_on:
+        return redirect("exams:permit")
     response = HttpResponse(permit_pdf_builder.render(record), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="learner-permit-{record.permit_number}.pdf"'
     return response

@@ -5,12 +5,13 @@ guarded by PostgreSQL: a partial unique constraint (one live request per candida
 a share lock on the plan row while requesting, and conditional UPDATEs that move a plan from
 published to allocated exactly once. By topic: common (errors, audit rows), plans, candidates
 (learner records, eligibility), requests, allocation (the draw, cancellation, freed seats),
-results, sweep.
+fees, results, sweep.
 """
 
 from exams.services.allocation import (
     booking_cancel,
     booking_last_cancel_day,
+    bookings_expire_unpaid,
     decisions_notify,
     offer_respond,
     offers_expire,
@@ -32,12 +33,20 @@ from exams.services.candidates import (
 from exams.services.common import (
     ExamError,
 )
+from exams.services.fees import (
+    fee_amount,
+    fee_paid,
+    fee_pay_start,
+    fee_terms,
+)
 from exams.services.plans import (
     CSV_COLUMNS,
-    fee_amount,
+    plan_cancel,
     plan_closes_on,
     plan_is_open,
+    plan_last_publish_day,
     plan_publish,
+    plan_seed_revealed,
     plan_validate,
     plans_create,
     plans_import_csv,
@@ -56,6 +65,14 @@ from exams.services.sweep import (
 )
 
 __all__ = [
+    "bookings_expire_unpaid",
+    "fee_amount",
+    "fee_pay_start",
+    "fee_paid",
+    "fee_terms",
+    "plan_cancel",
+    "plan_last_publish_day",
+    "plan_seed_revealed",
     "CSV_COLUMNS",
     "CandidateState",
     "ExamError",
@@ -63,7 +80,6 @@ __all__ = [
     "booking_last_cancel_day",
     "candidate_state",
     "decisions_notify",
-    "fee_amount",
     "offer_respond",
     "offers_expire",
     "permit_issue",

@@ -13,6 +13,7 @@ from exams.models import (
     LearnerRecord,
 )
 from exams.services.common import ExamError, _history_rows, _local_start, _plan_context, _snapshot, _today
+from exams.services.fees import fee_close_open, fee_refund, fee_terms
 from portal import citysettings, identity, workdays
 
 
@@ -30,8 +31,9 @@ def plans_allocate(plan_ids, *, now=None) -> list[int]:
     Set-based and idempotent. Steps, in one transaction: move published -> allocated with a
     conditional UPDATE (a concurrent or repeated run finds nothing to move); rank every live
     request per plan with ROW_NUMBER() over (priority, ranking time, draw hash), those within
-    capacity get a seat, the rest are not allocated; mark priority bookings used; write the
-    audit rows. Notices are sent afterwards by decisions_notify (see sweep).
+    capacity get a seat, the rest are not allocated; fix each seat's fee and the time it must be
+    paid by (fees.fee_terms); mark priority bookings used; write the audit rows. Notices are
+    sent afterwards by decisions_notify (see sweep).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -58,6 +60,16 @@ def plans_allocate(plan_ids, *, now=None) -> list[int]:
              WHERE r.id = ranked.id
             """,
             [now, ids],
+        )
+        terms = {plan.pk: fee_terms(plan, now) for plan in ExamPlan.objects.filter(pk__in=ids).select_related("city")}
+        charged = [pk for pk, (fee, _due) in terms.items() if fee is not None]
+        cursor.execute(
+            """
+            UPDATE exams_examrequest r SET fee = t.fee, fee_due_at = t.due
+              FROM unnest(%s::bigint[], %s::numeric[], %s::timestamptz[]) AS t(plan_id, fee, due)
+             WHERE r.plan_id = t.plan_id AND r.status = 'allocated'
+            """,
+            [charged, [terms[pk][0] for pk in charged], [terms[pk][1] for pk in charged]],
         )
         cursor.execute(
             """
@@ -99,10 +111,29 @@ def decisions_notify(plan_ids, *, now=None) -> int:
             dedupe_key=f"exams.decision.{req.pk}",
         ):
             sent += 1
+        if allocated:
+            _notify_fee_due(req)
     ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).update(
         decisions_sent_at=now or timezone.now()
     )
     return sent
+
+
+def _notify_fee_due(req: ExamRequest) -> None:
+    if req.fee is None or req.fee_paid_at is not None:
+        return
+    notices.notify(
+        "exams.fee_due",
+        id_number=req.id_number,
+        city=req.city,
+        context=_plan_context(req.plan)
+        | {
+            "number": req.number,
+            "fee": str(req.fee),
+            "deadline": timezone.localtime(req.fee_due_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        dedupe_key=f"exams.fee_due.{req.pk}.{req.fee_due_at:%Y%m%d%H%M}",
+    )
 
 
 # --- After the draw: counter cancellation and freed seats --------------------------------------
@@ -115,7 +146,8 @@ def booking_cancel(req: ExamRequest, *, actor=None, now=None) -> ExamRequest:
     """Cancel a confirmed booking at the counter; counts as a self-cancellation for the ranking.
 
     Steps: check the last cancellation day; allocated -> cancelled (conditional UPDATE); stamp
-    the record's self-cancellation time; notify; offer the freed seat to the next in rank.
+    the record's self-cancellation time; refund a paid fee (cancelled in time) or close an open
+    payment attempt; notify; offer the freed seat to the next in rank.
     """
     now = now or timezone.now()
     if timezone.localdate(now) > booking_last_cancel_day(req.plan):
@@ -132,6 +164,8 @@ def booking_cancel(req: ExamRequest, *, actor=None, now=None) -> ExamRequest:
         LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
         req.refresh_from_db()
         _snapshot(req, _("cancelled at the counter"))
+        if not fee_refund(req, _("Exam booking cancelled in time at the counter")):
+            fee_close_open(req)
         notices.notify(
             "exams.cancelled",
             id_number=req.id_number,
@@ -208,10 +242,16 @@ def seats_offer(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
 def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -> ExamRequest:
     """Accept or decline a freed-seat offer before its deadline; a decline passes the seat on."""
     now = now or timezone.now()
+    fee, due = fee_terms(req.plan, now) if accept else (None, None)
     with transaction.atomic():
         changed = ExamRequest.objects.filter(
             pk=req.pk, id_number=identity.id_key(id_number), status=ExamRequest.Status.OFFERED, offer_expires_at__gt=now
-        ).update(status=ExamRequest.Status.ALLOCATED if accept else ExamRequest.Status.OFFER_DECLINED, decided_at=now)
+        ).update(
+            status=ExamRequest.Status.ALLOCATED if accept else ExamRequest.Status.OFFER_DECLINED,
+            decided_at=now,
+            fee=fee,
+            fee_due_at=due,
+        )
         if not changed:
             raise ExamError(_("This offer is no longer open."))
         req.refresh_from_db()
@@ -224,6 +264,7 @@ def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -
                 context=_plan_context(req.plan) | {"number": req.number, "rank": req.rank},
                 dedupe_key=f"exams.offer_accepted.{req.pk}",
             )
+            _notify_fee_due(req)
     if not accept:
         seats_offer(req.plan, now=now)
     return req
@@ -245,3 +286,41 @@ def offers_expire(*, now=None) -> int:
     for plan in ExamPlan.objects.filter(pk__in={r.plan_id for r in expired}):
         seats_offer(plan, now=now)
     return len(expired)
+
+
+def bookings_expire_unpaid(*, now=None) -> int:
+    """Seats whose fee was not paid in time are freed and offered to the next in rank.
+
+    Steps, per booking: allocated with its fee unpaid past fee_due_at -> unpaid (a conditional
+    UPDATE: a payment settling at the same moment either lands first and keeps the seat, or
+    finds it freed and is refunded, see fees.fee_paid); counted as a self-cancellation for the
+    next ranking (the candidate let the seat go); the open cashier attempt is closed; notify;
+    then the plan's freed seats are offered on.
+    """
+    now = now or timezone.now()
+    freed = []
+    due = ExamRequest.objects.filter(
+        status=ExamRequest.Status.ALLOCATED, fee__isnull=False, fee_paid_at__isnull=True, fee_due_at__lte=now
+    ).select_related("plan__site", "plan__city")
+    for req in due:
+        with transaction.atomic():
+            changed = ExamRequest.objects.filter(
+                pk=req.pk, status=ExamRequest.Status.ALLOCATED, fee_paid_at__isnull=True, fee_due_at__lte=now
+            ).update(status=ExamRequest.Status.UNPAID, decided_at=now)
+            if not changed:
+                continue
+            LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+            req.refresh_from_db()
+            _snapshot(req, _("fee not paid in time"))
+            fee_close_open(req)
+            notices.notify(
+                "exams.fee_unpaid",
+                id_number=req.id_number,
+                city=req.city,
+                context=_plan_context(req.plan) | {"number": req.number, "fee": str(req.fee)},
+                dedupe_key=f"exams.fee_unpaid.{req.pk}",
+            )
+        freed.append(req)
+    for plan in ExamPlan.objects.filter(pk__in={r.plan_id for r in freed}).select_related("city", "site"):
+        seats_offer(plan, now=now)
+    return len(freed)

@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 import notices
 from exams import rules
 from exams.models import (
+    LIVE_STATUSES,
     ExamPlan,
+    ExamRequest,
     ExamSite,
     Subject,
 )
-from exams.services.common import ExamError, _snapshot, _today
+from exams.services.common import ExamError, _plan_context, _snapshot, _today
+from exams.services.fees import fee_close_open, fee_refund
 from portal import citysettings, workdays
 
 
@@ -24,16 +27,6 @@ from portal import citysettings, workdays
 def plan_closes_on(plan: ExamPlan) -> datetime.date:
     """The day the booking window closes and the draw runs: N working days before the exam."""
     return workdays.subtract_working_days(plan.date, citysettings.get(plan.city, "exam_close_working_days_before"))
-
-
-def fee_amount(city, subject: str):
-    """The fee (yuan, Decimal) of one booking of a subject [LOCAL]; the safe-driving theory part
-    is covered by the subject 3 fee. Charged only for an allocated seat (rules.md 2.4, 2.6)."""
-    if subject == Subject.SAFETY:
-        return None
-    return citysettings.get(
-        city, {"1": "fee_exam_subject1", "2": "fee_exam_subject2", "3": "fee_exam_subject3"}[str(subject)]
-    )
 
 
 def plan_is_open(plan: ExamPlan, today=None) -> bool:
@@ -156,7 +149,7 @@ def plan_last_publish_day(plan: ExamPlan) -> datetime.date:
 
 def plan_seed_revealed(plan: ExamPlan, today=None) -> bool:
     """The seed is public once no request can be made any more: from the closing day on."""
-    if plan.status in (ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE):
+    if plan.status in (ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE, ExamPlan.Status.CANCELLED):
         return True
     today = today or _today()
     return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and plan.closes_on <= today
@@ -217,3 +210,43 @@ def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
             dedupe_key=f"exams.plan_published.{plan.pk}",
         )
     return plan
+
+
+def plan_cancel(plan: ExamPlan, *, actor=None, now=None) -> int:
+    """The office cancels a published or allocated plan before the exam (weather, a site closed).
+
+    Steps, in one transaction: published/allocated -> cancelled (conditional UPDATE); every live
+    request and booking -> cancelled by the office, NOT a self-cancellation (the ranking is
+    untouched); each paid fee is refunded in full after commit and each open payment closed;
+    every candidate is told. Returns the number of requests cancelled.
+    """
+    now = now or timezone.now()
+    if plan.date < timezone.localdate(now):
+        raise ExamError(_("A plan whose exam day has passed cannot be cancelled."))
+    with transaction.atomic():
+        changed = ExamPlan.objects.filter(
+            pk=plan.pk, status__in=[ExamPlan.Status.PUBLISHED, ExamPlan.Status.ALLOCATED]
+        ).update(status=ExamPlan.Status.CANCELLED)
+        if not changed:
+            raise ExamError(_("Only a published or allocated plan can be cancelled."))
+        plan.refresh_from_db()
+        _snapshot(plan, _("cancelled by the office"))
+        live = list(
+            ExamRequest.objects.select_for_update()
+            .filter(plan=plan, status__in=LIVE_STATUSES)
+            .select_related("plan__site", "plan__city")
+        )
+        for req in live:
+            ExamRequest.objects.filter(pk=req.pk).update(status=ExamRequest.Status.OFFICE_CANCELLED, decided_at=now)
+            req.refresh_from_db()
+            _snapshot(req, _("cancelled by the office"))
+            if not fee_refund(req, _("Exam session cancelled by the office")):
+                fee_close_open(req)
+            notices.notify(
+                "exams.plan_cancelled",
+                id_number=req.id_number,
+                city=plan.city,
+                context=_plan_context(plan) | {"number": req.number},
+                dedupe_key=f"exams.plan_cancelled.{req.pk}",
+            )
+    return len(live)

@@ -39,6 +39,8 @@ def result_record(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
             raise ExamError(_("A result can only be entered for a confirmed booking."))
         if today < plan.date:
             raise ExamError(_("Results can be entered from the exam day on."))
+        if req.fee_owed:
+            raise ExamError(_("The fee of this booking has not been paid."))
         record = LearnerRecord.objects.select_for_update().get(pk=req.record_id)
         result = ExamResult.objects.create(
             request=req, outcome=outcome, score=score, retake_score=retake_score, entered_by=actor

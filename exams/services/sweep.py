@@ -5,12 +5,19 @@ from django.utils import timezone
 from exams.models import (
     ExamPlan,
 )
-from exams.services.allocation import decisions_notify, offers_expire, plans_allocate, plans_due
+from exams.services.allocation import (
+    bookings_expire_unpaid,
+    decisions_notify,
+    offers_expire,
+    plans_allocate,
+    plans_due,
+)
 
 
 # --- The periodic sweep -------------------------------------------------------------------------
 def sweep(*, now=None) -> dict:
-    """Run every due draw, send its notices, expire lapsed offers and pass their seats on."""
+    """Run every due draw, send its notices, free seats whose fee was not paid in time, expire
+    lapsed offers, and pass the freed seats on."""
     now = now or timezone.now()
     allocated = plans_allocate(plans_due(timezone.localdate(now)), now=now)
     # Every allocated plan still without its notices (a crash between the two steps is retried).
@@ -20,5 +27,6 @@ def sweep(*, now=None) -> dict:
         )
     )
     sent = decisions_notify(pending, now=now)
+    unpaid = bookings_expire_unpaid(now=now)
     expired = offers_expire(now=now)
-    return {"allocated": len(allocated), "notices": sent, "expired_offers": expired}
+    return {"allocated": len(allocated), "notices": sent, "unpaid": unpaid, "expired_offers": expired}

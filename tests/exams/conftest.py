@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from exams import rules, services
 from exams.models import ExamPlan, ExamRequest, ExamSite, LearnerRecord
+from portal.payments import gateways
 from tests import factories
 
 
@@ -90,14 +91,30 @@ def make_learner(has):
     return make
 
 
+def pay_fee(req, user):
+    """The candidate pays the seat's fee at the sandbox cashier; the gateway's signed
+    notification settles it (in process under eager Celery, as in tests/portal/test_payments.py)."""
+    req.refresh_from_db()
+    payment = services.fee_pay_start(req, payer=user)
+    assert gateways.SandboxGateway().payer_pays(payment.order_number)
+    payment.refresh_from_db()
+    req.refresh_from_db()
+    return payment
+
+
 def sit(plan, users_outcomes, *, clerk=None):
-    """Request, draw and enter results: [(user, outcome or None)] in request order."""
+    """Request, draw, pay the fees of the seats and enter results: [(user, outcome or None)] in
+    request order."""
     reqs = []
     with on(plan.closes_on - datetime.timedelta(days=1)):
         for user, _ in users_outcomes:
             reqs.append(services.request_create(plan=plan, id_number=user.id_number))
     with on(plan.closes_on, 1):
         services.sweep()
+        for req, (user, _) in zip(reqs, users_outcomes, strict=True):
+            req.refresh_from_db()
+            if req.fee_owed:
+                pay_fee(req, user)
     with on(plan.date, 18):
         for req, (_, outcome) in zip(reqs, users_outcomes, strict=True):
             req.refresh_from_db()

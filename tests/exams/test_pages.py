@@ -48,7 +48,40 @@ def test_bad_inputs_are_404_or_405_never_500(make_learner, make_plan, has_client
     assert has_client.get(f"/exams/plans/{make_plan(D(2026, 7, 20)).pk}/request/").status_code == 405
     assert has_client.post("/exams/requests/999999/withdraw/").status_code == 404
     assert has_client.get("/exams/offers/999999/").status_code == 404
-    assert has_client.get("/exams/permit/").status_code == 404  # no permit yet
+    no_permit = has_client.get("/exams/permit/")  # no permit yet: a page that says how to get one
+    assert no_permit.status_code == 200 and "科目一" in no_permit.content.decode()
+    assert has_client.get("/exams/permit.pdf").status_code == 302
+
+
+def test_citizen_without_a_learner_record_is_told_once_what_they_need(make_plan, has_client, citizen):
+    for day in range(20):
+        make_plan(D(2026, 7, 20) + datetime.timedelta(days=day // 2), starts=8 + 2 * (day % 2))
+    has_client.force_login(citizen)
+    with on(D(2026, 7, 1)):
+        body = has_client.get("/exams/").content.decode()
+        permit = has_client.get("/exams/permit/").content.decode()
+    assert body.count('data-testid="plan-') == 20
+    assert body.count('data-testid="no-learner-record"') == 1
+    assert body.count("没有您的驾驶证申请") == 1 and 'data-testid="reasons"' not in body
+    assert "车辆管理所" in body and "体检" in body
+    assert 'data-testid="no-permit"' in permit and "车辆管理所" in permit
+
+
+def test_withdrawing_asks_for_confirmation_first(make_learner, make_plan, has_client):
+    user, _ = make_learner("C1")
+    plan = make_plan(D(2026, 7, 20))
+    has_client.force_login(user)
+    with on(D(2026, 7, 1)):
+        req = services.request_create(plan=plan, id_number=user.id_number)
+        listing = has_client.get("/exams/").content.decode()
+        assert f'href="/exams/requests/{req.pk}/withdraw/"' in listing  # a link, not a one-click form
+        confirm = has_client.get(f"/exams/requests/{req.pk}/withdraw/")
+        req.refresh_from_db()
+        assert confirm.status_code == 200 and req.status == "requested"
+        assert 'data-testid="withdraw-warning"' in confirm.content.decode() and "排序" in confirm.content.decode()
+        done = has_client.post(f"/exams/requests/{req.pk}/withdraw/", follow=True)
+    req.refresh_from_db()
+    assert req.status == "withdrawn" and "已撤销" in done.content.decode()
 
 
 def test_someone_elses_request_cannot_be_withdrawn(make_learner, make_plan, has_client):
