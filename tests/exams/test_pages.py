@@ -322,3 +322,27 @@ def test_every_exams_admin_page_renders_for_a_clerk_without_full_id_numbers(cler
         assert user.id_number not in response.content.decode(), url
     pdf = clerk_client.get(f"/admin/exams/learnerrecord/{record.pk}/permit.pdf")
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_plan_admin_speaks_of_exam_seats_and_sessions_and_offers_classes_as_choices(clerk_client, site, make_plan):
+    make_plan(D(2026, 7, 20))
+    listing = clerk_client.get("/admin/exams/examplan/").content.decode()
+    assert "场次" in listing and "会话" not in listing and "考位数" in listing
+    form = clerk_client.get("/admin/exams/examplan/add/").content.decode()
+    assert "核定载客" not in form and "考位数" in form
+    assert 'type="checkbox" name="licence_classes" value="C1"' in form
+    data = {
+        "city": site.city.pk,
+        "site": site.pk,
+        "subject": "1",
+        "date": "2026-08-20",
+        "starts_at": "08:00",
+        "ends_at": "10:00",
+        "capacity": "30",
+    }
+    typed = clerk_client.post("/admin/exams/examplan/add/", {**data, "licence_classes": "C1 C2"})
+    body = typed.content.decode()
+    assert typed.status_code == 200 and "选择一个有效的选项" in body and "Item 1" not in body
+    created = clerk_client.post("/admin/exams/examplan/add/", {**data, "licence_classes": ["C1", "C2"]})
+    assert created.status_code == 302
+    assert ExamPlan.objects.get(date=D(2026, 8, 20)).licence_classes == ["C1", "C2"]
