@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import ExamPlan, ExamSite, LearnerRecord
+from portal import workdays
 from tests import factories
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
     site = ExamSite.objects.create(
         city=city, name="城南考场", subjects=["1"], licence_classes=["C1"], daily_capacity=100
     )
-    exam_day = timezone.localdate() + datetime.timedelta(days=20)
+    exam_day = workdays.add_working_days(timezone.localdate(), 14)  # past the 10-working-day lead
     plan = ExamPlan.objects.create(
         city=city,
         site=site,
@@ -55,6 +56,14 @@ def test_candidate_requests_is_allocated_and_sees_the_result(page, site_url):
         services.sweep()  # the window closes: the draw runs
     page.reload()
     assert status.inner_text() == "预约成功"
+    # The seat is kept once its fee, the one the plans page showed, is paid at the cashier.
+    page.get_by_test_id("pay").get_by_role("button").click()
+    assert "60.00" in page.get_by_test_id("amount").inner_text()
+    page.get_by_role("button", name="确认支付").click()
+    page.get_by_test_id("payment-status").wait_for()
+    assert "已收到" in page.get_by_test_id("payment-status").inner_text()
+    page.goto(site_url("has", "/exams/"))
+    assert "已缴考试费60.00元" in page.get_by_test_id("my-requests").inner_text()
 
     req = plan.requests.get()
     with time_machine.travel(timezone.make_aware(datetime.datetime.combine(exam_day, datetime.time(17))), tick=False):
