@@ -15,7 +15,7 @@ from portal import identity
 
 
 class Subject(models.TextChoices):
-    # rules.md 2.1: 科目三 has two parts booked separately; "4" is the popular "科目四".
+    # docs/rules.md §3: 科目三 has two parts booked separately; "4" is the popular "科目四".
     ONE = "1", _("Subject 1 (theory)")
     TWO = "2", _("Subject 2 (closed-site skills)")
     ROAD = "3", _("Subject 3 road test")
@@ -86,7 +86,7 @@ class ExamPlan(models.Model):
     capacity = models.PositiveIntegerField(pgettext_lazy("exam plan", "seats"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    # Set at publication; the window is open before this day (rules.md 2.4: 3 working days ahead).
+    # Set at publication; the window is open before this day (docs/rules.md §3: 3 working days ahead).
     closes_on = models.DateField(_("booking window closes on"), null=True, blank=True)
     # The draw's tie-break (docs/rules.md §3): drawn at publication and kept secret while the
     # window is open, so no one can compute a request's hash before applying; its SHA-256
@@ -226,7 +226,7 @@ class ExamRequest(models.Model):
     subject = models.CharField(_("subject"), max_length=1, choices=Subject.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
-    # The ranking key (rules.md 2.4), fixed when the request is made.
+    # The ranking key (docs/rules.md §3), fixed when the request is made.
     priority = models.BooleanField(_("priority booking (permit under 6 months)"), default=False)
     key_time = models.DateTimeField(_("ranking time"))
     draw_hash = models.CharField(_("draw hash"), max_length=64)

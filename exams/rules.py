@@ -1,4 +1,4 @@
-"""The fixed numbers of R-DL for exams (rules.md 2.2, 2.3, 2.5) and the public draw.
+"""The fixed numbers of R-DL for exams (docs/rules.md §3) and the public draw.
 
 Pure functions only: no database, so the draw can be re-run by anyone from the revealed seed.
 """
@@ -7,7 +7,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-# rules.md 2.2: days the learner permit must have been held before requesting (subject 2, road test).
+# docs/rules.md §3: days the learner permit must have been held before requesting (subject 2, road test).
 _WAITS = {
     **dict.fromkeys(("C2", "C5", "C3", "C4", "D", "E", "F"), (10, 20)),
     **dict.fromkeys(("C1", "M", "N", "P"), (10, 30)),
@@ -15,7 +15,7 @@ _WAITS = {
     # The rule lists no road-test wait for C6; we apply its subject-2 wait.
     "C6": (20, 20),
 }
-# rules.md 2.5 (令172): (minimum age, maximum age or None) on the exam day.
+# docs/rules.md §3 (令172): (minimum age, maximum age or None) on the exam day.
 _AGES = {
     **dict.fromkeys(("C1", "C2", "C5", "F"), (18, None)),
     **dict.fromkeys(("D", "E"), (18, 70)),
@@ -98,7 +98,7 @@ class Entry:
 
 def rank(requests, seed: str) -> list:
     """Order requests as the allocation does: priority bookings first, then the earlier ranking
-    time (rules.md 2.4), then the draw hash of the published seed and the request number.
+    time (docs/rules.md §3), then the draw hash of the committed seed and the request number.
 
     `requests` are objects or dicts with number, priority and key_time. The SQL allocation in
     services.plans_allocate orders by the same key; tests check both agree.

@@ -164,7 +164,7 @@ def request_refusals(
 
 
 def record_key_time(record: LearnerRecord) -> datetime.datetime:
-    """The ranking time of rules.md 2.4: the application time before any exam, else the last
+    """The ranking time of docs/rules.md §3: the application time before any exam, else the last
     exam date; a later self-cancellation or no-show replaces it. Earlier ranks higher."""
     key = record.application_accepted_at if record.last_exam_on is None else _local_start(record.last_exam_on)
     if record.last_cancel_at and record.last_cancel_at > key:
@@ -181,7 +181,7 @@ def record_has_priority(record: LearnerRecord, subject: str, today) -> bool:
 
 
 def permit_issue(record: LearnerRecord, issued_on: datetime.date):
-    """The learner permit: valid 3 years, never past the class's upper age limit (rules.md 2.2)."""
+    """The learner permit: valid 3 years, never past the class's upper age limit (docs/rules.md §3)."""
     record.permit_issued_on = issued_on
     valid_until = rules.add_years(issued_on, rules.PERMIT_YEARS)
     high = rules.age_limits(record.licence_class)[1]
