@@ -304,11 +304,8 @@ def bookings_expire_unpaid(*, now=None) -> int:
     ).select_related("plan__site", "plan__city")
     for req in due:
         with transaction.atomic():
-            changed = ExamRequest.objects.filter(
-                pk=req.pk, status=ExamRequest.Status.ALLOCATED, fee_paid_at__isnull=True, fee_due_at__lte=now
-            ).update(status=ExamRequest.Status.UNPAID, decided_at=now)
-            if not changed:
-                continue
+            if not _free_unpaid(req, now):
+                continue  # paid (or otherwise moved on) since it was read
             LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
             req.refresh_from_db()
             _snapshot(req, _("fee not paid in time"))
@@ -324,3 +321,12 @@ def bookings_expire_unpaid(*, now=None) -> int:
     for plan in ExamPlan.objects.filter(pk__in={r.plan_id for r in freed}).select_related("city", "site"):
         seats_offer(plan, now=now)
     return len(freed)
+
+
+def _free_unpaid(req: ExamRequest, now) -> bool:
+    """The one statement that decides between a late payment and the sweep (docs/rules.md §3)."""
+    return bool(
+        ExamRequest.objects.filter(
+            pk=req.pk, status=ExamRequest.Status.ALLOCATED, fee_paid_at__isnull=True, fee_due_at__lte=now
+        ).update(status=ExamRequest.Status.UNPAID, decided_at=now)
+    )

@@ -161,3 +161,72 @@ def test_control_without_the_partial_unique_constraint_the_rush_duplicates(make_
         assert "examrequest_one_live_per_subject" in connection.introspection.get_constraints(
             cursor, "exams_examrequest"
         )
+
+
+def test_a_payment_and_the_unpaid_sweep_at_the_same_moment_leave_one_consistent_outcome(make_learner, make_plan):
+    """The sweep frees an unpaid seat while the gateway's notification of its payment settles.
+
+    Both threads are held right before their conditional UPDATE of the booking. Whichever lands
+    first decides: the seat is kept and paid, or freed and the payment refunded in full; never a
+    freed seat with a paid fee kept, nor a kept seat marked freed."""
+    from exams.services import allocation, fees
+    from portal.models import Payment
+    from portal.payments import gateways
+    from portal.payments import services as payments
+
+    outcomes = []
+    for round_ in range(3):
+        user, _ = make_learner("C1")
+        plan = make_plan(D(2026, 7, 20) + datetime.timedelta(days=round_ * 7), capacity=1)
+        with on(plan.closes_on - datetime.timedelta(days=1)):
+            req = services.request_create(plan=plan, id_number=user.id_number)
+        with on(plan.closes_on, 1):
+            services.sweep()
+        req.refresh_from_db()
+        with on(plan.closes_on, 2):
+            payment = services.fee_pay_start(req, payer=user)
+        gateway = gateways.SandboxGateway()
+        trade = gateway.trade(payment.order_number)
+        trade.update(status=gateways.TRADE_SUCCESS, trade_no=f"SBXRACE{round_}")
+        gateway._save(payment.order_number, trade)
+        notification = gateway.notification_for(payment.order_number)
+
+        barrier = threading.Barrier(2, timeout=20)
+        reached = []
+        original_free = allocation._free_unpaid
+
+        def held_free(r, now, original_free=original_free, barrier=barrier, reached=reached):
+            reached.append("sweep")
+            barrier.wait()
+            return original_free(r, now)
+
+        def held_paid(p, barrier=barrier, reached=reached):
+            reached.append("payment")
+            barrier.wait()
+            return fees.fee_paid(p)
+
+        allocation._free_unpaid = held_free
+        payments.register_purpose(fees.PURPOSE, on_paid=held_paid, label="exam fee")
+        try:
+            with on(plan.closes_on + datetime.timedelta(days=1), 2):
+                results, errors = run_threads(
+                    2,
+                    lambda i, n=notification: (
+                        payments.handle_notification(n) if i == 0 else services.bookings_expire_unpaid()
+                    ),
+                )
+        finally:
+            allocation._free_unpaid = original_free
+            payments.register_purpose(fees.PURPOSE, on_paid=fees.fee_paid, label="exam fee")
+        # Control: both threads were inside their transaction, before the deciding UPDATE, together.
+        assert sorted(reached) == ["payment", "sweep"] and errors == []
+        req.refresh_from_db()
+        payment.refresh_from_db()
+        if req.status == ExamRequest.Status.ALLOCATED:
+            assert req.fee_paid_at is not None and payment.status == Payment.Status.PAID
+            assert results[1] == 0
+        else:
+            assert req.status == ExamRequest.Status.UNPAID and req.fee_paid_at is None
+            assert payment.status == Payment.Status.REFUNDED and results[1] == 1
+        outcomes.append(req.status)
+    assert set(outcomes) <= {"allocated", "unpaid"}
