@@ -55,8 +55,9 @@ def plan_draw(plan: ExamPlan, today=None) -> dict:
     if not drawn:
         # The current order, from the secret seed: it shows positions, not the seed.
         entries = rules.rank([e for e in entries if e.status == ExamRequest.Status.REQUESTED], plan.seed)
-    revealed = drawn or (plan.closes_on is not None and plan.closes_on <= today)
-    seed = plan.seed if revealed else None
+    from exams.services.plans import plan_seed_revealed  # the one rule, also used by the admin
+
+    seed = plan.seed if plan_seed_revealed(plan, today) else None
     rows = [
         {
             "position": e.rank if drawn else i,
