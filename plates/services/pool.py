@@ -281,10 +281,10 @@ def _replenish(now=None) -> int:
         take = selectors.daily_take(city_id, plate_type, now=now)
         coming = sum(blocks.filter(status=NumberBlock.Status.ANNOUNCED).values_list("size", flat=True))
         projected = selectors.pool_available(city_id, plate_type) + coming - take * lead_days
+        newest = blocks.order_by("-created_at", "-id").first()
         for _round in range(MAX_ANNOUNCED_PER_RUN):
             if projected >= values["plate_pool_min_available"]:
                 break
-            newest = blocks.order_by("-created_at", "-id").first()
             nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").first() or _define_next(
                 newest
             )
@@ -298,6 +298,7 @@ def _replenish(now=None) -> int:
                 break
             announced += done
             projected += nxt.size
+            newest = nxt  # the one after it continues from here
     return announced
 
 

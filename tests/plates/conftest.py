@@ -112,3 +112,10 @@ def drawn_backup(selection):
 def confirmed_hold(selection):
     """The selection's hold on a number from its first random batch."""
     return services.selection_confirm(selection, number_id=drawn_backup(selection).pk)
+
+
+@pytest.fixture
+def clerk_client(client, clerk_has, has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    return client

@@ -13,13 +13,6 @@ from tests.plates.conftest import confirmed_hold, new_vehicle, on, open_block, s
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clerk_client(client, clerk_has, has):
-    client.defaults["HTTP_HOST"] = "has.localhost"
-    client.force_login(clerk_has)
-    return client
-
-
 def _block_form(has, **overrides):
     data = {
         "city": has.pk,
