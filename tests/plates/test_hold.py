@@ -245,3 +245,26 @@ def test_the_scalper_flag_looks_at_the_device_or_the_address(has, pool, sources,
             selection = verified_selection(person, new_vehicle(person, has), ip=ip, device=device)
             holds.append(confirmed_hold(selection))
     assert holds[-1].flagged is flagged
+
+
+def test_a_lapsed_holds_page_gives_the_reason_and_the_bans_last_day(citizen_client, citizen, has, pool):
+    hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
+    with on(datetime.date(2026, 11, 26), 0, 0, 1):
+        services.sweep()
+    with on(datetime.date(2026, 11, 27)):
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+    assert "该号码未在最后一天 2026-11-25 结束前办理登记" in body
+    assert "自 2026-11-20 预选之日起 2 年内，即 2028-11-20（含当日）前" in body
+    notice = Notice.objects.get(kind="plates.hold_lapsed")
+    assert "2028-11-20（含当日）前" in notice.body
+
+
+def test_an_abandoned_holds_page_says_so_and_a_lifted_ban_says_when(citizen_client, citizen, clerk_has, has, pool):
+    hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
+    with on(datetime.date(2026, 11, 23)):
+        services.hold_abandon(hold, citizen=citizen)
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+        assert "您已放弃该号码" in body and "2028-11-20（含当日）前" in body
+        services.ban_lift(Ban.objects.get(hold=hold), clerk=clerk_has, reason="dealer error")
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+    assert "已于 2026-11-23 由车管所解除" in body

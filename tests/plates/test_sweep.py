@@ -138,3 +138,16 @@ def test_local_reads_several_city_values_like_citysettings(has, szv):
         "plate_second_sms": False,
         "plate_backup_seconds": 180,
     }
+
+
+def test_demo_prints_the_certificate_of_every_citizen_who_can_preselect(has, citizen, other_citizen):
+    import io
+
+    from plates import hooks
+
+    theirs = new_vehicle(other_citizen, has)
+    out = io.StringIO()
+    hooks.demo(out)
+    text = out.getvalue()
+    assert f"certificate {hooks.DEMO_CERT}" in text
+    assert f"VIN {theirs.vin}, certificate {theirs.conformity_cert_number}" in text
