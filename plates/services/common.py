@@ -35,7 +35,7 @@ def local(city, *keys) -> dict:
 
 
 def hold_deadline(selected_on: datetime.date, city, working_days: int | None = None) -> datetime.datetime:
-    """End of the N-th working day after the day of selection (rules.md 1.8), Asia/Shanghai."""
+    """End of the N-th working day after the day of selection (docs/rules.md §0, §2), Asia/Shanghai."""
     if working_days is None:
         working_days = citysettings.get(city, "plate_hold_working_days")
     last_day = workdays.add_working_days(selected_on, working_days)

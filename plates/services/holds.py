@@ -50,7 +50,7 @@ def _number_back(number_id: int) -> None:
 
 
 def _end_with_ban(hold_id: int, *, to: str, reason: str, kind: str) -> Hold | None:
-    """End a live hold through the citizen's fault: number back, 2-year ban, notice (rules.md 1.8).
+    """End a live hold through the citizen's fault: number back, 2-year ban, notice (docs/rules.md §2).
     Returns None when the hold had already ended (repeat-safe)."""
     with transaction.atomic():
         ended = _end_hold(hold_id, to=to)
