@@ -38,6 +38,9 @@ def _end_hold(hold_id: int, *, to: str, from_statuses=(Hold.Status.HELD,)) -> Ho
     hold = Hold.objects.select_for_update().select_related("number", "vehicle", "city").filter(pk=hold_id).first()
     if hold is None or hold.status not in from_statuses:
         return None
+    if to == Hold.Status.LAPSED and hold.under_review:
+        # Checked under the row lock, so an invoice uploaded a moment ago is seen.
+        raise PlateError(_("The office is reviewing this hold's invoice: approve it or release the number."))
     hold.status, hold.ended_at = to, timezone.now()
     hold.save(update_fields=["status", "ended_at"])
     return hold
@@ -86,11 +89,7 @@ def hold_abandon(hold: Hold, *, citizen) -> Hold:
 def hold_lapse(hold: Hold, *, actor=None) -> Hold | None:
     """End a hold that was not registered in time: number back, ban, notice. Repeat-safe.
 
-    A hold whose invoice awaits the office's review is not the citizen's delay: refused."""
-    if Hold.objects.filter(
-        pk=hold.pk, flagged=True, approved_at__isnull=True, invoice_uploaded_at__isnull=False
-    ).exists():
-        raise PlateError(_("The office is reviewing this hold's invoice: approve it or release the number."))
+    A hold whose invoice awaits the office's review is not the citizen's delay: refused (_end_hold)."""
     return _end_with_ban(
         hold.pk,
         to=Hold.Status.LAPSED,
