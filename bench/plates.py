@@ -34,11 +34,15 @@ _SELECTION_RE = re.compile(r"/plates/s/(\d+)/")
 
 
 def _seed_pool(city, serial_from, serial_to):
+    import datetime
+
     from django.utils import timezone
 
     from plates import services
     from plates.models import NumberBlock
 
+    # Seeded as announced the full 3 days ago (a block never opens sooner, docs/rules.md §2).
+    now = timezone.now()
     block = NumberBlock.objects.create(
         city=city,
         plate_type="02",
@@ -46,8 +50,10 @@ def _seed_pool(city, serial_from, serial_to):
         serial_from=serial_from,
         serial_to=serial_to,
         size=services.block_size("02", serial_from, serial_to),
+        status=NumberBlock.Status.ANNOUNCED,
+        announced_at=now - datetime.timedelta(days=3),
+        opens_at=now,
     )
-    services.block_announce(block, opens_at=timezone.now())
     services.block_open(block)
     return block
 

@@ -8,11 +8,14 @@ from django.contrib import admin, messages
 from django.db import connection
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from plates import services
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber, Selection
+from portal import citysettings
 from portal.admin_helpers import CityScopedAdmin, clerk_city
 from portal.models import Vehicle
 
@@ -39,6 +42,20 @@ class NumberBlockForm(forms.ModelForm):
                 "prefix", _("Numbers of this city start with %(prefixes)s.") % {"prefixes": " ".join(city.prefix_list)}
             )
         data["prefix"] = prefix
+        opens_at = data.get("opens_at")
+        if city is not None and opens_at is not None and self.instance.status == NumberBlock.Status.DRAFT:
+            # A block is announced before it opens (docs/rules.md §2); the announcement cannot be
+            # earlier than now, so neither can the opening be earlier than now + the period.
+            earliest = services.earliest_opening(city, timezone.now())
+            if opens_at < earliest:
+                self.add_error(
+                    "opens_at",
+                    _("A block opens %(days)d days after its announcement at the earliest: not before %(earliest)s.")
+                    % {
+                        "days": citysettings.get(city, "plate_block_announce_days"),
+                        "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M"),
+                    },
+                )
         if not (data.get("plate_type") and data.get("serial_from") and data.get("serial_to")):
             return data
         try:
@@ -74,7 +91,12 @@ class NumberBlockAdmin(CityScopedAdmin):
 
     @admin.action(description=gettext_lazy("Announce (opens after the announcement period, or at its opening time)"))
     def announce(self, request, queryset):
-        done = sum(services.block_announce(block) for block in queryset.filter(status=NumberBlock.Status.DRAFT))
+        done = 0
+        for block in queryset.filter(status=NumberBlock.Status.DRAFT):
+            try:
+                done += services.block_announce(block)
+            except services.PlateError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
         self.message_user(request, _("%(n)d blocks announced.") % {"n": done})
 
 
@@ -146,9 +168,10 @@ class ReviewFilter(admin.SimpleListFilter):
         if self.value() == "waiting":
             return queryset.filter(flagged=True, approved_at__isnull=True, status=Hold.Status.HELD)
         if self.value() == "invoice":
+            # The office's queue, the review due soonest first.
             return queryset.filter(
                 flagged=True, approved_at__isnull=True, invoice_uploaded_at__isnull=False, status=Hold.Status.HELD
-            )
+            ).order_by("review_due_at", "id")
         return queryset
 
 
@@ -169,6 +192,7 @@ class HoldAdmin(CityScopedAdmin):
         "expires_at",
         "flagged",
         "invoice_uploaded_at",
+        "review_due",
         "approved_at",
     ]
     list_filter = ["status", ReviewFilter, "flagged", "source"]
@@ -180,6 +204,16 @@ class HoldAdmin(CityScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Hold._meta.fields if f.name != "holder_id_number"] + ["masked_holder_id"]
+
+    @admin.display(description=gettext_lazy("review due by"), ordering="review_due_at")
+    def review_due(self, hold):
+        """The office's own time limit for a flagged hold's invoice (the queue shows it)."""
+        if not hold.under_review or hold.review_due_at is None:
+            return "–"
+        due = timezone.localtime(hold.review_due_at).strftime("%Y-%m-%d")
+        if hold.review_overdue:
+            return format_html('<strong class="text-danger">{} ({})</strong>', due, _("overdue"))
+        return due
 
     def has_add_permission(self, request, *args):
         return False

@@ -34,14 +34,17 @@ class PlatesConfig(AppConfig):
             title=_("Number {number} has lapsed"),
             body=_(
                 "{number} was not registered in time and has returned to the pool. Online preselection is barred "
-                "for you until {ban_until}."
+                "for you up to and including {ban_until}."
             ),
             mandatory=True,
         )
         kinds.register(
             "plates.hold_abandoned",
             title=_("You gave up number {number}"),
-            body=_("{number} has returned to the pool. Online preselection is barred for you until {ban_until}."),
+            body=_(
+                "{number} has returned to the pool. Online preselection is barred for you up to and including "
+                "{ban_until}."
+            ),
             mandatory=True,
         )
         kinds.register(
@@ -55,7 +58,8 @@ class PlatesConfig(AppConfig):
             title=_("Number {number} needs your purchase invoice"),
             body=_(
                 "Your selection of {number} was flagged for review. Upload the vehicle's purchase invoice on the "
-                "voucher page; the office checks it before registration."
+                "voucher page by the end of {deadline}; the office checks it before registration, and the number "
+                "does not lapse while the office reviews it."
             ),
             mandatory=True,
             urgent=True,

@@ -34,8 +34,12 @@ class DrawForm(forms.Form):
     avoid_four = forms.BooleanField(label=_("No digit 4"), required=False)
 
 
+# A row id the database can hold (bigint): a larger number is a form error, not a database error.
+ROW_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
 class BackupForm(forms.Form):
-    batch = forms.IntegerField(widget=forms.HiddenInput)
+    batch = forms.IntegerField(widget=forms.HiddenInput, **ROW_ID)
     number = forms.CharField(max_length=10, widget=forms.HiddenInput)
 
 
@@ -115,7 +119,7 @@ class FindForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    number_id = forms.IntegerField(widget=forms.HiddenInput)
+    number_id = forms.IntegerField(widget=forms.HiddenInput, **ROW_ID)
     code = forms.CharField(label=_("SMS code"), max_length=6, required=False)
 
 

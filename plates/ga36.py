@@ -1,4 +1,4 @@
-"""Plate-number format of GA 36-2018 (rules.md 1.2) and serial-range arithmetic. No I/O.
+"""Plate-number format of GA 36-2018 (docs/rules.md §2) and serial-range arithmetic. No I/O.
 
 A serial is the part after the issuing prefix (苏H): 5 characters on ordinary plates (02),
 6 on new-energy plates (51, 52). Characters are digits and letters without I and O.
@@ -18,7 +18,7 @@ ENERGY_LETTERS = "ABCDEFGHJK"
 SMALL_CAR, LARGE_NEV, SMALL_NEV = "02", "51", "52"
 PLATE_TYPES = (SMALL_CAR, SMALL_NEV, LARGE_NEV)
 SERIAL_LENGTH = {SMALL_CAR: 5, SMALL_NEV: 6, LARGE_NEV: 6}
-# An ordinary serial has at most 2 letters (GA 36; rules.md 1.2).
+# An ordinary serial has at most 2 letters (GA 36; docs/rules.md §2).
 MAX_LETTERS_ORDINARY = 2
 
 _P = f"[{PROVINCES}]"

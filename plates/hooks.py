@@ -54,10 +54,24 @@ DEMO_VIN = "LSVDEMO0PLATE0001"
 DEMO_CERT = "WAC000000000001"
 
 
-def demo(stdout):
-    """Huai'an: an open 苏H block of 4,800 small-car numbers, an announced one, and a new car for
-    the first demo citizen."""
+def _announced_days_ago(block, now) -> None:
+    """Demo data: a block announced the full announcement period ago, opening now (the public
+    announcement is the rule, docs/rules.md §2, so even the demo's first block has had one)."""
     from plates import services
+    from plates.models import NumberBlock
+    from portal import citysettings
+
+    days = citysettings.get(block.city, "plate_block_announce_days")
+    NumberBlock.objects.filter(pk=block.pk, status=NumberBlock.Status.DRAFT).update(
+        status=NumberBlock.Status.ANNOUNCED, announced_at=now - datetime.timedelta(days=days), opens_at=now
+    )
+    services.block_open(block)
+
+
+def demo(stdout):
+    """Huai'an: an open 苏H block of 4,800 small-car numbers, an announced one, a new car for
+    the first demo citizen, and for every citizen who can preselect the data to do it with."""
+    from plates import ga36, services
     from plates.models import NumberBlock
     from portal.models import City, User, Vehicle
 
@@ -74,8 +88,7 @@ def demo(stdout):
         defaults={"size": services.block_size("02", "A000A", "A199Z"), "opens_at": now},
     )
     if created:
-        services.block_announce(block, opens_at=now)
-        services.block_open(block)
+        _announced_days_ago(block, now)
     nxt, created = NumberBlock.objects.get_or_create(
         city=city,
         plate_type="02",
@@ -85,7 +98,7 @@ def demo(stdout):
         defaults={"size": services.block_size("02", "B000A", "B199Z")},
     )
     if created:
-        services.block_announce(nxt, opens_at=now + datetime.timedelta(days=3))
+        services.block_announce(nxt)
     citizen = User.objects.filter(role=User.Role.CITIZEN).order_by("id").first()
     if citizen is not None and not Vehicle.objects.filter(vin=DEMO_VIN).exists():
         Vehicle.objects.create(
@@ -99,5 +112,11 @@ def demo(stdout):
             plate_type="02",
             status=Vehicle.Status.NEW,
         )
-        stdout.write(f"plates: new car for {citizen.real_name}: VIN {DEMO_VIN}, certificate {DEMO_CERT}\n")
+    # Every new car of a selectable type without a plate: what its owner types to preselect.
+    for vehicle in Vehicle.objects.filter(
+        city=city, status=Vehicle.Status.NEW, plate_number__isnull=True, plate_type__in=ga36.PLATE_TYPES
+    ).order_by("id"):
+        stdout.write(
+            f"plates: new car for {vehicle.owner_name}: VIN {vehicle.vin}, certificate {vehicle.conformity_cert_number}\n"
+        )
     stdout.write("plates: Huai'an block 苏HA000A–苏HA199Z open, 苏HB000A–苏HB199Z announced\n")

@@ -4,6 +4,8 @@ Who holds a number is decided by PostgreSQL: conditional UPDATEs on PlateNumber.
 partial-unique constraints below (design.md "Scarce things under a rush").
 """
 
+import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -118,6 +120,10 @@ class PlateNumber(models.Model):
                 fields=["status", "claim_expires_at"], name="platenumber_backup_expiry", condition=Q(status="backup")
             ),
             models.Index(fields=["block", "status"], name="platenumber_block_status"),
+            # The daily take (selectors.daily_take), which times the next block's announcement.
+            models.Index(
+                fields=["city", "plate_type", "taken_at"], name="platenumber_taken", condition=Q(taken_at__isnull=False)
+            ),
         ]
 
     def __str__(self):
@@ -148,7 +154,8 @@ class Selection(models.Model):
     compose_tries_used = models.PositiveSmallIntegerField(_("self-composed tries used"), default=0)
     last_compose_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    # Who selected from where: used to flag one device or address selecting for many citizens.
+    # Who selected from where: the device flags one browser selecting for many citizens; the
+    # address is shown to the reviewing clerk only (docs/rules.md §2).
     device_key = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     history = HistoricalRecords()
@@ -161,10 +168,10 @@ class Selection(models.Model):
                 fields=["vehicle"], condition=Q(status="open"), name="selection_one_live_per_vehicle"
             ),
         ]
-        # The suspicious-source check looks back one hour by device and by address.
+        # The scalper check looks back one hour by device (an address alone flags nothing, so it
+        # has no index: the address is kept for the office's review only).
         indexes = [
             models.Index(fields=["device_key", "created_at"], name="selection_device_recent"),
-            models.Index(fields=["ip", "created_at"], name="selection_ip_recent"),
         ]
 
     def __str__(self):
@@ -230,6 +237,8 @@ class Hold(models.Model):
     flag_reason = models.CharField(_("why flagged"), max_length=200, blank=True)
     invoice = models.FileField(_("purchase invoice"), upload_to="plates/invoices/%Y/%m/", blank=True)
     invoice_uploaded_at = models.DateTimeField(_("invoice uploaded at"), null=True, blank=True)
+    # Set when the invoice of a flagged hold arrives: from then on the office has the next step.
+    review_due_at = models.DateTimeField(_("review due by"), null=True, blank=True)
     approved_by = models.ForeignKey(
         "portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("approved by")
     )
@@ -269,6 +278,15 @@ class Hold(models.Model):
     def needs_review(self) -> bool:
         return self.flagged and self.approved_at is None
 
+    @property
+    def under_review(self) -> bool:
+        """The invoice is in and the office has not decided: the hold cannot lapse meanwhile."""
+        return self.needs_review and self.invoice_uploaded_at is not None
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.under_review and self.review_due_at is not None and self.review_due_at < timezone.now()
+
 
 class Ban(models.Model):
     """No online preselection for a person while starts_at <= now < ends_at and not lifted."""
@@ -297,6 +315,11 @@ class Ban(models.Model):
     @property
     def masked_id_number(self) -> str:
         return identity.mask_id_number(self.id_number)
+
+    @property
+    def last_day(self):
+        """The last local day of the ban (ends_at is the first instant after it)."""
+        return (timezone.localtime(self.ends_at) - datetime.timedelta(microseconds=1)).date()
 
     @property
     def is_active(self) -> bool:

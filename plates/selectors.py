@@ -8,11 +8,12 @@ import time
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from plates import ga36
-from plates.models import Ban, Hold, NumberBlock, PlateNumber, RandomBatch, Selection
-from portal import identity
+from plates.models import Ban, Hold, NumberBlock, PlateNumber, PlateType, RandomBatch, Selection
+from portal import citysettings, identity
 from portal.db import Prepared
 from portal.models import Vehicle
 
@@ -185,6 +186,62 @@ def pool_available(city_id: int, plate_type: str) -> int:
     return PlateNumber.objects.filter(
         city_id=city_id, plate_type=plate_type, status=PlateNumber.Status.AVAILABLE
     ).count()
+
+
+def daily_take(city_id: int, plate_type: str, *, now=None, days: int = 7) -> int:
+    """The pool's recent daily take: the most numbers that left it on one local day of the last
+    `days` days, today's so far included (numbers held or registered, by taken_at; a lapsed
+    number back in the pool no longer counts). The highest day, not the mean, so that a busy
+    week is planned for, not averaged away."""
+    now = now or timezone.now()
+    since = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate(now) - datetime.timedelta(days=days - 1), datetime.time())
+    )
+    rows = (
+        PlateNumber.objects.filter(city_id=city_id, plate_type=plate_type, taken_at__gte=since, taken_at__lte=now)
+        .annotate(day=TruncDate("taken_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    return max(rows, default=0)
+
+
+def pool_summary(city) -> list[dict]:
+    """Per plate type in service: the numbers on offer now against the city's minimum, the
+    numbers of the announced blocks on their way, and the recent daily take (public page)."""
+    key = f"plates:pool:{city.pk}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _pool_rows(city)
+        cache.set(key, rows, 30)
+    # Labels in the request's language, outside the shared cache.
+    return [{**row, "label": PlateType(row["plate_type"]).label} for row in rows]
+
+
+def _pool_rows(city) -> list[dict]:
+    minimum = citysettings.get(city, "plate_pool_min_available")
+    types = (
+        NumberBlock.objects.filter(city=city, status=NumberBlock.Status.OPEN)
+        .values_list("plate_type", flat=True)
+        .distinct()
+        .order_by("plate_type")
+    )
+    rows = []
+    for plate_type in types:
+        coming = NumberBlock.objects.filter(city=city, plate_type=plate_type, status=NumberBlock.Status.ANNOUNCED)
+        available = pool_available(city.pk, plate_type)
+        rows.append(
+            {
+                "plate_type": plate_type,
+                "available": available,
+                "minimum": minimum,
+                "below": available < minimum,
+                "coming": sum(coming.values_list("size", flat=True)),
+                "take": daily_take(city.pk, plate_type),
+            }
+        )
+    return rows
 
 
 def block_rows(city):

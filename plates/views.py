@@ -198,6 +198,24 @@ def backup(request, pk):
     return redirect("plates:selection", pk)
 
 
+def _round_messages(request, candidates, result) -> None:
+    """Say what a self-composed round did with each candidate that cost a try."""
+    tried = candidates[: result.cost]
+    taken = [c for c in tried if c not in result.not_offered]
+    if result.not_offered:
+        messages.warning(
+            request,
+            _("Not among the numbers on offer (not in an open block, or withheld): %(numbers)s.")
+            % {"numbers": ", ".join(result.not_offered)},
+        )
+    if taken:
+        messages.warning(request, _("Already taken by someone else: %(numbers)s.") % {"numbers": ", ".join(taken)})
+    if result.claimed is not None:
+        messages.success(request, _("%(number)s is reserved for you as a backup.") % {"number": result.claimed.number})
+    if result.cost:
+        messages.info(request, _("This round cost %(n)d tries.") % {"n": result.cost})
+
+
 @login_required
 def compose(request, pk):
     selection = _get_selection(request, pk)
@@ -213,25 +231,30 @@ def compose(request, pk):
         candidates=citysettings.get(city, "plate_compose_candidates"),
     )
     if request.method == "POST":
+        picked = "number" in request.POST
         candidates = None
-        if "number" in request.POST:
+        if picked:
+            # One number picked from the search results: its form is not on this page, so a
+            # refusal is told as a message (the compose form above is unbound: no errors on it).
             pick = forms.PickForm(request.POST)
             if pick.is_valid():
                 candidates = [pick.cleaned_data["number"]]
+            else:
+                messages.error(request, _("Pick a number from the search results."))
         elif form.is_valid():
             candidates = form.cleaned_data["candidates"]
         if candidates is not None:
             try:
-                claimed, cost = services.compose_round(selection, candidates)
+                result = services.compose_round(selection, candidates)
             except services.PlateError as exc:
-                form.add_error(None, str(exc))
+                if picked:
+                    messages.error(request, str(exc))
+                else:
+                    form.add_error(None, str(exc))
             else:
-                if claimed is not None:
-                    messages.success(
-                        request, _("%(number)s is reserved for you as a backup.") % {"number": claimed.number}
-                    )
+                _round_messages(request, candidates, result)
+                if result.claimed is not None:
                     return redirect("plates:selection", selection.pk)
-                messages.error(request, _("None of your numbers was free. This round cost %(n)d tries.") % {"n": cost})
                 return redirect("plates:compose", selection.pk)
     context = _selection_context(request, selection)
     context.update(
@@ -305,20 +328,22 @@ def confirm(request, pk):
     return render(request, "plates/confirm.html", context)
 
 
+def _hold_context(hold, invoice_form) -> dict:
+    """The voucher page: a live hold's deadline and review, an ended one's reason and ban."""
+    return {
+        "hold": hold,
+        "deadline": services.deadline_day(hold),
+        "invoice_form": invoice_form,
+        "ban_years": citysettings.get(hold.city, "plate_ban_years"),
+        "ban": getattr(hold, "ban", None) if hold.status in (Hold.Status.LAPSED, Hold.Status.ABANDONED) else None,
+    }
+
+
 @login_required
 def hold(request, pk):
     """The selection voucher (预选号凭证)."""
     hold = _get_hold(request, pk)
-    return render(
-        request,
-        "plates/hold.html",
-        {
-            "hold": hold,
-            "deadline": services.deadline_day(hold),
-            "invoice_form": forms.InvoiceForm(),
-            "ban_years": citysettings.get(hold.city, "plate_ban_years"),
-        },
-    )
+    return render(request, "plates/hold.html", _hold_context(hold, forms.InvoiceForm()))
 
 
 @login_required
@@ -360,16 +385,7 @@ def invoice(request, pk):
         else:
             messages.success(request, _("The invoice was uploaded. The office will review it."))
             return redirect("plates:hold", hold.pk)
-    return render(
-        request,
-        "plates/hold.html",
-        {
-            "hold": hold,
-            "deadline": services.deadline_day(hold),
-            "invoice_form": form,
-            "ban_years": citysettings.get(hold.city, "plate_ban_years"),
-        },
-    )
+    return render(request, "plates/hold.html", _hold_context(hold, form))
 
 
 def blocks(request):
@@ -378,5 +394,9 @@ def blocks(request):
     return render(
         request,
         "plates/blocks.html",
-        {"blocks": selectors.block_rows(request.city), "per_day": selectors.taken_per_day(request.city)},
+        {
+            "blocks": selectors.block_rows(request.city),
+            "pool": selectors.pool_summary(request.city),
+            "per_day": selectors.taken_per_day(request.city),
+        },
     )

@@ -107,11 +107,17 @@ register("plate_compose_interval_seconds", 8, "Minimum seconds between self-comp
 register("plate_second_sms", True, "Ask for a second SMS code at final confirmation", type=bool)
 register("plate_pool_min_available", 50000, "Numbers kept available per plate type", min_value=1)
 register("plate_block_announce_days", 3, "Calendar days a new block is announced before it opens")
+register(
+    "plate_review_working_days",
+    1,
+    "Working days the office has to review a flagged hold's invoice, counted from the day after it arrived",
+    min_value=1,
+)
 register("plate_hall_batch_size", 50, "Numbers offered in one office-hall random draw", min_value=1)
 register(
     "plate_suspicious_selections_per_hour",
     3,
-    "Selections for different citizens from one device or address within an hour that flag a hold",
+    "Selections for different citizens from one device (browser cookie) within an hour that flag a hold",
     min_value=2,
 )
 # --- Violations and binding (rules.md §4) -------------------------------------------------

@@ -33,7 +33,9 @@ def _after_commit(fn) -> None:
 def send_code(mobile: str, purpose: str, ip: str | None = None) -> SmsCode:
     """Create a code and queue its SMS. Raises VerificationError when a limit is hit."""
     now = timezone.now()
-    last = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
+    # The resend wait is per purpose: the code of one step (say, confirming a plate) must not wait
+    # on the code of the step just before it (starting the selection); the daily caps bound the rest.
+    last = SmsCode.objects.filter(mobile=mobile, purpose=purpose).order_by("-created_at").first()
     if last and now - last.created_at < settings.SMS_RESEND_INTERVAL:
         wait = int((settings.SMS_RESEND_INTERVAL - (now - last.created_at)).total_seconds()) + 1
         raise VerificationError(

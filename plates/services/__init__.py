@@ -6,7 +6,7 @@ last line of defence. By topic: common (errors, city values, the claim), selecti
 session), holds (after confirmation, the office), pool (blocks and the sweep).
 """
 
-from plates.services.common import PlateError, deadline_day, hold_deadline, local
+from plates.services.common import PlateError, ban_period, deadline_day, hold_deadline, local
 from plates.services.holds import (
     ban_lift,
     hall_draw,
@@ -17,12 +17,14 @@ from plates.services.holds import (
     hold_register,
     hold_release,
     hold_upload_invoice,
+    review_deadline,
 )
 from plates.services.pool import (
     block_announce,
     block_open,
     block_position_sets,
     block_size,
+    earliest_opening,
     numbers_release,
     numbers_withhold,
     pattern_apply,
@@ -45,6 +47,7 @@ from plates.services.selection import (
 __all__ = [
     "PlateError",
     "backup_claim",
+    "ban_period",
     "ban_lift",
     "batch_draw",
     "block_announce",
@@ -53,6 +56,7 @@ __all__ = [
     "block_size",
     "compose_round",
     "deadline_day",
+    "earliest_opening",
     "hall_draw",
     "hall_select",
     "hold_abandon",
@@ -63,6 +67,7 @@ __all__ = [
     "hold_release",
     "hold_upload_invoice",
     "local",
+    "review_deadline",
     "numbers_release",
     "numbers_withhold",
     "pattern_apply",

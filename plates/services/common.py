@@ -8,6 +8,7 @@ time travel.
 import datetime
 import logging
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from plates.models import Hold, PlateNumber
@@ -34,11 +35,24 @@ def local(city, *keys) -> dict:
 
 
 def hold_deadline(selected_on: datetime.date, city, working_days: int | None = None) -> datetime.datetime:
-    """End of the N-th working day after the day of selection (rules.md 1.8), Asia/Shanghai."""
+    """End of the N-th working day after the day of selection (docs/rules.md §0, §2), Asia/Shanghai."""
     if working_days is None:
         working_days = citysettings.get(city, "plate_hold_working_days")
     last_day = workdays.add_working_days(selected_on, working_days)
     return timezone.make_aware(datetime.datetime.combine(last_day, datetime.time(23, 59, 59)))
+
+
+def ban_period(hold: Hold, years: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """(starts_at, ends_at) of the ban a lapsed or abandoned hold brings (docs/rules.md §2).
+
+    It runs from the online preselection (the moment the number was selected), not from the day
+    the hold ended, for `years` calendar years: the day of selection does not count and the last
+    day is the same date `years` later, to its end (Civil Code art 201, 203); ends_at is the
+    first instant after it. A 29 February selection ends on 28 February.
+    """
+    last_day = hold.selected_on + relativedelta(years=years)
+    ends_at = timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time()))
+    return hold.created_at, ends_at
 
 
 def deadline_day(hold: Hold) -> datetime.date:

@@ -1,6 +1,7 @@
 """The hold after confirmation: abandon, lapse, release, invoice review, registration, bans, the office hall."""
 
-from dateutil.relativedelta import relativedelta
+import datetime
+
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from plates.services.common import (
     _TABLE,
     PlateError,
     _vehicle_label,
+    ban_period,
     deadline_day,
     hold_deadline,
 )
@@ -19,14 +21,14 @@ from portal import citysettings, identity
 from portal.models import Vehicle
 
 
-def _ban(hold: Hold, now, reason: str) -> Ban:
-    years = citysettings.get(hold.city, "plate_ban_years")
+def _ban(hold: Hold, reason: str) -> Ban:
+    starts_at, ends_at = ban_period(hold, citysettings.get(hold.city, "plate_ban_years"))
     return Ban.objects.create(
         city=hold.city,
         id_number=hold.holder_id_number,
         hold=hold,
-        starts_at=now,
-        ends_at=now + relativedelta(years=years),
+        starts_at=starts_at,
+        ends_at=ends_at,
         reason=reason,
     )
 
@@ -36,6 +38,9 @@ def _end_hold(hold_id: int, *, to: str, from_statuses=(Hold.Status.HELD,)) -> Ho
     hold = Hold.objects.select_for_update().select_related("number", "vehicle", "city").filter(pk=hold_id).first()
     if hold is None or hold.status not in from_statuses:
         return None
+    if to == Hold.Status.LAPSED and hold.under_review:
+        # Checked under the row lock, so an invoice uploaded a moment ago is seen.
+        raise PlateError(_("The office is reviewing this hold's invoice: approve it or release the number."))
     hold.status, hold.ended_at = to, timezone.now()
     hold.save(update_fields=["status", "ended_at"])
     return hold
@@ -48,19 +53,19 @@ def _number_back(number_id: int) -> None:
 
 
 def _end_with_ban(hold_id: int, *, to: str, reason: str, kind: str) -> Hold | None:
-    """End a live hold through the citizen's fault: number back, 2-year ban, notice (rules.md 1.8).
+    """End a live hold through the citizen's fault: number back, 2-year ban, notice (docs/rules.md §2).
     Returns None when the hold had already ended (repeat-safe)."""
     with transaction.atomic():
         ended = _end_hold(hold_id, to=to)
         if ended is None:
             return None
         _number_back(ended.number_id)
-        ban = _ban(ended, ended.ended_at, reason % {"number": ended.number.number})
+        ban = _ban(ended, reason % {"number": ended.number.number})
         notices.notify(
             kind,
             id_number=ended.holder_id_number,
             city=ended.city,
-            context={"number": ended.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+            context={"number": ended.number.number, "ban_until": ban.last_day.isoformat()},
             dedupe_key=f"plates.hold_ended:{ended.pk}",
         )
     return ended
@@ -82,7 +87,9 @@ def hold_abandon(hold: Hold, *, citizen) -> Hold:
 
 
 def hold_lapse(hold: Hold, *, actor=None) -> Hold | None:
-    """End a hold that was not registered in time: number back, ban, notice. Repeat-safe."""
+    """End a hold that was not registered in time: number back, ban, notice. Repeat-safe.
+
+    A hold whose invoice awaits the office's review is not the citizen's delay: refused (_end_hold)."""
     return _end_with_ban(
         hold.pk,
         to=Hold.Status.LAPSED,
@@ -100,27 +107,58 @@ def hold_release(hold: Hold, *, actor) -> Hold | None:
     return ended
 
 
+def review_deadline(uploaded_at, city) -> datetime.datetime:
+    """End of the office's review of an invoice: the end of the plate_review_working_days-th
+    working day after the day it arrived (docs/rules.md §0 and §2)."""
+    return hold_deadline(timezone.localdate(uploaded_at), city, citysettings.get(city, "plate_review_working_days"))
+
+
 def hold_upload_invoice(hold: Hold, *, citizen, invoice) -> None:
-    if hold.holder_id_number != identity.id_key(citizen.id_number) or hold.status != Hold.Status.HELD:
+    """The citizen uploads the purchase invoice of a held number, before the hold's deadline.
+
+    On a flagged hold the office has the next step from then on: the hold cannot lapse until the
+    clerk has decided (Hold.under_review, the sweep skips it), and the review has its own time
+    limit (review_due_at, set once, at the first upload)."""
+    if hold.holder_id_number != identity.id_key(citizen.id_number):
         raise PlateError(_("This number is not held for you."))
+    now = timezone.now()
     with transaction.atomic():
-        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        # Checked on the locked row: the sweep may have lapsed the hold a moment ago.
+        locked = Hold.objects.select_for_update().select_related("city").get(pk=hold.pk)
+        if locked.status != Hold.Status.HELD:
+            raise PlateError(_("This number is not held for you."))
+        if locked.expires_at < now and not locked.under_review:
+            raise PlateError(_("The hold has expired."))
         locked.invoice = invoice
-        locked.invoice_uploaded_at = timezone.now()
-        locked.save(update_fields=["invoice", "invoice_uploaded_at"])
-    hold.invoice, hold.invoice_uploaded_at = locked.invoice, locked.invoice_uploaded_at
+        locked.invoice_uploaded_at = now
+        fields = ["invoice", "invoice_uploaded_at"]
+        if locked.needs_review and locked.review_due_at is None:
+            locked.review_due_at = review_deadline(now, locked.city)
+            fields.append("review_due_at")
+        locked.save(update_fields=fields)
+    hold.invoice, hold.invoice_uploaded_at, hold.review_due_at = (
+        locked.invoice,
+        locked.invoice_uploaded_at,
+        locked.review_due_at,
+    )
 
 
 def hold_approve(hold: Hold, *, clerk) -> None:
-    """A clerk accepts a flagged hold's purchase invoice, which allows registration."""
+    """A clerk accepts a flagged hold's purchase invoice, which allows registration.
+
+    The citizen could not register while the office was reviewing, so the hold then runs at
+    least plate_hold_working_days working days from the day of approval (docs/rules.md §2)."""
     with transaction.atomic():
-        locked = Hold.objects.select_for_update().get(pk=hold.pk)
-        if not locked.flagged or locked.approved_at is not None:
+        locked = Hold.objects.select_for_update().select_related("city").get(pk=hold.pk)
+        if not locked.flagged or locked.approved_at is not None or locked.status != Hold.Status.HELD:
             return
         if not locked.invoice:
             raise PlateError(_("The citizen has not uploaded the purchase invoice yet."))
-        locked.approved_by, locked.approved_at = clerk, timezone.now()
-        locked.save(update_fields=["approved_by", "approved_at"])
+        now = timezone.now()
+        locked.approved_by, locked.approved_at = clerk, now
+        locked.expires_at = max(locked.expires_at, hold_deadline(timezone.localdate(now), locked.city))
+        locked.save(update_fields=["approved_by", "approved_at", "expires_at"])
+    hold.approved_by, hold.approved_at, hold.expires_at = locked.approved_by, locked.approved_at, locked.expires_at
 
 
 def hold_register(hold: Hold, *, clerk) -> Hold:

@@ -2,7 +2,6 @@
 
 import datetime
 
-from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +11,8 @@ from plates import ga36, selectors
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
 from plates.services.common import (
     _TABLE,
+    PlateError,
+    ban_period,
     deadline_day,
     log,
 )
@@ -27,12 +28,27 @@ def block_size(plate_type: str, serial_from: str, serial_to: str) -> int:
     return ga36.range_size(plate_type, ga36.position_sets(plate_type, serial_from, serial_to))
 
 
-def block_announce(block: NumberBlock, *, opens_at: datetime.datetime | None = None) -> bool:
-    """draft -> announced, opening plate_block_announce_days later (or at opens_at); publishes it."""
-    now = timezone.now()
+def earliest_opening(city, announced_at: datetime.datetime) -> datetime.datetime:
+    """A block opens plate_block_announce_days calendar days after its announcement at the
+    earliest (docs/rules.md §0 and §2: the public sees every block before it opens)."""
+    return announced_at + datetime.timedelta(days=citysettings.get(city, "plate_block_announce_days"))
+
+
+def block_announce(block: NumberBlock, *, opens_at: datetime.datetime | None = None, now=None) -> bool:
+    """draft -> announced, opening plate_block_announce_days later (or at opens_at, which may
+    not be earlier); publishes it. PlateError for an opening time inside the announcement period."""
+    now = now or timezone.now()
+    earliest = earliest_opening(block.city, now)
     if opens_at is None:
-        opens_at = block.opens_at or now + datetime.timedelta(
-            days=citysettings.get(block.city, "plate_block_announce_days")
+        opens_at = block.opens_at or earliest
+    if opens_at < earliest:
+        raise PlateError(
+            _("%(block)s cannot open before %(earliest)s: a block is announced %(days)d days before it opens.")
+            % {
+                "block": block,
+                "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M"),
+                "days": citysettings.get(block.city, "plate_block_announce_days"),
+            }
         )
     with transaction.atomic():
         changed = NumberBlock.objects.filter(pk=block.pk, status=NumberBlock.Status.DRAFT).update(
@@ -57,11 +73,17 @@ def block_announce(block: NumberBlock, *, opens_at: datetime.datetime | None = N
 def block_open(block: NumberBlock) -> int | None:
     """announced -> open: generate its numbers in one INSERT ... SELECT (a cross join of the
     per-position character sets); numbers matching a withheld pattern start withheld.
-    Repeat-safe: the status change is conditional and numbers are ON CONFLICT DO NOTHING."""
+    Repeat-safe: the status change is conditional and numbers are ON CONFLICT DO NOTHING.
+    Only at or after its opening time, and never before the announcement period has passed."""
+    now = timezone.now()
+    days = citysettings.get(block.city, "plate_block_announce_days")
     with transaction.atomic():
-        if not NumberBlock.objects.filter(pk=block.pk, status=NumberBlock.Status.ANNOUNCED).update(
-            status=NumberBlock.Status.OPEN, opened_at=timezone.now()
-        ):
+        if not NumberBlock.objects.filter(
+            pk=block.pk,
+            status=NumberBlock.Status.ANNOUNCED,
+            opens_at__lte=now,
+            announced_at__lte=now - datetime.timedelta(days=days),
+        ).update(status=NumberBlock.Status.OPEN, opened_at=now):
             return None
         return _generate_numbers(block)
 
@@ -112,8 +134,8 @@ def sweep() -> dict:
     2. lapse holds past their deadline: number back, ban, notice (one transaction per hold);
     3. remind holders whose deadline is within a day (marked, so each is reminded once);
     4. open announced blocks whose time has come;
-    5. per city and plate type in service, announce the next draft block when the pool (with
-       the blocks already announced) is below plate_pool_min_available.
+    5. per city and plate type in service, announce as many blocks as keep the pool at or above
+       plate_pool_min_available at the recent daily take (_replenish).
     """
     now = timezone.now()
     result = {}
@@ -132,7 +154,7 @@ def sweep() -> dict:
     for block in NumberBlock.objects.filter(status=NumberBlock.Status.ANNOUNCED, opens_at__lte=now):
         opened += block_open(block) is not None
     result["blocks_opened"] = opened
-    result["blocks_announced"] = _replenish()
+    result["blocks_announced"] = _replenish(now)
     return result
 
 
@@ -141,6 +163,7 @@ _LAPSE_SQL = f"""
 UPDATE {Hold._meta.db_table} SET status = 'lapsed', ended_at = %(now)s
 WHERE id IN (
     SELECT id FROM {Hold._meta.db_table} WHERE status = 'held' AND expires_at < %(now)s
+      AND NOT (flagged AND approved_at IS NULL AND invoice_uploaded_at IS NOT NULL)
     ORDER BY expires_at LIMIT %(chunk)s FOR UPDATE SKIP LOCKED
 )
 RETURNING id, number_id
@@ -150,7 +173,9 @@ RETURNING id, number_id
 def _lapse_expired(now) -> int:
     """Lapse one chunk of holds past their deadline, set-based, in one transaction.
 
-    1. holds held -> lapsed (rows another sweep is working on are skipped, not waited for);
+    1. holds held -> lapsed (rows another sweep is working on are skipped, not waited for), but
+       never one whose invoice awaits the office's review (Hold.under_review: the office has the
+       next step, docs/rules.md §2);
     2. their numbers back to the pool; 3. one ban per holder-hold; 4. audit rows and notices.
     """
     with transaction.atomic():
@@ -168,13 +193,14 @@ def _lapse_expired(now) -> int:
         for hold in holds:
             if hold.city_id not in years:
                 years[hold.city_id] = citysettings.get(hold.city, "plate_ban_years")
+            starts_at, ends_at = ban_period(hold, years[hold.city_id])
             bans.append(
                 Ban(
                     city_id=hold.city_id,
                     id_number=hold.holder_id_number,
                     hold=hold,
-                    starts_at=now,
-                    ends_at=now + relativedelta(years=years[hold.city_id]),
+                    starts_at=starts_at,
+                    ends_at=ends_at,
                     reason=_("Preselected number %(number)s not registered in time") % {"number": hold.number.number},
                 )
             )
@@ -186,7 +212,7 @@ def _lapse_expired(now) -> int:
                 "plates.hold_lapsed",
                 id_number=hold.holder_id_number,
                 city=hold.city,
-                context={"number": hold.number.number, "ban_until": timezone.localtime(ban.ends_at).date().isoformat()},
+                context={"number": hold.number.number, "ban_until": ban.last_day.isoformat()},
                 dedupe_key=f"plates.hold_ended:{hold.pk}",
             )
     return len(rows)
@@ -194,12 +220,16 @@ def _lapse_expired(now) -> int:
 
 def _remind(now) -> int:
     sent = 0
-    due = Hold.objects.filter(
-        status=Hold.Status.HELD,
-        reminder_sent_at__isnull=True,
-        expires_at__lte=now + datetime.timedelta(days=1),
-        expires_at__gt=now,
-    ).select_related("number", "city")
+    due = (
+        Hold.objects.filter(
+            status=Hold.Status.HELD,
+            reminder_sent_at__isnull=True,
+            expires_at__lte=now + datetime.timedelta(days=1),
+            expires_at__gt=now,
+        )
+        .exclude(flagged=True, approved_at__isnull=True, invoice_uploaded_at__isnull=False)
+        .select_related("number", "city")
+    )
     for hold in due:
         with transaction.atomic():
             # The conditional update is the claim: a parallel sweep reminds each hold once.
@@ -215,32 +245,60 @@ def _remind(now) -> int:
     return sent
 
 
-def _replenish() -> int:
-    """Announce the next block of each city and plate type in service whose pool runs low.
+# Blocks announced for one city and plate type in one sweep at most (a guard against a runaway
+# estimate; at the default 3-day notice this covers a take of several blocks a day).
+MAX_ANNOUNCED_PER_RUN = 10
+
+
+def _replenish(now=None) -> int:
+    """Announce enough blocks that a steady take never brings the pool under its minimum.
+
+    docs/rules.md §2: at least plate_pool_min_available numbers are on offer at every moment.
+    A block announced now opens plate_block_announce_days later, so the sweep looks that far
+    ahead (plus a day of margin for a late sweep and an uneven day): while
+        available now + numbers of the blocks already announced - daily take x lead days
+    is under the minimum, it announces the next block. The daily take is the highest of the last
+    7 days' (today's so far included: selectors.daily_take). Several blocks may be announced at
+    once, and several may be on their way, when the take is high.
 
     The next block is the oldest draft a clerk defined; without one, the sweep defines it by
     continuing the newest block's first-position range (苏HA000A-C999Z is followed by
     D000A-F999Z), so the pool is replenished even when nobody queued a block.
     """
+    now = now or timezone.now()
     announced = 0
     in_service = (
-        NumberBlock.objects.filter(status=NumberBlock.Status.OPEN).values_list("city_id", "plate_type").distinct()
+        NumberBlock.objects.filter(status=NumberBlock.Status.OPEN)
+        .values_list("city_id", "plate_type")
+        .order_by("city_id", "plate_type")
+        .distinct()
     )
     for city_id, plate_type in in_service:
         blocks = NumberBlock.objects.filter(city_id=city_id, plate_type=plate_type).select_related("city")
-        if blocks.filter(status=NumberBlock.Status.ANNOUNCED).exists():
-            continue  # the next block is on its way
+        city = blocks.first().city
+        values = citysettings.get_many(city, "plate_pool_min_available", "plate_block_announce_days")
+        lead_days = values["plate_block_announce_days"] + 1
+        take = selectors.daily_take(city_id, plate_type, now=now)
+        coming = sum(blocks.filter(status=NumberBlock.Status.ANNOUNCED).values_list("size", flat=True))
+        projected = selectors.pool_available(city_id, plate_type) + coming - take * lead_days
         newest = blocks.order_by("-created_at", "-id").first()
-        if selectors.pool_available(city_id, plate_type) >= citysettings.get(newest.city, "plate_pool_min_available"):
-            continue
-        nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").first() or _define_next(
-            newest
-        )
-        if nxt is None:
-            log.warning("plates: no further block can be defined for city %s type %s", city_id, plate_type)
-            continue
-        days = citysettings.get(nxt.city, "plate_block_announce_days")
-        announced += block_announce(nxt, opens_at=timezone.now() + datetime.timedelta(days=days))
+        for _round in range(MAX_ANNOUNCED_PER_RUN):
+            if projected >= values["plate_pool_min_available"]:
+                break
+            nxt = blocks.filter(status=NumberBlock.Status.DRAFT).order_by("created_at", "id").first() or _define_next(
+                newest
+            )
+            if nxt is None:
+                log.warning("plates: no further block can be defined for city %s type %s", city_id, plate_type)
+                break
+            earliest = earliest_opening(city, now)
+            try:
+                done = block_announce(nxt, opens_at=max(nxt.opens_at or earliest, earliest), now=now)
+            except PlateError:  # pragma: no cover - opens_at is never before the earliest here
+                break
+            announced += done
+            projected += nxt.size
+            newest = nxt  # the one after it continues from here
     return announced
 
 

@@ -44,9 +44,10 @@ def selection_start(
     if ban is not None:
         raise PlateError(
             _(
-                "You may not preselect a number online until %(date)s because an earlier number was not registered in time."
+                "You may not preselect a number online up to and including %(date)s: an earlier preselected "
+                "number was abandoned or not registered in time."
             )
-            % {"date": timezone.localtime(ban.ends_at).date().isoformat()}
+            % {"date": ban.last_day.isoformat()}
         )
     vin = (vin or "").strip().upper()
     cert_number = (cert_number or "").strip().upper()
@@ -308,15 +309,35 @@ SELECT claimed.id, claimed.block_id, claimed.serial, done.compose_tries_used FRO
 _COMPOSE_MISS = Prepared("plates_compose_miss", f"WITH {_count_tries()} SELECT compose_tries_used FROM done")
 
 
-def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNumber | None, int]:
+class RoundResult(tuple):
+    """What a self-composed round did: unpacks as (claimed number or None, tries spent);
+    `not_offered` names the candidates that cost a try because no such number is on offer (not
+    in an open block, or withheld), so the page can say so instead of "taken"."""
+
+    def __new__(cls, claimed, cost, not_offered=()):
+        result = super().__new__(cls, (claimed, cost))
+        result.not_offered = tuple(not_offered)
+        return result
+
+    @property
+    def claimed(self):
+        return self[0]
+
+    @property
+    def cost(self):
+        return self[1]
+
+
+def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     """One self-composed round: claim the first free candidate, in the citizen's order.
 
     1. lock the selection row so one selection runs one round at a time, reading the city's
     withheld patterns with it; 2. validate every candidate (a rule violation costs nothing);
-    3. enforce the minimum interval and the tries left; 4. claim the candidates in order until
-    one is free (_COMPOSE_CLAIM), counting the tries: each candidate that is not free costs one
-    (a round where none is free costs one per candidate, _COMPOSE_MISS). Returns (claimed
-    number or None, tries spent).
+    3. enforce the minimum interval and the tries left; 4. refuse, at no cost, a candidate that
+    is already one of this selection's live backups (docs/rules.md §2); 5. claim the candidates
+    in order until one is free (_COMPOSE_CLAIM), counting the tries: each candidate that is not
+    free costs one (a round where none is free costs one per candidate, _COMPOSE_MISS).
+    Returns a RoundResult (claimed number or None, tries spent, candidates not on offer).
     """
     _require_live(selection)
     city = selection.city
@@ -356,6 +377,21 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
         if last_compose_at and (now - last_compose_at).total_seconds() < interval:
             wait = interval - int((now - last_compose_at).total_seconds())
             raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
+        # Which candidates exist in the pool, and in what state: a citizen's own backup is told
+        # apart (it costs nothing), and so is a number that is not on offer at all.
+        known = {
+            number: (status, claimed_by, claim_expires)
+            for number, status, claimed_by, claim_expires in PlateNumber.objects.filter(
+                city_id=city.pk, plate_type=selection.plate_type, number__in=candidates
+            ).values_list("number", "status", "claimed_selection_id", "claim_expires_at")
+        }
+        for candidate in candidates:
+            status, claimed_by, claim_expires = known.get(candidate, (None, None, None))
+            if status == PlateNumber.Status.BACKUP and claimed_by == selection.pk and claim_expires > now:
+                raise PlateError(
+                    _("%(number)s is already one of your backups; this round cost nothing.") % {"number": candidate}
+                )
+        not_offered = [c for c in candidates if known.get(c, (None,))[0] in (None, PlateNumber.Status.WITHHELD)]
         expires = now + datetime.timedelta(seconds=values["plate_backup_seconds"])
         params = {
             "city": city.pk,
@@ -388,7 +424,8 @@ def compose_round(selection: Selection, candidates: list[str]) -> tuple[PlateNum
                 _COMPOSE_MISS.execute(cursor, {**params, "cost": cost})
                 (used,) = cursor.fetchone()
     selection.compose_tries_used, selection.last_compose_at = used, now
-    return claimed, cost
+    tried = candidates[:cost] if claimed is not None else candidates
+    return RoundResult(claimed, cost, [c for c in tried if c in not_offered])
 
 
 def selection_check_exhausted(selection: Selection) -> bool:
@@ -418,8 +455,10 @@ _BAN_TABLE = Ban._meta.db_table
 _VEHICLE_TABLE = Vehicle._meta.db_table
 # The confirmation's one read, under the selection's row lock: the selection (all its columns,
 # so the caller keeps a whole Selection) if it is this citizen's in this city, the vehicle's label, whether the
-# citizen is banned (selectors.active_ban), and how many other citizens the same device or
-# address selected for within the hour (the scalper flag, item 10 of the issue).
+# citizen is banned (selectors.active_ban), and how many other citizens the same device (the
+# plates_device cookie of one browser) selected for within the hour: the scalper flag,
+# docs/rules.md §2. A shared address alone (a campus, a company, a carrier's NAT) is no evidence
+# of one operator and flags nothing.
 _CONFIRM_LOCK = Prepared(
     "plates_confirm_lock",
     f"""
@@ -428,7 +467,7 @@ SELECT {", ".join(f"s.{c}" for c in selectors.SELECTION_COLUMNS)}, v.brand, v.mo
                AND b.starts_at <= %(now)s AND b.ends_at > %(now)s),
        (SELECT count(DISTINCT o.citizen_id) FROM {_SELECTION_TABLE} o
         WHERE o.created_at >= %(since)s AND o.citizen_id <> s.citizen_id
-          AND ((s.device_key <> '' AND o.device_key = s.device_key) OR (s.ip IS NOT NULL AND o.ip = s.ip)))
+          AND s.device_key <> '' AND o.device_key = s.device_key)
 FROM {_SELECTION_TABLE} s JOIN {_VEHICLE_TABLE} v ON v.id = s.vehicle_id
 WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s
 FOR UPDATE OF s
@@ -493,7 +532,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
        selection's unexpired claim), the other backups back to the pool, the selection closed,
        the hold created, valid until the end of the N-th working day after today
        (partial-unique: one live hold per vehicle and per number), flagged when the source looks
-       like a scalper, and the history rows of the selection and the hold;
+       like a scalper (one device for several citizens), and the history rows of the selection and the hold;
     4. notify.
     """
     city = selection.city
@@ -546,7 +585,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
             created_at=now,
             flagged=flagged,
-            flag_reason=_("One device or address selected for several citizens within an hour.") if flagged else "",
+            flag_reason=_("One browser selected numbers for several citizens within an hour.") if flagged else "",
         )
         params = {f"h_{f.column}": f.get_db_prep_save(f.pre_save(hold, True), connection) for f in _HOLD_FIELDS}
         params.update(now=now, number=number_id, selection=locked.pk, history_date=now, history_user=citizen.pk)

@@ -34,10 +34,19 @@ def open_block(city, serial_from="A000A", serial_to="A009Z", plate_type="02", pr
         serial_to=serial_to,
         size=services.block_size(plate_type, serial_from, serial_to),
     )
-    services.block_announce(block, opens_at=timezone.now())
+    announced_days_ago(block)
     services.block_open(block)
     block.refresh_from_db()
     return block
+
+
+def announced_days_ago(block, days=3) -> None:
+    """Test data: the block was announced `days` days ago and opens now (a block opens only
+    after its announcement period, docs/rules.md §2)."""
+    now = timezone.now()
+    NumberBlock.objects.filter(pk=block.pk).update(
+        status=NumberBlock.Status.ANNOUNCED, announced_at=now - datetime.timedelta(days=days), opens_at=now
+    )
 
 
 def new_vehicle(owner, city, plate_type="02") -> Vehicle:
@@ -103,3 +112,10 @@ def drawn_backup(selection):
 def confirmed_hold(selection):
     """The selection's hold on a number from its first random batch."""
     return services.selection_confirm(selection, number_id=drawn_backup(selection).pk)
+
+
+@pytest.fixture
+def clerk_client(client, clerk_has, has):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    return client

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from plates import services
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
@@ -11,13 +12,6 @@ from portal.models import Vehicle
 from tests.plates.conftest import confirmed_hold, new_vehicle, on, open_block, set_city, verified_selection
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clerk_client(client, clerk_has, has):
-    client.defaults["HTTP_HOST"] = "has.localhost"
-    client.force_login(clerk_has)
-    return client
 
 
 def _block_form(has, **overrides):
@@ -193,3 +187,47 @@ def test_every_plates_admin_page_renders_for_a_clerk(clerk_client, citizen, has,
         response = clerk_client.get(url)
         assert response.status_code == 200, url
         assert citizen.id_number not in response.content.decode(), url
+
+
+def test_an_opening_time_inside_the_announcement_period_is_refused(clerk_client, has):
+    """A block opens 3 days after its announcement at the earliest: a past or too-near opening
+    time is a form error, and the service refuses it too (docs/rules.md §2)."""
+    url = reverse("admin:plates_numberblock_add")
+    with on(datetime.date(2026, 11, 23), 9):
+        for day in ("2026-11-22", "2026-11-26"):  # in the past; 3 days minus an hour
+            body = clerk_client.post(
+                url, _block_form(has, confirmed_size="72000", opens_at_0=day, opens_at_1="08:00:00")
+            ).content.decode()
+            assert "号段最早在公示 3 天后投放" in body
+        assert not NumberBlock.objects.exists()
+        response = clerk_client.post(
+            url, _block_form(has, confirmed_size="72000", opens_at_0="2026-11-26", opens_at_1="09:00:00")
+        )
+        assert response.status_code == 302
+    block = NumberBlock.objects.get()
+    # Announced a day later, its opening time is now too near: the action refuses and says why.
+    with on(datetime.date(2026, 11, 24), 9):
+        page = clerk_client.post(
+            reverse("admin:plates_numberblock_changelist"),
+            {"action": "announce", "_selected_action": [block.pk]},
+            follow=True,
+        )
+        assert "不能早于" in page.content.decode()
+        with pytest.raises(services.PlateError):
+            services.block_announce(block, opens_at=timezone.now())
+    block.refresh_from_db()
+    assert block.status == "draft"
+
+
+def test_a_block_never_opens_before_its_announcement_period_has_passed(has):
+    block = NumberBlock.objects.create(
+        city=has, plate_type="02", prefix="苏H", serial_from="B000A", serial_to="B009Z", size=240
+    )
+    with on(datetime.date(2026, 11, 23), 9):
+        services.block_announce(block)
+        # Even with its opening time moved into the past behind the service's back:
+        NumberBlock.objects.filter(pk=block.pk).update(opens_at=timezone.now())
+        assert services.block_open(block) is None
+        assert services.sweep()["blocks_opened"] == 0
+    with on(datetime.date(2026, 11, 26), 9):
+        assert services.sweep()["blocks_opened"] == 1

@@ -205,3 +205,88 @@ def test_a_rush_of_pickers_on_a_cold_cache_scans_the_pool_once(monkeypatch):
         thread.join()
     assert len(results) == 16 and all(r == results[0] for r in results)
     assert len(scans) == 1
+
+
+def test_a_number_not_on_offer_costs_a_try_and_is_named_so(citizen_client, selection, has):
+    """A candidate missing from the open blocks (or withheld) is not "taken": the page says which."""
+    url = reverse("plates:compose", args=[selection.pk])
+    _take("苏HA000B")
+    data = {"c0_prefix": "苏H", "c0_0": "A", "c0_1": "0", "c0_2": "0", "c0_3": "0", "c0_4": "B"}
+    page = citizen_client.post(url, data, follow=True)
+    assert "已被他人选走：苏HA000B" in page.content.decode()
+    set_city(has, "plate_compose_interval_seconds", 0)
+    claimed, cost = result = services.compose_round(selection, ["苏HZ999Z", "苏HA000C"])
+    assert claimed.number == "苏HA000C" and cost == 1 and result.not_offered == ("苏HZ999Z",)
+
+
+def test_an_own_backup_as_a_candidate_costs_nothing_and_says_so(citizen_client, selection, has):
+    set_city(has, "plate_compose_interval_seconds", 0)
+    services.compose_round(selection, ["苏HA000A"])
+    selection.refresh_from_db()
+    used = selection.compose_tries_used
+    with pytest.raises(services.PlateError, match="已在您的备选号码中"):
+        services.compose_round(selection, ["苏HA000A", "苏HA000B"])
+    selection.refresh_from_db()
+    assert selection.compose_tries_used == used
+    assert PlateNumber.objects.get(number="苏HA000B").status == "available"
+    page = citizen_client.post(reverse("plates:compose", args=[selection.pk]), {"number": "苏HA000A"}, follow=True)
+    assert page.status_code == 200 and "本轮不计次数" in page.content.decode()
+
+
+def test_every_refusal_of_a_pick_is_a_message_not_an_error(citizen_client, selection):
+    """The pick from the search results (one candidate): a second pick within 8 s, a taken
+    number, a malformed one and an empty one each answer with the page and a message."""
+    url = reverse("plates:compose", args=[selection.pk])
+    with on(DAY, 10):
+        assert citizen_client.post(url, {"number": "苏HA007Z"}).status_code == 302
+    with on(DAY, 10, 0, 3):
+        page = citizen_client.post(url, {"number": "苏HA008Z"}, follow=True)
+        assert page.status_code == 200 and "秒后再提交下一轮" in page.content.decode()
+    _take("苏HA009Z")
+    for number, message in [("苏HA009Z", "已被他人选走"), ("苏HI000A", ""), ("", "请从搜索结果中选择号码")]:
+        with on(DAY, 10, 1):
+            page = citizen_client.post(url, {"number": number}, follow=True)
+        assert page.status_code == 200 and message in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_picks_of_one_number_give_one_backup_and_nineteen_messages():
+    """20 citizens pick the same search result at once, each through its own HTTP client and
+    database connection: one gets the number, the other 19 a page with "taken", no error."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from tests import factories
+    from tests.plates.conftest import new_vehicle, open_block, verified_selection
+
+    has = factories.city("has")
+    open_block(has)
+    lucky = "苏HA006Z"
+    clients = []
+    for _ in range(20):
+        person = factories.UserFactory()
+        selection = verified_selection(person, new_vehicle(person, has))
+        client = Client(HTTP_HOST="has.localhost")
+        client.force_login(person)
+        clients.append((client, reverse("plates:compose", args=[selection.pk])))
+    barrier = threading.Barrier(20, timeout=30)
+    answers = [None] * 20
+
+    def pick(i):
+        client, url = clients[i]
+        try:
+            barrier.wait()
+            answers[i] = client.post(url, {"number": lucky}, follow=True)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pick, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(a is not None and a.status_code == 200 for a in answers)
+    assert sum("已被他人选走" in a.content.decode() for a in answers) == 19
+    assert PlateNumber.objects.get(number=lucky).status == "backup"

@@ -51,23 +51,37 @@ def test_sweep_lapses_a_hold_after_its_last_day_bans_and_returns_the_number(citi
     assert Notice.objects.filter(kind="plates.hold_lapsed", id_number=citizen.id_number).count() == 1
 
 
-def test_ban_blocks_online_selection_for_two_years_then_lifts_itself(citizen, client, has, pool):
+def test_ban_runs_two_years_from_the_preselection_to_the_end_of_its_last_day(citizen, client, has, pool):
+    """docs/rules.md §2: the ban runs from the online preselection (20 Nov 2026), not from the day
+    the hold lapsed (26 Nov); its last day is 20 Nov 2028, to midnight."""
     hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
     with on(datetime.date(2026, 11, 27)):
         services.sweep()
+    ban = Ban.objects.get(hold=hold)
+    assert ban.starts_at == hold.created_at == at(datetime.date(2026, 11, 20), 10)
+    assert ban.last_day == datetime.date(2028, 11, 20)
     vehicle = new_vehicle(citizen, has)
     client.defaults["HTTP_HOST"] = "has.localhost"
     data = {"accept": "on", "vin": vehicle.vin, "cert_number": vehicle.conformity_cert_number}
-    with on(datetime.date(2028, 11, 25)):
+    with on(datetime.date(2028, 11, 20), 23, 59, 59):
         client.force_login(citizen)
         page = client.post(reverse("plates:start"), data)
-        assert "前不能通过互联网预选号牌" in page.content.decode()
-        assert 'data-testid="ban"' in page.content.decode()
-    with on(datetime.date(2028, 11, 28)):
+        body = page.content.decode()
+        assert "2028-11-20（含当日）前不能通过互联网预选号牌" in body
+        assert 'data-testid="ban"' in body
+    with on(datetime.date(2028, 11, 21), 0, 0, 0):
         client.force_login(citizen)
         assert selectors.active_ban(citizen.id_number) is None
         assert client.post(reverse("plates:start"), data).status_code == 302
-    assert hold.pk
+
+
+def test_a_ban_from_a_leap_day_ends_on_the_28th_of_february(citizen, has, pool):
+    with on(datetime.date(2028, 2, 29)):
+        hold = hold_on(datetime.date(2028, 2, 29), citizen, has)
+        services.hold_abandon(hold, citizen=citizen)
+    ban = Ban.objects.get(hold=hold)
+    assert ban.last_day == datetime.date(2030, 2, 28)
+    assert ban.ends_at == at(datetime.date(2030, 3, 1), 0)
 
 
 def test_abandon_through_http_bans_and_frees_the_number(citizen_client, citizen, has, pool):
@@ -155,9 +169,10 @@ def test_invoice_upload_through_the_voucher_page_checks_the_file(
     hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
     Hold.objects.filter(pk=hold.pk).update(flagged=True)
     url = reverse("plates:invoice", args=[hold.pk])
-    page = citizen_client.post(url, {"invoice": SimpleUploadedFile("x.exe", b"MZ")})
-    assert page.status_code == 200 and "请上传 PDF、JPG 或 PNG 文件" in page.content.decode()
-    citizen_client.post(url, {"invoice": SimpleUploadedFile("invoice.jpg", b"\xff\xd8\xff")})
+    with on(datetime.date(2026, 11, 23)):
+        page = citizen_client.post(url, {"invoice": SimpleUploadedFile("x.exe", b"MZ")})
+        assert page.status_code == 200 and "请上传 PDF、JPG 或 PNG 文件" in page.content.decode()
+        citizen_client.post(url, {"invoice": SimpleUploadedFile("invoice.jpg", b"\xff\xd8\xff")})
     hold.refresh_from_db()
     assert hold.invoice_uploaded_at is not None
 
@@ -230,3 +245,26 @@ def test_the_scalper_flag_looks_at_the_device_or_the_address(has, pool, sources,
             selection = verified_selection(person, new_vehicle(person, has), ip=ip, device=device)
             holds.append(confirmed_hold(selection))
     assert holds[-1].flagged is flagged
+
+
+def test_a_lapsed_holds_page_gives_the_reason_and_the_bans_last_day(citizen_client, citizen, has, pool):
+    hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
+    with on(datetime.date(2026, 11, 26), 0, 0, 1):
+        services.sweep()
+    with on(datetime.date(2026, 11, 27)):
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+    assert "该号码未在最后一天 2026-11-25 结束前办理登记" in body
+    assert "自 2026-11-20 预选之日起 2 年内，即 2028-11-20（含当日）前" in body
+    notice = Notice.objects.get(kind="plates.hold_lapsed")
+    assert "2028-11-20（含当日）前" in notice.body
+
+
+def test_an_abandoned_holds_page_says_so_and_a_lifted_ban_says_when(citizen_client, citizen, clerk_has, has, pool):
+    hold = hold_on(datetime.date(2026, 11, 20), citizen, has)
+    with on(datetime.date(2026, 11, 23)):
+        services.hold_abandon(hold, citizen=citizen)
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+        assert "您已放弃该号码" in body and "2028-11-20（含当日）前" in body
+        services.ban_lift(Ban.objects.get(hold=hold), clerk=clerk_has, reason="dealer error")
+        body = citizen_client.get(reverse("plates:hold", args=[hold.pk])).content.decode()
+    assert "已于 2026-11-23 由车管所解除" in body

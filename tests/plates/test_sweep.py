@@ -25,7 +25,7 @@ def test_sweep_task_releases_expired_backups_once(citizen, vehicle, pool):
 
 
 def test_low_pool_announces_the_next_draft_block_three_days_ahead_then_opens_it(has, pool):
-    set_city(has, "plate_pool_min_available", 500)
+    set_city(has, "plate_pool_min_available", 450)
     nxt = NumberBlock.objects.create(
         city=has, plate_type="02", prefix="苏H", serial_from="B000A", serial_to="B009Z", size=240
     )
@@ -40,7 +40,13 @@ def test_low_pool_announces_the_next_draft_block_three_days_ahead_then_opens_it(
     with on(datetime.date(2026, 11, 26), 10, 0, 1):
         result = services.sweep()
     assert result["blocks_opened"] == 1
-    # 480 available is still below 500: the block after it is announced in the same run.
+    # No take yet: 480 available is enough for 450, so nothing more is announced ...
+    assert result["blocks_announced"] == 0
+    # ... until 40 numbers are taken in a day: 440 left and 40 a day for 4 days ahead is short.
+    with on(datetime.date(2026, 11, 26), 11):
+        ids = PlateNumber.objects.filter(status="available").values_list("id", flat=True)[:40]
+        PlateNumber.objects.filter(pk__in=list(ids)).update(status="registered", taken_at=timezone.now())
+        result = services.sweep()
     assert result["blocks_announced"] == 1
     later.refresh_from_db()
     assert later.status == "announced"
@@ -109,7 +115,7 @@ def test_province_site_has_no_plate_pages(client, has):
 
 
 def test_without_a_queued_block_the_sweep_defines_the_next_one(has, pool):
-    set_city(has, "plate_pool_min_available", 500)
+    set_city(has, "plate_pool_min_available", 450)
     with on(datetime.date(2026, 11, 23), 10):
         assert services.sweep()["blocks_announced"] == 1
     nxt = NumberBlock.objects.get(status="announced")
@@ -132,3 +138,16 @@ def test_local_reads_several_city_values_like_citysettings(has, szv):
         "plate_second_sms": False,
         "plate_backup_seconds": 180,
     }
+
+
+def test_demo_prints_the_certificate_of_every_citizen_who_can_preselect(has, citizen, other_citizen):
+    import io
+
+    from plates import hooks
+
+    theirs = new_vehicle(other_citizen, has)
+    out = io.StringIO()
+    hooks.demo(out)
+    text = out.getvalue()
+    assert f"certificate {hooks.DEMO_CERT}" in text
+    assert f"VIN {theirs.vin}, certificate {theirs.conformity_cert_number}" in text
