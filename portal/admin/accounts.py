@@ -1,11 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal import identity
+from portal import account_services, identity
 from portal.admin_helpers import CityScopedAdmin
 from portal.forms import LoginForm
 from portal.models import ClerkProfile, SmsCode, User
@@ -73,6 +78,22 @@ class UserAdminForm(forms.ModelForm):
         return user
 
 
+class CounterVerifyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=200,
+        help_text=_("What was seen at the counter: the ID card, its issuing office, any document number."),
+    )
+
+
+class CounterRecoverForm(CounterVerifyForm):
+    mobile = forms.CharField(
+        label=_("the rightful holder's mobile"),
+        max_length=20,
+        help_text=_("Replaces the mobile of the account. The holder then sets a password by SMS reset."),
+    )
+
+
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin):
     form = UserAdminForm
@@ -91,9 +112,87 @@ class UserAdmin(SimpleHistoryAdmin):
         "is_superuser",
         "date_joined",
         "last_login",
+        "identity_verified_at",
+        "identity_verified_how",
+        "identity_note",
+        "counter_actions",
     ]
-    readonly_fields = ["date_joined", "last_login"]
+    readonly_fields = [
+        "date_joined",
+        "last_login",
+        "identity_verified_at",
+        "identity_verified_how",
+        "identity_note",
+        "counter_actions",
+    ]
     inlines = [ClerkProfileInline]
+
+    @admin.display(description=_("at the counter"))
+    def counter_actions(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
+            reverse("admin:portal_user_verify_identity", args=[obj.pk]),
+            _("Verify identity"),
+            reverse("admin:portal_user_recover", args=[obj.pk]),
+            _("Give the account back to the rightful holder"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/verify-identity/",
+                self.admin_site.admin_view(self.verify_view),
+                name="portal_user_verify_identity",
+            ),
+            path("<int:pk>/recover/", self.admin_site.admin_view(self.recover_view), name="portal_user_recover"),
+        ] + super().get_urls()
+
+    def _counter_view(self, request, pk, form_class, title, act):
+        """A clerk's counter action on one account: a form with the reason, then the service."""
+        user = get_object_or_404(User, pk=pk)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                act(user, form.cleaned_data)
+            except account_services.AccountError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Done and recorded in the account's history."))
+                return redirect("admin:portal_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "account": user,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/user/counter_action.html", context)
+
+    def verify_view(self, request, pk):
+        return self._counter_view(
+            request,
+            pk,
+            CounterVerifyForm,
+            _("Verify identity at the counter"),
+            lambda user, data: account_services.identity_verify_at_counter(
+                user, clerk=request.user, reason=data["reason"]
+            ),
+        )
+
+    def recover_view(self, request, pk):
+        return self._counter_view(
+            request,
+            pk,
+            CounterRecoverForm,
+            _("Give the account back to the rightful holder"),
+            lambda user, data: account_services.account_recover_at_counter(
+                user, clerk=request.user, mobile=data["mobile"], reason=data["reason"]
+            ),
+        )
 
     @admin.display(description=_("ID number"))
     def masked_id(self, obj):
@@ -104,9 +203,11 @@ class UserAdmin(SimpleHistoryAdmin):
         return obj.masked_mobile
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
+        term = identity.nfkc(search_term).strip()
         if len(term) == 18:
             search_term = identity.id_key(term)
+        elif identity.normalize_mobile(term).isdigit():
+            search_term = identity.normalize_mobile(term)
         return super().get_search_results(request, queryset, search_term)
 
 
