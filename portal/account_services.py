@@ -4,6 +4,8 @@ the clerk's counter actions (docs/rules.md §1).
 Views, forms and admin actions call these; nothing else writes a citizen account.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,13 +38,15 @@ class AccountError(Exception):
 
 
 def client_ip(request) -> str | None:
-    """The visitor's address: the proxy's header when configured, else the socket peer."""
+    """The visitor's address: the proxy's header when configured, else the socket peer. Only a
+    well-formed address is returned (it is stored in an inet column and keys the limits)."""
     header = settings.CLIENT_IP_HEADER
-    if header:
-        value = request.META.get(header, "")
-        if value:
-            return value.split(",")[0].strip()[:45] or None
-    return request.META.get("REMOTE_ADDR") or None
+    value = request.META.get(header, "") if header else ""
+    value = value.split(",")[0].strip() if value else request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def unavailable_message() -> str:

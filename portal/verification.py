@@ -43,15 +43,19 @@ def _locked_quota(key: str, today) -> SmsQuota:
     return quota
 
 
-def _take_quota(mobile: str, ip: str | None, now) -> None:
+def _take_quota(mobile: str, ip: str | None):
     """Count one send against the mobile's and the address's limits, or raise VerificationError.
 
     Called inside the transaction that creates the code: the row locks serialise concurrent
     sends to one mobile (and from one address), which the old count-then-insert did not.
-    Locks are taken mobile first, address second, by every caller: no deadlock.
+    Locks are taken mobile first, address second, by every caller: no deadlock. Returns the time
+    of the send, read once the mobile's row is locked (so it follows every earlier send).
     """
+    quota = _locked_quota("m:" + identity.limit_key(mobile), timezone.localdate())
+    now = timezone.now()
     today = timezone.localdate(now)
-    quota = _locked_quota("m:" + identity.limit_key(mobile), today)
+    if quota.day != today:
+        quota.day, quota.day_count = today, 0
     if quota.last_sent_at and now - quota.last_sent_at < settings.SMS_RESEND_INTERVAL:
         wait = int((settings.SMS_RESEND_INTERVAL - (now - quota.last_sent_at)).total_seconds()) + 1
         raise VerificationError(
@@ -67,6 +71,7 @@ def _take_quota(mobile: str, ip: str | None, now) -> None:
             row.day_count += 1
             row.last_sent_at = now
             row.save(update_fields=["day", "day_count", "last_sent_at"])
+    return now
 
 
 def code_text(code: str) -> str:
@@ -81,13 +86,12 @@ def send_code(mobile: str, purpose: str, ip: str | None = None, *, decoy: bool =
     code (tells the mobile's owner something only they should learn).
     """
     mobile = identity.normalize_mobile(mobile)
-    now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     if decoy or notice:
         code = secrets.token_hex(16)  # never sent, never typed
     text = "" if decoy else (notice or code_text(code))
     with transaction.atomic():
-        _take_quota(mobile, ip, now)
+        now = _take_quota(mobile, ip)
         sms = SmsCode.objects.create(
             mobile=mobile,
             purpose=purpose,
