@@ -246,9 +246,17 @@ def _mark_verified(user: User, how: str, note: str) -> User:
     return user
 
 
+def _counter_may_act(user: User, clerk: User) -> None:
+    # A clerk who could take over a staff account could give themselves the admin: only a province
+    # administrator acts on staff accounts.
+    if (user.is_staff or user.is_superuser) and not clerk.is_superuser:
+        raise AccountError(_("Only a province administrator may change a staff account."))
+
+
 def identity_verify_at_counter(user: User, *, clerk: User, reason: str) -> User:
     """A clerk saw the person and their ID card at a counter. The history row records the clerk
     (simple_history's request user, or _history_user here) and the reason."""
+    _counter_may_act(user, clerk)
     reason = " ".join((reason or "").split())
     if not reason:
         raise AccountError(_("Record why the person is verified (ID card seen, document number)."), field="reason")
@@ -260,6 +268,7 @@ def account_recover_at_counter(user: User, *, clerk: User, mobile: str, reason: 
     """Give an account taken with someone else's ID number back to its rightful holder, seen at a
     counter: their mobile replaces the impostor's, the password is voided (they set one by SMS
     reset, which ends the impostor's sessions), and the account is verified. Recorded with the clerk and reason."""
+    _counter_may_act(user, clerk)
     reason = " ".join((reason or "").split())
     if not reason:
         raise AccountError(_("Record why the account is given back (ID card seen, document number)."), field="reason")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import account_services, identity
-from portal.admin_helpers import CityScopedAdmin
+from portal.admin_helpers import CityScopedAdmin, clerk_city
 from portal.forms import LoginForm
 from portal.models import ClerkProfile, SmsCode, User
 
@@ -126,6 +126,42 @@ class UserAdmin(SimpleHistoryAdmin):
         "counter_actions",
     ]
     inlines = [ClerkProfileInline]
+    # What a counter clerk sees of an account: masked numbers, the verification, the actions.
+    clerk_fields = [
+        "real_name",
+        "masked_id",
+        "masked_phone",
+        "role",
+        "is_active",
+        "date_joined",
+        "identity_verified_at",
+        "identity_verified_how",
+        "identity_note",
+        "counter_actions",
+    ]
+
+    def _is_clerk(self, request):
+        return not request.user.is_superuser and clerk_city(request.user) is not None
+
+    def has_module_permission(self, request):
+        return self._is_clerk(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_clerk(request) or super().has_view_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return self.clerk_fields if self._is_clerk(request) else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.clerk_fields if self._is_clerk(request) else super().get_readonly_fields(request, obj)
+
+    def get_inline_instances(self, request, obj=None):
+        return [] if self._is_clerk(request) else super().get_inline_instances(request, obj)
+
+    def _may_act_at_counter(self, request, user):
+        if self._is_clerk(request):
+            return not (user.is_staff or user.is_superuser)  # staff accounts: province admins only
+        return self.has_change_permission(request, user)
 
     @admin.display(description=_("at the counter"))
     def counter_actions(self, obj):
@@ -152,7 +188,7 @@ class UserAdmin(SimpleHistoryAdmin):
     def _counter_view(self, request, pk, form_class, title, act):
         """A clerk's counter action on one account: a form with the reason, then the service."""
         user = get_object_or_404(User, pk=pk)
-        if not self.has_change_permission(request, user):
+        if not self._may_act_at_counter(request, user):
             raise PermissionDenied
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():

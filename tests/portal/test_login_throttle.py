@@ -51,7 +51,9 @@ def test_a_clerk_whose_password_is_under_attack_reaches_the_admin_by_sms(client,
         client.post(
             "/admin/login/", {"username": clerk.id_number, "password": "wrong-password"}, REMOTE_ADDR=f"10.60.{n}.1"
         )
-    response = client.post("/admin/login/", {"username": clerk.id_number, "password": PASSWORD}, REMOTE_ADDR="10.61.0.1")
+    response = client.post(
+        "/admin/login/", {"username": clerk.id_number, "password": PASSWORD}, REMOTE_ADDR="10.61.0.1"
+    )
     assert response.status_code == 200 and "需要短信验证码登录" in response.content.decode()
     assert sms_login(client, clerk.mobile, "10.61.0.1", next_url="/admin/").url == "/admin/"
     assert client.get("/admin/").status_code == 200
