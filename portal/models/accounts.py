@@ -61,9 +61,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # the account's own, SMS-proven mobile is that mobile) or by a clerk at a counter.
     identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
     identity_verified_how = models.CharField(
-        _("identity verified by"), max_length=16, choices=IdentityCheck.choices, blank=True
+        _("identity verified by"), max_length=16, choices=IdentityCheck.choices, blank=True, default="", db_default=""
     )
-    identity_note = models.CharField(_("reason recorded by the clerk"), max_length=200, blank=True)
+    identity_note = models.CharField(
+        _("reason recorded by the clerk"), max_length=200, blank=True, default="", db_default=""
+    )
 
     objects = UserManager()
     # Who changed whose role, staff flag or contact details; secrets and login times are not history.
@@ -177,9 +179,12 @@ class SmsCode(models.Model):
     message_id = models.CharField(max_length=64, blank=True, db_index=True)
     delivery_status = models.CharField(max_length=16, blank=True)
     # Outbox: what to send, whether it went, and who holds it now (claimed_until).
-    text = models.CharField(max_length=300, blank=True)
-    send_state = models.CharField(max_length=8, choices=SendState.choices, default=SendState.NONE)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
+    # db_default: rows inserted by hand-written SQL (bench seeding) need no value for these.
+    text = models.CharField(max_length=300, blank=True, default="", db_default="")
+    send_state = models.CharField(
+        max_length=8, choices=SendState.choices, default=SendState.NONE, db_default=SendState.NONE
+    )
+    send_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

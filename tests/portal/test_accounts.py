@@ -354,3 +354,45 @@ def test_logging_in_caches_the_user_for_the_next_page(has_client, citizen):
     cached = cache.get(_user_key(citizen.pk))
 
     assert cached is not None and cached.pk == citizen.pk and cached.last_login is not None
+
+
+# --- Full-width digits (NFKC): one person, one spelling --------------------------------------------
+WIDE = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+
+
+def test_a_full_width_id_number_of_an_existing_account_is_the_same_number(register, citizen):
+    response, _data = register(id_number=citizen.id_number.translate(WIDE), mobile="13912340001")
+    assert "该身份证号码已注册" in body(response)
+    assert User.objects.count() == 1
+
+
+def test_a_full_width_mobile_of_an_existing_account_is_the_same_mobile(has_client, citizen, sms_outbox):
+    wide_mobile = citizen.mobile[:3] + citizen.mobile[3:].translate(WIDE)
+    send_code(has_client, "/accounts/register/", register_data(mobile=wide_mobile))
+    # The owner of the (one) mobile is told it has an account; no code exists to register a second.
+    assert [m["mobile"] for m in sms_outbox] == [citizen.mobile] and "已有账号" in sms_outbox[0]["text"]
+    response = has_client.post("/accounts/register/", register_data(mobile=wide_mobile, code="123456"))
+    assert "验证码错误" in body(response)
+    assert User.objects.count() == 1
+
+
+def test_a_full_width_registration_is_stored_in_ascii(register):
+    id_number = identity.make_id_number("320812", __import__("datetime").date(1979, 1, 2), 55)
+    response, _data = register(id_number=id_number.translate(WIDE), mobile="13912340002")
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert user.id_number == id_number and user.mobile == "13912340002"
+
+
+def test_the_resend_countdown_reads_in_the_pages_language(has_client, sms_outbox):
+    page = body(send_code(has_client, "/accounts/register/", register_data()))
+    assert 'var template = "__SECONDS__秒后可重发"' in page  # was "Resend in %%(s)s s", shown as "Resend in %60 s"
+    has_client.cookies["django_language"] = "en"
+    try:
+        page = body(send_code(has_client, "/accounts/password-reset/", {"mobile": "13912345679"}))
+    finally:
+        # The middleware leaves English active in this thread; later tests expect the default.
+        from django.utils import translation
+
+        translation.activate("zh-hans")
+    assert 'var template = "Resend in __SECONDS__ s"' in page
