@@ -258,16 +258,32 @@ class ClerkProfileAdmin(CityScopedAdmin):
 class SmsCodeAdmin(admin.ModelAdmin):
     """Read-only trail for "I never got the code": when, for what, and what the gateway reported."""
 
-    list_display = ["masked_phone", "purpose", "created_at", "attempts", "used_at", "message_id", "delivery_status"]
-    list_filter = ["purpose", "delivery_status"]
+    list_display = [
+        "masked_phone",
+        "purpose",
+        "created_at",
+        "attempts",
+        "used_at",
+        "send_state",
+        "send_attempts",
+        "message_id",
+        "delivery_status",
+    ]
+    list_filter = ["purpose", "send_state", "delivery_status"]
     search_fields = ["=mobile", "=message_id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    exclude = ["code_hash"]
+    # The text holds the code until the gateway takes it: never shown, like the hash.
+    exclude = ["code_hash", "text", "mobile"]
+    readonly_fields = ["masked_phone"]
 
     @admin.display(description=_("mobile"))
     def masked_phone(self, obj):
         return identity.mask_mobile(obj.mobile)
+
+    def get_search_results(self, request, queryset, search_term):
+        mobile = identity.normalize_mobile(search_term)
+        return super().get_search_results(request, queryset, mobile if mobile.isdigit() else search_term)
 
     def has_add_permission(self, request):
         return False
