@@ -49,6 +49,7 @@ def _seed_registry(people):
                     vin=f"B{suffix}{i:06d}{k:02d}"[:17],
                     owner_id_number=p["id_number"],
                     owner_name=p["real_name"],
+                    owner_mobile=p["mobile"],  # on file: the registration verifies the account
                     plate_number=None,
                     status=Vehicle.Status.NORMAL,
                     inspection_valid_until=datetime.date.today() + datetime.timedelta(days=300),
@@ -60,6 +61,7 @@ def _seed_registry(people):
                 id_number=p["id_number"],
                 file_number=f"B{suffix}{i:03d}"[:12],
                 holder_name=p["real_name"],
+                mobile=p["mobile"],
                 first_issued_on=datetime.date(2015, 1, 1),
                 valid_from=datetime.date(2021, 1, 1),
                 cycle_start=datetime.date(2026, 1, 1),

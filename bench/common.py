@@ -259,7 +259,7 @@ class RedisOutboxSmsBackend:
     """SMS backend of portal.bench_settings: keeps the last text per mobile in the cache (Redis),
     so that the harness process can read codes that a gunicorn worker sent."""
 
-    def send(self, mobile: str, text: str) -> str:
+    def send(self, mobile: str, text: str, reference: str = "") -> str:
         from django.core.cache import cache
 
         cache.set(f"bench-sms:{mobile}", text, 600)

@@ -20,6 +20,14 @@ class PortalAdminSite(admin.AdminSite):
         city = clerk_city(user)
         return city is not None and getattr(request, "city", None) == city
 
+    def login(self, request, extra_context=None):
+        # The "authenticated as ..., but not authorised" line shows the username, which is the
+        # ID number: masked, like everywhere else on a page.
+        extra_context = dict(extra_context or {})
+        if request.user.is_authenticated:
+            extra_context["username"] = request.user.masked_id_number
+        return super().login(request, extra_context)
+
 
 class PortalAdminConfig(AdminConfig):
     default_site = "portal.admin_site.PortalAdminSite"

@@ -37,3 +37,5 @@ SMS_BACKEND = "bench.common.RedisOutboxSmsBackend"
 # Every simulated citizen comes from 127.0.0.1; the per-address daily caps would stop the run.
 SMS_DAILY_CAP_PER_IP = 10**9
 SMS_DAILY_CAP_PER_MOBILE = 10**6
+# Likewise the account pages' per-address limits (portal.account_services, portal.login_throttle).
+ACCOUNT_SEND_PER_IP = ACCOUNT_SUBMIT_PER_IP = LOGIN_FAILURES_PER_IP = "1000000/h"

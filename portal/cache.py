@@ -1,18 +1,61 @@
-"""Django's Redis cache backend, keeping its redis.Redis client instead of building one per call.
+"""Django's Redis cache backend, keeping its redis.Redis client, and surviving a Redis outage.
 
 Django's RedisCacheClient.get_client() constructs a new redis.Redis (and its table of response
 callbacks) for every cache operation: about 0.2 ms each, paid for the session, the logged-in
 user and every rate limit of a request. The connection pool underneath is the same either way;
 a redis.Redis over a pool is safe to share between threads.
+
+Redis holds only copies and counters: sessions are written through to PostgreSQL, the logged-in
+user is re-read from it. So when Redis is down a read is a miss and a write is dropped, instead
+of a 500 on every page (docs/operations.md "When Redis is down"). Counters fail the way
+django-ratelimit reads as "the cache failed" (add refuses, incr raises ValueError), and callers
+that depend on a limit say the service is unavailable (portal.account_services.limits_usage).
 """
+
+import logging
+import time
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+_last_warning = [0.0]
+
+
+def _warn(operation: str) -> None:
+    # One line per 10 s, not one per cache call of every request.
+    now = time.monotonic()
+    if now - _last_warning[0] > 10:
+        _last_warning[0] = now
+        log.warning("Redis cache unavailable (%s); serving without it", operation)
+
+
+def _tolerant(operation, fallback):
+    def method(self, *args, **kwargs):
+        try:
+            return getattr(super(_Client, self), operation)(*args, **kwargs)
+        except DOWN:
+            _warn(operation)
+            return fallback(*args) if callable(fallback) else fallback
+
+    method.__name__ = operation
+    return method
+
+
+def _incr_failed(*args):
+    raise ValueError("cache unavailable")
 
 
 class _Client(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, servers, **options):
+        # A Redis that does not answer must cost a page little time, not the OS's minutes.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 2)
+        super().__init__(servers, **options)
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
@@ -21,6 +64,18 @@ class _Client(RedisCacheClient):
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
+
+    add = _tolerant("add", False)
+    get = _tolerant("get", lambda key, default: default)
+    set = _tolerant("set", None)
+    touch = _tolerant("touch", False)
+    delete = _tolerant("delete", False)
+    get_many = _tolerant("get_many", {})
+    has_key = _tolerant("has_key", False)
+    incr = _tolerant("incr", _incr_failed)
+    set_many = _tolerant("set_many", [])
+    delete_many = _tolerant("delete_many", None)
+    clear = _tolerant("clear", False)
 
 
 class RedisCache(DjangoRedisCache):

@@ -21,3 +21,34 @@ def city_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def registry_verified_required(view):
+    """For every view that shows registry data (vehicles, licences, points, notices about them) or
+    starts a service: the account must be verified against the registry (docs/rules.md §1,
+    `user.registry_verified`). Put it under login_required. Anyone else is sent to the page that
+    verifies them by SMS to the mobile on file, or explains the counter."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not getattr(user, "registry_verified", False):
+            return redirect_to_verify(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def redirect_to_verify(request):
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    messages.warning(
+        request,
+        _(
+            "Before you can see registry records or start a service, verify that this ID number is yours: "
+            "by a code to the mobile number on file, or at a vehicle administration counter."
+        ),
+    )
+    return redirect("accounts:identity_verify")

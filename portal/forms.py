@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal import account_services, identity
+from portal import identity, login_throttle
 from portal.models import User
 
 
@@ -111,10 +111,29 @@ class PasswordResetForm(_NewPasswordMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        mobile = cleaned.get("mobile")
-        user = User.objects.filter(mobile=mobile).first() if mobile else None
-        self._check_passwords(cleaned, user)
+        # Checked against no account: the similarity check would otherwise answer differently
+        # for a mobile with an account, before the code proves the mobile (docs/rules.md §1).
+        self._check_passwords(cleaned, None)
         return cleaned
+
+
+class SmsLoginForm(forms.Form):
+    """Log in with an SMS code to the account's mobile: always possible, whatever the failed
+    password logins (docs/rules.md §1)."""
+
+    mobile = MobileField(help_text=_("The mobile number of your account."))
+    code = CodeField()
+
+
+class IdentityVerifyForm(forms.Form):
+    """Verify the account by a code sent to one of the mobiles the registry holds for the person."""
+
+    target = forms.TypedChoiceField(label=_("Mobile number on file"), coerce=int, choices=())
+    code = CodeField()
+
+    def __init__(self, *args, mobiles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [(i, identity.mask_mobile(m)) for i, m in enumerate(mobiles)]
 
 
 class LoginForm(AuthenticationForm):
@@ -129,18 +148,26 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("The ID number / mobile number or the password is wrong."),
         "inactive": _("This account is disabled. Please contact the vehicle administration office."),
-        "throttled": _("Too many failed logins. Please wait %(minutes)d minutes, or reset your password by SMS."),
+        "throttled": _(
+            "Too many failed logins for this account from your network. Please wait %(minutes)d minutes, "
+            "or log in with an SMS code."
+        ),
+        "needs_sms": _(
+            "For your protection, this login needs an SMS code now: log in with an SMS code sent to your mobile."
+        ),
     }
 
     def clean(self):
         login = self.cleaned_data.get("username") or ""
         if self.request is not None:
-            wait = account_services.login_blocked(self.request, login)
-            if wait:
-                raise ValidationError(self.error_messages["throttled"], code="throttled", params={"minutes": wait})
+            blocked = login_throttle.login_blocked(self.request, login)
+            if blocked:
+                kind, minutes = blocked
+                code = "throttled" if kind == login_throttle.WAIT else "needs_sms"
+                raise ValidationError(self.error_messages[code], code=code, params={"minutes": minutes})
         try:
             return super().clean()
         except ValidationError as exc:
             if self.request is not None and getattr(exc, "code", None) == "invalid_login":
-                account_services.record_login_failure(self.request, login)
+                login_throttle.record_login_failure(self.request, login)
             raise

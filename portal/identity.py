@@ -5,8 +5,12 @@ through id_key(), so encryption at rest with a keyed hash can later change only 
 """
 
 import datetime
+import hashlib
+import hmac
 import re
+import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,17 +18,26 @@ from django.utils.translation import gettext_lazy as _
 # GB 11643-1999: ISO 7064 MOD 11-2 check character.
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: Python's \d also matches Arabic-Indic and other Unicode digits, which
+# int() reads as numbers, so "٣٢٠٨..." would pass as a second spelling of one ID number.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # rules.md 6.2: SMS-capable mainland segments (no 13-digit IoT numbers, no 154).
 _MOBILE_RE = re.compile(
     r"^1(?:3\d{3}|4[57]\d{2}|5[^4\D]\d{2}|8\d{3}|7(?:[0-35-9]\d{2}|4(?:0\d|1[0-2]|9\d))"
-    r"|9[0-35-9]\d{2}|6[2567]\d{2}|4[579]\d{2})\d{6}$"
+    r"|9[0-35-9]\d{2}|6[2567]\d{2}|4[579]\d{2})\d{6}$",
+    re.ASCII,
 )
 
 
+def nfkc(value) -> str:
+    """Unicode NFKC: full-width digits and letters (３２０８, １３８, ｘ) become their ASCII forms, so
+    one ID number or mobile has one spelling for validation, uniqueness and every limit."""
+    return unicodedata.normalize("NFKC", value if isinstance(value, str) else str(value or ""))
+
+
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().upper()
+    return nfkc(value).strip().upper()
 
 
 def id_check_char(first17: str) -> str:
@@ -56,7 +69,7 @@ def birth_date(id_number: str) -> datetime.date:
 
 
 def normalize_mobile(value: str) -> str:
-    value = re.sub(r"[\s-]", "", value or "")
+    value = re.sub(r"[\s-]", "", nfkc(value))
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("86") and len(value) == 13:
@@ -76,6 +89,17 @@ def validate_mobile(value: str) -> str:
 def id_key(id_number: str) -> str:
     """The value stored and queried for an ID number. Today the normalised number itself."""
     return normalize_id_number(id_number)
+
+
+def limit_key(value: str) -> str:
+    """A keyed hash of an ID number or mobile for rate-limit and quota keys: the same person gives
+    the same key, and neither Redis nor the quota table holds the number itself."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"limit:{value}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def looks_like_id_number(login: str) -> bool:
+    """A login typed as an ID number (18 characters once normalised) rather than a mobile."""
+    return len(normalize_id_number(login)) == 18
 
 
 def mask_id_number(value: str) -> str:

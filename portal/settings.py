@@ -170,7 +170,13 @@ CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "notices.tasks.sweep", "schedule": crontab(minute=15)},
     "notices-deliver": {"task": "notices.tasks.deliver_pending", "schedule": timedelta(minutes=1)},
     "portal-reconcile-payments": {"task": "portal.tasks.reconcile_payments", "schedule": timedelta(minutes=10)},
+    "portal-sms-outbox-sweep": {"task": "portal.tasks.sms_outbox_sweep", "schedule": timedelta(seconds=15)},
 }
+# A message taken by a worker that dies is handed out again after this long (Redis broker). The
+# default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered
+# SMS time to arrive. Tasks must finish well within it (the longest, a sweep batch, takes
+# seconds); a redelivery of a task still running is harmless because each claims its rows.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
 
 # --- External parties behind backends ------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")

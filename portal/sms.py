@@ -4,11 +4,14 @@ ConsoleBackend (development) prints; LocmemBackend (tests) keeps an outbox; Http
 signed request to a gateway, which later calls back with a signed delivery receipt. All return
 the gateway's message id.
 
-Gateway protocol (HttpBackend): POST JSON {app_id, mobile, text, timestamp, nonce, signature} to
-SMS_HTTP_GATEWAY_URL; the answer is JSON {"message_id": "..."} with status 200. Receipts are POSTed
-to /accounts/sms/receipt/ as JSON {app_id, message_id, status, timestamp, nonce, signature}.
-`signature` is the hex HMAC-SHA256 with SMS_HTTP_SECRET over the canonical string: every other
-field as key=value, sorted by key, joined with "&".
+Gateway protocol (HttpBackend): POST JSON {app_id, mobile, text, out_id, timestamp, nonce,
+signature} to SMS_HTTP_GATEWAY_URL; the answer is JSON {"message_id": "..."} with status 200.
+`out_id` is our reference for the message (one per outbox row): the gateway sends a repeated
+out_id once and answers with the first message id, so a retry after a lost answer or a killed
+worker cannot send the SMS twice. Receipts are POSTed to /accounts/sms/receipt/ as JSON {app_id,
+message_id, status, timestamp, nonce, signature}; each nonce is accepted once. `signature` is the
+hex HMAC-SHA256 with SMS_HTTP_SECRET over the canonical string: every other field as key=value,
+sorted by key, joined with "&".
 """
 
 import hmac
@@ -46,12 +49,12 @@ class ReceiptRejected(Exception):
 
 
 class BaseBackend:
-    def send(self, mobile: str, text: str) -> str:
+    def send(self, mobile: str, text: str, reference: str = "") -> str:
         raise NotImplementedError
 
 
 class ConsoleBackend(BaseBackend):
-    def send(self, mobile, text):
+    def send(self, mobile, text, reference=""):
         message_id = uuid.uuid4().hex
         # Development only: the full number is shown so a developer can log in; never logged.
         print(f"[SMS to {mobile}] {text}", flush=True)
@@ -59,9 +62,14 @@ class ConsoleBackend(BaseBackend):
 
 
 class LocmemBackend(BaseBackend):
-    def send(self, mobile, text):
+    """Keeps what a gateway would send, and like the gateway sends a repeated reference once."""
+
+    def send(self, mobile, text, reference=""):
+        for message in outbox:
+            if reference and message.get("reference") == reference:
+                return message["message_id"]
         message_id = uuid.uuid4().hex
-        outbox.append({"mobile": mobile, "text": text, "message_id": message_id})
+        outbox.append({"mobile": mobile, "text": text, "message_id": message_id, "reference": reference})
         return message_id
 
 
@@ -77,7 +85,7 @@ def sign(fields: dict, secret: str | None = None) -> str:
 class HttpBackend(BaseBackend):
     timeout = 10
 
-    def send(self, mobile, text):
+    def send(self, mobile, text, reference=""):
         url = settings.SMS_HTTP_GATEWAY_URL
         if not url:
             raise SmsGatewayError("SMS_HTTP_GATEWAY_URL is not set")
@@ -85,6 +93,7 @@ class HttpBackend(BaseBackend):
             "app_id": settings.SMS_HTTP_APP_ID,
             "mobile": mobile,
             "text": text,
+            "out_id": reference or uuid.uuid4().hex,
             "timestamp": str(int(time.time())),
             "nonce": secrets.token_hex(16),
         }
@@ -112,8 +121,8 @@ def get_backend() -> BaseBackend:
     return import_string(settings.SMS_BACKEND)()
 
 
-def send_sms(mobile: str, text: str) -> str:
-    message_id = get_backend().send(mobile, text)
+def send_sms(mobile: str, text: str, reference: str = "") -> str:
+    message_id = get_backend().send(mobile, text, reference)
     log.info("sms sent to %s id=%s", identity.mask_mobile(mobile), message_id)
     return message_id
 
@@ -133,22 +142,36 @@ def verify_receipt(payload: dict, now: float | None = None) -> None:
         raise ReceiptRejected("bad timestamp") from None
     if abs(now - timestamp) > RECEIPT_MAX_AGE_SECONDS:
         raise ReceiptRejected("stale timestamp")
+    nonce = fields.get("nonce", "")
+    if not nonce or len(nonce) > 64 or not nonce.isprintable():
+        raise ReceiptRejected("bad nonce")
+
+
+class ReceiptReplayed(Exception):
+    """A receipt whose nonce was already accepted: acknowledged, not applied again."""
 
 
 def handle_receipt(payload: dict) -> bool:
     """Record a verified delivery receipt on its SmsCode. True when a row matched.
 
-    Idempotent: the same receipt twice writes the same value; a final status is kept.
+    Each nonce is accepted once (a replay raises ReceiptReplayed); a final status (delivered,
+    failed, rejected) is never replaced, not even by another final one.
     """
-    from portal.models import SmsCode
+    from django.db import IntegrityError, transaction
+
+    from portal.models import SmsCode, SmsReceiptNonce
 
     verify_receipt(payload)
     message_id = str(payload.get("message_id") or "")
     status = str(payload.get("status") or "").lower()
     if not message_id or len(message_id) > 64 or not message_id.isprintable() or status not in KNOWN_STATUSES:
         return False
-    rows = SmsCode.objects.filter(message_id=message_id)
-    if status not in FINAL_STATUSES:
-        rows = rows.exclude(delivery_status__in=FINAL_STATUSES)
-    updated = rows.update(delivery_status=status)
-    return updated > 0 or SmsCode.objects.filter(message_id=message_id).exists()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SmsReceiptNonce.objects.create(nonce=str(payload["nonce"]))
+        except IntegrityError:
+            raise ReceiptReplayed() from None
+        updated = SmsCode.objects.filter(message_id=message_id).exclude(delivery_status__in=FINAL_STATUSES)
+        updated.update(delivery_status=status)
+    return SmsCode.objects.filter(message_id=message_id).exists()

@@ -1,22 +1,25 @@
 from celery import shared_task
 
-from portal import sms as sms_backends
-from portal.models import SmsCode
+from portal import sms_outbox
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(sms_backends.SmsGatewayError,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
-def send_verification_sms(self, sms_code_id: int, text: str) -> None:
-    """Send one verification SMS; a gateway error retries with back-off (the code lives 5 minutes)."""
-    code = SmsCode.objects.filter(pk=sms_code_id, message_id="").first()
-    if code is None:
-        return  # already sent (a redelivered task)
-    message_id = sms_backends.send_sms(code.mobile, text)
-    SmsCode.objects.filter(pk=sms_code_id).update(message_id=message_id, delivery_status="sent")
+@shared_task(acks_late=True)
+def send_verification_sms(sms_code_id: int) -> str:
+    """Send one outbox row. The message carries only the row id; the text (with its code) is read
+    from the database. A gateway error leaves the row for a later try, asked for here with a
+    countdown and made sure of by the sweep."""
+    result = sms_outbox.outbox_send(sms_code_id)
+    if result == "retry":
+        from portal.models import SmsCode
+
+        attempts = SmsCode.objects.filter(pk=sms_code_id).values_list("send_attempts", flat=True).first() or 1
+        try:
+            send_verification_sms.apply_async((sms_code_id,), countdown=sms_outbox.retry_delay(attempts))
+        except Exception:  # broker down: the sweep retries it
+            pass
+    return result
+
+
+@shared_task
+def sms_outbox_sweep() -> dict:
+    return sms_outbox.outbox_sweep()

@@ -4,6 +4,7 @@ import datetime
 import itertools
 
 import factory
+from django.utils import timezone
 
 from portal import identity
 from portal.models import City, ClerkProfile, DrivingLicence, User, Vehicle
@@ -39,6 +40,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     id_number = factory.LazyFunction(make_id_number)
     mobile = factory.LazyFunction(make_mobile)
     role = User.Role.CITIZEN
+    # Verified against the registry unless a test says otherwise (identity_verified_at=None).
+    identity_verified_at = factory.LazyFunction(timezone.now)
+    identity_verified_how = "counter"
     password = factory.PostGenerationMethodCall("set_password", "Secret-pass-123")
 
     @factory.post_generation

@@ -1,4 +1,4 @@
-from portal.models.accounts import ClerkProfile, SmsCode, User
+from portal.models.accounts import ClerkProfile, IdentityCheck, SmsCode, SmsQuota, SmsReceiptNonce, User
 from portal.models.calendar import Holiday
 from portal.models.cities import City, CitySetting, MedicalInstitution, Office
 from portal.models.payments import Payment, Refund
@@ -17,7 +17,10 @@ __all__ = [
     "Refund",
     "Shipment",
     "ShipmentEvent",
+    "IdentityCheck",
     "SmsCode",
+    "SmsQuota",
+    "SmsReceiptNonce",
     "User",
     "Vehicle",
 ]

@@ -47,6 +47,8 @@ class Vehicle(models.Model):
     plate_type = models.CharField(_("plate type"), max_length=2, choices=PlateType.choices, default=PlateType.SMALL)
     owner_id_number = models.CharField(_("owner's ID number"), max_length=18, db_index=True)
     owner_name = models.CharField(_("owner"), max_length=64)
+    # The owner's mobile on file (联系电话): the registry's proof of who may see the record online.
+    owner_mobile = models.CharField(_("owner's mobile on file"), max_length=11, blank=True, default="", db_default="")
     kind = models.CharField(_("vehicle kind"), max_length=16, choices=Kind.choices, default=Kind.SMALL_PASSENGER)
     is_commercial = models.BooleanField(_("commercial use"), default=False)
     is_van = models.BooleanField(_("van (面包车)"), default=False)
@@ -100,6 +102,7 @@ class DrivingLicence(models.Model):
     id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
     file_number = models.CharField(_("file number"), max_length=12, unique=True)
     holder_name = models.CharField(_("holder"), max_length=64)
+    mobile = models.CharField(_("holder's mobile on file"), max_length=11, blank=True, default="", db_default="")
     licence_class = models.CharField(_("class"), max_length=8, default="C1")
     first_issued_on = models.DateField(_("first issued on"))
     valid_from = models.DateField(_("valid from"))

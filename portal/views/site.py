@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.context_processors import city_url
-from portal.decorators import city_required
+from portal.decorators import city_required, registry_verified_required
 from portal.models import City, DrivingLicence, Vehicle
 
 # The platform's service categories (rules.md §7), each pointing at its app's start page.
@@ -39,6 +39,7 @@ def _cycle_end(start):
 
 @city_required
 @login_required
+@registry_verified_required
 def my_vehicles(request):
     """Every vehicle registered to the citizen's ID number in the province (one account, all cities)."""
     vehicles = Vehicle.objects.owned_by(request.user.id_number).select_related("city").order_by("registered_on", "id")
@@ -47,6 +48,7 @@ def my_vehicles(request):
 
 @city_required
 @login_required
+@registry_verified_required
 def my_licence(request):
     licences = list(
         DrivingLicence.objects.held_by(request.user.id_number).select_related("city").order_by("-valid_from")

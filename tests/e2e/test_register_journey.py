@@ -14,13 +14,14 @@ PASSWORD = "Qiche-Anquan-2026"
 def test_register_log_in_and_see_my_vehicle(page, site_url):
     factories.city("has")
     id_number = factories.make_id_number(birth=datetime.date(1991, 3, 9))
+    mobile = "13951234567"
     factories.VehicleFactory(
         owner_id_number=id_number,
+        owner_mobile=mobile,  # the mobile on file: registering with it verifies the account
         plate_number="苏H7E2C9",
         status=Vehicle.Status.NORMAL,
         inspection_valid_until=datetime.date(2027, 9, 30),
     )
-    mobile = "13951234567"
 
     page.goto(site_url("has", "/accounts/register/"))
     assert page.get_by_test_id("city-name").inner_text() == "淮安市"
@@ -31,6 +32,9 @@ def test_register_log_in_and_see_my_vehicle(page, site_url):
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_test_id("send-code").click()
     assert "验证码已发送" in page.get_by_test_id("sms-notice").inner_text()
+    # The countdown on the button is in Chinese, with the number of seconds (not "Resend in %60 s").
+    countdown = page.get_by_test_id("send-code").inner_text()
+    assert countdown.endswith("秒后可重发") and countdown[:-5].isdigit()
     # The page came back with what was typed.
     assert page.get_by_label("真实姓名").input_value() == "赵雨"
     page.get_by_test_id("sms-code").fill(last_code(mobile))

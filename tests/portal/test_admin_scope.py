@@ -151,7 +151,12 @@ def test_admin_login_is_limited_like_the_portal_login(client, clerk_has):
         client.post("/admin/login/", {"username": clerk_has.mobile, "password": "wrong-password"})
     response = client.post("/admin/login/", {"username": clerk_has.mobile, "password": "Secret-pass-123"})
     assert response.status_code == 200
-    assert "登录失败次数过多" in response.content.decode()
+    assert "登录该账号失败次数过多" in response.content.decode()
+    # The guessing address waits; the clerk at another address is not locked out.
+    response = client.post(
+        "/admin/login/", {"username": clerk_has.mobile, "password": "Secret-pass-123"}, REMOTE_ADDR="10.7.7.7"
+    )
+    assert response.status_code == 302
 
 
 def test_admin_login_refuses_citizens(client, citizen, has):
@@ -168,3 +173,18 @@ def test_province_admin_sees_sms_codes_masked_and_clerks_do_not(client, province
     page = admin_client(client, province_admin, "localhost").get("/admin/portal/smscode/").content.decode()
     assert "138****5678" in page and "13812345678" not in page
     assert admin_client(client, clerk_has, "has.localhost").get("/admin/portal/smscode/").status_code == 403
+
+
+def test_an_sms_waiting_in_the_outbox_shows_neither_its_code_nor_the_full_mobile(client, province_admin, monkeypatch):
+    from portal import verification
+    from portal.models import SmsCode
+
+    monkeypatch.setattr(verification, "_after_commit", lambda fn: None)  # still pending
+    row = verification.send_code("13812345678", "register")
+    text = SmsCode.objects.get(pk=row.pk).text
+    code = __import__("re").search(r"\d{6}", text).group(0)
+    c = admin_client(client, province_admin, "localhost")
+    page = c.get(f"/admin/portal/smscode/{row.pk}/change/").content.decode()
+    assert code not in page and "13812345678" not in page and "138****5678" in page
+    listing = c.get("/admin/portal/smscode/?q=１３８１２３４５６７８").content.decode()
+    assert "138****5678" in listing and "待发送" in listing

@@ -54,7 +54,8 @@ def test_a_newly_registered_citizen_sees_records_created_before_registration(has
     from tests.conftest import last_code
 
     id_number = factories.make_id_number()
-    factories.VehicleFactory(owner_id_number=id_number, plate_number="苏H5B678")
+    # The registry holds the registering mobile for this person: the registration code proved it.
+    factories.VehicleFactory(owner_id_number=id_number, plate_number="苏H5B678", owner_mobile="13566667777")
     factories.DrivingLicenceFactory(id_number=id_number, points=3)
     data = {
         "real_name": "李四",

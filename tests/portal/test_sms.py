@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from portal import sms, verification
+from portal import sms, sms_outbox, verification
 from portal.models import SmsCode
 from portal.tasks import send_verification_sms
 from tests.conftest import last_code
@@ -141,6 +141,7 @@ class Gateway:
 
     def __init__(self, fail_first=0, status=500):
         self.requests = []
+        self.sent = {}  # out_id -> message id: a repeated out_id is sent once (the protocol)
         self.fail_first = fail_first
         self.status = status
         gateway = self
@@ -154,7 +155,9 @@ class Gateway:
                     self.end_headers()
                     return
                 ok = body["signature"] == sms.sign(body)
-                answer = {"message_id": f"gw-{len(gateway.requests)}"} if ok else {"error": "bad signature"}
+                if ok:
+                    message_id = gateway.sent.setdefault(body["out_id"], f"gw-{len(gateway.requests)}")
+                answer = {"message_id": message_id} if ok else {"error": "bad signature"}
                 data = json.dumps(answer).encode()
                 self.send_response(200 if ok else 403)
                 self.send_header("Content-Type", "application/json")
@@ -192,7 +195,7 @@ def test_http_backend_sends_a_signed_request_and_keeps_the_message_id(db, http_b
         row = verification.send_code(MOBILE, "register", "10.0.0.1")
     sent = gateway.requests[0]
     assert sent["app_id"] == "open122-test" and sent["mobile"] == MOBILE
-    assert set(sent) == {"app_id", "mobile", "text", "timestamp", "nonce", "signature"}
+    assert set(sent) == {"app_id", "mobile", "text", "out_id", "timestamp", "nonce", "signature"}
     assert sent["signature"] == sms.sign(sent, "test-secret")
     assert abs(int(sent["timestamp"]) - time.time()) < 60
     row.refresh_from_db()
@@ -205,37 +208,47 @@ def test_a_request_signed_with_another_secret_does_not_match(http_backend):
     assert sms.canonical(fields) == "app_id=a&mobile=13812345678&nonce=n&text=t&timestamp=1"
 
 
-@pytest.fixture
-def retries_run_eagerly(monkeypatch):
-    # Eager Celery runs each retry at once (no countdown); a propagated Retry would stop the chain.
-    from portal.celery import app
+def pending_code(text="code 123456"):
+    now = timezone.now()
+    return SmsCode.objects.create(
+        mobile=MOBILE,
+        purpose="register",
+        code_hash="x",
+        expires_at=now + datetime.timedelta(minutes=5),
+        text=text,
+        send_state=SmsCode.SendState.PENDING,
+        next_attempt_at=now,
+    )
 
-    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
 
-
-def unsent_code():
-    return SmsCode.objects.create(mobile=MOBILE, purpose="register", code_hash="x", expires_at=timezone.now())
-
-
-def test_the_task_retries_when_the_gateway_fails(db, http_backend, retries_run_eagerly):
-    row = unsent_code()
+def test_a_failing_gateway_is_retried_by_the_outbox_until_it_accepts(db, http_backend):
     with Gateway(fail_first=2) as gateway:
         http_backend.SMS_HTTP_GATEWAY_URL = gateway.url
-        send_verification_sms.apply(args=[row.pk, "code 123456"], throw=False)
+        with at(0):
+            row = pending_code()
+            assert send_verification_sms(row.pk) == "retry"
+        with at(4):
+            assert sms_outbox.outbox_sweep()["retry"] == 0  # not due before its back-off
+        with at(5):
+            assert sms_outbox.outbox_sweep()["retry"] == 1
+        with at(16):
+            assert sms_outbox.outbox_sweep()["sent"] == 1
     assert len(gateway.requests) == 3
     row.refresh_from_db()
-    assert row.message_id == "gw-3"
+    assert row.message_id == "gw-3" and row.send_state == "sent" and row.text == ""
 
 
-def test_a_gateway_that_never_recovers_leaves_the_code_unsent(db, http_backend, retries_run_eagerly):
-    row = unsent_code()
+def test_a_gateway_that_never_recovers_is_given_up_and_the_text_dropped(db, http_backend):
     with Gateway(fail_first=100, status=503) as gateway:
         http_backend.SMS_HTTP_GATEWAY_URL = gateway.url
-        result = send_verification_sms.apply(args=[row.pk, "code 123456"], throw=False)
-    assert result.failed()
-    assert len(gateway.requests) == 6  # the first try and 5 retries
+        with at(0):
+            row = pending_code()
+        for second in range(0, 300, 5):
+            with at(second):
+                sms_outbox.outbox_sweep()
+    assert len(gateway.requests) == sms_outbox.MAX_SEND_ATTEMPTS
     row.refresh_from_db()
-    assert row.message_id == ""
+    assert row.send_state == "failed" and row.message_id == "" and row.text == ""
 
 
 def test_an_unreachable_gateway_is_a_gateway_error(http_backend):
@@ -246,7 +259,7 @@ def test_an_unreachable_gateway_is_a_gateway_error(http_backend):
 
 def test_the_task_does_nothing_for_a_code_already_sent(db, sms_outbox):
     row = verification.send_code(MOBILE, "register")
-    send_verification_sms(row.pk, "again")
+    assert send_verification_sms(row.pk) == "skipped"
     assert len(sms_outbox) == 1
 
 
@@ -292,10 +305,23 @@ def test_a_signed_receipt_updates_the_delivery_status(client, sent_code):
     assert sent_code.delivery_status == "delivered"
 
 
-def test_a_repeated_receipt_is_harmless_and_a_late_non_final_one_is_ignored(client, sent_code):
-    assert post_receipt(client, receipt()).status_code == 200
-    assert post_receipt(client, receipt()).status_code == 200
-    assert post_receipt(client, receipt(status="sent")).status_code == 200
+def test_a_replayed_receipt_is_refused_and_a_final_state_stays_final(client, sent_code):
+    first = receipt(nonce="n-1")
+    assert post_receipt(client, first).status_code == 200
+    # The same signed receipt again, within its 5 minutes: refused, not applied.
+    assert post_receipt(client, first).status_code == 409
+    # A later receipt, even a final one, does not replace "delivered".
+    assert post_receipt(client, receipt(status="failed", nonce="n-2")).status_code == 200
+    assert post_receipt(client, receipt(status="sent", nonce="n-3")).status_code == 200
+    sent_code.refresh_from_db()
+    assert sent_code.delivery_status == "delivered"
+
+
+def test_a_failed_receipt_after_delivered_and_its_replay_change_nothing(client, sent_code):
+    failed = receipt(status="failed", nonce="n-f")
+    assert post_receipt(client, receipt(nonce="n-d")).status_code == 200
+    assert post_receipt(client, failed).status_code == 200
+    assert post_receipt(client, failed).status_code == 409
     sent_code.refresh_from_db()
     assert sent_code.delivery_status == "delivered"
 

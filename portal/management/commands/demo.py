@@ -176,6 +176,8 @@ class Command(BaseCommand):
                 "city": city,
                 "owner_id_number": identity.id_key(owner.id_number),
                 "owner_name": owner.name,
+                # The mobile on file: demo citizens' accounts are verified against it (docs/rules.md §1).
+                "owner_mobile": owner.mobile,
                 "conformity_cert_number": "WAC" + body[-9:] + "001",
                 **fields,
             }
@@ -245,6 +247,7 @@ class Command(BaseCommand):
                     "city": city,
                     "id_number": identity.id_key(holder.id_number),
                     "holder_name": holder.name,
+                    "mobile": holder.mobile,
                     "licence_class": licence_class,
                     "first_issued_on": first_issued,
                     "valid_from": valid_from,
