@@ -12,6 +12,8 @@ os.environ.setdefault("SECRET_KEY", "bench-only-key-not-secret-0123456789abcdef"
 os.environ.setdefault("CONN_MAX_AGE", "600")
 os.environ.setdefault("CACHE_KEY_PREFIX", "open122-bench")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The bench is a demo: sandbox gateway, carrier and push on purpose (portal.checks).
+os.environ.setdefault("ALLOW_SANDBOX_BACKENDS", "true")
 
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import PORTAL_DOMAIN  # noqa: E402

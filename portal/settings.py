@@ -182,6 +182,10 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="portal.payments.gateways.S
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="dev-payment-secret")
 POSTAL_CARRIER = env.str("POSTAL_CARRIER", default="portal.postal.carriers.SandboxCarrier")
 POSTAL_SANDBOX_SECRET = env.str("POSTAL_SANDBOX_SECRET", default="dev-postal-secret")
+PUSH_SANDBOX_SECRET = env.str("PUSH_SANDBOX_SECRET", default="dev-push-secret")
+# With DEBUG off the sandboxes above and the default secrets are a system check error
+# (portal.checks, open122.E001/E002) unless this says the deployment is a demo.
+ALLOW_SANDBOX_BACKENDS = env.bool("ALLOW_SANDBOX_BACKENDS", default=False)
 
 # SMS verification codes (design.md "Accounts and identity").
 SMS_CODE_TTL = timedelta(minutes=5)

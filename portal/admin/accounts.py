@@ -3,10 +3,9 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from portal import identity
-from portal.admin_helpers import CityScopedAdmin
+from portal.admin_helpers import CityScopedAdmin, HistoryAdmin
 from portal.forms import LoginForm
 from portal.models import ClerkProfile, SmsCode, User
 
@@ -74,7 +73,7 @@ class UserAdminForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin):
+class UserAdmin(HistoryAdmin):
     form = UserAdminForm
     list_display = ["real_name", "masked_id", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from portal.admin_helpers import HistoryAdmin
 from portal.models import Holiday
 
 
 @admin.register(Holiday)
-class HolidayAdmin(SimpleHistoryAdmin):
+class HolidayAdmin(HistoryAdmin):
     """The province's holiday calendar; add next year's arrangement when the State Council publishes it."""
 
     list_display = ["date", "kind", "name"]

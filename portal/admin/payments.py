@@ -80,6 +80,9 @@ class PaymentAdmin(CityScopedAdmin):
 
     @admin.action(description=_("Ask the payment service about the selected open payments"))
     def reconcile_now(self, request, queryset):
+        if not request.user.is_superuser:  # a write; clerks only look at payments
+            self.message_user(request, _("Only a province administrator may ask the payment service."), messages.ERROR)
+            return
         changed = services.reconcile(older_than_minutes=0)
         self.message_user(request, _("%(count)d payments updated.") % {"count": changed}, messages.INFO)
 
