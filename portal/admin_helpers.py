@@ -1,6 +1,7 @@
 """Admin building blocks: clerks see and change only their own city's records."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -11,6 +12,21 @@ def clerk_city(user):
         profile = getattr(user, "clerk_profile", None)
         return profile.city if profile else None
     return None
+
+
+def database_accepts(sql: str, params) -> bool:
+    """Whether PostgreSQL accepts a statement built from a clerk's input (a pattern, say).
+
+    Runs in a savepoint: the admin's form runs inside the change view's transaction, and a
+    statement PostgreSQL rejects there would abort it (every later query a 500) instead of
+    becoming the form error it should be.
+    """
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except (DatabaseError, ValueError):
+        return False
+    return True
 
 
 class HistoryAdmin(SimpleHistoryAdmin):

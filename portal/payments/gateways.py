@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from portal.signing import signature_matches
+
 SIGN_FIELD = "sign"
 SIGN_TYPE_FIELD = "sign_type"
 
@@ -159,7 +161,7 @@ class SandboxGateway(Gateway):
 
     def verify_notification(self, data):
         expected = sign(data, self.secret)
-        if not hmac.compare_digest(expected, str(data.get(SIGN_FIELD, ""))):
+        if not signature_matches(expected, data.get(SIGN_FIELD, "")):
             raise InvalidNotification("bad signature")
         try:
             return Notification(

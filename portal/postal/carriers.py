@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
+from portal.signing import signature_matches
+
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
@@ -87,7 +89,7 @@ class SandboxCarrier(Carrier):
         return f"EA{serial}{s10_check_digit(serial)}CN"
 
     def parse_webhook(self, body, signature):
-        if not hmac.compare_digest(body_signature(body, self.secret), signature or ""):
+        if not signature_matches(body_signature(body, self.secret), signature):
             raise InvalidWebhook("bad signature")
         try:
             data = json.loads(body)
