@@ -197,6 +197,28 @@ SMS_DAILY_CAP_PER_IP = env.int("SMS_DAILY_CAP_PER_IP", default=30)
 # Behind a reverse proxy the client address comes from this header (set by the proxy only).
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 RATELIMIT_USE_CACHE = "default"
+# Rush paths (portal.ratelimits): group -> (per account, per address). docs/operations.md.
+RUSH_LIMITS = {
+    # Starting a plate selection: one per new vehicle; a fleet's accounts share few addresses.
+    "plates.start": (env.str("RUSH_PLATES_START_USER", default="5/h"), env.str("RUSH_PLATES_START_IP", default="5/h")),
+    # Draws, claims, composed rounds and the confirmation of a selection.
+    "plates.claim": (
+        env.str("RUSH_PLATES_CLAIM_USER", default="30/m"),
+        env.str("RUSH_PLATES_CLAIM_IP", default="120/m"),
+    ),
+    # Exam seat requests and withdrawals.
+    "exams.request": (env.str("RUSH_EXAMS_USER", default="10/m"), env.str("RUSH_EXAMS_IP", default="60/m")),
+    # Attempts at the "I am not a robot" check.
+    "antibot.check": ("20/m", "120/m"),
+}
+# Proof of work before a rush entry (portal.antibot, self-hosted ALTCHA): PBKDF2 iterations per
+# derivation (about 256 derivations per solution), how long a challenge and an earned pass last,
+# and how long a no-JavaScript ticket must wait before it is accepted.
+ANTIBOT_ENABLED = env.bool("ANTIBOT_ENABLED", default=True)
+ANTIBOT_COST = env.int("ANTIBOT_COST", default=5000)
+ANTIBOT_CHALLENGE_SECONDS = env.int("ANTIBOT_CHALLENGE_SECONDS", default=600)
+ANTIBOT_PASS_SECONDS = env.int("ANTIBOT_PASS_SECONDS", default=900)
+ANTIBOT_NOSCRIPT_WAIT_SECONDS = env.int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", default=30)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
