@@ -78,7 +78,14 @@ def start(request):
             form.add_error(None, str(exc))
         else:
             response = redirect("plates:verify", selection.pk)
-            response.set_cookie(DEVICE_COOKIE, device, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
             return response
     context = {
         "form": form,

@@ -23,6 +23,9 @@ ALLOWED_HOSTS = [PORTAL_DOMAIN, f".{PORTAL_DOMAIN}", "127.0.0.1"]
 # The load generator speaks plain HTTP over loopback.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
 # Routes portal.bench_urls (hello and one-query views). Never set in portal/settings.py.
 BENCH_VIEWS = True
 # As in production, gunicorn queues tasks in Redis and the bench's own Celery worker runs them

@@ -24,6 +24,11 @@ SANDBOX_BACKENDS = {
     "SMS_BACKEND": ("portal.sms.ConsoleBackend", "portal.sms.LocmemBackend"),
     "PUSH_BACKEND": ("notices.push.SandboxPushBackend",),
 }
+# Secrets used by nothing but a sandbox (the real gateway and carrier have their own).
+SECRET_OF_SANDBOX = {
+    "PAYMENT_SANDBOX_SECRET": ("PAYMENT_GATEWAY", SANDBOX_BACKENDS["PAYMENT_GATEWAY"]),
+    "POSTAL_SANDBOX_SECRET": ("POSTAL_CARRIER", SANDBOX_BACKENDS["POSTAL_CARRIER"]),
+}
 HINT = "Configure the real service and its secret, or set ALLOW_SANDBOX_BACKENDS=true for a demo (never in production)."
 
 
@@ -40,6 +45,9 @@ def production_backends(app_configs=None, **kwargs):
                 checks.Error(f"{name} is the sandbox {value} while DEBUG is off.", hint=HINT, id="open122.E001")
             )
     for name, public in PUBLIC_DEFAULT_SECRETS.items():
+        only_for = SECRET_OF_SANDBOX.get(name)
+        if only_for and getattr(settings, only_for[0], "") not in only_for[1]:
+            continue  # that secret signs only the sandbox's messages, and the sandbox is off
         value = getattr(settings, name, public)
         if not value or value == public:
             errors.append(

@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.CityMiddleware",
@@ -220,9 +222,44 @@ ANTIBOT_CHALLENGE_SECONDS = env.int("ANTIBOT_CHALLENGE_SECONDS", default=600)
 ANTIBOT_PASS_SECONDS = env.int("ANTIBOT_PASS_SECONDS", default=900)
 ANTIBOT_NOSCRIPT_WAIT_SECONDS = env.int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", default=30)
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+# --- Transport and browser security ----------------------------------------------------------
+# Behind a proxy that terminates TLS: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (the
+# proxy must set that header itself and drop any the client sent; docs/deploy.md).
+_proxy_ssl = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl[0], _proxy_ssl[1]) if len(_proxy_ssl) == 2 else None
+# Every cookie the portal sets is Secure in production: session, CSRF, language and the plate
+# selection's device cookie (plates.views reads SESSION_COOKIE_SECURE).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# HSTS over the city sub-domains too (every site is <city>.<PORTAL_DOMAIN>).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) in every environment, so development meets it first: no
+# inline script or style anywhere (templates load static/js/*.js). A real payment gateway's
+# cashier on another origin is added with CSP_FORM_ACTION_EXTRA (a form posting there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *env.list("CSP_FORM_ACTION_EXTRA", default=[])],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# Uploads are checked by content and size in the portal (portal.uploads), not only at the proxy.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -129,3 +129,51 @@ def test_a_refused_refund_is_recorded_as_failed_and_shown_to_the_clerk(client, h
     # and a new attempt is possible (the failed one no longer counts as pending)
     gateways.SandboxGateway()._save(payment.order_number, {**trade, "status": gateways.TRADE_SUCCESS})
     assert services.request_refund(payment, reason="再试").status == Refund.Status.SUCCEEDED
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    import os
+    import secrets
+
+    dropped = ("DJANGO_SETTINGS_MODULE", "ALLOW_SANDBOX_BACKENDS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(
+        DEBUG="false",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        PAYMENT_GATEWAY="deployment.payments.AlipayGateway",
+        POSTAL_CARRIER="deployment.postal.EmsCarrier",
+        SMS_BACKEND="portal.sms.HttpBackend",
+        PUSH_BACKEND="deployment.push.Push",
+        SMS_HTTP_SECRET=secrets.token_hex(16),
+        PUSH_SANDBOX_SECRET=secrets.token_hex(16),
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER, s.LANGUAGE_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "('HTTP_X_FORWARDED_PROTO', 'https') True 31536000" in shown.stdout, shown.stderr
+
+
+def test_pages_send_a_strict_content_security_policy(client, has):
+    response = client.get("/", HTTP_HOST="has.localhost")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert "<script>" not in response.content.decode()
