@@ -108,8 +108,9 @@ class SandboxCarrier(Carrier):
                         occurred_at=occurred,
                     )
                 )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidWebhook(f"bad body: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # RecursionError: deeply nested JSON; AttributeError: an event that is not an object.
+            raise InvalidWebhook(f"bad body: {type(exc).__name__}") from None
         return events
 
     def event_body(self, tracking_number: str, status: str, location: str = "", event_id: str | None = None) -> bytes:
