@@ -42,3 +42,12 @@ SMS_BACKEND = "bench.common.RedisOutboxSmsBackend"
 # Every simulated citizen comes from 127.0.0.1; the per-address daily caps would stop the run.
 SMS_DAILY_CAP_PER_IP = 10**9
 SMS_DAILY_CAP_PER_MOBILE = 10**6
+# Simulated citizens come from distinct addresses: the load generator names each one's address in
+# this header (as a proxy would in X-Forwarded-For), so the per-address limits of the rush paths
+# (portal.ratelimits) apply per simulated citizen, and bench/fairness.py can put a fleet behind
+# one address. Never set from a client in production: there only the proxy sets the header.
+CLIENT_IP_HEADER = "HTTP_X_BENCH_CLIENT_IP"
+# The proof of work (portal.antibot) is solved by the bench clients like a browser would, in
+# Python; its cost is lowered from 5,000 to 200 PBKDF2 iterations per derivation so that solving
+# for 128 simulated citizens does not take the harness's share of the two cores. Same protocol.
+ANTIBOT_COST = int(os.environ.get("BENCH_ANTIBOT_COST", "200"))
