@@ -23,7 +23,6 @@ class PortalAdminSite(admin.AdminSite):
         city = clerk_city(user)
         return city is not None and getattr(request, "city", None) == city
 
-
     def admin_view(self, view, cacheable=False):
         """Every admin page: a NUL byte in the address or a filter is refused before any query.
 
