@@ -11,3 +11,9 @@ class HolidayAdmin(HistoryAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
+
+    def changelist_view(self, request, extra_context=None):
+        from portal.admin_site import warn_missing_calendar
+
+        warn_missing_calendar(request)
+        return super().changelist_view(request, extra_context)
