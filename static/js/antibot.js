@@ -4,7 +4,6 @@
 (function () {
   var me = document.currentScript;
   var base = me.dataset.vendor;
-  window.$altcha = window.$altcha || {};
   function start() {
     $altcha.algorithms.set("PBKDF2/SHA-256", function () { return new Worker(base + "pbkdf2-worker.js"); });
   }
