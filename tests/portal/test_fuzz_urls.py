@@ -9,7 +9,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from notices import push
@@ -61,10 +61,14 @@ def test_any_admin_filter_is_answered_without_an_error(client, has, field, value
 @given(
     fields=st.dictionaries(
         st.sampled_from(["out_trade_no", "trade_no", "total_amount", "trade_status", "notify_id", "gateway", "x"]),
-        st.one_of(SEGMENT, st.sampled_from(["TRADE_SUCCESS", "TRADE_CLOSED", "NaN", "1e309", "-0"])),
+        st.one_of(SEGMENT, st.sampled_from(["TRADE_SUCCESS", "TRADE_CLOSED", "NaN", "sNaN", "1e309", "-0"])),
     ),
     signature=st.one_of(st.none(), st.text(max_size=70), st.sampled_from(["签名", "\x00"])),
 )
+@example(fields={"out_trade_no": "2026\x001", "trade_status": "TRADE_SUCCESS", "total_amount": "1"}, signature=None)
+@example(fields={"out_trade_no": "1", "total_amount": "1e309", "trade_status": "TRADE_SUCCESS"}, signature=None)
+@example(fields={"out_trade_no": "1"}, signature="签名")
+@example(fields={"out_trade_no": "1", "total_amount": "sNaN", "trade_status": "TRADE_SUCCESS"}, signature=None)
 def test_payment_notifications_with_any_fields_are_refused_or_accepted_never_a_500(client, has, fields, signature):
     data = dict(fields)
     # Signed with the sandbox secret, so the fields themselves reach the service; or any signature.
