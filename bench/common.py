@@ -283,5 +283,27 @@ def last_sms_code(mobile: str, wait: float = 20.0) -> str:
         time.sleep(0.05)
 
 
+# --- The rush paths' proof of work and addresses (portal.antibot, portal.ratelimits) ---------------
+IP_HEADER = "X-Bench-Client-IP"  # read by portal.bench_settings.CLIENT_IP_HEADER
+
+
+def address(i: int, net: int = 10) -> str:
+    """A distinct simulated client address for client number i."""
+    return f"{net}.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def solve_antibot(html: str) -> str:
+    """What the ALTCHA widget posts for the challenge in a page (solved in Python, as a browser
+    would in JavaScript); "" when the page asks for no check (a pass is still valid)."""
+    import altcha
+
+    from tests.antibot import _CHALLENGE, challenge_in
+
+    if not _CHALLENGE.search(html):
+        return ""
+    challenge = altcha.Challenge.from_dict(challenge_in(html))
+    return altcha.Payload(challenge, altcha.solve_challenge(challenge)).to_base64()
+
+
 def unique_suffix() -> str:
     return uuid.uuid4().hex[:8]

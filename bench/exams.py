@@ -102,6 +102,12 @@ def _session_cookies(user) -> dict:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # As with the login above: the rush pass of portal.antibot is put in the session directly
+    # (1,024 proofs of work before the clock would measure the harness, not the endpoint;
+    # bench/plates.py and bench/fairness.py solve them through the pages).
+    from portal import antibot
+
+    session[antibot.PASS_KEY] = int(time.time()) + 3600
     session.create()
     # What a login through the page also does (portal.auth_backends.remember_user).
     remember_user(user)
@@ -131,6 +137,7 @@ def _rush(ctx, clients, per_client):
             "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
             "X-CSRFToken": jar.get("csrftoken", ""),
             "Referer": f"http://{host}/exams/",
+            common.IP_HEADER: common.address(k + 1),  # every candidate from their own address
         }
 
     async def candidate(n):

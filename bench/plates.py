@@ -156,12 +156,16 @@ def _double_allocations() -> dict:
 class Client:
     """One simulated citizen: an httpx client with its cookies, selection and batches."""
 
-    def __init__(self, ctx, person, vehicle, lucky):
+    def __init__(self, ctx, person, vehicle, lucky, address="127.0.0.1"):
         import httpx
 
         self.ctx, self.person, self.vehicle, self.lucky = ctx, person, vehicle, lucky
         self.host = ctx.host("has")
-        self.http = httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT, headers={"Host": self.host})
+        self.http = httpx.AsyncClient(
+            base_url=ctx.base_url,
+            timeout=common.TIMEOUT,
+            headers={"Host": self.host, common.IP_HEADER: address},
+        )
         self.csrf = ""
         self.selection = None
         self.batches: list[tuple[str, list[str]]] = []
@@ -175,8 +179,16 @@ class Client:
             await common.login(self.http, self.host, self.person.id_number, PASSWORD)
         page = await self.http.get("/plates/")
         self.csrf = common.csrf_token(page.text)
+        # The proof of work before the selection, solved as a browser would (portal.antibot).
+        payload = await asyncio.to_thread(common.solve_antibot, page.text)
         response = await self.post(
-            "/plates/", {"accept": "on", "vin": self.vehicle.vin, "cert_number": self.vehicle.conformity_cert_number}
+            "/plates/",
+            {
+                "accept": "on",
+                "vin": self.vehicle.vin,
+                "cert_number": self.vehicle.conformity_cert_number,
+                "altcha": payload,
+            },
         )
         self.selection = _SELECTION_RE.search(response.headers["location"]).group(1)
         base = f"/plates/s/{self.selection}"
@@ -226,7 +238,10 @@ class Client:
 
 
 async def _drive(ctx, pairs, lucky_numbers):
-    clients = [Client(ctx, person, vehicle, lucky=(i % 3 == 0)) for i, (person, vehicle) in enumerate(pairs)]
+    clients = [
+        Client(ctx, person, vehicle, lucky=(i % 3 == 0), address=common.address(person.pk))
+        for i, (person, vehicle) in enumerate(pairs)
+    ]
     try:
         gate = asyncio.Semaphore(8)
         await asyncio.gather(*(c.setup(gate) for c in clients))

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +13,8 @@ from exams import permit as permit_pdf_builder
 from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
 from portal import identity
+from portal import antibot
+from portal.ratelimits import rush_limit
 
 
 def _city_or_404(request):
@@ -47,8 +50,12 @@ def plans(request):
 
 @login_required
 @require_POST
+@rush_limit("exams.request")
 def request_plan(request, plan_id):
     city = _city_or_404(request)
+    if not antibot.check(request):  # the proof of work in front of the rush (portal.antibot)
+        messages.error(request, antibot.message())
+        return redirect(f"{reverse('portal:human_check')}?next={reverse('exams:plans')}")
     try:
         req = services.request_create_online(city=city, plan_id=plan_id, id_number=request.user.id_number)
     except ExamPlan.DoesNotExist:
@@ -74,6 +81,7 @@ def _own_request(request, request_id):
 
 
 @login_required
+@rush_limit("exams.request")
 def withdraw(request, request_id):
     """GET: what withdrawing means, and a confirmation button; POST: withdraw."""
     req = _own_request(request, request_id)

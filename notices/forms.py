@@ -17,5 +17,6 @@ class QuestionForm(forms.Form):
 class ReceiptForm(forms.Form):
     message_id = forms.CharField(max_length=64)
     status = forms.ChoiceField(choices=[("delivered", "delivered"), ("failed", "failed")])
-    ts = forms.IntegerField()
+    # Seconds since 1970; bounded so that a signed 1e309 is a bad request, not an overflow.
+    ts = forms.IntegerField(min_value=0, max_value=2**40)
     sig = forms.CharField(max_length=128)

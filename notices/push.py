@@ -14,6 +14,8 @@ import uuid
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from portal.signing import signature_matches
+
 outbox: list[dict] = []
 
 
@@ -29,7 +31,7 @@ def sign(channel: str, message_id: str, status: str, ts: str) -> str:
 
 
 def verify(channel: str, message_id: str, status: str, ts: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(channel, message_id, status, ts), signature or "")
+    return signature_matches(sign(channel, message_id, status, ts), signature)
 
 
 def receipt_payload(message_id: str, status: str = "delivered", channel: str = "push", ts: int | None = None) -> dict:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import portal.converters  # noqa: F401 (registers <code:>)
 from notices import views
 
 app_name = "notices"
@@ -8,7 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.notice_detail, name="detail"),
     path("preferences/", views.preferences, name="preferences"),
     path("calendar/new-link/", views.calendar_regenerate, name="calendar_regenerate"),
-    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("calendar/<code:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("announcements/", views.announcements, name="announcements"),
     path("announcements/<int:pk>/", views.announcement_detail, name="announcement"),
     path("articles/", views.articles, name="articles"),
@@ -17,5 +18,5 @@ urlpatterns = [
     path("questions/ask/", views.question_ask, name="question_ask"),
     path("questions/<int:pk>/", views.question_detail, name="question"),
     path("statistics/", views.statistics, name="statistics"),
-    path("receipt/<str:channel>/", views.receipt, name="receipt"),
+    path("receipt/<code:channel>/", views.receipt, name="receipt"),
 ]

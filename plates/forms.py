@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from plates import ga36
+from portal.uploads import validate_pdf_or_image_upload
 
 
 class StartForm(forms.Form):
@@ -127,10 +128,5 @@ class InvoiceForm(forms.Form):
     invoice = forms.FileField(label=_("Purchase invoice (PDF or image, at most 5 MB)"))
 
     def clean_invoice(self):
-        invoice = self.cleaned_data["invoice"]
-        name = invoice.name.lower()
-        if not name.endswith((".pdf", ".jpg", ".jpeg", ".png")):
-            raise forms.ValidationError(_("Upload a PDF, JPG or PNG file."))
-        if invoice.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return invoice
+        # By content and size (portal.uploads), not by the name the browser sent.
+        return validate_pdf_or_image_upload(self.cleaned_data["invoice"], max_bytes=5 * 1024 * 1024)

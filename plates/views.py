@@ -15,7 +15,8 @@ from django_ratelimit.decorators import ratelimit
 
 from plates import forms, ga36, selectors, services
 from plates.models import Hold, Selection
-from portal import citysettings, identity
+from portal import antibot, citysettings, identity
+from portal.ratelimits import rush_limit
 from portal.verification import VerificationError
 
 DEVICE_COOKIE = "plates_device"
@@ -55,11 +56,14 @@ def _get_hold(request, pk) -> Hold:
 
 
 @login_required
+@rush_limit("plates.start")
 def start(request):
     """Notice, vehicle data (VIN + conformity certificate), then on to the SMS step."""
     _require_city(request)
     form = forms.StartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not antibot.check(request):
+        form.add_error(None, antibot.message())  # the proof of work in front of the rush
+    elif request.method == "POST" and form.is_valid():
         device = request.COOKIES.get(DEVICE_COOKIE) or secrets.token_hex(16)
         try:
             selection = services.selection_start(
@@ -74,7 +78,14 @@ def start(request):
             form.add_error(None, str(exc))
         else:
             response = redirect("plates:verify", selection.pk)
-            response.set_cookie(DEVICE_COOKIE, device, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
             return response
     context = {
         "form": form,
@@ -162,6 +173,7 @@ def selection(request, pk):
 
 @login_required
 @require_POST
+@rush_limit("plates.claim")
 def draw(request, pk):
     selection = _get_selection(request, pk)
     form = forms.DrawForm(request.POST)
@@ -175,6 +187,7 @@ def draw(request, pk):
 
 @login_required
 @require_POST
+@rush_limit("plates.claim")
 def backup(request, pk):
     """Move a number of the live batch to the backups: the claim endpoint of the rush."""
     _require_city(request)
@@ -217,6 +230,7 @@ def _round_messages(request, candidates, result) -> None:
 
 
 @login_required
+@rush_limit("plates.claim")
 def compose(request, pk):
     selection = _get_selection(request, pk)
     gate = _selection_gate(request, selection)
@@ -295,6 +309,7 @@ def find(request, pk):
 
 
 @login_required
+@rush_limit("plates.claim")
 def confirm(request, pk):
     """Final choice among the backups, with the second SMS code where the city asks for it."""
     _require_city(request)

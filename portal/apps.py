@@ -8,7 +8,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from portal import auth_backends, citysettings, middleware, workdays
+        from portal import auth_backends, checks, citysettings, middleware, workdays  # noqa: F401 (checks registers)
         from portal.models import City, CitySetting, Holiday, User
 
         # Per-process copies (portal.processcache) and the cached session user follow their rows.

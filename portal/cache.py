@@ -82,3 +82,23 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
+
+    def clear(self):
+        """Delete this cache's keys only (those under its KEY_PREFIX), not the whole database.
+
+        Django's clear() is FLUSHDB: on a Redis shared with Celery's broker (REDIS_URL) it
+        emptied the queues of `make run` whenever `make test` ran beside it, and each test run
+        (or xdist worker) wiped the others' rate-limit counters. Keys are removed with SCAN in
+        batches, so a large cache does not block Redis.
+        """
+        pattern = self.make_key("*").replace("[", "\\[")
+        client = self._cache.get_client(write=True)
+        batch = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+        return True

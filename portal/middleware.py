@@ -3,6 +3,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
 
+from portal.context_processors import city_url
 from portal.models import City
 from portal.processcache import TimedCache
 
@@ -38,7 +39,7 @@ class CityMiddleware:
         if code is not None:
             request.city = active_city(code)
             if request.city is None:
-                cities = City.objects.filter(is_active=True)
+                cities = [(c, city_url(c, request)) for c in City.objects.filter(is_active=True).order_by("code")]
                 return render(request, "portal/unknown_city.html", {"code": code, "cities": cities}, status=404)
         return self.get_response(request)
 

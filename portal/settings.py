@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.CityMiddleware",
@@ -188,6 +190,10 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="portal.payments.gateways.S
 PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="dev-payment-secret")
 POSTAL_CARRIER = env.str("POSTAL_CARRIER", default="portal.postal.carriers.SandboxCarrier")
 POSTAL_SANDBOX_SECRET = env.str("POSTAL_SANDBOX_SECRET", default="dev-postal-secret")
+PUSH_SANDBOX_SECRET = env.str("PUSH_SANDBOX_SECRET", default="dev-push-secret")
+# With DEBUG off the sandboxes above and the default secrets are a system check error
+# (portal.checks, open122.E001/E002) unless this says the deployment is a demo.
+ALLOW_SANDBOX_BACKENDS = env.bool("ALLOW_SANDBOX_BACKENDS", default=False)
 
 # SMS verification codes (design.md "Accounts and identity").
 SMS_CODE_TTL = timedelta(minutes=5)
@@ -199,10 +205,67 @@ SMS_DAILY_CAP_PER_IP = env.int("SMS_DAILY_CAP_PER_IP", default=30)
 # Behind a reverse proxy the client address comes from this header (set by the proxy only).
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 RATELIMIT_USE_CACHE = "default"
+# Rush paths (portal.ratelimits): group -> (per account, per address). docs/operations.md.
+RUSH_LIMITS = {
+    # Starting a plate selection: one per new vehicle; a fleet's accounts share few addresses.
+    "plates.start": (env.str("RUSH_PLATES_START_USER", default="5/h"), env.str("RUSH_PLATES_START_IP", default="5/h")),
+    # Draws, claims, composed rounds and the confirmation of a selection.
+    "plates.claim": (
+        env.str("RUSH_PLATES_CLAIM_USER", default="30/m"),
+        env.str("RUSH_PLATES_CLAIM_IP", default="120/m"),
+    ),
+    # Exam seat requests and withdrawals.
+    "exams.request": (env.str("RUSH_EXAMS_USER", default="10/m"), env.str("RUSH_EXAMS_IP", default="60/m")),
+    # Attempts at the "I am not a robot" check.
+    "antibot.check": ("20/m", "120/m"),
+}
+# Proof of work before a rush entry (portal.antibot, self-hosted ALTCHA): PBKDF2 iterations per
+# derivation (about 256 derivations per solution), how long a challenge and an earned pass last,
+# and how long a no-JavaScript ticket must wait before it is accepted.
+ANTIBOT_ENABLED = env.bool("ANTIBOT_ENABLED", default=True)
+ANTIBOT_COST = env.int("ANTIBOT_COST", default=5000)
+ANTIBOT_CHALLENGE_SECONDS = env.int("ANTIBOT_CHALLENGE_SECONDS", default=600)
+ANTIBOT_PASS_SECONDS = env.int("ANTIBOT_PASS_SECONDS", default=900)
+ANTIBOT_NOSCRIPT_WAIT_SECONDS = env.int("ANTIBOT_NOSCRIPT_WAIT_SECONDS", default=30)
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+# --- Transport and browser security ----------------------------------------------------------
+# Behind a proxy that terminates TLS: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (the
+# proxy must set that header itself and drop any the client sent; docs/deploy.md).
+_proxy_ssl = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl[0], _proxy_ssl[1]) if len(_proxy_ssl) == 2 else None
+# Every cookie the portal sets is Secure in production: session, CSRF, language and the plate
+# selection's device cookie (plates.views reads SESSION_COOKIE_SECURE).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# HSTS over the city sub-domains too (every site is <city>.<PORTAL_DOMAIN>).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) in every environment, so development meets it first: no
+# inline script or style anywhere (templates load static/js/*.js). A real payment gateway's
+# cashier on another origin is added with CSP_FORM_ACTION_EXTRA (a form posting there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *env.list("CSP_FORM_ACTION_EXTRA", default=[])],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# Uploads are checked by content and size in the portal (portal.uploads), not only at the proxy.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -15,3 +15,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
 # itself are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The proof of work before rush requests is off for the suite; tests/portal/test_antibot.py turns
+# it on (and the benches solve it like a browser).
+ANTIBOT_ENABLED = False

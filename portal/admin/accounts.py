@@ -8,10 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from portal import account_services, identity
-from portal.admin_helpers import CityScopedAdmin, clerk_city
+from portal.admin_helpers import CityScopedAdmin, HistoryAdmin, clerk_city
 from portal.forms import LoginForm
 from portal.models import ClerkProfile, SmsCode, User
 
@@ -95,7 +94,7 @@ class CounterRecoverForm(CounterVerifyForm):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin):
+class UserAdmin(HistoryAdmin):
     form = UserAdminForm
     list_display = ["real_name", "masked_id", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]

@@ -1,15 +1,14 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from portal import citysettings
-from portal.admin_helpers import CityScopedAdmin
+from portal.admin_helpers import CityScopedAdmin, HistoryAdmin
 from portal.models import City, CitySetting, MedicalInstitution, Office
 
 
 @admin.register(City)
-class CityAdmin(SimpleHistoryAdmin):
+class CityAdmin(HistoryAdmin):
     list_display = ["name", "code", "division_code", "plate_prefixes", "is_active"]
     search_fields = ["name", "code", "division_code"]
 
@@ -59,7 +58,7 @@ class CitySettingForm(forms.ModelForm):
 
 
 @admin.register(CitySetting)
-class CitySettingAdmin(SimpleHistoryAdmin):
+class CitySettingAdmin(HistoryAdmin):
     form = CitySettingForm
     """Per-city values of the [LOCAL] rules: province administrators only (clerks apply them)."""
 

@@ -80,6 +80,9 @@ class PaymentAdmin(CityScopedAdmin):
 
     @admin.action(description=_("Ask the payment service about the selected open payments"))
     def reconcile_now(self, request, queryset):
+        if not request.user.is_superuser:  # a write; clerks only look at payments
+            self.message_user(request, _("Only a province administrator may ask the payment service."), messages.ERROR)
+            return
         changed = services.reconcile(older_than_minutes=0)
         self.message_user(request, _("%(count)d payments updated.") % {"count": changed}, messages.INFO)
 
@@ -87,13 +90,21 @@ class PaymentAdmin(CityScopedAdmin):
 @admin.register(Refund)
 class RefundAdmin(CityScopedAdmin):
     city_field = "payment__city"
-    list_display = ["refund_number", "payment", "amount", "status", "created_at", "completed_at"]
+    list_display = ["refund_number", "payment", "amount", "status", "gateway_answer", "created_at", "completed_at"]
     list_filter = ["status"]
     search_fields = ["=refund_number", "=payment__order_number"]
     clerk_can = ("view",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Refund._meta.fields]
+        return [f.name for f in Refund._meta.fields] + ["gateway_answer"]
+
+    @admin.display(description=_("payment service's answer"))
+    def gateway_answer(self, obj):
+        """Why the gateway refused (kept in the refund's history by request_refund)."""
+        if obj.status != Refund.Status.FAILED:
+            return "-"
+        row = obj.history.filter(history_change_reason__startswith="gateway refused").first()
+        return row.history_change_reason.removeprefix("gateway refused: ") if row else "-"
 
     def has_add_permission(self, request, *args):
         return False

@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from portal.signing import signature_matches
+
 SIGN_FIELD = "sign"
 SIGN_TYPE_FIELD = "sign_type"
 
@@ -159,13 +161,18 @@ class SandboxGateway(Gateway):
 
     def verify_notification(self, data):
         expected = sign(data, self.secret)
-        if not hmac.compare_digest(expected, str(data.get(SIGN_FIELD, ""))):
+        if not signature_matches(expected, data.get(SIGN_FIELD, "")):
             raise InvalidNotification("bad signature")
+        if any("\x00" in str(value) for value in data.values()):
+            raise InvalidNotification("NUL in a field")  # PostgreSQL cannot compare such a string
         try:
+            amount = Decimal(data["total_amount"])
+            if not amount.is_finite():  # NaN and sNaN cannot be compared with the order's amount
+                raise InvalidNotification("amount is not a number")
             return Notification(
                 order_number=data["out_trade_no"],
                 transaction_id=data.get("trade_no", ""),
-                amount=Decimal(data["total_amount"]),
+                amount=amount,
                 trade_status=data["trade_status"],
                 notify_id=data["notify_id"],
             )

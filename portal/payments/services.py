@@ -65,9 +65,10 @@ def purpose_label(purpose: str):
 
 
 def _order_number(prefix: str = "") -> str:
-    # 14-digit local time + 6 random digits: readable on a receipt, sortable, unguessable enough
-    # that a result page URL reveals nothing about other orders.
-    return f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+    # 14-digit local time + 17 random digits (56 bits from `secrets`): readable on a receipt and
+    # sortable, and not guessable from another order's number. The pages still belong to the
+    # payer only (portal.payments.views); the number is not a password.
+    return f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**17):017d}"
 
 
 def _record_history(obj, reason: str) -> None:
@@ -183,12 +184,10 @@ def _settle(payment: Payment, transaction_id: str) -> bool:
     with transaction.atomic():
         won = Payment.objects.filter(
             pk=payment.pk,
-            status__in=[
-                Payment.Status.CREATED,
-                Payment.Status.PENDING,
-                Payment.Status.FAILED,
-                Payment.Status.CANCELLED,
-            ],
+            # A cancelled order (by the payer, or because what it paid for is gone) stays
+            # cancelled whatever a notification says; a failed one (not paid in time) may still
+            # be paid late, the money having reached the gateway.
+            status__in=[Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.FAILED],
         ).update(
             status=Payment.Status.PAID,
             gateway_transaction_id=transaction_id,
@@ -198,6 +197,9 @@ def _settle(payment: Payment, transaction_id: str) -> bool:
         )
         if not won:
             payment.refresh_from_db()
+            if payment.status == Payment.Status.CANCELLED:
+                log.error("order %s is cancelled; a success notification for it changes nothing", payment.order_number)
+                return False
             if payment.is_settled and payment.gateway_transaction_id == transaction_id:
                 return True  # a repeated notification
             log.error("order %s paid twice with different transactions", payment.order_number)
@@ -274,11 +276,17 @@ def request_refund(payment: Payment, amount=None, reason: str = "", by=None) -> 
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if not result.ok:
+            # Recorded and committed before the error is raised: raising inside this block rolled
+            # the failure back and left the refund pending for ever.
             Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
                 status=Refund.Status.FAILED, completed_at=now
             )
-            _record_history(refund, "gateway refused")
-            raise PaymentError(_("The payment service refused the refund: %(message)s") % {"message": result.message})
+            # The gateway's words stay in the refund's history, which the clerk's admin shows.
+            _record_history(refund, f"gateway refused: {result.message}"[:100])
+    if not result.ok:
+        raise PaymentError(_("The payment service refused the refund: %(message)s") % {"message": result.message})
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
         done = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
             status=Refund.Status.SUCCEEDED, gateway_refund_id=result.gateway_refund_id, completed_at=now
         )

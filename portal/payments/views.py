@@ -26,13 +26,24 @@ def _city_payment(request, order_number) -> Payment:
     return get_object_or_404(Payment.objects.select_related("city"), order_number=order_number, city=request.city)
 
 
+def _payer_payment(request, order_number) -> Payment:
+    """A payment of the site's city that the signed-in user paid (anyone else: 404)."""
+    payment = _city_payment(request, order_number)
+    if not _is_payer(request.user, payment):
+        raise Http404
+    return payment
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def sandbox_cashier(request, order_number):
-    """The sandbox gateway's cashier: the payer sees order number and amount and pays or cancels."""
+    """The sandbox gateway's cashier: the payer sees order number and amount and pays or cancels.
+
+    Only the payer: the order number alone (on a receipt, in a browser history) opens nothing."""
     gateway = gateways.get_gateway()
     if not isinstance(gateway, gateways.SandboxGateway):
         raise Http404
-    payment = _city_payment(request, order_number)
+    payment = _payer_payment(request, order_number)
     trade = gateway.trade(payment.order_number)
     if trade is None:
         raise Http404
@@ -59,9 +70,14 @@ def notify(request):
     return HttpResponseBadRequest("fail", content_type="text/plain")
 
 
+@login_required
 def result(request, order_number):
-    """Where the payer lands after the cashier: the payment's state and the way back."""
+    """Where the payer lands after the cashier: the payment's state and the way back.
+
+    The payer, the city's clerks and province administrators; anyone else gets 404."""
     payment = _city_payment(request, order_number)
+    if not _may_see(request.user, payment):
+        raise Http404
     return render(
         request,
         "portal/payments/result.html",
@@ -73,10 +89,18 @@ def result(request, order_number):
     )
 
 
-def _may_see(user, payment) -> bool:
-    if not user.is_authenticated:
+def _is_payer(user, payment) -> bool:
+    if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser or identity.id_key(user.id_number) == payment.payer_id_number:
+    if payment.payer_id is not None:
+        return payment.payer_id == user.pk
+    return bool(user.id_number) and identity.id_key(user.id_number) == payment.payer_id_number
+
+
+def _may_see(user, payment) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or _is_payer(user, payment):
         return True
     return clerk_city(user) == payment.city
 

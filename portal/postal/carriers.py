@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
+from portal.signing import signature_matches
+
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
@@ -87,7 +89,7 @@ class SandboxCarrier(Carrier):
         return f"EA{serial}{s10_check_digit(serial)}CN"
 
     def parse_webhook(self, body, signature):
-        if not hmac.compare_digest(body_signature(body, self.secret), signature or ""):
+        if not signature_matches(body_signature(body, self.secret), signature):
             raise InvalidWebhook("bad signature")
         try:
             data = json.loads(body)
@@ -106,8 +108,9 @@ class SandboxCarrier(Carrier):
                         occurred_at=occurred,
                     )
                 )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidWebhook(f"bad body: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # RecursionError: deeply nested JSON; AttributeError: an event that is not an object.
+            raise InvalidWebhook(f"bad body: {type(exc).__name__}") from None
         return events
 
     def event_body(self, tracking_number: str, status: str, location: str = "", event_id: str | None = None) -> bytes:

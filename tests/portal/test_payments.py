@@ -238,6 +238,7 @@ def test_another_citizen_cannot_see_a_receipt(client, has, citizen, other_citize
 
 def test_a_payment_is_not_shown_on_another_citys_site(client, has, szv, citizen):
     payment = _start(has, citizen)
+    client.force_login(citizen)
     assert client.get(payment.cashier_url, HTTP_HOST="szv.localhost").status_code == 404
 
 

@@ -36,43 +36,48 @@ def _id(region, birth, seq):
 PROVINCE_ADMIN = DemoLogin(
     "province administrator", "周建国", _id("320102", (1975, 4, 2), 15), "13901580001", "/admin/ on any site"
 )
-CLERK_HAS = DemoLogin(
-    "clerk, Huai'an", "刘敏", _id("320812", (1986, 9, 23), 42), "13905230001", "http://has.localhost:8000/admin/"
-)
-CLERK_SZV = DemoLogin(
-    "clerk, Suzhou", "沈晓峰", _id("320505", (1983, 1, 8), 77), "13905120001", "http://szv.localhost:8000/admin/"
-)
-HOSPITAL = DemoLogin(
-    "hospital staff, Huai'an", "孙丽", _id("320812", (1979, 11, 30), 28), "13905230002", "http://has.localhost:8000/"
-)
+CLERK_HAS = DemoLogin("clerk, Huai'an", "刘敏", _id("320812", (1986, 9, 23), 42), "13905230001", "{has}admin/")
+CLERK_SZV = DemoLogin("clerk, Suzhou", "沈晓峰", _id("320505", (1983, 1, 8), 77), "13905120001", "{szv}admin/")
+HOSPITAL = DemoLogin("hospital staff, Huai'an", "孙丽", _id("320812", (1979, 11, 30), 28), "13905230002", "{has}")
 ZHANG = DemoLogin(
     "citizen: two cars (one overdue), C1 licence, 3 points",
     "张伟",
     _id("320812", (1988, 6, 15), 131),
     "13812340001",
-    "http://has.localhost:8000/",
+    "{has}",
 )
 WANG = DemoLogin(
     "citizen: new car without plate (preselection), C1",
     "王芳",
     _id("320803", (1995, 2, 28), 262),
     "13812340002",
-    "http://has.localhost:8000/",
+    "{has}",
 )
 LI = DemoLogin(
     "citizen of Suzhou: one car, A2 licence, 9 points",
     "李强",
     _id("320505", (1979, 12, 3), 315),
     "13812340003",
-    "http://szv.localhost:8000/",
+    "{szv}",
 )
 CHEN = DemoLogin(
     "citizen: C2 licence with 12 points, no car",
     "陈静",
     _id("320804", (1992, 7, 19), 448),
     "15861230004",
-    "http://has.localhost:8000/",
+    "{has}",
 )
+
+
+def _where(template: str) -> str:
+    """The site a demo login works on, with the port `make run` serves (PORT, default 8000)."""
+    import os
+
+    domain = os.environ.get("PORTAL_DOMAIN", "localhost")
+    port = os.environ.get("PORT", "8000")
+    return template.format(**{code: f"http://{code}.{domain}:{port}/" for code in ("has", "szv")})
+
+
 LOGINS = [PROVINCE_ADMIN, CLERK_HAS, CLERK_SZV, HOSPITAL, ZHANG, WANG, LI, CHEN]
 
 _VIN_VALUES = {
@@ -130,7 +135,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (log in with the ID number or the mobile; password for all: {PASSWORD})")
         for login in LOGINS:
             self.stdout.write(f"  {login.name:<4} {login.role}")
-            self.stdout.write(f"        ID {login.id_number}  mobile {login.mobile}  at {login.where}")
+            self.stdout.write(f"        ID {login.id_number}  mobile {login.mobile}  at {_where(login.where)}")
 
     @transaction.atomic
     def load(self):

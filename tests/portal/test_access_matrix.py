@@ -1,0 +1,582 @@
+"""Who may see and change what: every URL that shows or changes a record, for every persona.
+
+The matrix is complete by construction: test_every_url_has_a_row walks Django's URL resolver and
+fails for a URL name that has no row here. Adding an app's URLs (violations, certificates) means
+adding its rows to CITIZEN_ROWS and its admin models to ADMIN_MODELS (and custom admin views to
+ADMIN_EXTRA), each with the objects it needs (a builder taking the `World`).
+
+Personas, all on Huai'an's site (has.localhost) unless stated: `anon`; `owner`, a citizen who
+owns the records; `other`, another citizen; `clerk_has`, a Huai'an clerk, whose rights on each
+admin model are what ADMIN_MODELS declares ("view": view-only, "change": may change, "add":
+may also add, "none": no access); `clerk_szv`, a Suzhou clerk (whose admin is their own city's
+site only); `province`, a province administrator. Expected answers: OK (200, or a redirect that
+is not to the login page), LOGIN (a redirect to a login page), NF (404), NO (403), and for
+callbacks BAD (400/403/404: refused without a change).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from portal.models import CitySetting, Holiday, Payment, Shipment
+from portal.payments import services as payments
+from portal.postal import services as postal
+from tests import factories
+
+OK, LOGIN, NF, NO, BAD = "OK", "LOGIN", "NF", "NO", "BAD"
+PERSONAS = ("anon", "owner", "other", "clerk_has", "clerk_szv", "province")
+payments.register_purpose("matrix.fee", label="Matrix fee")
+
+
+def _outcome(response) -> str:
+    code = response.status_code
+    if code in (301, 302, 303):
+        return LOGIN if "/login/" in response.get("Location", "") else OK
+    if code in (200, 204):
+        return OK
+    if code == 404:
+        return NF
+    if code == 403:
+        return NO
+    if code in (400, 405, 429):
+        return BAD
+    raise AssertionError(f"unexpected status {code}")
+
+
+@dataclass
+class World:
+    """The records the rows point at: one of each, owned by `owner`, in Huai'an."""
+
+    has: object
+    szv: object
+    users: dict
+    objects: dict = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    """One URL: how to build its address, and what each persona gets (GET, and POST if given)."""
+
+    url: object  # callable(World) -> path
+    get: dict  # persona -> expected outcome
+    post: dict | None = None
+    data: dict = field(default_factory=dict)
+
+
+def every(outcome, **overrides) -> dict:
+    return {**dict.fromkeys(PERSONAS, outcome), **overrides}
+
+
+def own(**overrides) -> dict:
+    """A citizen's own record: the owner only; everyone else is not told it exists."""
+    return {**every(NF), "anon": LOGIN, "owner": OK, **overrides}
+
+
+def post_only(**overrides) -> dict:
+    """GET of a POST-only address: the login page first, then 405 (refused, nothing done)."""
+    return {**every(BAD), "anon": LOGIN, **overrides}
+
+
+def signed_in(**overrides) -> dict:
+    return {**every(OK), "anon": LOGIN, **overrides}
+
+
+# --- Builders -----------------------------------------------------------------------------
+def _payment(w) -> Payment:
+    if "payment" not in w.objects:
+        p = payments.start_payment(
+            purpose="matrix.fee",
+            reference="matrix:1",
+            city=w.has,
+            payer=w.users["owner"],
+            amount=Decimal("10.00"),
+            description="matrix",
+        )
+        Payment.objects.filter(pk=p.pk).update(status=Payment.Status.PAID, paid_at=datetime.datetime.now(datetime.UTC))
+        w.objects["payment"] = p
+    return w.objects["payment"]
+
+
+def _shipment(w) -> Shipment:
+    if "shipment" not in w.objects:
+        w.objects["shipment"] = postal.create_shipment(
+            city=w.has,
+            purpose="matrix.mail",
+            reference="matrix:1",
+            recipient_name="收件人",
+            recipient_phone="13900001111",
+            address="淮安市清江浦区1号",
+            contents="驾驶证",
+        )
+    return w.objects["shipment"]
+
+
+def _selection(w):
+    if "selection" not in w.objects:
+        from tests.plates.conftest import new_vehicle, open_block, verified_selection
+
+        open_block(w.has)
+        w.objects["selection"] = verified_selection(w.users["owner"], new_vehicle(w.users["owner"], w.has))
+    return w.objects["selection"]
+
+
+def _hold(w):
+    if "hold" not in w.objects:
+        from tests.plates.conftest import confirmed_hold, new_vehicle, set_city, verified_selection
+
+        _selection(w)
+        set_city(w.has, "plate_second_sms", False)
+        w.objects["hold"] = confirmed_hold(verified_selection(w.users["owner"], new_vehicle(w.users["owner"], w.has)))
+    return w.objects["hold"]
+
+
+def _plan(w):
+    if "plan" not in w.objects:
+        from exams import services
+        from exams.models import ExamPlan, ExamSite
+
+        site = ExamSite.objects.create(
+            city=w.has,
+            name="矩阵考场",
+            address="淮安",
+            subjects=["1", "2", "3", "4"],
+            licence_classes=["C1"],
+            daily_capacity=1000,
+        )
+        plan = ExamPlan.objects.create(
+            city=w.has,
+            site=site,
+            subject="1",
+            licence_classes=["C1"],
+            date=datetime.date.today() + datetime.timedelta(days=20),
+            starts_at=datetime.time(8),
+            ends_at=datetime.time(10),
+            capacity=10,
+        )
+        services.publish_plan(plan)
+        plan.refresh_from_db()
+        w.objects["plan"] = plan
+    return w.objects["plan"]
+
+
+def _exam_request(w):
+    if "exam_request" not in w.objects:
+        from django.utils import timezone
+
+        from exams import services
+        from exams.models import LearnerRecord
+
+        owner = w.users["owner"]
+        LearnerRecord.objects.create(
+            city=w.has,
+            id_number=owner.id_number,
+            name=owner.real_name,
+            licence_class="C1",
+            application_accepted_at=timezone.now() - datetime.timedelta(days=30),
+        )
+        w.objects["exam_request"] = services.request_seat(plan=_plan(w), id_number=owner.id_number)
+    return w.objects["exam_request"]
+
+
+def _notice(w):
+    if "notice" not in w.objects:
+        from notices.models import Notice
+
+        w.objects["notice"] = Notice.objects.create(
+            id_number=w.users["owner"].id_number, city=w.has, kind="matrix", context={}
+        )
+    return w.objects["notice"]
+
+
+def _feed(w):
+    from notices.models import CalendarFeed
+
+    return CalendarFeed.objects.get_or_create(user=w.users["owner"])[0]
+
+
+def _announcement(w):
+    from notices.models import Announcement
+
+    return Announcement.objects.create(city=w.has, title_text="公告", body_text="正文").pk
+
+
+def _article(w):
+    from notices.models import Article
+
+    return Article.objects.create(city=w.has, title="文章", body="正文", published=True).pk
+
+
+def _question(w):
+    """The owner's unanswered question: theirs to see; public only once answered and published."""
+    from notices.models import Question
+
+    return Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题").pk
+
+
+# --- Citizen pages and callbacks ------------------------------------------------------------
+CITIZEN_ROWS = {
+    # Payments: the payer, the city's clerks (result and receipt), province administrators.
+    "pay:result": Row(lambda w: reverse("pay:result", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)),
+    "pay:receipt": Row(
+        lambda w: reverse("pay:receipt", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)
+    ),
+    "pay:receipt_pdf": Row(
+        lambda w: reverse("pay:receipt_pdf", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)
+    ),
+    # The cashier: the payer only (paid orders are not payable: the page says so).
+    "pay:sandbox_cashier": Row(
+        lambda w: reverse("pay:sandbox_cashier", args=[_payment(w).order_number]),
+        own(),
+        post=own(owner=OK),
+        data={"action": "cancel"},
+    ),
+    "pay:notify": Row(lambda w: reverse("pay:notify"), every(BAD), post=every(BAD), data={"out_trade_no": "x"}),
+    # Tracking by number is public as couriers offer it (masked); moving it is the city's staff.
+    "postal:track": Row(lambda w: reverse("postal:track", args=[_shipment(w).tracking_number]), every(OK)),
+    "postal:sandbox": Row(
+        lambda w: reverse("postal:sandbox", args=[_shipment(w).tracking_number]),
+        every(NF, clerk_has=OK, province=OK),
+        post=every(NF, clerk_has=OK, province=OK),
+        data={"status": "nonsense"},
+    ),
+    "postal:webhook": Row(lambda w: reverse("postal:webhook"), every(BAD), post=every(BAD), data={"x": "1"}),
+    # Plates: the citizen's own selection and hold.
+    "plates:start": Row(lambda w: reverse("plates:start"), signed_in()),
+    "plates:blocks": Row(lambda w: reverse("plates:blocks"), every(OK)),
+    "plates:verify": Row(lambda w: reverse("plates:verify", args=[_selection(w).pk]), own()),
+    "plates:selection": Row(lambda w: reverse("plates:selection", args=[_selection(w).pk]), own()),
+    "plates:draw": Row(lambda w: reverse("plates:draw", args=[_selection(w).pk]), post_only(), post=own()),
+    "plates:backup": Row(
+        lambda w: reverse("plates:backup", args=[_selection(w).pk]),
+        post_only(),
+        # Not loaded first (a rush path): the claim statement finds no such selection of theirs.
+        post=own(),
+        data={"batch": "1", "number": "苏HA000A"},
+    ),
+    "plates:compose": Row(lambda w: reverse("plates:compose", args=[_selection(w).pk]), own(), post=own()),
+    "plates:find": Row(lambda w: reverse("plates:find", args=[_selection(w).pk]), own()),
+    "plates:confirm": Row(
+        lambda w: reverse("plates:confirm", args=[_selection(w).pk]),
+        own(),
+        post=own(),
+        data={"action": "confirm", "number_id": "1"},
+    ),
+    "plates:hold": Row(lambda w: reverse("plates:hold", args=[_hold(w).pk]), own()),
+    "plates:voucher_pdf": Row(lambda w: reverse("plates:voucher_pdf", args=[_hold(w).pk]), own()),
+    "plates:abandon": Row(lambda w: reverse("plates:abandon", args=[_hold(w).pk]), post_only(), post=own()),
+    "plates:invoice": Row(lambda w: reverse("plates:invoice", args=[_hold(w).pk]), post_only(), post=own()),
+    # Exams.
+    "exams:plans": Row(lambda w: reverse("exams:plans"), every(OK)),
+    "exams:public": Row(lambda w: reverse("exams:public"), every(OK)),
+    "exams:draw": Row(lambda w: reverse("exams:draw", args=[_plan(w).pk]), every(OK)),
+    "exams:request": Row(
+        lambda w: reverse("exams:request", args=[_plan(w).pk]), every(BAD, anon=LOGIN), post=signed_in()
+    ),
+    "exams:withdraw": Row(lambda w: reverse("exams:withdraw", args=[_exam_request(w).pk]), post_only(), post=own()),
+    "exams:offer": Row(lambda w: reverse("exams:offer", args=[_exam_request(w).pk]), own()),
+    "exams:permit": Row(
+        lambda w: reverse("exams:permit"), signed_in(owner=NF, other=NF, province=NF, clerk_has=NF, clerk_szv=NF)
+    ),
+    "exams:permit_pdf": Row(
+        lambda w: reverse("exams:permit_pdf"), signed_in(owner=NF, other=NF, province=NF, clerk_has=NF, clerk_szv=NF)
+    ),
+    # Notices.
+    "notices:inbox": Row(lambda w: reverse("notices:inbox"), signed_in()),
+    "notices:detail": Row(lambda w: reverse("notices:detail", args=[_notice(w).pk]), own()),
+    "notices:preferences": Row(lambda w: reverse("notices:preferences"), signed_in()),
+    "notices:calendar_regenerate": Row(
+        lambda w: reverse("notices:calendar_regenerate"),
+        signed_in(owner=BAD, other=BAD, clerk_has=BAD, clerk_szv=BAD, province=BAD),
+        post=signed_in(),
+    ),
+    # The feed's token is the credential (calendar apps cannot log in).
+    "notices:calendar_feed": Row(lambda w: reverse("notices:calendar_feed", args=[_feed(w).token]), every(OK)),
+    "notices:announcements": Row(lambda w: reverse("notices:announcements"), every(OK)),
+    "notices:announcement": Row(lambda w: reverse("notices:announcement", args=[_announcement(w)]), every(OK)),
+    "notices:articles": Row(lambda w: reverse("notices:articles"), every(OK)),
+    "notices:article": Row(lambda w: reverse("notices:article", args=[_article(w)]), every(OK)),
+    "notices:questions": Row(lambda w: reverse("notices:questions"), every(OK)),
+    "notices:question_ask": Row(lambda w: reverse("notices:question_ask"), signed_in()),
+    "notices:question": Row(lambda w: reverse("notices:question", args=[_question(w)]), own(anon=NF)),
+    "notices:statistics": Row(lambda w: reverse("notices:statistics"), every(OK)),
+    "notices:receipt": Row(lambda w: reverse("notices:receipt", args=["push"]), every(BAD), post=every(BAD)),
+    # The citizen's own registry records.
+    "portal:home": Row(lambda w: "/", every(OK)),
+    "portal:my_vehicles": Row(lambda w: reverse("portal:my_vehicles"), signed_in()),
+    "portal:my_licence": Row(lambda w: reverse("portal:my_licence"), signed_in()),
+    "portal:human_check": Row(lambda w: reverse("portal:human_check"), signed_in()),
+}
+# Pages that show or change no record (their own tests cover them); listed so that the
+# completeness check knows they were considered.
+NO_RECORD = {
+    "set_language": "language switch",
+    "accounts:login": "login form (tests/portal/test_accounts.py)",
+    "accounts:logout": "logout",
+    "accounts:register": "registration form",
+    "accounts:password_reset": "password reset by SMS code",
+    "accounts:sms_receipt": "SMS gateway's signed receipt (tests/portal/test_sms.py)",
+}
+
+# --- Admin ----------------------------------------------------------------------------------
+# Model label -> the Huai'an clerk's rights on it. Province administrators may do everything a
+# model allows at all. A new admin model without a line here fails the completeness check.
+ADMIN_MODELS = {
+    "portal.user": "none",
+    "portal.clerkprofile": "view",
+    "portal.smscode": "none",
+    "portal.holiday": "none",
+    "portal.city": "none",
+    "portal.office": "view",
+    "portal.medicalinstitution": "view",
+    "portal.citysetting": "none",
+    "portal.payment": "view",
+    "portal.refund": "view",
+    "portal.shipment": "view",
+    "portal.vehicle": "add",
+    "portal.drivinglicence": "add",
+    "notices.announcement": "add",
+    "notices.article": "add",
+    "notices.question": "change",
+    "notices.notice": "view",
+    "notices.delivery": "view",
+    "plates.numberblock": "add",
+    "plates.bannedpattern": "add",
+    "plates.platenumber": "change",
+    "plates.hold": "change",
+    "plates.ban": "change",
+    "plates.selection": "view",
+    "exams.examsite": "add",
+    "exams.examplan": "add",
+    "exams.learnerrecord": "add",
+    "exams.examrequest": "view",
+    "exams.examresult": "view",
+    "auth.group": "none",
+}
+ADMIN_SITE_URLS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "autocomplete"}
+ADMIN_SITE_URLS |= {"view_on_site", "app_list"}
+STANDARD_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history")
+# Custom admin views: (clerk_has, clerk_szv) outcome on the Huai'an site; anon and citizens
+# are sent to the login page, the province administrator may use them.
+ADMIN_EXTRA = {
+    "admin:plates_hold_hall": (lambda w: reverse("admin:plates_hold_hall"), OK),
+    "admin:exams_examplan_bulk": (lambda w: reverse("admin:exams_examplan_bulk"), OK),
+    "admin:exams_examplan_import": (lambda w: reverse("admin:exams_examplan_import"), OK),
+    "admin:exams_examplan_results": (lambda w: reverse("admin:exams_examplan_results", args=[_plan(w).pk]), OK),
+    "admin:exams_learnerrecord_permit": (lambda w: reverse("admin:exams_learnerrecord_permit", args=[999999]), NF),
+    "admin:exams_examrequest_book": (lambda w: reverse("admin:exams_examrequest_book"), OK),
+}
+
+
+def _url_names():
+    def walk(resolver, ns):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                inner = ":".join(x for x in (ns, p.namespace) if x) if p.namespace else ns
+                yield from walk(p, inner)
+            elif isinstance(p, URLPattern):
+                yield (f"{ns}:" if ns else "") + (p.name or ""), str(p.pattern)
+
+    return list(walk(get_resolver(), ""))
+
+
+def _admin_model_for(name):
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if name.startswith(prefix) and name[len(prefix) :] in STANDARD_SUFFIXES:
+            return model
+    return None
+
+
+def test_every_url_has_a_row():
+    missing = []
+    for name, route in _url_names():
+        if name in CITIZEN_ROWS or name in NO_RECORD or name in ADMIN_EXTRA:
+            continue
+        if name.startswith("admin:"):
+            short = name.split(":", 1)[1]
+            if short in ADMIN_SITE_URLS or (short == "" and ("object_id" in route or "url" in route)):
+                continue  # the site's own pages; unnamed: the legacy <id>/ redirect and catch-all
+            model = _admin_model_for(name)
+            if model is not None and model._meta.label_lower in ADMIN_MODELS:
+                continue
+        if route.startswith("^media/") or route.startswith("__bench__"):
+            continue  # DEBUG-only media serving; the bench's own views (never in production)
+        missing.append(f"{name or '(unnamed)'} {route}")
+    unknown_models = [m._meta.label_lower for m in admin.site._registry if m._meta.label_lower not in ADMIN_MODELS]
+    assert not missing and not unknown_models, (
+        "URLs without a row in tests/portal/test_access_matrix.py (add one for each persona): "
+        + "; ".join(missing + unknown_models)
+    )
+
+
+# --- Walking the matrix ---------------------------------------------------------------------
+@pytest.fixture
+def world(db, has, szv):
+    users = {
+        "owner": factories.UserFactory(),
+        "other": factories.UserFactory(),
+        "clerk_has": factories.clerk("has"),
+        "clerk_szv": factories.clerk("szv"),
+        "province": factories.UserFactory(is_staff=True, is_superuser=True),
+    }
+    return World(has=has, szv=szv, users=users)
+
+
+def _as(client, world, persona):
+    client.logout()
+    if persona != "anon":
+        client.force_login(world.users[persona])
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    return client
+
+
+def _check(client, world, persona, method, path, expected, data, failures, label):
+    _as(client, world, persona)
+    response = client.post(path, data) if method == "POST" else client.get(path)
+    got = _outcome(response)
+    if got != expected:
+        failures.append(
+            f"{label} {method} {path} as {persona}: expected {expected}, got {got} ({response.status_code})"
+        )
+
+
+def test_citizen_pages_and_callbacks(client, world, settings):
+    settings.RUSH_LIMITS = {}  # the walk makes many requests; limits have their own tests
+    failures = []
+    for name, row in CITIZEN_ROWS.items():
+        path = row.url(world)
+        for persona, expected in row.get.items():
+            _check(client, world, persona, "GET", path, expected, {}, failures, name)
+        for persona, expected in (row.post or {}).items():
+            _check(client, world, persona, "POST", path, expected, row.data, failures, name)
+    assert not failures, "\n".join(failures)
+
+
+def _samples(w) -> dict:
+    """One Huai'an row of every admin model (built once per walk)."""
+    from django.contrib.auth.models import Group
+
+    from exams.models import ExamRequest, LearnerRecord
+    from notices.models import Announcement, Article, Question
+    from plates.models import BannedPattern, NumberBlock, PlateNumber
+    from portal.models import ClerkProfile, MedicalInstitution, Office, SmsCode
+
+    now = datetime.datetime.now(datetime.UTC)
+    hold = _hold(w)
+    request = _exam_request(w)
+    return {
+        "portal.user": w.users["other"],
+        "portal.clerkprofile": ClerkProfile.objects.get(user=w.users["clerk_has"]),
+        "portal.smscode": SmsCode.objects.create(
+            mobile="13900001111", purpose="login", code_hash="x", expires_at=now, created_at=now
+        ),
+        "portal.holiday": Holiday.objects.first(),
+        "portal.city": w.has,
+        "portal.office": Office.objects.create(city=w.has, name="矩阵车管所"),
+        "portal.medicalinstitution": MedicalInstitution.objects.create(
+            city=w.has, name="矩阵医院", licence_number="M-1"
+        ),
+        "portal.citysetting": CitySetting.objects.get_or_create(
+            city=w.has, key="plate_ban_years", defaults={"value": 2}
+        )[0],
+        "portal.payment": _payment(w),
+        "portal.refund": None,  # refunds are made by the payment service only; see test_production_defaults
+        "portal.shipment": _shipment(w),
+        "portal.vehicle": factories.VehicleFactory(city=w.has),
+        "portal.drivinglicence": factories.DrivingLicenceFactory(city=w.has),
+        "notices.announcement": Announcement.objects.create(city=w.has, title_text="公告", body_text="正文"),
+        "notices.article": Article.objects.create(city=w.has, title="文章", body="正文"),
+        "notices.question": Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题"),
+        "notices.notice": _notice(w),
+        "notices.delivery": None,  # made by the delivery sweep; read-only like notices
+        "plates.numberblock": NumberBlock.objects.filter(city=w.has).first(),
+        "plates.bannedpattern": BannedPattern.objects.create(city=w.has, pattern="^8888", reason="拍卖"),
+        "plates.platenumber": PlateNumber.objects.filter(city=w.has).first(),
+        "plates.hold": hold,
+        "plates.ban": None,  # made when a hold lapses; covered by tests/plates/test_hold.py
+        "plates.selection": _selection(w),
+        "exams.examsite": _plan(w).site,
+        "exams.examplan": _plan(w),
+        "exams.learnerrecord": LearnerRecord.objects.get(id_number=w.users["owner"].id_number),
+        "exams.examrequest": ExamRequest.objects.get(pk=request.pk),
+        "exams.examresult": None,  # entered by the results page (ADMIN_EXTRA), never edited
+        "auth.group": Group.objects.create(name="matrix"),
+    }
+
+
+def _admin_expectations(rights, kind, method):
+    """The Huai'an clerk's outcome on one of a model's standard admin pages."""
+    may_view = rights in ("view", "change", "add")
+    may_change = rights in ("change", "add")
+    if kind in ("changelist", "history"):
+        return OK if may_view else NO
+    if kind == "change" or kind == "simple_history":
+        if method == "GET":
+            return OK if may_view else NO
+        return OK if may_change else NO
+    if kind == "add":
+        return OK if rights == "add" else NO
+    if kind == "delete":
+        return NO
+    raise AssertionError(kind)
+
+
+def test_admin_pages(client, world):
+    failures = []
+    samples = _samples(world)
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        rights = ADMIN_MODELS[label]
+        obj = samples.get(label)
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        pages = [("changelist", reverse(f"{info}_changelist")), ("add", reverse(f"{info}_add"))]
+        if obj is not None:
+            pages += [
+                ("change", reverse(f"{info}_change", args=[obj.pk])),
+                ("history", reverse(f"{info}_history", args=[obj.pk])),
+                ("delete", reverse(f"{info}_delete", args=[obj.pk])),
+            ]
+            history = getattr(model, "history", None)
+            version = history.filter(**{model._meta.pk.attname: obj.pk}).first() if history is not None else None
+            if version is not None:
+                pages.append(("simple_history", reverse(f"{info}_simple_history", args=[obj.pk, version.history_id])))
+        elif label not in samples:
+            failures.append(f"{label}: no sample object for the matrix (add one to _samples)")
+        for kind, path in pages:
+            for persona in ("anon", "owner", "other") if kind == "change" else ("anon",):
+                _check(client, world, persona, "GET", path, LOGIN, {}, failures, label)
+            # A Suzhou clerk is not let into the admin on Huai'an's site at all.
+            _check(client, world, "clerk_szv", "GET", path, LOGIN, {}, failures, label)
+            _check(
+                client, world, "clerk_has", "GET", path, _admin_expectations(rights, kind, "GET"), {}, failures, label
+            )
+            if kind in ("change", "simple_history", "delete", "add"):
+                # Writes: an empty form is refused by validation (no row changes), but only
+                # after the permission check, which is what this asserts.
+                expected = _admin_expectations(rights, kind, "POST")
+                _check(client, world, "clerk_has", "POST", path, expected, {}, failures, label)
+                _as(client, world, "province")
+                response = client.get(path)
+                if response.status_code >= 500:
+                    failures.append(f"{label} {path} as province: {response.status_code}")
+    # A Suzhou clerk on their own site sees none of Huai'an's rows.
+    for model in admin.site._registry:
+        obj = samples.get(model._meta.label_lower)
+        if obj is None or not getattr(admin.site._registry[model], "city_field", None):
+            continue
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        client.force_login(world.users["clerk_szv"])
+        client.defaults["HTTP_HOST"] = "szv.localhost"
+        response = client.get(reverse(f"{info}_change", args=[obj.pk]))
+        if response.status_code not in (302, 403):
+            failures.append(f"{model._meta.label_lower}: a Suzhou clerk got {response.status_code} on a Huai'an row")
+    for name, (url, clerk_outcome) in ADMIN_EXTRA.items():
+        path = url(world)
+        for persona in ("anon", "owner", "other", "clerk_szv"):
+            _check(client, world, persona, "GET", path, LOGIN, {}, failures, name)
+        _check(client, world, "clerk_has", "GET", path, clerk_outcome, {}, failures, name)
+    assert not failures, "\n".join(failures)
