@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 from exams import permit as permit_pdf_builder
 from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
-from portal import identity
-from portal import antibot
+from portal import antibot, identity
 from portal.ratelimits import rush_limit
 
 
