@@ -155,7 +155,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
     today = timezone.localdate(now)
     with transaction.atomic():
         if licence is not None:
-            licence = DrivingLicence.objects.select_for_update().select_related("city").get(pk=licence.pk)
+            licence = DrivingLicence.objects.select_for_update(of=("self",)).select_related("city").get(pk=licence.pk)
         records = _lock_records(ids)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
@@ -319,7 +319,9 @@ def fine_paid(payment) -> None:
     except ValueError:
         _refund_later(payment, "unknown reference")
         return
-    decision = Decision.objects.select_for_update().select_related("violation").filter(pk=decision_pk).first()
+    decision = (
+        Decision.objects.select_for_update(of=("self",)).select_related("violation").filter(pk=decision_pk).first()
+    )
     if decision is None or decision.status != Decision.Status.UNPAID:
         _refund_later(payment, "decision already paid")
         return
