@@ -378,11 +378,20 @@ class ObjectionAdmin(ReadOnlyCityAdmin):
         return False
 
 
+class ClerkEditableAdmin(CityScopedAdmin):
+    """Province-wide rows that clerks of every city may edit (the study material)."""
+
+    clerk_can = ("view", "add", "change")
+
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
+
+
 @admin.register(StudyMaterial)
-class StudyMaterialAdmin(admin.ModelAdmin):
+class StudyMaterialAdmin(ClerkEditableAdmin):
     list_display = ["title", "order", "is_active"]
 
 
 @admin.register(StudyQuestion)
-class StudyQuestionAdmin(admin.ModelAdmin):
+class StudyQuestionAdmin(ClerkEditableAdmin):
     list_display = ["text", "answer", "is_active"]

@@ -16,4 +16,6 @@ urlpatterns = [
     re_path(rf"^bindings/{ID}/revoke/$", views.binding_revoke, name="binding_revoke"),
     re_path(rf"^record/{ID}/objection/$", views.objection, name="objection"),
     path("photo/<uuid:token>/", views.objection_photo, name="objection_photo"),
+    path("study/", views.study, name="study"),
+    path("study/heartbeat/", views.study_heartbeat, name="study_heartbeat"),
 ]

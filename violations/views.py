@@ -311,3 +311,60 @@ def objection_photo(request, token):
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = "inline"
     return response
+
+
+# --- study for point reduction ----------------------------------------------------------------
+@city_required
+@login_required
+def study(request):
+    from violations.models import StudyMaterial, StudySession
+    from violations.services import points
+
+    licence = services.handler_licence(request.user.id_number)
+    session = (
+        StudySession.objects.filter(licence=licence, status=StudySession.Status.STUDYING).first() if licence else None
+    )
+    context = {"licence": licence, "session": session, "result": None}
+    if request.method == "POST" and "start" in request.POST and licence is not None:
+        try:
+            points.study_start(licence, request.user)
+        except services.ViolationError as exc:
+            messages.error(request, exc.message)
+        return redirect("violations:study")
+    if request.method == "POST" and "submit" in request.POST and session is not None:
+        answers = {k[2:]: v for k, v in request.POST.items() if k.startswith("q_")}
+        try:
+            passed = points.study_submit(session, answers, request.user)
+        except services.ViolationError as exc:
+            messages.error(request, exc.message)
+        else:
+            if passed:
+                messages.success(request, _("Test passed: 1 point was taken off your licence."))
+            else:
+                messages.error(request, _("Test not passed. You may study and try again."))
+        return redirect("violations:study")
+    context["refusals"] = points.study_refusals(licence) if session is None else []
+    if session is not None:
+        context["materials"] = StudyMaterial.objects.filter(is_active=True)
+        context["questions"] = points.study_questions(session)
+        context["minutes"] = session.seconds_studied // 60
+        context["ready"] = session.seconds_studied >= points.STUDY_SECONDS
+    return render(request, "violations/study.html", context)
+
+
+@login_required
+@require_POST
+def study_heartbeat(request):
+    from django.http import JsonResponse
+
+    from violations.models import StudySession
+    from violations.services import points
+
+    licence = services.handler_licence(request.user.id_number)
+    session = (
+        StudySession.objects.filter(licence=licence, status=StudySession.Status.STUDYING).first() if licence else None
+    )
+    if session is None:
+        raise Http404
+    seconds = points.study_heartbeat(session)
+    return JsonResponse({"seconds": seconds, "ready": seconds >= points.STUDY_SECONDS})
