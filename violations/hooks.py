@@ -34,7 +34,7 @@ def register():
         title=_("Penalty decision {number}"),
         body=_(
             "Decision {number} for {plate}: fine {fine} yuan, {points} points. Pay by {due_on}; after that a "
-            "surcharge of 3% of the fine a day applies."
+            "surcharge of 3 per cent of the fine a day applies."
         ),
         mandatory=True,
     )

@@ -155,7 +155,7 @@ def test_study_is_refused_after_drink_driving_in_the_last_three_cycles(person, c
     DrivingLicence.objects.filter(pk=licence_of(owner).pk).update(status="normal", points=3)
     Decision.objects.update(status="paid")
     with on(D(2026, 8, 1)):
-        assert any("27" in r for r in points.study_refusals(licence_of(owner)))
+        assert any("第二十七条" in r for r in points.study_refusals(licence_of(owner)))
 
 
 def test_cycle_end_day_counts_from_the_first_licence_date():
