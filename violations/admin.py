@@ -66,7 +66,7 @@ class DateBoundFilter(admin.SimpleListFilter):
         return [("", "")]
 
     def queryset(self, request, queryset):
-        day = parse_date(self.value() or "") if self.value() else None
+        day = _safe_date(self.value())
         if day is None:
             return queryset
         start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -37,6 +37,22 @@ def code(value: str) -> ViolationCode:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _seeded(db):
+    """The catalogue and the study bank the migrations seed (a transactional test elsewhere may
+    have flushed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    from violations.models import StudyQuestion
+
+    if not ViolationCode.objects.exists():
+        importlib.import_module("violations.migrations.0002_seed_codes").seed(apps, None)
+    if not StudyQuestion.objects.exists():
+        importlib.import_module("violations.migrations.0003_seed_study").seed(apps, None)
+
+
 @pytest.fixture
 def person(has):
     """person(points=0, status="normal", licence=True) -> a citizen with a C1 licence."""

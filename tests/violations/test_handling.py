@@ -175,3 +175,22 @@ def test_refusal_on_the_page_says_why_and_where_to_go(client, person, car, recor
     client.force_login(owner)
     page = client.post("/violations/handle/", {"ids": str(violation.pk)}).content.decode()
     assert "交警大队" in page and "12" in page
+
+
+def test_the_decision_pdf_is_english_on_the_english_site(person, car, record):
+    from violations import pdf
+
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        (decision,) = services.violation_handle([record(vehicle, when=at(D(2026, 7, 1))).pk], user=owner)
+    english = pdf.decision_text(decision)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        chinese = pdf.decision_text(decision)
+    with translation.override("en"):
+        english = pdf.decision_text(decision)
+    assert "行政复议" in " ".join(chinese["paragraphs"]) and "处罚决定书" in chinese["title"]
+    assert "administrative review" in " ".join(english["paragraphs"]) and "Decision" in english["title"]
+    assert pdf.decision_pdf(decision, "en").startswith(b"%PDF")
