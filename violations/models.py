@@ -66,9 +66,13 @@ class Violation(models.Model):
     # Statuses in which a record still stands in the way (certificates asks through selectors).
     UNSETTLED = (Status.UNHANDLED, Status.OBJECTED, Status.DECIDED)
 
-    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    # No single-column indexes on city and vehicle: the composite indexes below lead with them
+    # (two fewer index insertions per record on a table of tens of millions of rows).
+    city = models.ForeignKey(
+        "portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"), db_index=False
+    )
     vehicle = models.ForeignKey(
-        "portal.Vehicle", on_delete=models.PROTECT, related_name="violations", verbose_name=_("vehicle")
+        "portal.Vehicle", on_delete=models.PROTECT, related_name="violations", verbose_name=_("vehicle"), db_index=False
     )
     # The plate as recorded: plates change hands, and the clerk searches by what was captured.
     plate_number = models.CharField(_("plate number"), max_length=10)
