@@ -87,6 +87,9 @@ def register():
         mandatory=True,
     )
     register_purpose("violations.fine", on_paid=fine_paid, label=_("Traffic fine"))
+    from violations import selectors
+
+    portal_hooks.register_deadlines(selectors.deadlines)
     portal_hooks.register_demo(_demo)
 
 

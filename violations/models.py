@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from portal import identity
 
-POINT_VALUES = (12, 9, 6, 3, 1, 0)  # R-PTS art 8: the only point values (docs/rules.md §5.5)
+POINT_VALUES = (12, 9, 6, 3, 1, 0)  # R-PTS art 8: the only point values (docs/rules.md §5.1)
 
 
 class ViolationCode(models.Model):

@@ -194,3 +194,25 @@ def test_the_decision_pdf_is_english_on_the_english_site(person, car, record):
     assert "行政复议" in " ".join(chinese["paragraphs"]) and "处罚决定书" in chinese["title"]
     assert "administrative review" in " ".join(english["paragraphs"]) and "Decision" in english["title"]
     assert pdf.decision_pdf(decision, "en").startswith(b"%PDF")
+
+
+def test_unpaid_fines_appear_in_the_calendar_feed_and_watch_reasons_on_the_page(client, person, car, record):
+    from portal import hooks
+    from violations.models import WatchEntry
+
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        (decision,) = services.violation_handle([record(vehicle, when=at(D(2026, 7, 1))).pk], user=owner)
+        items = [d for d in hooks.deadlines_for(owner) if d.uid == f"violations-decision-{decision.pk}"]
+    assert items and items[0].when == decision.due_on
+    with on(D(2026, 7, 3)):
+        second = record(vehicle, when=at(D(2026, 7, 2)))
+    WatchEntry.objects.create(
+        city=vehicle.city, vehicle=vehicle, reason="drivers_per_plate", detail="3 drivers", listed_at=at(D(2026, 7, 2))
+    )
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    page = client.get("/violations/").content.decode()
+    assert "重点人员名单" in page and "窗口" in page
+    assert f'value="{second.pk}"' not in page  # no checkbox: it cannot be handled online
