@@ -277,7 +277,7 @@ class WatchEntryAdmin(ReadOnlyCityAdmin):
     """Clerks see who is listed and why, and clear an entry with a recorded reason."""
 
     clerk_can = ("view", "change")
-    list_display = ["__str__", "name", "reason", "detail", "listed_at", "cleared_at", "cleared_reason"]
+    list_display = ["__str__", "name", "reason", "detail", "listed_at", "cleared_at", "cleared_reason", "clear_link"]
     list_filter = ["reason", ("cleared_at", admin.EmptyFieldListFilter)]
     exclude = ["id_number"]
     raw_id_fields = ["vehicle"]
@@ -301,7 +301,14 @@ class WatchEntryAdmin(ReadOnlyCityAdmin):
 
     @admin.display(description=gettext_lazy("clear"))
     def clear_link(self, obj):
-        return obj.pk
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj.cleared_at is not None:
+            return ""
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:violations_watchentry_clear", args=[obj.pk]), _("clear")
+        )
 
 
 class OverdueFilter(admin.SimpleListFilter):

@@ -171,3 +171,25 @@ def test_no_form_input_gives_a_500(client, person, car, plate, engine, plate_typ
     for url, data in posts:
         response = client.post(url, data)
         assert response.status_code in (200, 302, 404), (url, data, response.status_code)
+
+
+def test_clerk_sees_the_watch_list_with_the_reason_and_clears_an_entry_with_a_reason(client, person, car, clerk_has):
+    from violations.models import WatchEntry
+
+    vehicle = car(person())
+    entry = WatchEntry.objects.create(
+        city=vehicle.city,
+        vehicle=vehicle,
+        reason="drivers_per_plate",
+        detail="3 名驾驶人处理",
+        listed_at=at(D(2026, 7, 1)),
+    )
+    c = admin_client(client, clerk_has)
+    page = c.get("/admin/violations/watchentry/").content.decode()
+    assert "3 名驾驶人处理" in page and f"/admin/violations/watchentry/{entry.pk}/clear/" in page
+    c.post(f"/admin/violations/watchentry/{entry.pk}/clear/", {"reason": ""})
+    entry.refresh_from_db()
+    assert entry.cleared_at is None
+    c.post(f"/admin/violations/watchentry/{entry.pk}/clear/", {"reason": "车主到窗口说明"})
+    entry.refresh_from_db()
+    assert entry.cleared_by == clerk_has and entry.cleared_reason == "车主到窗口说明"
