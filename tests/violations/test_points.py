@@ -162,3 +162,25 @@ def test_cycle_end_day_counts_from_the_first_licence_date():
     assert points.cycle_end(D(2026, 6, 1)) == D(2027, 6, 1)
     assert points.cycle_end(D(2024, 2, 29)) == D(2025, 3, 1)
     assert points.cycle_end(D(2026, 6, 1)) - D(2026, 6, 1) == datetime.timedelta(days=365)
+
+
+def test_study_page_counts_time_by_heartbeats_and_opens_the_test_after_30_minutes(client, person):
+    owner = person(points=2)
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    start = at(D(2026, 7, 1), 9)
+    with time_machine.travel(start, tick=False):
+        client.post("/violations/study/", {"start": "1"})
+        assert "学习满 30 分钟后方可考试" in client.get("/violations/study/").content.decode()
+    for minute in range(2, 32, 2):  # a report every 2 minutes for 30 minutes
+        with time_machine.travel(start + datetime.timedelta(minutes=minute), tick=False):
+            client.post("/violations/study/heartbeat/")
+    # A tab left open an hour without reports counts 2 minutes, not 60.
+    with time_machine.travel(start + datetime.timedelta(minutes=90), tick=False):
+        seconds = client.post("/violations/study/heartbeat/").json()["seconds"]
+        assert seconds == 32 * 60
+        session = StudySession.objects.get()
+        page = client.get("/violations/study/").content.decode()
+        assert "交卷" in page
+        client.post("/violations/study/", {"submit": "1", **{f"q_{k}": v for k, v in _right_answers(session).items()}})
+    assert licence_of(owner).points == 1
