@@ -55,6 +55,9 @@ class ViolationCodeAdmin(CityScopedAdmin):
     def get_queryset(self, request):
         return admin.ModelAdmin.get_queryset(self, request)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a code in use is retired (in use: off), never deleted
+
 
 class DateBoundFilter(admin.SimpleListFilter):
     """occurred_from / occurred_to (YYYY-MM-DD): the clerk's date-range search."""

@@ -76,7 +76,11 @@ class Violation(models.Model):
     )
     # The plate as recorded: plates change hands, and the clerk searches by what was captured.
     plate_number = models.CharField(_("plate number"), max_length=10)
-    code = models.ForeignKey(ViolationCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("code"))
+    # No index on code or entered_by: codes are retired (is_active), never deleted, and clerks are
+    # deactivated, not deleted; an index on them would only cost every insertion.
+    code = models.ForeignKey(
+        ViolationCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("code"), db_index=False
+    )
     occurred_at = models.DateTimeField(_("time"))
     place = models.CharField(_("place"), max_length=200)
     fine = models.DecimalField(_("fine (yuan)"), max_digits=8, decimal_places=2)
@@ -89,7 +93,13 @@ class Violation(models.Model):
     notified_at = models.DateTimeField(_("owner notified at"), null=True, blank=True)
     deleted_reason = models.CharField(_("reason for deletion"), max_length=300, blank=True)
     entered_by = models.ForeignKey(
-        "portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entered by")
+        "portal.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+        db_index=False,
     )
 
     history = HistoricalRecords()
