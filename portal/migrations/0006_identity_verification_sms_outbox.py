@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0004_postal'),
+        ('portal', '0005_vehicle_engine_number'),
     ]
 
     operations = [
