@@ -8,7 +8,7 @@ import pytest
 from certificates import selectors, services
 from certificates.models import MedicalCertificate
 from tests import factories
-from tests.certificates.conftest import D, MEDICAL, on, upload_medical
+from tests.certificates.conftest import MEDICAL, D, on, upload_medical
 from tests.conftest import city_client
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,9 @@ def test_id_number_and_name_must_match_an_account_or_the_registry(doctor):
     with on(D(2026, 7, 1)):
         services.medical_upload(doctor, id_number=licence.id_number, name="李四", exam_date=D(2026, 7, 1), **MEDICAL)
         with pytest.raises(services.CertificateError):
-            services.medical_upload(doctor, id_number=licence.id_number, name="李五", exam_date=D(2026, 7, 1), **MEDICAL)
+            services.medical_upload(
+                doctor, id_number=licence.id_number, name="李五", exam_date=D(2026, 7, 1), **MEDICAL
+            )
 
 
 def test_a_wrong_form_keeps_what_was_typed_with_messages(client, citizen, doctor):
@@ -112,7 +114,10 @@ def test_own_staff_see_and_correct_through_the_pages(client, citizen, doctor):
 def test_c5_only_from_designated_institutions(citizen, doctor):
     with on(D(2026, 7, 1)), pytest.raises(services.CertificateError):
         services.medical_upload(
-            doctor, id_number=citizen.id_number, name=citizen.real_name, exam_date=D(2026, 7, 1),
+            doctor,
+            id_number=citizen.id_number,
+            name=citizen.real_name,
+            exam_date=D(2026, 7, 1),
             **{**MEDICAL, "classes_fit": ["C5"]},
         )
 
