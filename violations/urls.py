@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from violations import views
 
 app_name = "violations"
-urlpatterns = []
+urlpatterns = [
+    path("", views.start, name="start"),
+]

@@ -1,0 +1,388 @@
+"""Clerk tools (own city only): records and their entry, CSV batches, decisions, bindings, the
+watch list, the objection queue; province administrators edit the code catalogue and the study
+material. Every state change goes through violations.services."""
+
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.admin_helpers import CityScopedAdmin, clerk_city
+from violations import services
+from violations.forms_admin import CsvForm, ReasonForm, ViolationEntryForm
+from violations.models import (
+    Binding,
+    Decision,
+    Objection,
+    StudyMaterial,
+    StudyQuestion,
+    Violation,
+    ViolationCode,
+    WatchEntry,
+)
+from violations.services import objections as objection_services
+
+
+def _city(request):
+    return clerk_city(request.user) or getattr(request, "city", None)
+
+
+@admin.register(ViolationCode)
+class ViolationCodeAdmin(CityScopedAdmin):
+    """Province-wide: clerks read it, province administrators edit it."""
+
+    clerk_can = ("view",)
+    list_display = [
+        "code",
+        "description",
+        "fine_min",
+        "fine_max",
+        "points",
+        "suspension",
+        "detention",
+        "online_allowed",
+    ]
+    list_filter = ["points", "online_allowed", "is_active"]
+    search_fields = ["code", "description"]
+
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
+
+
+class DateBoundFilter(admin.SimpleListFilter):
+    """occurred_from / occurred_to (YYYY-MM-DD): the clerk's date-range search."""
+
+    template = "violations/admin/date_filter.html"
+    bound = ""
+
+    def lookups(self, request, model_admin):
+        return [("", "")]
+
+    def queryset(self, request, queryset):
+        day = parse_date(self.value() or "") if self.value() else None
+        if day is None:
+            return queryset
+        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        if self.bound == "from":
+            return queryset.filter(occurred_at__gte=start)
+        return queryset.filter(occurred_at__lt=start + datetime.timedelta(days=1))
+
+    def choices(self, changelist):
+        yield {"selected": False, "query_string": "", "display": self.value() or "", "name": self.parameter_name}
+
+
+class FromFilter(DateBoundFilter):
+    title = gettext_lazy("from (YYYY-MM-DD)")
+    parameter_name = "occurred_from"
+    bound = "from"
+
+
+class ToFilter(DateBoundFilter):
+    title = gettext_lazy("to (YYYY-MM-DD)")
+    parameter_name = "occurred_to"
+    bound = "to"
+
+
+def _safe_date(value):
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
+
+
+@admin.register(Violation)
+class ViolationAdmin(CityScopedAdmin):
+    clerk_can = ("view", "add")
+    form = ViolationEntryForm
+    list_display = ["plate_number", "occurred_at", "code", "place", "fine", "points", "source", "status"]
+    list_filter = ["status", "source", FromFilter, ToFilter]
+    search_fields = ["=plate_number"]
+    list_select_related = ["code"]
+    show_full_result_count = False
+    raw_id_fields = ["vehicle", "code"]
+    actions = ["delete_with_reason", "decide_at_counter"]
+    change_list_template = "violations/admin/change_list.html"
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in ("occurred_from", "occurred_to") or super().lookup_allowed(lookup, value, request)
+
+    def get_search_results(self, request, queryset, search_term):
+        # A plate search is an index range scan on (city, plate_number, occurred_at).
+        term = (search_term or "").strip().upper()
+        if not term:
+            return queryset, False
+        return queryset.filter(plate_number=term), False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            city = _city(request)
+
+            class Bound(ViolationEntryForm):
+                def __init__(inner, *args, **kw):
+                    super().__init__(*args, city=city, **kw)
+
+            return Bound
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["plate", "code", "occurred_at", "place", "fine", "source"]
+        return [f.name for f in Violation._meta.fields if f.name != "id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # records are deleted with a reason (action), never removed
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            created = services.violation_record(
+                vehicle=form.vehicle,
+                code=data["code"],
+                occurred_at=data["occurred_at"],
+                place=data["place"],
+                fine=data.get("fine"),
+                source=data["source"],
+                by=request.user,
+            )
+        except services.ViolationError as exc:
+            raise PermissionDenied(exc.message) from None
+        obj.pk = created.pk
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="violations_violation_import"),
+            path(
+                "<int:pk>/delete-with-reason/", view(self.delete_view_reason), name="violations_violation_delete_reason"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        city = _city(request)
+        form = CsvForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            if city is None:
+                form.add_error(None, _("Open the administration on a city site to import its records."))
+            else:
+                result = services.violations_import_csv(form.cleaned_data["file"].read(), city=city, by=request.user)
+                self.message_user(
+                    request,
+                    _("%(ok)s records imported, %(bad)s rows refused.")
+                    % {"ok": len(result.created), "bad": len(result.errors)},
+                    messages.SUCCESS if not result.errors else messages.WARNING,
+                )
+        help_text = _(
+            "Columns: %(columns)s. Time as YYYY-MM-DD HH:MM (local); fine empty for the code's highest fine; "
+            "source camera or onsite. Good rows are kept, bad rows are listed with their line."
+        ) % {"columns": ",".join(services.records.CSV_COLUMNS)}
+        return TemplateResponse(
+            request,
+            "violations/admin/import.html",
+            self._context(request, _("Import records from CSV"), form=form, help_text=help_text, result=result),
+        )
+
+    def delete_view_reason(self, request, pk):
+        violation = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.violation_delete(violation, reason=form.cleaned_data["reason"], by=request.user)
+            except services.ViolationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("Record deleted."), messages.SUCCESS)
+                return redirect("admin:violations_violation_changelist")
+        return TemplateResponse(
+            request,
+            "violations/admin/form.html",
+            self._context(request, _("Delete %(record)s") % {"record": violation}, form=form),
+        )
+
+    @admin.action(description=gettext_lazy("Delete with a reason"))
+    def delete_with_reason(self, request, queryset):
+        first = queryset.first()
+        if first is not None:
+            return redirect("admin:violations_violation_delete_reason", pk=first.pk)
+        return None
+
+    @admin.action(description=gettext_lazy("Decide at the counter for the vehicle's owner"))
+    def decide_at_counter(self, request, queryset):
+        from portal.models import User
+
+        done = 0
+        for violation in queryset.select_related("vehicle"):
+            owner = User.objects.filter(id_number=violation.vehicle.owner_id_number).first()
+            if owner is None:
+                owner = User(id_number=violation.vehicle.owner_id_number, real_name=violation.vehicle.owner_name)
+            try:
+                services.violation_handle([violation.pk], user=owner, online=False, by=request.user)
+                done += 1
+            except services.ViolationError as exc:
+                self.message_user(request, f"{violation}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)s decisions issued.") % {"n": done}, messages.SUCCESS)
+
+
+class ReadOnlyCityAdmin(CityScopedAdmin):
+    clerk_can = ("view",)
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyCityAdmin):
+    list_display = ["number", "violation", "handler_name", "fine", "points", "due_on", "status", "paid_amount"]
+    list_filter = ["status"]
+    search_fields = ["=number"]
+    raw_id_fields = ["violation", "licence"]
+
+
+@admin.register(Binding)
+class BindingAdmin(ReadOnlyCityAdmin):
+    list_display = ["vehicle", "driver_name", "masked_driver_id", "relationship", "status", "approved_at", "ended_at"]
+    list_filter = ["status"]
+    exclude = ["driver_id_number"]
+    raw_id_fields = ["vehicle"]
+
+
+@admin.register(WatchEntry)
+class WatchEntryAdmin(ReadOnlyCityAdmin):
+    """Clerks see who is listed and why, and clear an entry with a recorded reason."""
+
+    clerk_can = ("view", "change")
+    list_display = ["__str__", "name", "reason", "detail", "listed_at", "cleared_at", "cleared_reason"]
+    list_filter = ["reason", ("cleared_at", admin.EmptyFieldListFilter)]
+    exclude = ["id_number"]
+    raw_id_fields = ["vehicle"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/clear/", view(self.clear_view), name="violations_watchentry_clear"), *super().get_urls()]
+
+    def clear_view(self, request, pk):
+        entry = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self._clerk_may(request, "change", entry) and not request.user.is_superuser:
+            raise PermissionDenied
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.watch_clear(entry, reason=form.cleaned_data["reason"], by=request.user)
+            self.message_user(request, _("Entry cleared."), messages.SUCCESS)
+            return redirect("admin:violations_watchentry_changelist")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form}
+        context["title"] = _("Clear %(entry)s (%(detail)s)") % {"entry": entry, "detail": entry.detail}
+        return TemplateResponse(request, "violations/admin/form.html", context)
+
+    @admin.display(description=gettext_lazy("clear"))
+    def clear_link(self, obj):
+        return obj.pk
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("overdue")), ("no", _("within the deadline"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.filter(status=Objection.Status.PENDING, due_on__lt=today)
+        if self.value() == "no":
+            return queryset.filter(status=Objection.Status.PENDING, due_on__gte=today)
+        return queryset
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyCityAdmin):
+    """The queue: pending objections by deadline (5 working days), overdue ones marked."""
+
+    clerk_can = ("view", "change")
+    list_display = ["violation", "filer_name", "filed_at", "due_on", "is_overdue", "status"]
+    list_filter = ["status", OverdueFilter]
+    exclude = ["filer_id_number"]
+    readonly_fields = [
+        "violation",
+        "filer_name",
+        "reason",
+        "filed_at",
+        "due_on",
+        "status",
+        "decided_at",
+        "decided_by",
+        "decision_note",
+        "photos",
+    ]
+    change_form_template = "violations/admin/objection_change_form.html"
+
+    @admin.display(boolean=True, description=gettext_lazy("overdue"))
+    def is_overdue(self, obj):
+        return obj.status == Objection.Status.PENDING and obj.due_on < timezone.localdate()
+
+    @admin.display(description=gettext_lazy("photos"))
+    def photos(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html_join
+
+        return format_html_join(
+            " ",
+            '<a href="{}" target="_blank">{}</a>',
+            ((reverse("violations:objection_photo", args=[p.token]), _("photo")) for p in obj.photos.all()),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        objection = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.method == "POST" and "decide" in request.POST:
+            try:
+                objection_services.objection_decide(
+                    objection,
+                    upheld=request.POST.get("decide") == "uphold",
+                    note=request.POST.get("note", ""),
+                    by=request.user,
+                )
+            except services.ViolationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Decision recorded."), messages.SUCCESS)
+                return redirect("admin:violations_objection_changelist")
+        return admin.ModelAdmin.change_view(self, request, object_id, form_url, extra_context)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StudyMaterial)
+class StudyMaterialAdmin(admin.ModelAdmin):
+    list_display = ["title", "order", "is_active"]
+
+
+@admin.register(StudyQuestion)
+class StudyQuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "answer", "is_active"]

@@ -1,0 +1,368 @@
+"""Online handling of camera records, penalty decisions, fines and the late surcharge
+(docs/rules.md §5.3 and §5.4).
+
+One handling may take several records of one vehicle or of several: their points add up
+(R-PTS art 14). Who wins when two tabs or two bound drivers handle the same record at once is
+decided in PostgreSQL: the records are read under FOR UPDATE, and the claim is a conditional
+UPDATE whose row count must match; the unique decision per record is the last defence.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from portal import citysettings, identity
+from portal.models import DrivingLicence, Vehicle
+from portal.models.registry import PlateType
+from violations.models import Binding, Decision, Violation
+from violations.services import watch
+from violations.services.common import ViolationError, record_history
+
+# 行政处罚法 art 67: pay within 15 days of the decision; art 72: 3 % a day, capped at the fine.
+PAY_DAYS = 15
+SURCHARGE_RATE = Decimal("0.03")
+# docs/rules.md §5.3: a non-owned car is handled online only when it is a small car.
+SMALL_PLATE_TYPES = (PlateType.SMALL, PlateType.SMALL_NEV)
+COUNTER = _(
+    "Please go to the violation-handling counter of the traffic police (交警大队) with your ID card and licence."
+)
+
+
+def handler_licence(id_number: str):
+    """The licence a handler's points go on: their newest one that is not cancelled."""
+    return (
+        DrivingLicence.objects.held_by(id_number)
+        .exclude(status=DrivingLicence.Status.CANCELLED)
+        .order_by("-valid_from", "-id")
+        .first()
+    )
+
+
+def _binding_for(vehicle, id_number):
+    return Binding.objects.filter(
+        vehicle=vehicle, driver_id_number=identity.id_key(id_number), status=Binding.Status.ACTIVE
+    ).first()
+
+
+def record_refusals(violation, *, id_number: str, licence, binding=None, watched=None) -> list[str]:
+    """Why this person may not handle this one record online (empty: they may). The points
+    limit over a group of records is checked by group_refusals."""
+    key = identity.id_key(id_number)
+    reasons = []
+    if watched:
+        reasons.extend(watched)
+    if violation.status != Violation.Status.UNHANDLED:
+        reasons.append(
+            _("This record is %(status)s: there is nothing to handle.") % {"status": violation.get_status_display()}
+        )
+        return reasons
+    vehicle = violation.vehicle
+    owner = vehicle.owner_id_number == key
+    if not owner:
+        binding = binding if binding is not None else _binding_for(vehicle, id_number)
+        if binding is None:
+            reasons.append(_("Only the owner or a driver who has registered this vehicle may handle its records."))
+            return reasons
+        if vehicle.plate_type not in SMALL_PLATE_TYPES:
+            reasons.append(_("Records of a non-owned vehicle are handled online only for small cars. ") + COUNTER)
+        if violation.occurred_at <= binding.approved_at:
+            reasons.append(
+                _("This record happened before you registered the vehicle (%(date)s): only the owner may handle it.")
+                % {"date": timezone.localtime(binding.approved_at).strftime("%Y-%m-%d %H:%M:%S")}
+            )
+    if violation.source != Violation.Source.CAMERA:
+        reasons.append(_("On-site tickets are not handled online. ") + COUNTER)
+    limit = citysettings.get(violation.city, "online_fine_limit")
+    if violation.fine > limit:
+        reasons.append(
+            _("The fine of %(fine)s yuan is above %(limit)s yuan, so the general procedure applies. ")
+            % {"fine": violation.fine, "limit": limit}
+            + COUNTER
+        )
+    code = violation.code
+    if code.suspension or code.detention or not code.online_allowed:
+        reasons.append(_("This violation may bring licence suspension or detention. ") + COUNTER)
+    if licence is None:
+        reasons.append(_("You have no driving licence on file, so points cannot be recorded. ") + COUNTER)
+    elif licence.status != DrivingLicence.Status.NORMAL:
+        reasons.append(
+            _("Your licence is %(status)s, not in normal status. ") % {"status": licence.get_status_display()} + COUNTER
+        )
+    return reasons
+
+
+def group_refusals(violations, licence) -> list[str]:
+    """R-PTS art 14: current points plus the points of every record handled now stay below 12."""
+    if licence is None:
+        return []
+    new = sum(v.points for v in violations)
+    limit = citysettings.get(licence.city, "online_points_limit")
+    if licence.points + new >= limit:
+        return [
+            _(
+                "You have %(current)s points this cycle; these records add %(new)s, which would reach %(limit)s. "
+                "Handle fewer records, or go to the counter."
+            )
+            % {"current": licence.points, "new": new, "limit": limit}
+            + " "
+            + COUNTER
+        ]
+    return []
+
+
+def _lock_records(ids):
+    """The records to handle, locked in id order (two handlers never deadlock)."""
+    return list(
+        Violation.objects.select_for_update(of=("self",))
+        .select_related("code", "vehicle", "city")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+
+
+def _claim(ids) -> int:
+    """The decisive write: only records still unhandled move on; the row count must match."""
+    return Violation.objects.filter(pk__in=ids, status=Violation.Status.UNHANDLED).update(
+        status=Violation.Status.DECIDED
+    )
+
+
+def decision_number(city, violation_pk: int, day: datetime.date) -> str:
+    # 行政处罚决定书编号: issuing division, date, and the record (one decision per record).
+    return f"{city.division_code}{day:%Y%m%d}{violation_pk:010d}"
+
+
+def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> list[Decision]:
+    """Handle records: a decision per record, the points on the handler's licence, a notice.
+
+    online=True is the citizen's self-service (every rule of docs/rules.md §5.3 applies);
+    online=False is a clerk deciding at the counter for the person (`user` is the person,
+    `by` the clerk), where only the record's status matters and 12 points may be reached.
+    """
+    ids = sorted({int(i) for i in violation_ids})
+    if not ids:
+        raise ViolationError(_("Choose at least one record to handle."))
+    id_number = user.id_number
+    key = identity.id_key(id_number)
+    licence = handler_licence(id_number)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        if licence is not None:
+            licence = DrivingLicence.objects.select_for_update().select_related("city").get(pk=licence.pk)
+        records = _lock_records(ids)
+        if len(records) != len(ids):
+            raise ViolationError(_("Some of these records do not exist."))
+        reasons = []
+        if online:
+            watched = watch.watch_reasons(key, [r.vehicle for r in records])
+            for record in records:
+                reasons += [
+                    f"{record.plate_number} {timezone.localtime(record.occurred_at):%Y-%m-%d %H:%M}: {r}"
+                    for r in record_refusals(record, id_number=id_number, licence=licence, watched=watched)
+                ]
+                watched = None  # said once
+            reasons += group_refusals(records, licence)
+        else:
+            reasons += [
+                _("This record is %(status)s: there is nothing to handle.") % {"status": r.get_status_display()}
+                for r in records
+                if r.status != Violation.Status.UNHANDLED
+            ]
+            if licence is None:
+                reasons.append(_("The person has no driving licence on file."))
+        if reasons:
+            raise ViolationError(reasons[0], reasons)
+        if _claim(ids) != len(ids):
+            raise ViolationError(_("Some of these records were handled a moment ago."))
+        total = sum(r.points for r in records)
+        updated = DrivingLicence.objects.filter(pk=licence.pk)
+        if online:
+            limit = citysettings.get(licence.city, "online_points_limit")
+            updated = updated.filter(points__lte=limit - 1 - total)
+        if not updated.update(points=F("points") + total):
+            raise ViolationError(_("Your points changed a moment ago; please look again."))
+        decisions = []
+        for record in records:
+            decision = Decision(
+                number=decision_number(record.city, record.pk, today),
+                violation=record,
+                city=record.city,
+                licence=licence,
+                handler_id_number=key,
+                handler_name=user.real_name,
+                decided_at=now,
+                due_on=today + datetime.timedelta(days=PAY_DAYS),
+                fine=record.fine,
+                points=record.points,
+                points_cycle_start=licence.cycle_start,
+            )
+            if record.fine == 0:  # a warning: nothing to pay
+                decision.status, decision.paid_at, decision.paid_amount = Decision.Status.PAID, now, Decimal("0")
+            decision._history_user = by or (user if user.pk else None)
+            decision.save()
+            if record.fine == 0:
+                Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
+            record_history(record, "handled online" if online else "decided at the counter", by or user)
+            decisions.append(decision)
+            notices.notify(
+                "violations.decided",
+                id_number=key,
+                city=record.city,
+                context={
+                    "number": decision.number,
+                    "plate": record.plate_number,
+                    "fine": str(record.fine),
+                    "points": record.points,
+                    "due_on": decision.due_on.isoformat(),
+                },
+                dedupe_key=f"violations.decided:{decision.number}",
+            )
+        licence.refresh_from_db()
+        record_history(licence, f"{total} points recorded", by or user, fields=["points"])
+        if licence.points >= 12:
+            _full_score(licence, by)
+        watch.check_after_handling(key, user.real_name, records, now)
+    return decisions
+
+
+def _full_score(licence, by=None):
+    """R-PTS art 17: 12 points hold the licence for full-score education, with a notice."""
+    won = DrivingLicence.objects.filter(pk=licence.pk, status=DrivingLicence.Status.NORMAL).update(
+        status=DrivingLicence.Status.FULL_SCORE
+    )
+    if won:
+        record_history(licence, "12 points reached: held", by, fields=["status"])
+        notices.notify(
+            "violations.full_score",
+            id_number=licence.id_number,
+            city=licence.city,
+            context={"points": licence.points},
+            dedupe_key=f"violations.full_score:{licence.pk}:{licence.cycle_start.isoformat()}",
+        )
+
+
+# --- fines ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AmountDue:
+    fine: Decimal
+    surcharge: Decimal
+    late_days: int
+    on: datetime.date
+
+    @property
+    def total(self) -> Decimal:
+        return self.fine + self.surcharge
+
+    @property
+    def capped(self) -> bool:
+        return self.surcharge >= self.fine > 0
+
+
+def amount_due(decision, on: datetime.date | None = None) -> AmountDue:
+    """What paying on a day costs: the fine, plus 3 % of it per calendar day after the 15-day
+    deadline, the surcharge never more than the fine (docs/rules.md §5.4)."""
+    on = on or timezone.localdate()
+    late = max(0, (on - decision.due_on).days)
+    surcharge = (decision.fine * SURCHARGE_RATE * late).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return AmountDue(decision.fine, min(surcharge, decision.fine), late, on)
+
+
+def payment_reference(decision, day: datetime.date) -> str:
+    # One reference per decision and day: the amount is the day's, so a payment started on one
+    # day and settled on another is refunded, never taken as the fine of a different amount.
+    return f"violations.decision:{decision.pk}:{day.isoformat()}"
+
+
+def decision_pay_start(decision, *, payer, request=None, return_path: str = ""):
+    """Send the payer to the cashier for today's amount (reusing an open attempt of today)."""
+    from portal.payments import selectors as pay_selectors
+    from portal.payments import services as pay_services
+
+    if decision.status != Decision.Status.UNPAID:
+        raise ViolationError(_("This fine is already paid."))
+    due = amount_due(decision)
+    reference = payment_reference(decision, due.on)
+    existing = pay_selectors.open_payment(reference)
+    if existing is not None and existing.amount == due.total:
+        return existing
+    description = _("Decision %(number)s: fine %(fine)s yuan, late surcharge %(surcharge)s yuan") % {
+        "number": decision.number,
+        "fine": due.fine,
+        "surcharge": due.surcharge,
+    }
+    return pay_services.start_payment(
+        purpose="violations.fine",
+        reference=reference,
+        city=decision.city,
+        amount=due.total,
+        description=description[:200],
+        payer=payer,
+        return_path=return_path,
+        request=request,
+    )
+
+
+def fine_paid(payment) -> None:
+    """portal.payments' on_paid for "violations.fine", inside the transaction that marks the
+    payment paid. It never raises for business reasons: a payment for a decision already paid,
+    or of another day's amount, is refunded after commit and changes nothing."""
+    try:
+        _prefix, pk, day = payment.reference.split(":")
+        decision_pk = int(pk)
+    except ValueError:
+        _refund_later(payment, "unknown reference")
+        return
+    decision = Decision.objects.select_for_update().select_related("violation").filter(pk=decision_pk).first()
+    if decision is None or decision.status != Decision.Status.UNPAID:
+        _refund_later(payment, "decision already paid")
+        return
+    paid_on = timezone.localdate(payment.paid_at or timezone.now())
+    due = amount_due(decision, paid_on)
+    if day != paid_on.isoformat() or payment.amount != due.total:
+        _refund_later(payment, "amount of another day")
+        return
+    won = Decision.objects.filter(pk=decision.pk, status=Decision.Status.UNPAID).update(
+        status=Decision.Status.PAID,
+        paid_at=payment.paid_at,
+        paid_amount=payment.amount,
+        surcharge_paid=due.surcharge,
+        payment_order=payment.order_number,
+    )
+    if not won:
+        _refund_later(payment, "decision already paid")
+        return
+    Violation.objects.filter(pk=decision.violation_id, status=Violation.Status.DECIDED).update(
+        status=Violation.Status.PAID
+    )
+    record_history(decision, f"paid {payment.order_number}", payment.payer)
+    record_history(decision.violation, "fine paid", payment.payer)
+    notices.notify(
+        "violations.paid",
+        id_number=decision.handler_id_number,
+        city=decision.city,
+        context={"number": decision.number, "amount": str(payment.amount), "surcharge": str(due.surcharge)},
+        dedupe_key=f"violations.paid:{decision.pk}",
+    )
+
+
+def _refund_later(payment, reason):
+    from portal.payments import services as pay_services
+
+    def refund():
+        try:
+            pay_services.request_refund(payment, reason=f"violations: {reason}")
+        except pay_services.PaymentError:
+            pass  # the reconciliation and the clerk's refund page see the payment
+
+    transaction.on_commit(refund)
+
+
+def vehicles_of(id_number: str):
+    return Vehicle.objects.owned_by(id_number)

@@ -1,0 +1,190 @@
+"""The watch list of suspected proxies (涉嫌代替接受处理重点人员名单, docs/rules.md §5.6).
+
+In 12 months: one driver handling records of >= 3 non-owned plates, >= 3 drivers handling one
+plate's records, or a car whose bindings changed more than 4 times (all per-city settings) put
+the people and the vehicle on the list. While listed, online handling stops, the page says why
+and where to go, until a clerk clears the entry with a recorded reason.
+"""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import notices
+from portal import citysettings, identity
+from violations.models import Binding, Decision, WatchEntry
+from violations.services.common import ViolationError, record_history
+
+WHERE = _("Go to the violation-handling counter of the traffic police with your ID card to have it reviewed.")
+
+
+def _year_ago(now):
+    return now - datetime.timedelta(days=365)
+
+
+def open_entries(id_number: str | None = None, vehicles=()):
+    q = Q(pk__in=[])
+    if id_number:
+        q |= Q(id_number=identity.id_key(id_number), vehicle__isnull=True)
+    vehicle_ids = [v.pk for v in vehicles]
+    if vehicle_ids:
+        q |= Q(vehicle_id__in=vehicle_ids)
+    return WatchEntry.objects.filter(q, cleared_at__isnull=True).select_related("vehicle")
+
+
+def watch_reasons(id_number: str, vehicles=()) -> list[str]:
+    """The refusals a listed person or vehicle sees: why, and where to go."""
+    reasons = []
+    for entry in open_entries(id_number, vehicles):
+        who = _("Vehicle %(plate)s") % {"plate": entry.vehicle} if entry.vehicle_id else _("You")
+        reasons.append(
+            _("%(who)s are on the watch list of suspected proxy handling (%(why)s): online handling is stopped. ")
+            % {"who": who, "why": entry.get_reason_display()}
+            + str(WHERE)
+        )
+    return reasons
+
+
+def _list(*, city, reason, detail, now, id_number="", name="", vehicle=None) -> WatchEntry | None:
+    existing = WatchEntry.objects.filter(reason=reason, cleared_at__isnull=True)
+    existing = (
+        existing.filter(vehicle=vehicle)
+        if vehicle is not None
+        else existing.filter(id_number=id_number, vehicle__isnull=True)
+    )
+    if existing.exists():
+        return None
+    try:
+        with transaction.atomic():
+            entry = WatchEntry(
+                city=city,
+                reason=reason,
+                detail=detail[:300],
+                listed_at=now,
+                id_number=id_number,
+                name=name,
+                vehicle=vehicle,
+            )
+            entry._change_reason = "listed"
+            entry.save()
+    except IntegrityError:  # listed a moment ago by another handling
+        return None
+    notices.notify(
+        "violations.watch_listed",
+        id_number=id_number or vehicle.owner_id_number,
+        city=city,
+        context={"why": str(entry.get_reason_display()), "plate": str(vehicle) if vehicle else ""},
+        dedupe_key=f"violations.watch:{entry.pk}",
+    )
+    return entry
+
+
+def check_after_handling(key: str, name: str, records, now) -> list[WatchEntry]:
+    """Run after a handling commits its decisions (same transaction)."""
+    listed = []
+    since = _year_ago(now)
+    non_owned = [r for r in records if r.vehicle.owner_id_number != key]
+    if non_owned:
+        city = non_owned[0].city
+        plates = (
+            Decision.objects.filter(handler_id_number=key, decided_at__gte=since)
+            .exclude(violation__vehicle__owner_id_number=key)
+            .values("violation__vehicle_id")
+            .distinct()
+            .count()
+        )
+        if plates >= citysettings.get(city, "watchlist_plates_per_driver"):
+            detail = _("handled records of %(n)s non-owned vehicles in 12 months") % {"n": plates}
+            listed.append(
+                _list(
+                    city=city,
+                    reason=WatchEntry.Reason.PLATES_PER_DRIVER,
+                    detail=detail,
+                    now=now,
+                    id_number=key,
+                    name=name,
+                )
+            )
+            for record in non_owned:
+                listed.append(
+                    _list(
+                        city=record.city,
+                        reason=WatchEntry.Reason.PLATES_PER_DRIVER,
+                        detail=detail,
+                        now=now,
+                        vehicle=record.vehicle,
+                    )
+                )
+    for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
+        handlers = list(
+            Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
+            .values_list("handler_id_number", "handler_name")
+            .distinct()
+        )
+        distinct = {h for h, _n in handlers}
+        if len(distinct) >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
+            detail = _("%(n)s drivers handled records of %(plate)s in 12 months") % {
+                "n": len(distinct),
+                "plate": vehicle,
+            }
+            listed.append(
+                _list(
+                    city=vehicle.city,
+                    reason=WatchEntry.Reason.DRIVERS_PER_PLATE,
+                    detail=detail,
+                    now=now,
+                    vehicle=vehicle,
+                )
+            )
+            for handler, handler_name in handlers:
+                if handler != vehicle.owner_id_number:
+                    listed.append(
+                        _list(
+                            city=vehicle.city,
+                            reason=WatchEntry.Reason.DRIVERS_PER_PLATE,
+                            detail=detail,
+                            now=now,
+                            id_number=handler,
+                            name=handler_name,
+                        )
+                    )
+    return [e for e in listed if e is not None]
+
+
+def check_binding_changes(vehicle, driver_key: str, driver_name: str, now) -> WatchEntry | None:
+    """A car whose bindings changed more than the city's limit in 12 months is watched, with the
+    driver whose change crossed it ("frequent binding and unbinding")."""
+    since = _year_ago(now)
+    changes = (
+        Binding.objects.filter(vehicle=vehicle, approved_at__gte=since).count()
+        + Binding.objects.filter(vehicle=vehicle, ended_at__gte=since, status=Binding.Status.REVOKED).count()
+    )
+    if changes <= citysettings.get(vehicle.city, "watchlist_binding_changes"):
+        return None
+    detail = _("the bindings of %(plate)s changed %(n)s times in 12 months") % {"plate": vehicle, "n": changes}
+    entry = _list(city=vehicle.city, reason=WatchEntry.Reason.BINDING_CHANGES, detail=detail, now=now, vehicle=vehicle)
+    _list(
+        city=vehicle.city,
+        reason=WatchEntry.Reason.BINDING_CHANGES,
+        detail=detail,
+        now=now,
+        id_number=driver_key,
+        name=driver_name,
+    )
+    return entry
+
+
+def watch_clear(entry, *, reason: str, by) -> bool:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ViolationError(_("Give the reason for clearing the entry."))
+    with transaction.atomic():
+        won = WatchEntry.objects.filter(pk=entry.pk, cleared_at__isnull=True).update(
+            cleared_at=timezone.now(), cleared_by=by, cleared_reason=reason[:300]
+        )
+        if won:
+            record_history(entry, f"cleared: {reason[:80]}", by)
+    return bool(won)
