@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from certificates import selectors, services
 from certificates.models import CompulsoryInsurance, Item
@@ -124,3 +125,26 @@ def test_a_clear_refusal_keeps_days_in_the_local_zone(citizen, has, expiring, do
     with on(D(2026, 6, 2), 23, 30):
         assert services.refusals(Item.LICENCE_RENEWAL, citizen, has, licence=expiring) != []
     assert datetime.timedelta(days=91) == D(2026, 9, 1) - D(2026, 6, 2)
+
+
+def test_an_unsettled_violation_blocks_the_mark_until_it_is_settled(citizen, has, exempt_car, clerk_has):
+    """A real violation record made through the violations app (no mock of its selector)."""
+    from violations import services as violation_services
+    from violations.models import ViolationCode
+
+    assert messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=exempt_car) == []
+    with on(D(2026, 1, 20)):
+        violation = violation_services.violation_record(
+            vehicle=exempt_car,
+            code=ViolationCode.objects.get(code="1625"),
+            occurred_at=timezone.now() - datetime.timedelta(days=2),
+            place="淮海东路与健康西路路口",
+            fine=None,
+            source="camera",
+            entered_at=timezone.now(),
+        )
+    refused = messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=exempt_car)
+    assert len(refused) == 1 and exempt_car.plate_number in refused[0]
+    with on(D(2026, 2, 1)):
+        violation_services.violation_delete(violation, reason="录入错误", by=clerk_has)
+    assert messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 2), vehicle=exempt_car) == []
