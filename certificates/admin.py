@@ -30,6 +30,10 @@ def _city(request):
     return clerk_city(request.user) or getattr(request, "city", None)
 
 
+def _capped(n: int) -> str:
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
 @admin.register(Fee)
 class FeeAdmin(SimpleHistoryAdmin):
     """The province's fee table: the province administrator edits it, clerks only read it."""
@@ -160,7 +164,7 @@ class ApplicationAdmin(CityScopedAdmin):
             # Capped counts: an exact count of 100,000 waiting cases helps nobody and costs a scan.
             n = base.order_by()[: COUNT_CAP + 1].count()
             late = base.filter(due_on__lt=today).order_by()[: COUNT_CAP + 1].count()
-            tabs.append((value, Application.Status(value).label, n, late))
+            tabs.append((value, Application.Status(value).label, _capped(n), _capped(late) if late else ""))
         return TemplateResponse(
             request,
             "certificates/admin/queue.html",
