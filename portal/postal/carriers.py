@@ -87,7 +87,8 @@ class SandboxCarrier(Carrier):
         return f"EA{serial}{s10_check_digit(serial)}CN"
 
     def parse_webhook(self, body, signature):
-        if not hmac.compare_digest(body_signature(body, self.secret), signature or ""):
+        # Compared as bytes: a header with non-ASCII characters is a bad signature, not a crash.
+        if not hmac.compare_digest(body_signature(body, self.secret).encode(), (signature or "").encode()):
             raise InvalidWebhook("bad signature")
         try:
             data = json.loads(body)
