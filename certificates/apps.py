@@ -17,9 +17,39 @@ class CertificatesConfig(AppConfig):
         register_purpose(services.PAYMENT_PURPOSE, on_paid=services.application_paid, label=_("Certificate fees"))
         register_status_callback(services.MAIL_PURPOSE, on_status=services.mail_status_changed)
         hooks.register_demo(_demo_loader)
+        # The registry sweeps' notices lead to the service that answers them; a case's notices
+        # to the case.
+        hooks.register_notice_link(
+            "notices.inspection_claim_mark", _link("inspection-mark", _("Claim the mark online"))
+        )
+        hooks.register_notice_link("notices.licence_window", _link("licence-renewal", _("Renew your licence online")))
+        hooks.register_notice_link("notices.licence_expired", _link("licence-renewal", _("Renew your licence online")))
+        from notices import kinds
+
+        for code in kinds.all_kinds():
+            if code.startswith("certificates."):
+                hooks.register_notice_link(code, _case_link)
 
 
 def _demo_loader(stdout):
     from certificates.demo import load
 
     load(stdout)
+
+
+def _link(slug, label):
+    def link(context):
+        from django.urls import reverse
+
+        return reverse("certificates:choose", args=[slug]), str(label)
+
+    return link
+
+
+def _case_link(context):
+    from django.urls import reverse
+
+    number = str(context.get("number", ""))
+    if not number.isdigit():
+        return None
+    return reverse("certificates:case", args=[number]), str(_("Open the case"))

@@ -290,3 +290,34 @@ def test_renewal_of_a_10_year_licence_is_long_term_unless_12_points_were_reached
     assert rules.next_validity_years(rules.validity_years(D(2016, 9, 1), D(2026, 9, 1)), True) == 10
     assert rules.next_validity_years(rules.validity_years(D(2020, 9, 1), D(2026, 9, 1)), True) == 6
     assert CaseEvent.Kind.TAKEN_BACK
+
+
+def test_the_registry_notices_and_the_case_notices_lead_to_the_service(citizen_client, citizen, has, car):
+    import notices
+
+    with on(D(2026, 7, 6)):
+        notices.notify(
+            "notices.licence_window",
+            id_number=citizen.id_number,
+            city=has,
+            context={"licence_class": "C1", "valid_until": "2026-09-01"},
+        )
+        notices.notify(
+            "notices.inspection_claim_mark",
+            id_number=citizen.id_number,
+            city=has,
+            context={"plate": car.plate_number, "valid_until": "2026-09-01"},
+        )
+        from tests.certificates.conftest import submit
+
+        application = submit(citizen, has, Item.VEHICLE_LICENCE, vehicle=car)
+    links = {}
+    for notice in Notice.objects.filter(id_number=identity.id_key(citizen.id_number)):
+        page = citizen_client.get(f"/notices/{notice.pk}/").content.decode()
+        assert 'data-testid="notice-action"' in page, notice.kind
+        links[notice.kind] = page
+    assert "/certificates/apply/licence-renewal/" in links["notices.licence_window"]
+    assert "/certificates/apply/inspection-mark/" in links["notices.inspection_claim_mark"]
+    assert f"/certificates/cases/{application.number}/" in links["certificates.submitted"]
+    home = citizen_client.get("/").content.decode()
+    assert 'href="/certificates/"' in home
