@@ -5,6 +5,7 @@ office's processing limits are working days (portal.workdays).
 """
 
 import datetime
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,6 +23,18 @@ TEMPORARY_PLATE_MAX_DAYS = 15
 # Working days the office has to produce (R-REG arts 51-54, R-DL arts 70-73).
 PLATES_WORKING_DAYS = 15
 DOCUMENT_WORKING_DAYS = 1
+
+# docs/rules.md §4.4: the national fee standard (yuan), which applies to any fee the province's
+# table does not list (the table is seeded with these and edited by the province).
+NATIONAL_FEES = {
+    "plates": Decimal("100.00"),
+    "temporary_plate": Decimal("5.00"),
+    "vehicle_licence": Decimal("10.00"),
+    "registration_cert": Decimal("10.00"),
+    "inspection_mark": Decimal("0.00"),
+    "driving_licence": Decimal("10.00"),
+    "postage": Decimal("20.00"),
+}
 
 # R-DL art 13: validity classes.
 VALIDITY_6, VALIDITY_10, LONG_TERM = 6, 10, None

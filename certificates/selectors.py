@@ -70,7 +70,8 @@ def vehicle_has_unsettled_violations(vehicle) -> bool:
 
 
 def fees() -> dict[str, object]:
-    return dict(Fee.objects.values_list("code", "amount"))
+    """The province's fee table, the national standard for any fee it does not list."""
+    return {**rules.NATIONAL_FEES, **dict(Fee.objects.values_list("code", "amount"))}
 
 
 def applications_of(id_number: str, city=None):
