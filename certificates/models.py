@@ -181,6 +181,8 @@ class Application(models.Model):
         indexes = [
             # The clerk's queue: a city's cases in a state, oldest waiting first.
             models.Index(fields=["city", "status", "accepted_at", "id"], name="cert_queue"),
+            # How many of them are past their legal time limit.
+            models.Index(fields=["city", "status", "due_on"], name="cert_queue_due"),
         ]
 
     def __str__(self):
