@@ -69,7 +69,7 @@ def test_bad_desk_input_gives_messages_not_errors(client, clerk_has, waiting):
 def test_the_province_fee_table_is_edited_by_the_province_only(client, clerk_has):
     from certificates.models import Fee
 
-    fee = Fee.objects.get(code="vehicle_licence")
+    fee, _ = Fee.objects.get_or_create(code="vehicle_licence", defaults={"amount": 10})
     desk = city_client(client, "has")
     desk.force_login(clerk_has)
     desk.post(f"/admin/certificates/fee/{fee.pk}/change/", {"amount": "1.00", "note": "x"})

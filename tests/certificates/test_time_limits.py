@@ -10,6 +10,17 @@ from tests.conftest import city_client
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _calendar(db):
+    """The seeded calendar (a transactional test elsewhere may have flushed it)."""
+    from portal import processcache
+    from portal.cities_data import ensure_holidays
+    from portal.models import Holiday
+
+    ensure_holidays(Holiday)
+    processcache.clear_all()
+
+
 def accepted_on(user, city, item, day, **subject):
     with on(day):
         return submit(user, city, item, cash_on_delivery=True, **subject)
