@@ -247,7 +247,7 @@ def _new_token() -> str:
 
 
 class ElectronicDocument(models.Model):
-    """An electronic inspection mark or driving licence (R-REG art 54, R-DL art 61: equal force),
+    """An electronic inspection mark or driving licence (R-REG arts 51-57, R-DL art 61: equal force; docs/rules.md §4.6),
     verified by anyone through the token in its QR code."""
 
     class Kind(models.TextChoices):

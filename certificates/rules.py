@@ -9,18 +9,18 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-# R-DL art 70: renewal within 90 days before expiry; 12123 offers it online up to 11 months
+# R-DL arts 60-75 (docs/rules.md §4.1): renewal within 90 days before expiry; 12123 offers it online up to 11 months
 # after expiry (between 11 and 12 months only at the issuing office; after 12 cancelled, art 79).
 RENEWAL_DAYS_BEFORE = 90
 RENEWAL_ONLINE_MONTHS_AFTER = 11
 # R-DL art 28 / §4.5: a medical certificate is valid 6 months from the exam.
 MEDICAL_VALID_MONTHS = 6
 MEDICAL_CORRECTION_HOURS = 24
-# R-REG art 54 / §4.1: the mark may be claimed within 3 months before the validity ends.
+# R-REG arts 51-57 / §4.1: the mark may be claimed within 3 months before the validity ends.
 MARK_MONTHS_BEFORE = 3
-# R-REG art 51: temporary plate while new plates are made, at most 15 days.
+# R-REG arts 51-57 / §4.1: temporary plate while new plates are made, at most 15 days.
 TEMPORARY_PLATE_MAX_DAYS = 15
-# Working days the office has to produce (R-REG arts 51-54, R-DL arts 70-73).
+# Working days the office has to produce (R-REG arts 51-57, R-DL arts 60-75; docs/rules.md §4.3).
 PLATES_WORKING_DAYS = 15
 DOCUMENT_WORKING_DAYS = 1
 

@@ -75,7 +75,7 @@ def _vehicle_refusals(item, vehicle: Vehicle, city, today) -> list[Refusal]:
         )
         return out
     if item != Item.INSPECTION_MARK and vehicle.city_id != city.pk:
-        # R-REG art 51-53: plates and documents come from the registration office.
+        # R-REG arts 51-57 (docs/rules.md §4.1): plates and documents come from the registration office.
         out.append(
             Refusal(
                 _("Vehicle %(plate)s is registered in %(city)s: apply on that city's site.")
@@ -247,8 +247,8 @@ def time_limit_days(item) -> int:
 
 
 def takes_back_old(item, kind) -> bool:
-    # R-REG art 51: remaining old plates are taken back; damaged documents are taken back
-    # (art 52, R-DL art 72); a renewed licence replaces the old card.
+    # docs/rules.md §4.4 (R-REG arts 51-57, R-DL arts 60-75): remaining old plates are taken back;
+    # damaged documents are taken back; a renewed licence replaces the old card.
     if item == Item.PLATES or item == Item.LICENCE_RENEWAL:
         return True
     return kind == Application.Kind.EXCHANGE and item != Item.INSPECTION_MARK

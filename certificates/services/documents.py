@@ -1,4 +1,4 @@
-"""Electronic documents (R-REG art 54, R-DL art 61: equal force to paper) and their QR codes."""
+"""Electronic documents (R-REG arts 51-57, R-DL art 61: equal force to paper; docs/rules.md §4.6) and their QR codes."""
 
 from django.utils import timezone
 
