@@ -93,7 +93,8 @@ def apply(request, item_slug, subject_id):
     if subject_id > 2**62:
         raise Http404
     subject = _subject(request, item, subject_id)
-    found = services.refusals(item, request.user, request.city, **subject)
+    # A POST is checked by the service itself (once, right before the case is written).
+    found = services.refusals(item, request.user, request.city, **subject) if request.method != "POST" else []
     if found:
         return render(
             request,
