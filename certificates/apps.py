@@ -14,6 +14,13 @@ class CertificatesConfig(AppConfig):
         from portal.postal.services import register_status_callback
 
         register_all()
+        from django.db.models.signals import post_delete, post_save
+
+        from certificates import selectors
+        from certificates.models import Fee
+
+        for signal in (post_save, post_delete):
+            signal.connect(selectors._fees.clear_on_change, sender=Fee, dispatch_uid="certificates-fees-changed")
         register_purpose(services.PAYMENT_PURPOSE, on_paid=services.application_paid, label=_("Certificate fees"))
         register_status_callback(services.MAIL_PURPOSE, on_status=services.mail_status_changed)
         hooks.register_demo(_demo_loader)

@@ -15,6 +15,7 @@ from certificates import rules
 from certificates.models import Application, CompulsoryInsurance, ElectronicDocument, Fee, Item, MedicalCertificate
 from portal import identity
 from portal.models import MedicalInstitution
+from portal.processcache import TimedCache
 
 
 def newest_valid_medical(id_number: str, on: datetime.date | None = None, licence_class: str | None = None):
@@ -69,9 +70,18 @@ def vehicle_has_unsettled_violations(vehicle) -> bool:
     return violation_selectors.vehicle_has_unsettled(vehicle)
 
 
+def _load_fees(_key) -> dict:
+    return {**rules.NATIONAL_FEES, **dict(Fee.objects.values_list("code", "amount"))}
+
+
+# Read on every submission; a change in the admin reaches every process within a minute
+# (portal.processcache).
+_fees = TimedCache(_load_fees)
+
+
 def fees() -> dict[str, object]:
     """The province's fee table, the national standard for any fee it does not list."""
-    return {**rules.NATIONAL_FEES, **dict(Fee.objects.values_list("code", "amount"))}
+    return _fees.get()
 
 
 def applications_of(id_number: str, city=None):

@@ -29,7 +29,8 @@ KINDS = {
     Item.PLATES: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.VEHICLE_LICENCE: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.REGISTRATION_CERT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
-    Item.INSPECTION_MARK: (Application.Kind.EXPIRY, Application.Kind.REPLACE),
+    # Claiming the mark of an exempt car; a lost mark is reissued at the office (§4.1).
+    Item.INSPECTION_MARK: (Application.Kind.EXPIRY,),
     Item.LICENCE_RENEWAL: (Application.Kind.EXPIRY,),
     Item.LICENCE_REPLACEMENT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
 }
@@ -313,41 +314,57 @@ def application_submit(
     medical = None
     if item == Item.LICENCE_RENEWAL:
         medical = selectors.newest_valid_medical(user.id_number, today, licence.licence_class)
-    verification.check_code(user.mobile, SMS_PURPOSE, code)
     fee, postage = charges(item, delivery=delivery, temporary_plate_days=temporary_plate_days)
     now = timezone.now()
+    fields = {
+        "city": city,
+        "item": item,
+        "applicant": user,
+        "id_number": identity.id_key(user.id_number),
+        "vehicle": vehicle,
+        "licence": licence,
+        "kind": kind,
+        "reason_text": reason_text.strip()[:200],
+        "temporary_plate_days": temporary_plate_days,
+        "medical": medical,
+        "delivery": delivery,
+        "cash_on_delivery": cash_on_delivery,
+        "recipient_name": recipient_name.strip()[:64],
+        "recipient_phone": recipient_phone,
+        "address": address.strip()[:300],
+        "postcode": (postcode or "").strip()[:6],
+        "fee": fee,
+        "postage": postage,
+        "takes_back_old": takes_back_old(item, kind),
+        "submitted_at": now,
+    }
+    refusal = None
+    # The code is spent in the transaction that writes the case (one commit; a case refused by the
+    # constraint leaves the code unspent). A wrong code's counted try still commits: its refusal
+    # is raised only after the block, as portal.verification does.
+    with transaction.atomic():
+        try:
+            verification.check_code(user.mobile, SMS_PURPOSE, code)
+        except verification.VerificationError as exc:
+            refusal = exc
+        else:
+            application = _insert(fields, user, now)
+    if refusal is not None:
+        raise refusal
+    return application
+
+
+def _insert(fields: dict, user, now) -> Application:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                application = Application(
-                    number=new_case_number(city),
-                    city=city,
-                    item=item,
-                    applicant=user,
-                    id_number=identity.id_key(user.id_number),
-                    vehicle=vehicle,
-                    licence=licence,
-                    kind=kind,
-                    reason_text=reason_text.strip()[:200],
-                    temporary_plate_days=temporary_plate_days,
-                    medical=medical,
-                    delivery=delivery,
-                    cash_on_delivery=cash_on_delivery,
-                    recipient_name=recipient_name.strip()[:64],
-                    recipient_phone=recipient_phone,
-                    address=address.strip()[:300],
-                    postcode=(postcode or "").strip()[:6],
-                    fee=fee,
-                    postage=postage,
-                    takes_back_old=takes_back_old(item, kind),
-                    submitted_at=now,
-                )
+                application = Application(number=new_case_number(fields["city"]), **fields)
                 application._history_user = user
                 application._change_reason = "submitted"
                 application.save()
                 add_event(application, CaseEvent.Kind.SUBMITTED, by=user, at=now)
                 notify_case(application, "submitted")
-                if application.total == 0 or cash_on_delivery:
+                if application.total == 0 or application.cash_on_delivery:
                     _accept(application, now, user)
             return application
         except IntegrityError as exc:

@@ -223,6 +223,10 @@ def test_nothing_can_be_edited_after_submission_and_a_wrong_code_saves_nothing(c
             url, {**data, "code": "000000" if last_code(citizen.mobile) != "000000" else "111111"}
         ).content.decode()
         assert Application.objects.count() == 0 and "淮安" in page
+        # the wrong try is counted (it committed although nothing else did)
+        from portal.models import SmsCode
+
+        assert SmsCode.objects.filter(mobile=citizen.mobile).order_by("-created_at").first().attempts == 1
         application = apply_through_the_page(citizen_client, citizen, url)
     before = application.history.count()
     # there is no edit page: only pay and withdraw exist for a case
