@@ -19,9 +19,9 @@ class CertificateError(Exception):
 
 
 def new_case_number(city) -> str:
-    # 流水号: city division code, local date, 6 random digits (unguessable enough that a number
+    # 流水号: city division code, local date, 8 random digits (unguessable enough that a number
     # reveals nothing about other cases; the unique constraint catches a clash).
-    return f"{city.division_code}{timezone.localtime():%y%m%d}{secrets.randbelow(10**6):06d}"
+    return f"{city.division_code}{timezone.localtime():%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
 def add_event(application: Application, kind: str, by=None, note: str = "", at=None) -> CaseEvent:
