@@ -170,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "notices.tasks.sweep", "schedule": crontab(minute=15)},
     "notices-deliver": {"task": "notices.tasks.deliver_pending", "schedule": timedelta(minutes=1)},
     "portal-reconcile-payments": {"task": "portal.tasks.reconcile_payments", "schedule": timedelta(minutes=10)},
+    "violations-sweep": {"task": "violations.tasks.sweep", "schedule": crontab(minute=40, hour=1)},
 }
 
 # --- External parties behind backends ------------------------------------------------------

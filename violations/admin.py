@@ -55,6 +55,9 @@ class ViolationCodeAdmin(CityScopedAdmin):
     def get_queryset(self, request):
         return admin.ModelAdmin.get_queryset(self, request)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a code in use is retired (in use: off), never deleted
+
 
 class DateBoundFilter(admin.SimpleListFilter):
     """occurred_from / occurred_to (YYYY-MM-DD): the clerk's date-range search."""
@@ -66,7 +69,7 @@ class DateBoundFilter(admin.SimpleListFilter):
         return [("", "")]
 
     def queryset(self, request, queryset):
-        day = parse_date(self.value() or "") if self.value() else None
+        day = _safe_date(self.value())
         if day is None:
             return queryset
         start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
@@ -277,7 +280,7 @@ class WatchEntryAdmin(ReadOnlyCityAdmin):
     """Clerks see who is listed and why, and clear an entry with a recorded reason."""
 
     clerk_can = ("view", "change")
-    list_display = ["__str__", "name", "reason", "detail", "listed_at", "cleared_at", "cleared_reason"]
+    list_display = ["__str__", "name", "reason", "detail", "listed_at", "cleared_at", "cleared_reason", "clear_link"]
     list_filter = ["reason", ("cleared_at", admin.EmptyFieldListFilter)]
     exclude = ["id_number"]
     raw_id_fields = ["vehicle"]
@@ -301,7 +304,14 @@ class WatchEntryAdmin(ReadOnlyCityAdmin):
 
     @admin.display(description=gettext_lazy("clear"))
     def clear_link(self, obj):
-        return obj.pk
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj.cleared_at is not None:
+            return ""
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:violations_watchentry_clear", args=[obj.pk]), _("clear")
+        )
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -378,11 +388,20 @@ class ObjectionAdmin(ReadOnlyCityAdmin):
         return False
 
 
+class ClerkEditableAdmin(CityScopedAdmin):
+    """Province-wide rows that clerks of every city may edit (the study material)."""
+
+    clerk_can = ("view", "add", "change")
+
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
+
+
 @admin.register(StudyMaterial)
-class StudyMaterialAdmin(admin.ModelAdmin):
+class StudyMaterialAdmin(ClerkEditableAdmin):
     list_display = ["title", "order", "is_active"]
 
 
 @admin.register(StudyQuestion)
-class StudyQuestionAdmin(admin.ModelAdmin):
+class StudyQuestionAdmin(ClerkEditableAdmin):
     list_display = ["text", "answer", "is_active"]

@@ -3,6 +3,7 @@
 import datetime
 
 from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ class ViolationEntryForm(forms.ModelForm):
     """A clerk enters a record by plate number (their city's vehicles only)."""
 
     plate = forms.CharField(label=_("Plate number"), max_length=10)
+    occurred_at = forms.SplitDateTimeField(label=_("Time of the violation"), widget=AdminSplitDateTime)
 
     class Meta:
         model = Violation

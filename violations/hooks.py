@@ -34,7 +34,7 @@ def register():
         title=_("Penalty decision {number}"),
         body=_(
             "Decision {number} for {plate}: fine {fine} yuan, {points} points. Pay by {due_on}; after that a "
-            "surcharge of 3% of the fine a day applies."
+            "surcharge of 3 per cent of the fine a day applies."
         ),
         mandatory=True,
     )
@@ -87,6 +87,9 @@ def register():
         mandatory=True,
     )
     register_purpose("violations.fine", on_paid=fine_paid, label=_("Traffic fine"))
+    from violations import selectors
+
+    portal_hooks.register_deadlines(selectors.deadlines)
     portal_hooks.register_demo(_demo)
 
 

@@ -57,3 +57,24 @@ def unpaid_points(licence, cycle_start) -> int:
 
 def overdue_objections(city, today):
     return Objection.objects.filter(city=city, status=Objection.Status.PENDING, due_on__lt=today)
+
+
+def deadlines(user):
+    """Calendar feed: the last day to pay each unpaid fine without the late surcharge."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from portal.hooks import Deadline
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [
+        Deadline(
+            when=d.due_on,
+            title=_("Pay the fine of decision %(number)s") % {"number": d.number},
+            description=_("%(fine)s yuan; from the next day 3 per cent a day is added") % {"fine": d.fine},
+            url=reverse("violations:decision", args=[d.number]),
+            uid=f"violations-decision-{d.pk}",
+        )
+        for d in decisions_of(user.id_number).filter(status=Decision.Status.UNPAID)[:50]
+    ]

@@ -1,7 +1,370 @@
 """Citizen pages of violations. Thin: every decision is in violations.services."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal import identity, verification
+from portal.decorators import city_required
+from portal.models import Vehicle
+from violations import forms, pdf, selectors, services
+from violations.models import Binding, Decision, ObjectionPhoto, Violation
+from violations.services import objections as objection_services
+
+HANDLE_PURPOSE = "violations.handle"
 
 
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def _parse_ids(raw) -> list[int]:
+    ids = []
+    for part in raw:
+        for piece in str(part).split(","):
+            piece = piece.strip()
+            if piece.isdigit() and len(piece) <= 18:
+                ids.append(int(piece))
+    return sorted(set(ids))[:50]
+
+
+def visible_records(user):
+    """The citizen's records: all of their own vehicles', and of bound vehicles those after the
+    binding date, with the binding (or None) each is seen through."""
+    key = identity.id_key(user.id_number)
+    owned = list(Vehicle.objects.owned_by(user.id_number).values_list("pk", flat=True))
+    bindings = list(selectors.active_bindings_of_driver(user.id_number).exclude(vehicle_id__in=owned))
+    q = selectors.visible_violations_q(key, owned, bindings)
+    records = (
+        Violation.objects.filter(q)
+        .exclude(status=Violation.Status.DELETED)
+        .select_related("code", "vehicle", "city", "decision")
+        .order_by("-occurred_at", "-id")[:200]
+    )
+    by_vehicle = {b.vehicle_id: b for b in bindings}
+    return records, by_vehicle
+
+
+@city_required
 def start(request):
-    return render(request, "violations/start.html", {})
+    """My violations: each record with status, fine, points and what the citizen can do."""
+    if not request.user.is_authenticated:
+        return render(request, "violations/start.html", {"anonymous": True})
+    records, bindings = visible_records(request.user)
+    licence = services.handler_licence(request.user.id_number)
+    watched = services.watch_reasons(request.user.id_number, [r.vehicle for r in records])
+    rows = []
+    for record in records:
+        reasons = services.record_refusals(
+            record,
+            id_number=request.user.id_number,
+            licence=licence,
+            binding=bindings.get(record.vehicle_id),
+            watched=None,
+        )
+        if record.status == Violation.Status.UNHANDLED and watched:
+            reasons = watched + reasons
+        decision = getattr(record, "decision", None) if record.status in ("decided", "paid") else None
+        due = services.amount_due(decision) if decision and decision.status == Decision.Status.UNPAID else None
+        rows.append({"record": record, "reasons": reasons, "decision": decision, "due": due})
+    return render(
+        request,
+        "violations/start.html",
+        {"rows": rows, "licence": licence, "bindings": bindings, "watched": watched},
+    )
+
+
+@city_required
+@login_required
+def handle(request):
+    """Confirm the chosen records with an SMS code, then handle them together."""
+    ids = _parse_ids(request.POST.getlist("ids") or request.GET.getlist("ids"))
+    records, bindings = visible_records(request.user)
+    chosen = [r for r in records if r.pk in ids]
+    if not chosen:
+        messages.error(request, _("Choose at least one record to handle."))
+        return redirect("violations:start")
+    licence = services.handler_licence(request.user.id_number)
+    reasons = []
+    for record in chosen:
+        reasons += services.record_refusals(
+            record, id_number=request.user.id_number, licence=licence, binding=bindings.get(record.vehicle_id)
+        )
+    reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
+    reasons += services.group_refusals(chosen, licence)
+    form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
+    context = {
+        "records": chosen,
+        "ids": ",".join(str(r.pk) for r in chosen),
+        "reasons": list(dict.fromkeys(reasons)),
+        "licence": licence,
+        "total_fine": sum(r.fine for r in chosen),
+        "total_points": sum(r.points for r in chosen),
+        "form": form,
+    }
+    if request.method == "POST" and "send_code" in request.POST and not reasons:
+        try:
+            verification.send_code(request.user.mobile, HANDLE_PURPOSE, _ip(request))
+        except verification.VerificationError as exc:
+            context["sms_error"] = str(exc)
+        else:
+            context["sms_sent"] = True
+            context["sms_notice"] = _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile}
+    elif request.method == "POST" and "confirm" in request.POST and not reasons and form.is_valid():
+        try:
+            verification.check_code(request.user.mobile, HANDLE_PURPOSE, form.cleaned_data["code"])
+            decisions = services.violation_handle([r.pk for r in chosen], user=request.user)
+        except verification.VerificationError as exc:
+            form.add_error("code", str(exc))
+        except services.ViolationError as exc:
+            context["reasons"] = exc.reasons
+        else:
+            messages.success(request, _("%(n)s records handled. Pay the fines to finish.") % {"n": len(decisions)})
+            return redirect("violations:decision", number=decisions[0].number)
+    return render(request, "violations/handle.html", context)
+
+
+def _my_decision(request, number) -> Decision:
+    if len(number) > 32:
+        raise Http404
+    return get_object_or_404(
+        Decision.objects.select_related("violation__code", "violation__vehicle", "city", "licence"),
+        number=number,
+        handler_id_number=identity.id_key(request.user.id_number),
+    )
+
+
+@city_required
+@login_required
+def decision(request, number):
+    decision = _my_decision(request, number)
+    due = services.amount_due(decision) if decision.status == Decision.Status.UNPAID else None
+    return render(
+        request, "violations/decision.html", {"decision": decision, "due": due, "text": pdf.decision_text(decision)}
+    )
+
+
+@city_required
+@login_required
+def decision_pdf(request, number):
+    decision = _my_decision(request, number)
+    content = pdf.decision_pdf(decision, translation.get_language() or "zh-hans")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="decision-{decision.number}.pdf"'
+    return response
+
+
+@city_required
+@login_required
+@require_POST
+def pay(request, number):
+    decision = _my_decision(request, number)
+    try:
+        payment = services.decision_pay_start(
+            decision,
+            payer=request.user,
+            request=request,
+            return_path=reverse("violations:decision", args=[decision.number]),
+        )
+    except services.ViolationError as exc:
+        messages.error(request, exc.message)
+        return redirect("violations:decision", number=decision.number)
+    return redirect(payment.cashier_url)
+
+
+# --- bindings ---------------------------------------------------------------------------------
+BIND_PURPOSE = "violations.binding"
+
+
+@city_required
+@login_required
+def bindings(request):
+    """A driver's requests and bindings; an owner's incoming requests and bindings."""
+    key = identity.id_key(request.user.id_number)
+    form = forms.BindingRequestForm(request.POST if "request_binding" in request.POST else None)
+    if request.method == "POST" and "request_binding" in request.POST and form.is_valid():
+        try:
+            services.binding_request(user=request.user, **form.cleaned_data)
+        except services.ViolationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Request sent. The owner approves it with an SMS code."))
+            return redirect("violations:bindings")
+    mine = Binding.objects.filter(driver_id_number=key).select_related("vehicle").order_by("-requested_at")[:50]
+    owned = (
+        Binding.objects.filter(vehicle__owner_id_number=key).select_related("vehicle").order_by("-requested_at")[:50]
+    )
+    return render(
+        request,
+        "violations/bindings.html",
+        {"form": form, "mine": mine, "owned": owned, "code_form": forms.CodeForm()},
+    )
+
+
+def _owner_binding(request, pk) -> Binding:
+    return get_object_or_404(
+        Binding.objects.select_related("vehicle", "city"),
+        pk=pk,
+        vehicle__owner_id_number=identity.id_key(request.user.id_number),
+    )
+
+
+@city_required
+@login_required
+def binding_approve(request, pk):
+    binding = _owner_binding(request, pk)
+    form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
+    context = {"binding": binding, "form": form}
+    if request.method == "POST" and "send_code" in request.POST:
+        try:
+            verification.send_code(request.user.mobile, BIND_PURPOSE, _ip(request))
+        except verification.VerificationError as exc:
+            context["sms_error"] = str(exc)
+        else:
+            context["sms_sent"] = True
+            context["sms_notice"] = _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile}
+    elif request.method == "POST" and "refuse" in request.POST:
+        try:
+            services.binding_refuse(binding, owner=request.user)
+        except services.ViolationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Request refused."))
+        return redirect("violations:bindings")
+    elif request.method == "POST" and "confirm" in request.POST and form.is_valid():
+        try:
+            verification.check_code(request.user.mobile, BIND_PURPOSE, form.cleaned_data["code"])
+            services.binding_approve(binding, owner=request.user)
+        except verification.VerificationError as exc:
+            form.add_error("code", str(exc))
+        except services.ViolationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Approved: the driver may now handle new records of %(plate)s.") % {"plate": binding.vehicle}
+            )
+            return redirect("violations:bindings")
+    return render(request, "violations/binding_approve.html", context)
+
+
+@city_required
+@login_required
+@require_POST
+def binding_revoke(request, pk):
+    key = identity.id_key(request.user.id_number)
+    binding = get_object_or_404(Binding.objects.select_related("vehicle", "city"), pk=pk)
+    if key not in (binding.driver_id_number, binding.vehicle.owner_id_number):
+        raise Http404
+    try:
+        services.binding_revoke(binding, user=request.user)
+    except services.ViolationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The binding has ended."))
+    return redirect("violations:bindings")
+
+
+# --- objections -------------------------------------------------------------------------------
+@city_required
+@login_required
+def objection(request, pk):
+    pk = int(pk)
+    records, _bindings = visible_records(request.user)
+    record = next((r for r in records if r.pk == pk), None)
+    if record is None:
+        raise Http404
+    form = forms.ObjectionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            objection_services.objection_file(
+                record, user=request.user, reason=form.cleaned_data["reason"], photos=form.cleaned_data["photos"]
+            )
+        except services.ViolationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Objection filed. The office decides within 5 working days."))
+            return redirect("violations:start")
+    return render(request, "violations/objection.html", {"record": record, "form": form})
+
+
+@login_required
+def objection_photo(request, token):
+    """A photo of an objection, for its filer and the clerks of its city only."""
+    from portal.admin_helpers import clerk_city
+
+    photo = get_object_or_404(ObjectionPhoto.objects.select_related("objection__city"), token=token)
+    user = request.user
+    allowed = (
+        user.is_superuser
+        or photo.objection.filer_id_number == identity.id_key(user.id_number)
+        or clerk_city(user) == photo.objection.city
+    )
+    if not allowed:
+        raise Http404
+    response = HttpResponse(bytes(photo.data), content_type=photo.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+# --- study for point reduction ----------------------------------------------------------------
+@city_required
+@login_required
+def study(request):
+    from violations.models import StudyMaterial, StudySession
+    from violations.services import points
+
+    licence = services.handler_licence(request.user.id_number)
+    session = (
+        StudySession.objects.filter(licence=licence, status=StudySession.Status.STUDYING).first() if licence else None
+    )
+    context = {"licence": licence, "session": session, "result": None}
+    if request.method == "POST" and "start" in request.POST and licence is not None:
+        try:
+            points.study_start(licence, request.user)
+        except services.ViolationError as exc:
+            messages.error(request, exc.message)
+        return redirect("violations:study")
+    if request.method == "POST" and "submit" in request.POST and session is not None:
+        answers = {k[2:]: v for k, v in request.POST.items() if k.startswith("q_")}
+        try:
+            passed = points.study_submit(session, answers, request.user)
+        except services.ViolationError as exc:
+            messages.error(request, exc.message)
+        else:
+            if passed:
+                messages.success(request, _("Test passed: 1 point was taken off your licence."))
+            else:
+                messages.error(request, _("Test not passed. You may study and try again."))
+        return redirect("violations:study")
+    context["refusals"] = points.study_refusals(licence) if session is None else []
+    if session is not None:
+        context["materials"] = StudyMaterial.objects.filter(is_active=True)
+        context["questions"] = points.study_questions(session)
+        context["minutes"] = session.seconds_studied // 60
+        context["ready"] = session.seconds_studied >= points.STUDY_SECONDS
+    return render(request, "violations/study.html", context)
+
+
+@login_required
+@require_POST
+def study_heartbeat(request):
+    from django.http import JsonResponse
+
+    from violations.models import StudySession
+    from violations.services import points
+
+    licence = services.handler_licence(request.user.id_number)
+    session = (
+        StudySession.objects.filter(licence=licence, status=StudySession.Status.STUDYING).first() if licence else None
+    )
+    if session is None:
+        raise Http404
+    seconds = points.study_heartbeat(session)
+    return JsonResponse({"seconds": seconds, "ready": seconds >= points.STUDY_SECONDS})

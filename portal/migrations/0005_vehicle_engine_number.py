@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalvehicle',
             name='engine_number',
-            field=models.CharField(blank=True, max_length=32, verbose_name='engine number'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='engine number'),
         ),
         migrations.AddField(
             model_name='vehicle',
             name='engine_number',
-            field=models.CharField(blank=True, max_length=32, verbose_name='engine number'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='engine number'),
         ),
     ]

@@ -44,7 +44,8 @@ class Vehicle(models.Model):
     vin = models.CharField(_("VIN"), max_length=17, unique=True)
     conformity_cert_number = models.CharField(_("conformity certificate number"), max_length=32, blank=True)
     # A driver binding another person's car proves it with the engine number's last 6 characters.
-    engine_number = models.CharField(_("engine number"), max_length=32, blank=True)
+    # A database default too: set-based seeding (bench, sync jobs) may leave the column out.
+    engine_number = models.CharField(_("engine number"), max_length=32, blank=True, default="", db_default="")
     plate_number = models.CharField(_("plate number"), max_length=10, null=True, blank=True, unique=True)
     plate_type = models.CharField(_("plate type"), max_length=2, choices=PlateType.choices, default=PlateType.SMALL)
     owner_id_number = models.CharField(_("owner's ID number"), max_length=18, db_index=True)

@@ -25,7 +25,32 @@ def on(day: datetime.date, hour: int = 10, minute: int = 0):
 
 
 def code(value: str) -> ViolationCode:
-    return ViolationCode.objects.get(code=value)
+    found = ViolationCode.objects.filter(code=value).first()
+    if found is None:
+        # A transactional test flushed the seeded catalogue: seed it again as the migration does.
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("violations.migrations.0002_seed_codes").seed(apps, None)
+        found = ViolationCode.objects.get(code=value)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _seeded(db):
+    """The catalogue and the study bank the migrations seed (a transactional test elsewhere may
+    have flushed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    from violations.models import StudyQuestion
+
+    if not ViolationCode.objects.exists():
+        importlib.import_module("violations.migrations.0002_seed_codes").seed(apps, None)
+    if not StudyQuestion.objects.exists():
+        importlib.import_module("violations.migrations.0003_seed_study").seed(apps, None)
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def binding_approve(binding, *, owner) -> Binding:
     with transaction.atomic():
         Vehicle.objects.select_for_update().filter(pk=binding.vehicle_id).first()
         DrivingLicence.objects.select_for_update().filter(id_number=binding.driver_id_number).first()
-        locked = Binding.objects.select_for_update().select_related("vehicle__city").get(pk=binding.pk)
+        locked = Binding.objects.select_for_update(of=("self",)).select_related("vehicle__city").get(pk=binding.pk)
         if locked.status != Binding.Status.REQUESTED:
             raise ViolationError(_("This request is no longer waiting for you."))
         reasons = _limits(locked.vehicle, locked.driver_id_number)

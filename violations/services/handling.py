@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import notices
 from portal import citysettings, identity
@@ -29,7 +30,7 @@ PAY_DAYS = 15
 SURCHARGE_RATE = Decimal("0.03")
 # docs/rules.md §5.3: a non-owned car is handled online only when it is a small car.
 SMALL_PLATE_TYPES = (PlateType.SMALL, PlateType.SMALL_NEV)
-COUNTER = _(
+COUNTER = gettext_lazy(
     "Please go to the violation-handling counter of the traffic police (交警大队) with your ID card and licence."
 )
 
@@ -70,29 +71,30 @@ def record_refusals(violation, *, id_number: str, licence, binding=None, watched
             reasons.append(_("Only the owner or a driver who has registered this vehicle may handle its records."))
             return reasons
         if vehicle.plate_type not in SMALL_PLATE_TYPES:
-            reasons.append(_("Records of a non-owned vehicle are handled online only for small cars. ") + COUNTER)
+            reasons.append(_("Records of a non-owned vehicle are handled online only for small cars. ") + str(COUNTER))
         if violation.occurred_at <= binding.approved_at:
             reasons.append(
                 _("This record happened before you registered the vehicle (%(date)s): only the owner may handle it.")
                 % {"date": timezone.localtime(binding.approved_at).strftime("%Y-%m-%d %H:%M:%S")}
             )
     if violation.source != Violation.Source.CAMERA:
-        reasons.append(_("On-site tickets are not handled online. ") + COUNTER)
+        reasons.append(_("On-site tickets are not handled online. ") + str(COUNTER))
     limit = citysettings.get(violation.city, "online_fine_limit")
     if violation.fine > limit:
         reasons.append(
             _("The fine of %(fine)s yuan is above %(limit)s yuan, so the general procedure applies. ")
             % {"fine": violation.fine, "limit": limit}
-            + COUNTER
+            + str(COUNTER)
         )
     code = violation.code
     if code.suspension or code.detention or not code.online_allowed:
-        reasons.append(_("This violation may bring licence suspension or detention. ") + COUNTER)
+        reasons.append(_("This violation may bring licence suspension or detention. ") + str(COUNTER))
     if licence is None:
-        reasons.append(_("You have no driving licence on file, so points cannot be recorded. ") + COUNTER)
+        reasons.append(_("You have no driving licence on file, so points cannot be recorded. ") + str(COUNTER))
     elif licence.status != DrivingLicence.Status.NORMAL:
         reasons.append(
-            _("Your licence is %(status)s, not in normal status. ") % {"status": licence.get_status_display()} + COUNTER
+            _("Your licence is %(status)s, not in normal status. ") % {"status": licence.get_status_display()}
+            + str(COUNTER)
         )
     return reasons
 
@@ -111,7 +113,7 @@ def group_refusals(violations, licence) -> list[str]:
             )
             % {"current": licence.points, "new": new, "limit": limit}
             + " "
-            + COUNTER
+            + str(COUNTER)
         ]
     return []
 
@@ -155,7 +157,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
     today = timezone.localdate(now)
     with transaction.atomic():
         if licence is not None:
-            licence = DrivingLicence.objects.select_for_update().select_related("city").get(pk=licence.pk)
+            licence = DrivingLicence.objects.select_for_update(of=("self",)).select_related("city").get(pk=licence.pk)
         records = _lock_records(ids)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
@@ -319,7 +321,9 @@ def fine_paid(payment) -> None:
     except ValueError:
         _refund_later(payment, "unknown reference")
         return
-    decision = Decision.objects.select_for_update().select_related("violation").filter(pk=decision_pk).first()
+    decision = (
+        Decision.objects.select_for_update(of=("self",)).select_related("violation").filter(pk=decision_pk).first()
+    )
     if decision is None or decision.status != Decision.Status.UNPAID:
         _refund_later(payment, "decision already paid")
         return

@@ -12,13 +12,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import notices
 from portal import citysettings, identity
 from violations.models import Binding, Decision, WatchEntry
 from violations.services.common import ViolationError, record_history
 
-WHERE = _("Go to the violation-handling counter of the traffic police with your ID card to have it reviewed.")
+WHERE = gettext_lazy(
+    "Go to the violation-handling counter of the traffic police with your ID card to have it reviewed."
+)
 
 
 def _year_ago(now):

@@ -1,0 +1,218 @@
+"""Online handling: every boundary of docs/rules.md §5.3, decisions, points, and the pages."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from notices.models import Notice
+from portal.models import DrivingLicence
+from tests.conftest import last_code
+from tests.violations.conftest import D, at, on
+from violations import services
+from violations.models import Decision, Violation
+
+pytestmark = pytest.mark.django_db
+
+
+def licence_of(user):
+    return DrivingLicence.objects.held_by(user.id_number).get()
+
+
+def test_fine_of_200_may_be_handled_online_but_200_01_may_not(person, car, record, has):
+    owner = person()
+    vehicle = car(owner)
+    from violations.models import ViolationCode
+
+    ViolationCode.objects.filter(code="1625").update(fine_max=Decimal("2000"))
+    with on(D(2026, 7, 2)):
+        ok = record(vehicle, fine="200.00", when=at(D(2026, 7, 1), 8))
+        over = record(vehicle, fine="200.01", when=at(D(2026, 7, 1), 9))
+        licence = licence_of(owner)
+        assert services.record_refusals(ok, id_number=owner.id_number, licence=licence) == []
+        reasons = services.record_refusals(over, id_number=owner.id_number, licence=licence)
+        assert any("200.01" in r and "交警大队" in r for r in reasons)
+        with pytest.raises(services.ViolationError):
+            services.violation_handle([over.pk], user=owner)
+        (decision,) = services.violation_handle([ok.pk], user=owner)
+    assert decision.fine == Decimal("200.00")
+
+
+def test_points_11_plus_new_must_stay_below_12(person, car, record):
+    # 5 points now + a 6-point record = 11: allowed; 6 + 6 = 12: refused.
+    below, at_limit = person(points=5), person(points=6)
+    with on(D(2026, 7, 2)):
+        first = record(car(below), when=at(D(2026, 7, 1)))
+        second = record(car(at_limit), when=at(D(2026, 7, 1)))
+        services.violation_handle([first.pk], user=below)
+        with pytest.raises(services.ViolationError) as exc:
+            services.violation_handle([second.pk], user=at_limit)
+    assert licence_of(below).points == 11
+    assert licence_of(at_limit).points == 6
+    assert "12" in exc.value.message
+    assert Violation.objects.get(pk=second.pk).status == "unhandled"
+
+
+def test_several_records_handled_together_add_their_points(person, car, record):
+    owner = person(points=0)
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        records = [record(vehicle, when=at(D(2026, 7, 1), 8 + i)) for i in range(2)]  # 6 + 6
+        with pytest.raises(services.ViolationError) as exc:
+            services.violation_handle([r.pk for r in records], user=owner)
+        assert "12" in exc.value.message
+        services.violation_handle([records[0].pk], user=owner)
+    assert licence_of(owner).points == 6
+
+
+def test_on_site_tickets_suspension_codes_and_abnormal_licences_are_refused_with_where_to_go(person, car, record):
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        ticket = record(vehicle, source="onsite", when=at(D(2026, 7, 1), 8))
+        drunk = record(vehicle, code_value="1711", when=at(D(2026, 7, 1), 9))
+    licence = licence_of(owner)
+    assert any(
+        "现场" in r or "On-site" in r
+        for r in services.record_refusals(ticket, id_number=owner.id_number, licence=licence)
+    )
+    assert any("交警大队" in r for r in services.record_refusals(drunk, id_number=owner.id_number, licence=licence))
+    DrivingLicence.objects.filter(pk=licence.pk).update(status="seized")
+    licence.refresh_from_db()
+    with on(D(2026, 7, 2)):
+        fresh = record(vehicle, when=at(D(2026, 7, 1), 10))
+    assert any("交警大队" in r for r in services.record_refusals(fresh, id_number=owner.id_number, licence=licence))
+
+
+def test_bound_driver_handles_only_records_after_the_binding_date_and_only_small_cars(person, car, record, bind):
+    owner, driver = person(), person()
+    vehicle = car(owner)
+    bound_at = at(D(2026, 7, 1), 12, 0, 0)
+    bind(vehicle, driver, approved_at=bound_at)
+    with on(D(2026, 7, 3)):
+        before = record(vehicle, when=bound_at - datetime.timedelta(seconds=1))
+        after = record(vehicle, when=bound_at + datetime.timedelta(seconds=1))
+        licence = licence_of(driver)
+        assert any(
+            "registered" in r or "备案" in r or "之前" in r
+            for r in services.record_refusals(before, id_number=driver.id_number, licence=licence)
+        )
+        assert services.record_refusals(after, id_number=driver.id_number, licence=licence) == []
+        (decision,) = services.violation_handle([after.pk], user=driver)
+    assert decision.handler_name == driver.real_name
+    assert licence_of(driver).points == 6 and licence_of(owner).points == 0
+    truck_owner = person()
+    truck = car(truck_owner, plate_type="01")
+    bind(truck, driver, approved_at=bound_at)
+    with on(D(2026, 7, 3)):
+        late = record(truck, when=bound_at + datetime.timedelta(hours=1))
+    assert any(
+        "small" in r or "小型" in r
+        for r in services.record_refusals(late, id_number=driver.id_number, licence=licence_of(driver))
+    )
+
+
+def test_my_violations_page_shows_bound_vehicles_only_after_the_binding_date(client, person, car, record, bind, has):
+    owner, driver = person(), person()
+    vehicle = car(owner)
+    bound_at = at(D(2026, 7, 1), 12)
+    bind(vehicle, driver, approved_at=bound_at)
+    with on(D(2026, 7, 3)):
+        before = record(vehicle, when=bound_at - datetime.timedelta(seconds=1))
+        after = record(vehicle, when=bound_at + datetime.timedelta(seconds=1))
+        client.defaults["HTTP_HOST"] = "has.localhost"
+        client.force_login(driver)
+        page = client.get("/violations/").content.decode()
+        assert f"violation-{after.pk}" in page and f"violation-{before.pk}" not in page
+        client.force_login(owner)
+        page = client.get("/violations/").content.decode()
+        assert f"violation-{after.pk}" in page and f"violation-{before.pk}" in page
+
+
+def test_handling_issues_a_decision_records_points_and_notifies(person, car, record):
+    owner = person(points=0)
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        violation = record(vehicle, when=at(D(2026, 7, 1)))
+        (decision,) = services.violation_handle([violation.pk], user=owner)
+    violation.refresh_from_db()
+    assert violation.status == "decided"
+    assert decision.due_on == D(2026, 7, 17)
+    assert decision.number.startswith("320800")
+    assert licence_of(owner).points == 6
+    assert Notice.objects.filter(kind="violations.decided", id_number=owner.id_number).exists()
+    assert violation.history.first().history_user == owner
+
+
+def test_the_handle_page_confirms_with_an_sms_code_and_shows_the_decision(client, person, car, record):
+    owner = person()
+    vehicle = car(owner)
+    violation = record(vehicle, when=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    page = client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
+    assert page.status_code == 200
+    wrong = client.post("/violations/handle/", {"ids": str(violation.pk), "confirm": "1", "code": "000000"})
+    assert wrong.status_code == 200 and Violation.objects.get(pk=violation.pk).status == "unhandled"
+    done = client.post(
+        "/violations/handle/", {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}, follow=True
+    )
+    decision = Decision.objects.get(violation=violation)
+    body = done.content.decode()
+    assert decision.number in body and "行政复议" in body
+    pdf = client.get(f"/violations/decision/{decision.number}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    # Another citizen cannot see it.
+    client.force_login(person())
+    assert client.get(f"/violations/decision/{decision.number}/").status_code == 404
+
+
+def test_refusal_on_the_page_says_why_and_where_to_go(client, person, car, record):
+    owner = person(points=9)
+    vehicle = car(owner)
+    violation = record(vehicle, when=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    page = client.post("/violations/handle/", {"ids": str(violation.pk)}).content.decode()
+    assert "交警大队" in page and "12" in page
+
+
+def test_the_decision_pdf_is_english_on_the_english_site(person, car, record):
+    from violations import pdf
+
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        (decision,) = services.violation_handle([record(vehicle, when=at(D(2026, 7, 1))).pk], user=owner)
+    english = pdf.decision_text(decision)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        chinese = pdf.decision_text(decision)
+    with translation.override("en"):
+        english = pdf.decision_text(decision)
+    assert "行政复议" in " ".join(chinese["paragraphs"]) and "处罚决定书" in chinese["title"]
+    assert "administrative review" in " ".join(english["paragraphs"]) and "Decision" in english["title"]
+    assert pdf.decision_pdf(decision, "en").startswith(b"%PDF")
+
+
+def test_unpaid_fines_appear_in_the_calendar_feed_and_watch_reasons_on_the_page(client, person, car, record):
+    from portal import hooks
+    from violations.models import WatchEntry
+
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        (decision,) = services.violation_handle([record(vehicle, when=at(D(2026, 7, 1))).pk], user=owner)
+        items = [d for d in hooks.deadlines_for(owner) if d.uid == f"violations-decision-{decision.pk}"]
+    assert items and items[0].when == decision.due_on
+    with on(D(2026, 7, 3)):
+        second = record(vehicle, when=at(D(2026, 7, 2)))
+    WatchEntry.objects.create(
+        city=vehicle.city, vehicle=vehicle, reason="drivers_per_plate", detail="3 drivers", listed_at=at(D(2026, 7, 2))
+    )
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    page = client.get("/violations/").content.decode()
+    assert "重点人员名单" in page and "窗口" in page
+    assert f'value="{second.pk}"' not in page  # no checkbox: it cannot be handled online
