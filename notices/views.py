@@ -38,7 +38,8 @@ def inbox(request):
 def notice_detail(request, pk):
     notice = get_object_or_404(selectors.inbox_for(request.user), pk=pk)
     services.mark_read(notice)
-    return render(request, "notices/detail.html", {"notice": notice})
+    action = hooks.notice_link(notice.kind, notice.context)
+    return render(request, "notices/detail.html", {"notice": notice, "action": action})
 
 
 @login_required

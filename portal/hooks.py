@@ -35,6 +35,8 @@ deadline_providers: list = []
 stats_providers: list = []
 # callables (stdout) -> None: load an app's demo data after the platform's (manage.py demo)
 demo_loaders: list = []
+# notice kind -> callable (context) -> (url, label) or None: where the reader acts on a notice
+notice_links: dict = {}
 
 
 def register_deadlines(fn):
@@ -50,6 +52,17 @@ def register_stats(fn):
 def register_demo(fn):
     demo_loaders.append(fn)
     return fn
+
+
+def register_notice_link(kind: str, fn):
+    """Let a notice of `kind` link to the service that answers it (the notice page shows a button)."""
+    notice_links[kind] = fn
+    return fn
+
+
+def notice_link(kind: str, context: dict):
+    fn = notice_links.get(kind)
+    return fn(context or {}) if fn is not None else None
 
 
 def _sort_key(deadline: Deadline) -> datetime.datetime:

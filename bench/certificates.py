@@ -1,0 +1,209 @@
+"""Certificates by post (issue 14): citizens submitting applications, and a clerk's queue.
+
+(a) Submit: 64 concurrent clients (quick 4), each holding 8 citizens (quick 1) with a car and a
+    live SMS code, submit a vehicle-licence replacement through gunicorn: the whole form POST
+    (eligibility, the code, the case, its first timeline step and notice). Codes and sessions are
+    made before the clock (sending codes and logging in are measured elsewhere: bench/accounts.py).
+    Before the clock each slot submits once for a car of its own (warm workers, as in service).
+    submit_rps = cases created per second over the rush.
+(b) Queue: 100,000 open cases (quick 2,000) in Huai'an, seeded set-based (certificates.sql); a
+    clerk's review queue page fetched one request at a time, beside the baseline's one-query view
+    fetched the same way: queue_p95_ms and single_db_p95_ms.
+Targets: submit_rps >= 0.25 x baseline_db_rps; queue_p95_ms <= 4 x single_db_p95_ms.
+"""
+
+import asyncio
+import datetime
+import random
+import time
+
+import httpx
+
+from bench import common
+
+NAME = "certificates"
+PASSWORD = "Bench-pass-123"
+CODE = "246810"
+
+
+def _seed_citizens(n):
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from certificates.services import SMS_PURPOSE
+    from portal import identity, verification
+    from portal.models import City, SmsCode, User, Vehicle
+
+    city = City.objects.get(code="has")
+    password = make_password(PASSWORD)
+    base = User.objects.filter(id_number__startswith="320892").count()
+    offset = random.randrange(10**6)
+    users = [
+        User(
+            id_number=identity.make_id_number(
+                "320892", datetime.date(1960, 1, 1) + datetime.timedelta(days=base + i), i % 1000
+            ),
+            mobile=f"1377{(offset + i) % 10**7:07d}",
+            real_name=f"车主{i}",
+            password=password,
+        )
+        for i in range(n)
+    ]
+    User.objects.bulk_create(users)
+    tag = common.unique_suffix()[:7].upper()
+    Vehicle.objects.bulk_create(
+        Vehicle(
+            city=city,
+            vin=f"C{tag}{i:09d}",
+            plate_number=None,
+            owner_id_number=identity.id_key(u.id_number),
+            owner_name=u.real_name,
+            status=Vehicle.Status.NORMAL,
+            registered_on=datetime.date(2022, 3, 1),
+            inspection_valid_until=datetime.date(2028, 3, 31),
+        )
+        for i, u in enumerate(users)
+    )
+    vehicles = list(Vehicle.objects.filter(vin__startswith=f"C{tag}").order_by("vin"))
+    # A live code per citizen, as send_code() stores it (the SMS itself is not part of this bench).
+    now = timezone.now()
+    SmsCode.objects.bulk_create(
+        SmsCode(
+            mobile=u.mobile,
+            purpose=SMS_PURPOSE,
+            code_hash=verification._hash(u.mobile, SMS_PURPOSE, CODE),
+            created_at=now,
+            expires_at=now + datetime.timedelta(minutes=30),
+        )
+        for u in users
+    )
+    return users, vehicles
+
+
+def _submit_rush(ctx, clients, per_client):
+    from bench.exams import _session_cookies
+    from certificates.models import Application
+
+    users, vehicles = _seed_citizens(clients * per_client + clients)
+    cookies = [_session_cookies(user) for user in users]
+    host = ctx.host("has")
+    latencies, failures = [], []
+
+    def request(k):
+        jar = cookies[k]
+        headers = {
+            "Host": host,
+            "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
+            "X-CSRFToken": jar["csrftoken"],
+            "Referer": f"http://{host}/certificates/",
+        }
+        data = {
+            "kind": "replace",
+            "delivery": "post",
+            "recipient_name": users[k].real_name,
+            "recipient_phone": users[k].mobile,
+            "address": "江苏省淮安市清江浦区健康东路 1 号",
+            "code": CODE,
+        }
+        return f"/certificates/apply/vehicle-licence/{vehicles[k].pk}/", headers, data
+
+    async def citizen(n):
+        async with httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
+            url, headers, data = request(clients * per_client + n)
+            warm = await client.post(url, headers=headers, data=data)
+            if warm.status_code != 302:
+                failures.append(f"warm-up: {warm.status_code}")
+            await start.wait()
+            for k in range(n * per_client, (n + 1) * per_client):
+                url, headers, data = request(k)
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(url, headers=headers, data=data)
+                    ok = r.status_code == 302
+                except httpx.HTTPError as exc:
+                    ok, r = False, exc
+                (latencies.append(time.perf_counter() - t0) if ok else failures.append(repr(r)[:120]))
+
+    start = None
+    clock = {}
+
+    async def rush():
+        nonlocal start
+        start = asyncio.Barrier(clients + 1)
+        tasks = [asyncio.create_task(citizen(n)) for n in range(clients)]
+        await start.wait()
+        clock["started"] = time.perf_counter()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(rush())
+    elapsed = time.perf_counter() - clock["started"]
+    created = Application.objects.filter(vehicle__in=vehicles[: clients * per_client]).count()
+    return {
+        "submit_rps": round(created / elapsed, 1) if elapsed else 0.0,
+        "submit_p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
+        "submit_p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
+        "submitted": created,
+        "submit_errors": len(failures),
+    }
+
+
+def _queue(ctx, cases, samples):
+    from bench.exams import _session_cookies
+    from certificates import sql
+    from portal.models import City
+    from tests import factories
+
+    city = City.objects.get(code="has")
+    clerk = factories.clerk("has")
+    owner = factories.UserFactory()
+    seeded = sql.seed_open_cases(city=city, applicant=owner, count=cases, tag=common.unique_suffix()[:8].upper())
+    jar = _session_cookies(clerk)
+    host = ctx.host("has")
+    headers = {"Host": host, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+    def timed(url, request_headers, n):
+        latencies, errors = [], 0
+        with httpx.Client(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
+            for _ in range(5):  # warm this connection's worker
+                client.get(url, headers=request_headers)
+            for _ in range(n):
+                t0 = time.perf_counter()
+                r = client.get(url, headers=request_headers)
+                if r.status_code == 200:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors += 1
+        return latencies, errors
+
+    # Interleaved in rounds, so both see the same machine load.
+    queue_lat, db_lat, errors = [], [], 0
+    rounds = 5
+    for _ in range(rounds):
+        lat, err = timed("/admin/certificates/application/queue/", headers, samples // rounds)
+        queue_lat += lat
+        errors += err
+        lat, err = timed("/__bench__/db/?i=7", {}, samples // rounds)
+        db_lat += lat
+        errors += err
+    return {
+        "queue_p95_ms": round(common.percentile(queue_lat, 95) * 1000, 2),
+        "queue_p50_ms": round(common.percentile(queue_lat, 50) * 1000, 2),
+        "single_db_p95_ms": round(common.percentile(db_lat, 95) * 1000, 2),
+        "single_db_p50_ms": round(common.percentile(db_lat, 50) * 1000, 2),
+        "queue_cases": seeded,
+        "queue_errors": errors,
+    }
+
+
+def run(ctx):
+    clients = 4 if ctx.quick else 64
+    per_client = 1 if ctx.quick else 8
+    submit = _submit_rush(ctx, clients, per_client)
+    queue = _queue(ctx, 2_000 if ctx.quick else 100_000, 50 if ctx.quick else 500)
+    first = {
+        "submit_rps": submit.pop("submit_rps"),
+        "queue_p95_ms": queue.pop("queue_p95_ms"),
+        "single_db_p95_ms": queue.pop("single_db_p95_ms"),
+        "baseline_db_rps": ctx.baseline.get("db_rps", 0),
+    }
+    return {**first, **submit, **queue}

@@ -1,0 +1,75 @@
+"""The notices of a case's steps (docs/rules.md §4.3): one kind per step."""
+
+from django.utils.translation import gettext_lazy as _
+
+from notices import kinds
+
+
+def register_all():
+    kinds.register(
+        "certificates.submitted",
+        title=_("Application {number} submitted"),
+        body=_("Your application for {item} was submitted as case {number}. Pay the fees to start the review."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.paid",
+        title=_("Case {number}: payment received"),
+        body=_("We received {amount} yuan for case {number} ({item})."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.under_review",
+        title=_("Case {number} is under review"),
+        body=_("The office reviews case {number} ({item}); the legal time limit ends on {due_on}."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.approved",
+        title=_("Case {number} approved"),
+        body=_("Case {number} ({item}) was approved and is in production."),
+    )
+    kinds.register(
+        "certificates.rejected",
+        title=_("Case {number} rejected"),
+        body=_("Case {number} ({item}) was rejected: {reason}. Fees paid online are refunded."),
+        mandatory=True,
+    )
+    kinds.register(
+        "certificates.refunded",
+        title=_("Case {number}: {amount} yuan refunded"),
+        body=_("The fees of case {number} ({amount} yuan) were refunded to the account you paid from."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.produced",
+        title=_("Case {number}: document made"),
+        body=_("The document of case {number} ({item}) is made; it will be posted or is ready to collect."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.mailed",
+        title=_("Case {number} mailed: {tracking}"),
+        body=_("The document of case {number} ({item}) was posted, tracking number {tracking}."),
+    )
+    kinds.register(
+        "certificates.delivered",
+        title=_("Case {number} delivered"),
+        body=_("Shipment {tracking} of case {number} was delivered."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.returned",
+        title=_("Case {number}: the shipment came back"),
+        body=_(
+            "Shipment {tracking} of case {number} could not be delivered and went back to the office, which will "
+            "contact you before posting it again."
+        ),
+        mandatory=True,
+    )
+    kinds.register(
+        "certificates.closed",
+        title=_("Case {number} closed"),
+        body=_("Case {number} ({item}) is complete."),
+        sms=False,
+    )

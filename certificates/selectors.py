@@ -1,0 +1,151 @@
+"""Reads of the certificates app, the public API other apps may use:
+
+    newest_valid_medical(id_number, on=None) -> MedicalCertificate | None
+    institutions_for(city)
+
+and the reads this app's pages and services share.
+"""
+
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from certificates import rules
+from certificates.models import Application, CompulsoryInsurance, ElectronicDocument, Fee, Item, MedicalCertificate
+from portal import identity
+from portal.models import MedicalInstitution
+from portal.processcache import TimedCache
+
+
+def newest_valid_medical(id_number: str, on: datetime.date | None = None, licence_class: str | None = None):
+    """The newest current (not superseded) medical certificate of a person that is still valid
+    on `on` (6 months from the exam, docs/rules.md §4.5) and concludes "fit"; with
+    licence_class, only one that lists that class. Exams and licence renewal use this."""
+    on = on or timezone.localdate()
+    qs = MedicalCertificate.objects.filter(
+        id_number=identity.id_key(id_number),
+        is_current=True,
+        conclusion=MedicalCertificate.Conclusion.FIT,
+        exam_date__gte=rules.medical_oldest_valid_exam(on),
+        exam_date__lte=on,
+    ).select_related("institution")
+    if licence_class:
+        qs = qs.filter(classes_fit__contains=[licence_class])
+    return qs.order_by("-exam_date", "-id").first()
+
+
+def medicals_of(id_number: str):
+    """A citizen's own certificates, current versions, newest first."""
+    return (
+        MedicalCertificate.objects.filter(id_number=identity.id_key(id_number), is_current=True)
+        .select_related("institution")
+        .order_by("-exam_date", "-id")
+    )
+
+
+def institutions_for(city, c5_only: bool = False):
+    qs = MedicalInstitution.objects.filter(city=city, is_active=True).order_by("name")
+    return qs.filter(may_certify_c5=True) if c5_only else qs
+
+
+def institution_certificates(institution):
+    """What one institution's staff may see: only their own institution's uploads."""
+    return MedicalCertificate.objects.filter(institution=institution)
+
+
+def valid_insurance(vehicle, on: datetime.date):
+    return (
+        CompulsoryInsurance.objects.filter(vehicle=vehicle, valid_from__lte=on, valid_until__gte=on)
+        .order_by("-valid_until")
+        .first()
+    )
+
+
+def vehicle_has_unsettled_violations(vehicle) -> bool:
+    """Asked of the violations app through its public selector (design: apps read each other
+    only through selectors)."""
+    from violations import selectors as violation_selectors
+
+    return violation_selectors.vehicle_has_unsettled(vehicle)
+
+
+def _load_fees(_key) -> dict:
+    return {**rules.NATIONAL_FEES, **dict(Fee.objects.values_list("code", "amount"))}
+
+
+# Read on every submission; a change in the admin reaches every process within a minute
+# (portal.processcache).
+_fees = TimedCache(_load_fees)
+
+
+def fees() -> dict[str, object]:
+    """The province's fee table, the national standard for any fee it does not list."""
+    return _fees.get()
+
+
+def applications_of(id_number: str, city=None):
+    qs = Application.objects.filter(id_number=identity.id_key(id_number)).select_related("vehicle", "licence")
+    if city is not None:
+        qs = qs.filter(city=city)
+    return qs.order_by("-submitted_at")
+
+
+def open_application(item: str, *, vehicle=None, licence=None):
+    qs = Application.objects.filter(item=item, status__in=Application.OPEN)
+    return qs.filter(vehicle=vehicle).first() if vehicle is not None else qs.filter(licence=licence).first()
+
+
+def queue(city, status: str, limit: int = 25, offset: int = 0) -> list[dict]:
+    """A clerk's queue: the city's cases in one state, longest waiting first (an index scan on
+    cert_queue however long the queue is), as plain rows for the page."""
+    items, deliveries = dict(Item.choices), dict(Application.Delivery.choices)
+    rows = list(
+        Application.objects.filter(city=city, status=status)
+        .order_by("accepted_at", "id")
+        .values(
+            "pk",
+            "number",
+            "item",
+            "accepted_at",
+            "due_on",
+            "delivery",
+            "returned_count",
+            "vehicle__plate_number",
+            "vehicle__vin",
+            "licence__id_number",
+        )[offset : offset + limit]
+    )
+    for row in rows:
+        row["item_label"] = items.get(row["item"], row["item"])
+        row["delivery_label"] = deliveries.get(row["delivery"], row["delivery"])
+        plate, vin, licence = row.pop("vehicle__plate_number"), row.pop("vehicle__vin"), row.pop("licence__id_number")
+        row["subject"] = plate or vin or (identity.mask_id_number(licence) if licence else "")
+    return rows
+
+
+def queue_counts(city, today: datetime.date) -> dict:
+    """Per queue state: how many, and how many are past their legal time limit."""
+    rows = (
+        Application.objects.filter(city=city, status__in=Application.QUEUE)
+        .values("status")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(due_on__lt=today)))
+    )
+    return {row["status"]: (row["n"], row["late"]) for row in rows}
+
+
+def mailout_list(city):
+    """Produced cases to post that have no live shipment yet (the day's mail-out list)."""
+    return (
+        Application.objects.filter(city=city, status=Application.Status.PRODUCED, delivery=Application.Delivery.POST)
+        .select_related("vehicle", "licence")
+        .order_by("accepted_at", "id")
+    )
+
+
+def document_by_token(token: str):
+    return ElectronicDocument.objects.filter(token=token).first()
+
+
+def documents_of(application):
+    return list(application.documents.order_by("-issued_at"))
