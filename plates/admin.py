@@ -199,7 +199,7 @@ class HoldAdmin(CityScopedAdmin):
     search_fields = ["=number__number", "=vehicle__vin"]
     list_select_related = ["number", "vehicle"]
     exclude = ["holder_id_number"]
-    actions = ["register", "approve", "lapse", "release"]
+    actions = ["register", "approve", "refuse_invoice", "lapse", "release"]
     change_list_template = "plates/admin/hold_changelist.html"
 
     def get_readonly_fields(self, request, obj=None):
@@ -234,6 +234,15 @@ class HoldAdmin(CityScopedAdmin):
     @admin.action(description=gettext_lazy("Approve the purchase invoice (flagged holds)"))
     def approve(self, request, queryset):
         self._each(request, queryset, lambda h: services.hold_approve(h, clerk=request.user), _("%(n)d approved."))
+
+    @admin.action(description=gettext_lazy("Refuse the invoice (the citizen uploads the right one)"))
+    def refuse_invoice(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda h: services.hold_refuse_invoice(h, clerk=request.user),
+            _("%(n)d invoices refused."),
+        )
 
     @admin.action(description=gettext_lazy("Lapse (number back to the pool, holder banned)"))
     def lapse(self, request, queryset):

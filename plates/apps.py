@@ -65,6 +65,16 @@ class PlatesConfig(AppConfig):
             urgent=True,
         )
         kinds.register(
+            "plates.invoice_refused",
+            title=_("Upload the purchase invoice of {number} again"),
+            body=_(
+                "The vehicle office could not accept the invoice you uploaded for {number}. Upload the vehicle's "
+                "purchase invoice on the voucher page by the end of {deadline}, or the number lapses."
+            ),
+            mandatory=True,
+            urgent=True,
+        )
+        kinds.register(
             "plates.block_announced",
             title=_("New number block {block} opens {opens}"),
             body=_("{size} numbers of {block} ({plate_type}) open for preselection at {opens}."),

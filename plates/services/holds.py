@@ -156,9 +156,36 @@ def hold_approve(hold: Hold, *, clerk) -> None:
             raise PlateError(_("The citizen has not uploaded the purchase invoice yet."))
         now = timezone.now()
         locked.approved_by, locked.approved_at = clerk, now
+        locked._history_user = clerk
         locked.expires_at = max(locked.expires_at, hold_deadline(timezone.localdate(now), locked.city))
         locked.save(update_fields=["approved_by", "approved_at", "expires_at"])
     hold.approved_by, hold.approved_at, hold.expires_at = locked.approved_by, locked.approved_at, locked.expires_at
+
+
+def hold_refuse_invoice(hold: Hold, *, clerk) -> None:
+    """A clerk does not accept a flagged hold's invoice: the citizen has the next step again.
+
+    The invoice is set aside (the file stays on the hold's record), and the citizen has at least
+    plate_hold_working_days working days from today to upload the right one; without it the hold
+    lapses like any other (docs/rules.md §2). Refusing is the office's decision to record, so it
+    leaves a history row; approving later is still possible."""
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().select_related("city", "number", "vehicle").get(pk=hold.pk)
+        if locked.status != Hold.Status.HELD or not locked.under_review:
+            raise PlateError(_("There is no invoice of this hold awaiting review."))
+        today = timezone.localdate()
+        locked.invoice_uploaded_at, locked.review_due_at = None, None
+        locked.expires_at = max(locked.expires_at, hold_deadline(today, locked.city))
+        locked._history_user = clerk
+        locked.save(update_fields=["invoice_uploaded_at", "review_due_at", "expires_at"])
+        notices.notify(
+            "plates.invoice_refused",
+            id_number=locked.holder_id_number,
+            city=locked.city,
+            context={"number": locked.number.number, "deadline": deadline_day(locked).isoformat()},
+            dedupe_key=f"plates.invoice_refused:{locked.pk}:{today.isoformat()}",
+        )
+    hold.invoice_uploaded_at, hold.review_due_at, hold.expires_at = None, None, locked.expires_at
 
 
 def hold_register(hold: Hold, *, clerk) -> Hold:

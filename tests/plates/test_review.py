@@ -128,3 +128,27 @@ def test_a_shared_address_alone_flags_nobody(has, pool, sources, flagged):
             holds.append(confirmed_hold(verified_selection(person, new_vehicle(person, has), ip=ip, device=device)))
     assert holds[-1].flagged is flagged
     assert Notice.objects.filter(kind="plates.hold_flagged").count() == int(flagged)
+
+
+def test_a_refused_invoice_gives_the_step_back_to_the_citizen_who_then_lapses_without_a_new_one(
+    citizen, clerk_has, has, pool, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    hold = flagged_hold(citizen, has)
+    with on(datetime.date(2026, 11, 24), 10):
+        services.hold_upload_invoice(hold, citizen=citizen, invoice=invoice())
+    with on(datetime.date(2026, 11, 27), 10):  # Friday, the review a day late
+        services.hold_refuse_invoice(hold, clerk=clerk_has)
+        with pytest.raises(services.PlateError):
+            services.hold_refuse_invoice(hold, clerk=clerk_has)  # nothing awaits review any more
+    hold.refresh_from_db()
+    assert not hold.under_review and hold.review_due_at is None
+    # Three working days from the refusal: Monday, Tuesday, Wednesday 2 December.
+    assert services.deadline_day(hold) == datetime.date(2026, 12, 2)
+    assert hold.history.order_by("-history_id").first().history_user == clerk_has
+    assert Notice.objects.filter(kind="plates.invoice_refused", id_number=citizen.id_number).count() == 1
+    with on(datetime.date(2026, 12, 2), 23, 59):
+        assert services.sweep()["holds_lapsed"] == 0
+    with on(datetime.date(2026, 12, 3), 0, 0, 1):
+        assert services.sweep()["holds_lapsed"] == 1
+    assert Ban.objects.filter(hold=hold).exists()
