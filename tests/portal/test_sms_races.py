@@ -20,7 +20,7 @@ MOBILE = "13812340000"
 
 
 def race(fn, threads=THREADS):
-    barrier = threading.Barrier(threads)
+    barrier = threading.Barrier(threads, timeout=60)
     results = [None] * threads
 
     def worker(i):
@@ -87,7 +87,7 @@ def _unlocked_send(mobile, ip, cap_mobile, cap_ip, all_counted):
 
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_locked_quota_one_mobile_gets_many_codes():
-    all_counted = threading.Barrier(THREADS)
+    all_counted = threading.Barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
     results = race(lambda i: _unlocked_send(MOBILE, f"10.0.0.{i}", 10, 30, all_counted))
     assert outcome(results)[0] > 1
 
@@ -103,6 +103,6 @@ def test_control_without_the_locked_quota_an_address_passes_its_cap():
             ip="10.9.9.9",
             expires_at=timezone.now() + datetime.timedelta(minutes=5),
         )
-    all_counted = threading.Barrier(THREADS)
+    all_counted = threading.Barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
     race(lambda i: _unlocked_send(f"1381234{i:04d}", "10.9.9.9", 10, 10, all_counted))
     assert SmsCode.objects.filter(ip="10.9.9.9").count() > 10
