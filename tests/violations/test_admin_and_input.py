@@ -193,3 +193,32 @@ def test_clerk_sees_the_watch_list_with_the_reason_and_clears_an_entry_with_a_re
     c.post(f"/admin/violations/watchentry/{entry.pk}/clear/", {"reason": "车主到窗口说明"})
     entry.refresh_from_db()
     assert entry.cleared_by == clerk_has and entry.cleared_reason == "车主到窗口说明"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    body=st.binary(max_size=300)
+    | st.lists(
+        st.tuples(
+            st.text(max_size=12),
+            st.sampled_from(["1625", "9999", ""]),
+            st.text(max_size=25),
+            st.text(max_size=8),
+            st.text(max_size=8),
+            st.text(max_size=8),
+        ),
+        max_size=5,
+    ).map(
+        lambda rows: (
+            "plate_number,code,occurred_at,place,fine,source\n"
+            + "\n".join(",".join(c.replace(",", " ").replace("\n", " ") for c in row) for row in rows)
+        ).encode("utf-8", "surrogatepass")
+    )
+)
+def test_any_csv_batch_gives_rows_or_reasons_never_an_exception(has, body):
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    result = services.violations_import_csv(body, city=has)
+    assert all(isinstance(line, int) and reason for line, reason in result.errors)

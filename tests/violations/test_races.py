@@ -137,3 +137,60 @@ def test_with_the_guard_and_threads_held_after_their_checks_only_one_wins(contes
     assert Decision.objects.filter(violation=violation).count() == 1
     assert points(owner) + points(driver) == 6
     assert len(reached) >= 1
+
+
+@pytest.fixture
+def four_requests(person, car):
+    from violations.models import Binding
+
+    owner = person()
+    vehicle = car(owner)
+    requests = []
+    for _ in range(4):
+        driver = person()
+        requests.append(
+            services.binding_request(
+                user=driver,
+                plate_type=vehicle.plate_type,
+                plate_number=vehicle.plate_number,
+                engine_last6=vehicle.engine_number[-6:],
+                relationship="friend",
+            )
+        )
+    return owner, vehicle, requests, Binding
+
+
+def hold_after_count(monkeypatch, parties, timeout):
+    from violations.services import bindings
+
+    barrier = threading.Barrier(parties, timeout=timeout)
+    original = bindings._limits
+
+    def held(vehicle, driver_key):
+        result = original(vehicle, driver_key)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # the row lock kept the others out: nothing to wait for
+        return result
+
+    monkeypatch.setattr(bindings, "_limits", held)
+
+
+def test_four_approvals_at_once_leave_at_most_two_drivers_besides_the_owner(four_requests, monkeypatch):
+    owner, vehicle, requests, Binding = four_requests
+    hold_after_count(monkeypatch, 4, timeout=3)
+    results, errors = run_threads(4, lambda i: services.binding_approve(requests[i], owner=owner))
+    assert Binding.objects.filter(vehicle=vehicle, status="active").count() == 2
+    assert len(errors) == 2 and all(isinstance(e, services.ViolationError) for e in errors)
+
+
+def test_control_without_the_row_locks_the_approvals_exceed_the_limit(four_requests, monkeypatch):
+    from violations.services import bindings
+
+    owner, vehicle, requests, Binding = four_requests
+    monkeypatch.setattr(bindings, "_lock_for_approval", lambda binding: None)
+    hold_after_count(monkeypatch, 4, timeout=20)
+    results, errors = run_threads(4, lambda i: services.binding_approve(requests[i], owner=owner))
+    assert errors == []
+    assert Binding.objects.filter(vehicle=vehicle, status="active").count() == 4

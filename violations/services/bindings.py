@@ -90,13 +90,19 @@ def _owned_binding(binding, owner):
         raise ViolationError(_("Only the vehicle's owner may do this."))
 
 
+def _lock_for_approval(binding) -> None:
+    """Two approvals counting the same vehicle's or driver's bindings wait for each other: the
+    vehicle row and the driver's licence row are locked before the count (in that order)."""
+    Vehicle.objects.select_for_update().filter(pk=binding.vehicle_id).first()
+    DrivingLicence.objects.select_for_update().filter(id_number=binding.driver_id_number).order_by("pk").first()
+
+
 def binding_approve(binding, *, owner) -> Binding:
     """The owner's approval (after the SMS code). The binding date is now."""
     _owned_binding(binding, owner)
     now = timezone.now()
     with transaction.atomic():
-        Vehicle.objects.select_for_update().filter(pk=binding.vehicle_id).first()
-        DrivingLicence.objects.select_for_update().filter(id_number=binding.driver_id_number).first()
+        _lock_for_approval(binding)
         locked = Binding.objects.select_for_update(of=("self",)).select_related("vehicle__city").get(pk=binding.pk)
         if locked.status != Binding.Status.REQUESTED:
             raise ViolationError(_("This request is no longer waiting for you."))

@@ -188,13 +188,27 @@ def violations_import_csv(content: bytes, *, city, by=None) -> ImportResult:
     except UnicodeDecodeError:
         result.errors.append((1, _("The file is not UTF-8 text.")))
         return result
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("plate_number", "code", "occurred_at", "place") if c not in (reader.fieldnames or [])]
+    if "\x00" in text:
+        result.errors.append((1, _("The file contains NUL characters; it is not a CSV text file.")))
+        return result
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error:
+        fieldnames = []
+    missing = [c for c in ("plate_number", "code", "occurred_at", "place") if c not in fieldnames]
     if missing:
         result.errors.append((1, _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}))
         return result
     codes = {c.code: c for c in ViolationCode.objects.all()}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            result.errors.append((reader.line_num, _("Not a valid CSV line: %(error)s") % {"error": exc}))
+            break
         line = reader.line_num
         try:
             violation = _import_row(row, city=city, codes=codes, by=by)
