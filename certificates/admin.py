@@ -197,6 +197,11 @@ class ApplicationAdmin(CityScopedAdmin):
         rows = selectors.queue(city, status, limit=QUEUE_PAGE, offset=page * QUEUE_PAGE)
         for row in rows:
             row["late"] = row["due_on"] is not None and row["due_on"] < today
+            # Formatted here once: the template's date filter is the page's costliest part per row.
+            row["accepted"] = (
+                timezone.localtime(row["accepted_at"]).strftime("%Y-%m-%d %H:%M") if row["accepted_at"] else ""
+            )
+            row["due"] = row["due_on"].isoformat() if row["due_on"] else ""
         tabs = [
             (value, Application.Status(value).label, n, late) for value, (n, late) in _tab_counts(city, today).items()
         ]
