@@ -1,7 +1,7 @@
 def notify(kind, **kwargs):
     """Tell a person that something happened: see notices.services.notify.
 
-    The one entry point every app calls (design.md); imported lazily so that apps can call it
+    The one entry point every app calls (docs/architecture.md); imported lazily so that apps can call it
     from anywhere without importing notices' models at start-up.
     """
     from notices.services import notify as _notify

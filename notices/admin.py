@@ -61,7 +61,7 @@ class QuestionAdmin(CityScopedAdmin):
 
     @admin.display(description=_("question"))
     def question_text(self, obj):
-        # ID and mobile numbers a citizen typed are masked here too (design.md: masked on pages).
+        # ID and mobile numbers a citizen typed are masked here too (personal data is masked on every page).
         return selectors.scrub_personal_data(obj.body)
 
     def save_model(self, request, obj, form, change):

@@ -1,4 +1,4 @@
-"""Inspection cycles (rules.md 3.2), once in Python and once as a PostgreSQL function.
+"""Inspection cycles (docs/rules.md §6.1), once in Python and once as a PostgreSQL function.
 
 The sweep needs the cycle inside set-based SQL, the calendar feed and tests need it in Python;
 tests/notices/test_inspection_cycle.py checks both give the same answer for every case.

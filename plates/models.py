@@ -1,7 +1,7 @@
 """Plate-number preselection: blocks of numbers, the pool, selections, holds and bans.
 
 Who holds a number is decided by PostgreSQL: conditional UPDATEs on PlateNumber.status plus the
-partial-unique constraints below (design.md "Scarce things under a rush").
+partial-unique constraints below (the last line of defence when two requests race).
 """
 
 import datetime

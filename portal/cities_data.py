@@ -1,4 +1,4 @@
-"""The 13 prefecture-level cities of Jiangsu (rules.md 1.9): site code, names, division code,
+"""The 13 prefecture-level cities of Jiangsu (docs/rules.md §7): site code, names, division code,
 plate prefixes. Used by the initial data migration and by tests that flush the database."""
 
 JIANGSU_CITIES = [

@@ -1,4 +1,4 @@
-"""Typed per-city settings for every [LOCAL] rule in rules.md, with the documented defaults.
+"""Typed per-city settings for every [LOCAL] rule in docs/rules.md, with the documented defaults.
 
 Read them only through get(city, key). A province administrator overrides a value for one city
 in the admin (CitySetting rows); the registry below is the single list of what can be set.
@@ -92,7 +92,7 @@ def get_many(city, *keys) -> dict:
     return {key: get(city, key) for key in keys}
 
 
-# --- Plate preselection (rules.md §1 and "Defaults for open122") ---------------------------
+# --- Plate preselection (docs/rules.md §2) ---------------------------
 register(
     "plate_hold_working_days", 3, "Working days a preselected number is held, counted from the day after selection"
 )
@@ -120,7 +120,7 @@ register(
     "Selections for different citizens from one device (browser cookie) within an hour that flag a hold",
     min_value=2,
 )
-# --- Violations and binding (rules.md §4) -------------------------------------------------
+# --- Violations and binding (docs/rules.md §5) -------------------------------------------------
 register("online_fine_limit", Decimal("200"), "Highest fine (yuan, inclusive) handled online", type=Decimal)
 register("online_points_limit", 12, "Current points plus new points must stay below this to handle online", min_value=1)
 register("binding_other_drivers_per_vehicle", 2, "Drivers besides the owner who may register one car")
@@ -140,7 +140,7 @@ register(
 register(
     "watchlist_binding_changes", 4, "Binding changes of one car in 12 months above which it is watched", min_value=1
 )
-# --- Exams (rules.md §2) ------------------------------------------------------------------
+# --- Exams (docs/rules.md §3) ------------------------------------------------------------------
 register(
     "exam_publish_days_before",
     10,
@@ -149,7 +149,7 @@ register(
 )
 register("exam_close_working_days_before", 3, "Working days before the exam the booking window closes", min_value=1)
 register("exam_offer_hours", 24, "Hours a candidate has to accept a freed seat", min_value=1)
-# --- Fees in yuan (rules.md 2.6 and 3.4; provinces set their own) -------------------------
+# --- Fees in yuan (docs/rules.md §3 and §4.4; provinces set their own) -------------------------
 register("fee_plate_pair", Decimal("100"), "Reflective car plates, per pair", type=Decimal)
 register("fee_temporary_plate", Decimal("5"), "Temporary plate", type=Decimal)
 register("fee_vehicle_licence", Decimal("10"), "Vehicle licence (行驶证)", type=Decimal)

@@ -22,7 +22,7 @@ _CHECK = "10X98765432"
 # int() reads as numbers, so "٣٢٠٨..." would pass as a second spelling of one ID number.
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
-# rules.md 6.2: SMS-capable mainland segments (no 13-digit IoT numbers, no 154).
+# docs/rules.md §7: SMS-capable mainland segments (no 13-digit IoT numbers, no 154).
 _MOBILE_RE = re.compile(
     r"^1(?:3\d{3}|4[57]\d{2}|5[^4\D]\d{2}|8\d{3}|7(?:[0-35-9]\d{2}|4(?:0\d|1[0-2]|9\d))"
     r"|9[0-35-9]\d{2}|6[2567]\d{2}|4[579]\d{2})\d{6}$",

@@ -196,7 +196,7 @@ PUSH_SANDBOX_SECRET = env.str("PUSH_SANDBOX_SECRET", default="dev-push-secret")
 # (portal.checks, open122.E001/E002) unless this says the deployment is a demo.
 ALLOW_SANDBOX_BACKENDS = env.bool("ALLOW_SANDBOX_BACKENDS", default=False)
 
-# SMS verification codes (design.md "Accounts and identity").
+# SMS verification codes (docs/rules.md §1 and §0: validity, resend wait, daily caps).
 SMS_CODE_TTL = timedelta(minutes=5)
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_RESEND_INTERVAL = timedelta(seconds=60)

@@ -1,6 +1,6 @@
 """Working days under China's holiday calendar, make-up working days (调休) included.
 
-rules.md §0: the "N日" periods of R-REG, R-DL and R-PROC are working days; the calendar is
+docs/rules.md §0: the "N日" periods of R-REG, R-DL and R-PROC are working days; the calendar is
 admin-editable data (portal.Holiday), seeded for the current and the next year.
 """
 

@@ -60,7 +60,7 @@ ON CONFLICT (dedupe_key) DO NOTHING
 """
 
 # Consecutive missed cycles after the validity end d (R-SCRAP art 4(4)): cycle n ends at e<n>,
-# each cycle's length taken from the vehicle's age when it starts (rules.md 3.2 and 5).
+# each cycle's length taken from the vehicle's age when it starts (docs/rules.md §6.1 and §6.2).
 # OFFSET 0 keeps each step a separate subquery: flattened, every later step would repeat the
 # earlier ones' expressions (e3 would expand into seven cycle computations per use).
 _CYCLE_ENDS = f"""

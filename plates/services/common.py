@@ -1,5 +1,5 @@
 """Shared pieces of the preselection services: the error type, city values, the hold deadline
-and the one conditional UPDATE that reserves a number (design.md "Scarce things under a rush").
+and the one conditional UPDATE that reserves a number (docs/architecture.md: scarce things are decided by PostgreSQL, not Python).
 
 Time comes from timezone.now() (not the database clock) so that the rules can be tested with
 time travel.

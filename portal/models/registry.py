@@ -26,7 +26,7 @@ class VehicleQuerySet(models.QuerySet):
 
 class Vehicle(models.Model):
     class Kind(models.TextChoices):
-        # Inspection cycles depend on these groups (实施条例 art 16; rules.md 3.2).
+        # Inspection cycles depend on these groups (实施条例 art 16; docs/rules.md §6.1).
         SMALL_PASSENGER = "small_passenger", _("small/micro passenger car")
         LARGE_PASSENGER = "large_passenger", _("large/medium passenger vehicle")
         TRUCK = "truck", _("truck")

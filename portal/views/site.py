@@ -9,7 +9,7 @@ from portal.context_processors import city_url
 from portal.decorators import city_required, registry_verified_required
 from portal.models import City, DrivingLicence, Vehicle
 
-# The platform's service categories (rules.md §7), each pointing at its app's start page.
+# The platform's service categories (docs/rules.md §8), each pointing at its app's start page.
 SERVICES = [
     ("plates:start", _("Plate-number preselection"), _("Choose a number for your new car online")),
     ("exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan")),

@@ -1,4 +1,4 @@
-"""Every eligibility rule of rules.md 2.2-2.5 at its boundary day (time travel)."""
+"""Every eligibility rule of docs/rules.md §3 at its boundary day (time travel)."""
 
 import datetime
 

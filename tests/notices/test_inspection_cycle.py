@@ -1,4 +1,4 @@
-"""The inspection cycle (rules.md 3.2) in Python and in the SQL function the sweep uses."""
+"""The inspection cycle (docs/rules.md §6.1) in Python and in the SQL function the sweep uses."""
 
 import datetime
 import itertools

@@ -1,4 +1,4 @@
-"""Inspection reminders (rules.md 3.2 and 5): each stage on its first day, once per validity."""
+"""Inspection reminders (docs/rules.md §6.1, §6.2): each stage on its first day, once per validity."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Compulsory scrapping (R-SCRAP art 4(4), 实施条例 art 9, R-REG art 41; rules.md 5)."""
+"""Compulsory scrapping (R-SCRAP art 4(4), 实施条例 art 9, R-REG art 41; docs/rules.md §6.2)."""
 
 import datetime
 

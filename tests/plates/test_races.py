@@ -1,4 +1,4 @@
-"""Under a rush: real threads on real connections after the same numbers (design.md "Scarce
+"""Under a rush: real threads on real connections after the same numbers (docs/architecture.md "Scarce
 things under a rush"). Each test has 16 threads released together by a barrier; the control
 shows that without the conditional UPDATE the same overlap double-allocates."""
 

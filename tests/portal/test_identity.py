@@ -1,4 +1,4 @@
-"""GB 11643 resident ID numbers and SMS-capable mainland mobile numbers (rules.md 6.1, 6.2)."""
+"""GB 11643 resident ID numbers and SMS-capable mainland mobile numbers (docs/rules.md §7)."""
 
 import datetime
 
