@@ -197,7 +197,7 @@ def sms_receipt(request):
         payload = json.loads(request.body or b"{}")
         if not isinstance(payload, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
         return JsonResponse({"result": "bad request"}, status=400)
     try:
         updated = sms.handle_receipt(payload)

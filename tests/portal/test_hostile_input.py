@@ -123,3 +123,11 @@ def test_no_signed_receipt_breaks_the_callback(client, db, gateway, message_id, 
         "/accounts/sms/receipt/", json.dumps(fields), content_type="application/json", HTTP_HOST="localhost"
     )
     assert response.status_code in (200, 403, 409)
+
+
+@pytest.mark.parametrize("depth", [10, 100_000])
+def test_deeply_nested_json_is_a_bad_request_on_the_receipt_callback(client, db, gateway, depth):
+    # Past the parser's recursion limit json.loads raises RecursionError, not ValueError.
+    body = ("[" * depth + "]" * depth).encode()
+    response = client.post("/accounts/sms/receipt/", body, content_type="application/json", HTTP_HOST="localhost")
+    assert response.status_code == 400
