@@ -693,10 +693,10 @@ def _samples(w) -> dict:
 
     from certificates.models import Fee
     from exams.models import ExamRequest, LearnerRecord
-    from violations.models import StudyMaterial, StudyQuestion, ViolationCode
     from notices.models import Announcement, Article, Question
     from plates.models import BannedPattern, NumberBlock, PlateNumber
     from portal.models import ClerkProfile, MedicalInstitution, Office, SmsCode
+    from violations.models import StudyMaterial, StudyQuestion, ViolationCode
 
     now = datetime.datetime.now(datetime.UTC)
     hold = _hold(w)
