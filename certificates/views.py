@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from certificates import forms, rules, selectors, services
 from certificates.models import LICENCE_ITEMS, Application, Item, MedicalCertificate
 from portal import identity
-from portal.decorators import city_required
+from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.models import DrivingLicence, Vehicle
 from portal.payments import selectors as payment_selectors
 from portal.postal import selectors as postal_selectors
@@ -42,6 +42,8 @@ def _item(slug) -> Item:
 def start(request):
     items = [(SLUG_OF[item], item.label, _notes(item)) for item in Item]
     mine = []
+    if request.user.is_authenticated and not request.user.registry_verified:
+        return redirect_to_verify(request)
     if request.user.is_authenticated:
         mine = list(selectors.applications_of(request.user.id_number, request.city)[:10])
     return render(request, "certificates/start.html", {"items": items, "mine": mine})
@@ -66,6 +68,7 @@ def _notes(item) -> str:
 
 @city_required
 @login_required
+@registry_verified_required
 def choose(request, item_slug):
     """Every vehicle or licence of the citizen with what keeps each from this item, if anything."""
     item = _item(item_slug)
@@ -88,6 +91,7 @@ def _subject(request, item, subject_id):
 
 @city_required
 @login_required
+@registry_verified_required
 def apply(request, item_slug, subject_id):
     item = _item(item_slug)
     if subject_id > 2**62:
@@ -164,6 +168,7 @@ def apply(request, item_slug, subject_id):
 
 @city_required
 @login_required
+@registry_verified_required
 def cases(request):
     return render(
         request, "certificates/cases.html", {"cases": selectors.applications_of(request.user.id_number, request.city)}
@@ -183,6 +188,7 @@ def _own_case(request, number) -> Application:
 
 @city_required
 @login_required
+@registry_verified_required
 def case(request, number):
     application = _own_case(request, number)
     shipment = postal_selectors.latest_shipment(application.reference)
@@ -205,6 +211,7 @@ def case(request, number):
 
 @city_required
 @login_required
+@registry_verified_required
 @require_POST
 def pay(request, number):
     application = _own_case(request, number)
@@ -218,6 +225,7 @@ def pay(request, number):
 
 @city_required
 @login_required
+@registry_verified_required
 @require_POST
 def withdraw(request, number):
     application = _own_case(request, number)

@@ -13,6 +13,7 @@ from exams import permit as permit_pdf_builder
 from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
 from portal import antibot, identity
+from portal.decorators import registry_verified_required
 from portal.ratelimits import rush_limit
 
 
@@ -48,6 +49,7 @@ def plans(request):
 
 
 @login_required
+@registry_verified_required
 @require_POST
 @rush_limit("exams.request")
 def request_plan(request, plan_id):
@@ -80,6 +82,7 @@ def _own_request(request, request_id):
 
 
 @login_required
+@registry_verified_required
 @rush_limit("exams.request")
 def withdraw(request, request_id):
     """GET: what withdrawing means, and a confirmation button; POST: withdraw."""
@@ -96,6 +99,7 @@ def withdraw(request, request_id):
 
 
 @login_required
+@registry_verified_required
 @require_POST
 def pay(request, request_id):
     """Pay the fee of an allocated seat at the payment service's cashier."""

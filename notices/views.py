@@ -12,6 +12,7 @@ from notices import ics, kinds, push, selectors, services
 from notices.forms import QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
+from portal.decorators import registry_verified_required
 
 PAGE_SIZE = 20
 RECEIPT_MAX_AGE_SECONDS = 24 * 3600
@@ -29,12 +30,14 @@ def _page(request, queryset):
 
 # --- Inbox ----------------------------------------------------------------------------------
 @login_required
+@registry_verified_required
 def inbox(request):
     page = _page(request, selectors.inbox_for(request.user))
     return render(request, "notices/inbox.html", {"page": page})
 
 
 @login_required
+@registry_verified_required
 def notice_detail(request, pk):
     notice = get_object_or_404(selectors.inbox_for(request.user), pk=pk)
     services.mark_read(notice)

@@ -16,6 +16,7 @@ from django_ratelimit.decorators import ratelimit
 from plates import forms, ga36, selectors, services
 from plates.models import Hold, Selection
 from portal import antibot, citysettings, identity
+from portal.decorators import registry_verified_required
 from portal.ratelimits import rush_limit
 from portal.verification import VerificationError
 
@@ -56,6 +57,7 @@ def _get_hold(request, pk) -> Hold:
 
 
 @login_required
+@registry_verified_required
 @rush_limit("plates.start")
 def start(request):
     """Notice, vehicle data (VIN + conformity certificate), then on to the SMS step."""
@@ -111,6 +113,7 @@ def _send(request, send, selection):
 
 
 @login_required
+@registry_verified_required
 def verify(request, pk):
     """Confirm the vehicle data and the "start selection" SMS code."""
     selection = _get_selection(request, pk)
@@ -162,6 +165,7 @@ def _selection_gate(request, selection):
 
 
 @login_required
+@registry_verified_required
 def selection(request, pk):
     selection = _get_selection(request, pk)
     gate = _selection_gate(request, selection)
@@ -309,6 +313,7 @@ def find(request, pk):
 
 
 @login_required
+@registry_verified_required
 @rush_limit("plates.claim")
 def confirm(request, pk):
     """Final choice among the backups, with the second SMS code where the city asks for it."""
@@ -355,6 +360,7 @@ def _hold_context(hold, invoice_form) -> dict:
 
 
 @login_required
+@registry_verified_required
 def hold(request, pk):
     """The selection voucher (预选号凭证)."""
     hold = _get_hold(request, pk)

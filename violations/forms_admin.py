@@ -24,9 +24,12 @@ class ViolationEntryForm(forms.ModelForm):
     def __init__(self, *args, city=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.city = city
-        self.fields["code"].queryset = ViolationCode.objects.filter(is_active=True)
-        self.fields["fine"].required = False
-        self.fields["fine"].help_text = _("Empty: the code's highest fine.")
+        # On a record's own page every field is read-only: the form has none of these fields.
+        if "code" in self.fields:
+            self.fields["code"].queryset = ViolationCode.objects.filter(is_active=True)
+        if "fine" in self.fields:
+            self.fields["fine"].required = False
+            self.fields["fine"].help_text = _("Empty: the code's highest fine.")
         self.order_fields(["plate", "code", "occurred_at", "place", "fine", "source"])
 
     def clean_plate(self):

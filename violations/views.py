@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import identity, verification
-from portal.decorators import city_required
+from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.models import Vehicle
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
@@ -55,6 +55,8 @@ def start(request):
     """My violations: each record with status, fine, points and what the citizen can do."""
     if not request.user.is_authenticated:
         return render(request, "violations/start.html", {"anonymous": True})
+    if not request.user.registry_verified:
+        return redirect_to_verify(request)
     records, bindings = visible_records(request.user)
     licence = services.handler_licence(request.user.id_number)
     watched = services.watch_reasons(request.user.id_number, [r.vehicle for r in records])
@@ -81,6 +83,7 @@ def start(request):
 
 @city_required
 @login_required
+@registry_verified_required
 def handle(request):
     """Confirm the chosen records with an SMS code, then handle them together."""
     ids = _parse_ids(request.POST.getlist("ids") or request.GET.getlist("ids"))
@@ -161,6 +164,7 @@ def decision_pdf(request, number):
 
 @city_required
 @login_required
+@registry_verified_required
 @require_POST
 def pay(request, number):
     decision = _my_decision(request, number)
@@ -183,6 +187,7 @@ BIND_PURPOSE = "violations.binding"
 
 @city_required
 @login_required
+@registry_verified_required
 def bindings(request):
     """A driver's requests and bindings; an owner's incoming requests and bindings."""
     key = identity.id_key(request.user.id_number)
@@ -216,6 +221,7 @@ def _owner_binding(request, pk) -> Binding:
 
 @city_required
 @login_required
+@registry_verified_required
 def binding_approve(request, pk):
     binding = _owner_binding(request, pk)
     form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
@@ -254,6 +260,7 @@ def binding_approve(request, pk):
 
 @city_required
 @login_required
+@registry_verified_required
 @require_POST
 def binding_revoke(request, pk):
     key = identity.id_key(request.user.id_number)
@@ -272,6 +279,7 @@ def binding_revoke(request, pk):
 # --- objections -------------------------------------------------------------------------------
 @city_required
 @login_required
+@registry_verified_required
 def objection(request, pk):
     pk = int(pk)
     records, _bindings = visible_records(request.user)
@@ -316,6 +324,7 @@ def objection_photo(request, token):
 # --- study for point reduction ----------------------------------------------------------------
 @city_required
 @login_required
+@registry_verified_required
 def study(request):
     from violations.models import StudyMaterial, StudySession
     from violations.services import points
