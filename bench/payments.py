@@ -23,7 +23,7 @@ def _seed(count: int):
 
     services.register_purpose("bench.fee")
     city = City.objects.get(code="has")
-    payer = UserFactory()
+    payer = UserFactory()  # password "Secret-pass-123"; the cashier is the payer's page only
     payments = [
         services.start_payment(
             purpose="bench.fee",
@@ -35,15 +35,18 @@ def _seed(count: int):
         )
         for _ in range(count)
     ]
-    return [p.order_number for p in payments], Payment
+    return [p.order_number for p in payments], Payment, payer
 
 
 def run(ctx):
     from portal.payments.gateways import SandboxGateway
 
     count = 16 if ctx.quick else 800
-    orders, Payment = _seed(count)
+    orders, Payment, payer = _seed(count)
     host = ctx.host("has")
+
+    def sign_in(client, worker):
+        common.login_sync(client, host, payer.mobile, "Secret-pass-123")
 
     def pay(client, worker, i):
         url = f"/pay/sandbox/cashier/{orders[i]}/"
@@ -55,7 +58,7 @@ def run(ctx):
         )
         return response.status_code == 302
 
-    cashier = common.run_threads(ctx, pay, concurrency=min(ctx.concurrency, 32), iterations=len(orders))
+    cashier = common.run_threads(ctx, pay, concurrency=min(ctx.concurrency, 32), iterations=len(orders), setup=sign_in)
     # The gateway's notification reaches the portal through the bench's Celery worker, after the
     # cashier page: wait for it as the citizen's result page would (at most a minute).
     deadline = time.monotonic() + 60
