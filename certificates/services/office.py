@@ -6,6 +6,7 @@ import logging
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,11 +84,8 @@ def _reached_full_score(licence: DrivingLicence) -> bool:
         return True
     return (
         DrivingLicence.history.filter(id=licence.pk, history_date__date__gte=licence.valid_from)
-        .filter(points__gte=12)
+        .filter(Q(points__gte=12) | Q(status=DrivingLicence.Status.FULL_SCORE))
         .exists()
-        or DrivingLicence.history.filter(
-            id=licence.pk, history_date__date__gte=licence.valid_from, status=DrivingLicence.Status.FULL_SCORE
-        ).exists()
     )
 
 
