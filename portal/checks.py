@@ -17,12 +17,14 @@ PUBLIC_DEFAULT_SECRETS = {
     "POSTAL_SANDBOX_SECRET": "dev-postal-secret",
     "SMS_HTTP_SECRET": "dev-sms-secret",
     "PUSH_SANDBOX_SECRET": "dev-push-secret",
+    "ACCIDENT_INSURER_SECRET": "dev-insurer-secret",
 }
 SANDBOX_BACKENDS = {
     "PAYMENT_GATEWAY": ("portal.payments.gateways.SandboxGateway",),
     "POSTAL_CARRIER": ("portal.postal.carriers.SandboxCarrier",),
     "SMS_BACKEND": ("portal.sms.ConsoleBackend", "portal.sms.LocmemBackend"),
     "PUSH_BACKEND": ("notices.push.SandboxPushBackend",),
+    "ACCIDENT_INSURER_BACKEND": ("violations.insurers.SandboxInsurer",),
 }
 # Secrets used by nothing but a sandbox (the real gateway and carrier have their own).
 SECRET_OF_SANDBOX = {

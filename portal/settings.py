@@ -174,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "portal-reconcile-payments": {"task": "portal.tasks.reconcile_payments", "schedule": timedelta(minutes=10)},
     "portal-sms-outbox-sweep": {"task": "portal.tasks.sms_outbox_sweep", "schedule": timedelta(seconds=15)},
     "violations-sweep": {"task": "violations.tasks.sweep", "schedule": crontab(minute=40, hour=1)},
+    # Accident cases the other party never confirmed lapse, and unsent insurer reports are retried.
+    "violations-accidents-sweep": {"task": "violations.tasks.accidents_sweep", "schedule": timedelta(minutes=10)},
 }
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered
@@ -192,6 +194,10 @@ PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="dev-payment-
 POSTAL_CARRIER = env.str("POSTAL_CARRIER", default="portal.postal.carriers.SandboxCarrier")
 POSTAL_SANDBOX_SECRET = env.str("POSTAL_SANDBOX_SECRET", default="dev-postal-secret")
 PUSH_SANDBOX_SECRET = env.str("PUSH_SANDBOX_SECRET", default="dev-push-secret")
+# Reports of settled accidents to the parties' insurers (violations.insurers, docs/rules.md §7.1).
+ACCIDENT_INSURER_BACKEND = env.str("ACCIDENT_INSURER_BACKEND", default="violations.insurers.SandboxInsurer")
+ACCIDENT_INSURER_URL = env.str("ACCIDENT_INSURER_URL", default="")
+ACCIDENT_INSURER_SECRET = env.str("ACCIDENT_INSURER_SECRET", default="dev-insurer-secret")
 # With DEBUG off the sandboxes above and the default secrets are a system check error
 # (portal.checks, open122.E001/E002) unless this says the deployment is a demo.
 ALLOW_SANDBOX_BACKENDS = env.bool("ALLOW_SANDBOX_BACKENDS", default=False)
@@ -217,6 +223,11 @@ RUSH_LIMITS = {
     ),
     # Exam seat requests and withdrawals.
     "exams.request": (env.str("RUSH_EXAMS_USER", default="10/m"), env.str("RUSH_EXAMS_IP", default="60/m")),
+    # Typing an accident case's join code (docs/rules.md §7.1): a code must not be guessable.
+    "violations.accident_join": (
+        env.str("RUSH_ACCIDENT_JOIN_USER", default="10/h"),
+        env.str("RUSH_ACCIDENT_JOIN_IP", default="30/h"),
+    ),
     # Attempts at the "I am not a robot" check.
     "antibot.check": ("20/m", "120/m"),
 }

@@ -407,3 +407,7 @@ class StudyMaterialAdmin(ClerkEditableAdmin):
 @admin.register(StudyQuestion)
 class StudyQuestionAdmin(ClerkEditableAdmin):
     list_display = ["text", "answer", "is_active"]
+
+
+# Accident quick settlement's clerk pages live in their own module (docs/architecture.md).
+from violations import admin_accident  # noqa: E402, F401

@@ -86,11 +86,65 @@ def register():
         body=_("Your objection to the record of {plate} at {time} was {outcome}. {note}"),
         mandatory=True,
     )
+    _register_accidents(kinds)
     register_purpose("violations.fine", on_paid=fine_paid, label=_("Traffic fine"))
     from violations import selectors
 
     portal_hooks.register_deadlines(selectors.deadlines)
     portal_hooks.register_demo(_demo)
+
+
+def _register_accidents(kinds):
+    """Accident quick settlement (docs/rules.md §7.1): its [LOCAL] periods and its notices."""
+    from portal import citysettings
+
+    citysettings.register(
+        "accident_report_hours", 24, "Hours after an accident within which a case may be started online", min_value=1
+    )
+    citysettings.register(
+        "accident_confirm_hours",
+        24,
+        "Hours the other party has to join and confirm an accident case before it lapses",
+        min_value=1,
+    )
+    kinds.register(
+        "violations.accident_joined",
+        title=_("The other driver ({plate}) confirmed the accident case"),
+        body=_("The accident at {place} now needs both of you to agree on responsibility, or to ask the police."),
+        mandatory=True,
+    )
+    kinds.register(
+        "violations.accident_proposed",
+        title=_("A proposal of responsibility for the accident at {place}"),
+        body=_("The other party proposed who is responsible. Agree, propose something else, or ask the police."),
+        mandatory=True,
+    )
+    kinds.register(
+        "violations.accident_agreed",
+        title=_("Accident agreement {number} made"),
+        body=_("The self-negotiated agreement {number} for the accident at {place} is made; your insurer is told."),
+        mandatory=True,
+    )
+    kinds.register(
+        "violations.accident_clerk_asked",
+        title=_("The traffic police will decide the accident at {place}"),
+        body=_("The traffic police decide responsibility by {decide_by}."),
+        mandatory=True,
+    )
+    kinds.register(
+        "violations.accident_determined",
+        title=_("Accident determination {number} issued"),
+        body=_(
+            "The traffic police decided responsibility for the accident at {place} ({number}); your insurer is told."
+        ),
+        mandatory=True,
+    )
+    kinds.register(
+        "violations.accident_lapsed",
+        title=_("Accident case at {place} lapsed"),
+        body=_("The other driver did not confirm in time. Start a new case or go to a traffic police counter."),
+        mandatory=True,
+    )
 
 
 def _demo(stdout):

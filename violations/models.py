@@ -412,3 +412,12 @@ class StudySession(models.Model):
 
     def __str__(self):
         return f"{self.licence} {self.started_at:%Y-%m-%d}"
+
+
+# Accident quick settlement lives in its own module (docs/architecture.md "Accident quick settlement").
+from violations.models_accident import (  # noqa: E402, F401
+    AccidentCase,
+    AccidentParty,
+    AccidentPhoto,
+    InsurerNotice,
+)

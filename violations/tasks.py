@@ -13,3 +13,20 @@ def sweep():
         "proposed": services.sweep_proposed_penalty(),
         "cycles_closed": points.cycles_close(),
     }
+
+
+@shared_task(name="violations.tasks.accidents_sweep", acks_late=True)
+def accidents_sweep():
+    """Every 10 minutes: accident cases the other party never confirmed lapse, and insurer
+    reports not yet accepted are sent again (docs/rules.md §7.1). Idempotent."""
+    from violations.services import accidents
+
+    return {"lapsed": accidents.accidents_lapse(), "insurers": accidents.insurer_notices_send()}
+
+
+@shared_task(name="violations.tasks.accident_insurers", acks_late=True)
+def accident_insurers():
+    """Right after a document is made: report it to both insurers (the sweep retries)."""
+    from violations.services import accidents
+
+    return accidents.insurer_notices_send()

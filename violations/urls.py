@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from violations import views
+from violations import views, views_accident
 
 app_name = "violations"
 # Row ids in URLs are at most 18 digits: a longer one is a 404, never a database error.
@@ -19,4 +19,15 @@ urlpatterns = [
     path("photo/<uuid:token>/", views.objection_photo, name="objection_photo"),
     path("study/", views.study, name="study"),
     path("study/heartbeat/", views.study_heartbeat, name="study_heartbeat"),
+]
+
+# Accident quick settlement (docs/architecture.md "Accident quick settlement").
+urlpatterns += [
+    path("accidents/", views_accident.accident_list, name="accident_list"),
+    path("accidents/new/", views_accident.accident_start, name="accident_start"),
+    path("accidents/join/", views_accident.accident_join, name="accident_join"),
+    re_path(rf"^accidents/{ID}/$", views_accident.accident_case, name="accident_case"),
+    re_path(rf"^accidents/{ID}/document/$", views_accident.accident_document, name="accident_document"),
+    re_path(rf"^accidents/{ID}/document/pdf/$", views_accident.accident_document_pdf, name="accident_document_pdf"),
+    path("accidents/photo/<uuid:token>/", views_accident.accident_photo, name="accident_photo"),
 ]

@@ -24,7 +24,15 @@ def test_debug_off_with_the_sandboxes_and_default_secrets_is_an_error(settings):
     errors = checks.production_backends()
     assert _ids(errors) == ["open122.E001", "open122.E002"]
     names = " ".join(e.msg for e in errors)
-    for name in ("PAYMENT_GATEWAY", "POSTAL_CARRIER", "PUSH_BACKEND", "PAYMENT_SANDBOX_SECRET", "SMS_HTTP_SECRET"):
+    for name in (
+        "PAYMENT_GATEWAY",
+        "POSTAL_CARRIER",
+        "PUSH_BACKEND",
+        "PAYMENT_SANDBOX_SECRET",
+        "SMS_HTTP_SECRET",
+        "ACCIDENT_INSURER_BACKEND",
+        "ACCIDENT_INSURER_SECRET",
+    ):
         assert name in names
     with pytest.raises(SystemCheckError):
         call_command("check")
@@ -37,8 +45,10 @@ def test_real_backends_with_own_secrets_pass(settings):
     settings.POSTAL_CARRIER = "example.EmsCarrier"
     settings.SMS_BACKEND = "portal.sms.HttpBackend"
     settings.PUSH_BACKEND = "example.Push"
+    settings.ACCIDENT_INSURER_BACKEND = "violations.insurers.HttpInsurer"
     settings.SECRET_KEY = "a-real-secret-of-this-deployment-0123456789"
-    for name in ("PAYMENT_SANDBOX_SECRET", "POSTAL_SANDBOX_SECRET", "SMS_HTTP_SECRET", "PUSH_SANDBOX_SECRET"):
+    secrets = ("PAYMENT_SANDBOX_SECRET", "POSTAL_SANDBOX_SECRET", "SMS_HTTP_SECRET", "PUSH_SANDBOX_SECRET")
+    for name in (*secrets, "ACCIDENT_INSURER_SECRET"):
         setattr(settings, name, f"own-{name}")
     assert checks.production_backends() == []
 
