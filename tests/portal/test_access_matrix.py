@@ -341,6 +341,53 @@ def _document(w):
     return w.objects["document"]
 
 
+def _accident(w):
+    """An agreed accident case: the owner is party A, the driver party B (docs/rules.md §7.1)."""
+    if "accident" not in w.objects:
+        from django.utils import timezone
+
+        from certificates.models import CompulsoryInsurance
+        from portal import identity
+        from tests.violations.accident_helpers import png
+        from violations.services import accidents
+
+        owner, driver = w.users["owner"], w.users["driver"]
+        car = _owner_car(w)
+        other_car = factories.VehicleFactory(
+            city=w.has, owner_id_number=identity.id_key(driver.id_number), owner_name=driver.real_name
+        )
+        factories.DrivingLicenceFactory(city=w.has, id_number=identity.id_key(driver.id_number))
+        today = timezone.localdate()
+        for n, vehicle in enumerate((car, other_car)):
+            CompulsoryInsurance.objects.create(
+                vehicle=vehicle,
+                policy_number=f"MATRIX{vehicle.pk}-{n}",
+                insurer="人保财险",
+                valid_from=today - datetime.timedelta(days=10),
+                valid_until=today + datetime.timedelta(days=300),
+            )
+        photo = [(png(), "image/png")]
+        case = accidents.accident_start(
+            user=owner,
+            city=w.has,
+            vehicle=car,
+            occurred_at=timezone.now() - datetime.timedelta(hours=1),
+            place="淮海东路",
+            weather="sunny",
+            no_injury=True,
+            drivable=True,
+            own_damage="车尾",
+            other_plate=other_car.plate_number,
+            other_licence_number=driver.id_number,
+            other_damage="车头",
+            photos={"scene": photo, "damage_a": photo, "damage_b": photo},
+        )
+        accidents.accident_join(case, user=driver)
+        case = accidents.accident_propose(case, user=owner, situation="rear_end", fault_role="B")
+        w.objects["accident"] = accidents.accident_accept(case, user=driver, version=case.proposal_version)
+    return w.objects["accident"]
+
+
 # --- Citizen pages and callbacks ------------------------------------------------------------
 CITIZEN_ROWS = {
     # Payments: the payer, the city's clerks (result and receipt), province administrators.
@@ -425,6 +472,24 @@ CITIZEN_ROWS = {
     "notices:statistics": Row(lambda w: reverse("notices:statistics"), every(OK)),
     "notices:receipt": Row(lambda w: reverse("notices:receipt", args=["push"]), every(BAD), post=every(BAD)),
     # Violations: the owner's records; a bound driver sees the bound car's records (docs/rules.md §5).
+    # Accident quick settlement: the two parties only (owner: party A, driver: party B); photos
+    # also for the city's clerks (docs/rules.md §7.1).
+    "violations:accident_list": Row(lambda w: reverse("violations:accident_list"), signed_in(driver=OK)),
+    "violations:accident_start": Row(lambda w: reverse("violations:accident_start"), signed_in(driver=OK)),
+    "violations:accident_join": Row(lambda w: reverse("violations:accident_join"), signed_in(driver=OK)),
+    "violations:accident_case": Row(
+        lambda w: reverse("violations:accident_case", args=[_accident(w).pk]), own(driver=OK)
+    ),
+    "violations:accident_document": Row(
+        lambda w: reverse("violations:accident_document", args=[_accident(w).pk]), own(driver=OK)
+    ),
+    "violations:accident_document_pdf": Row(
+        lambda w: reverse("violations:accident_document_pdf", args=[_accident(w).pk]), own(driver=OK)
+    ),
+    "violations:accident_photo": Row(
+        lambda w: reverse("violations:accident_photo", args=[_accident(w).photos.first().token]),
+        own(driver=OK, clerk_has=OK, province=OK),
+    ),
     "violations:start": Row(lambda w: reverse("violations:start"), every(OK, driver=OK)),
     "violations:handle": Row(lambda w: reverse("violations:handle"), signed_in(driver=OK)),
     "violations:decision": Row(lambda w: reverse("violations:decision", args=[_decision(w).number]), own(driver=NF)),
@@ -550,6 +615,8 @@ ADMIN_MODELS = {
     "violations.objection": "view",
     "violations.studymaterial": "add",
     "violations.studyquestion": "add",
+    "violations.accidentcase": "view",  # decided on its page (a determination), never edited
+    "violations.insurernotice": "view",
     "certificates.fee": "view",
     "certificates.compulsoryinsurance": "view",
     "certificates.electronicdocument": "view",
@@ -746,6 +813,8 @@ def _samples(w) -> dict:
         "violations.objection": _objection(w),
         "violations.studymaterial": StudyMaterial.objects.first(),
         "violations.studyquestion": StudyQuestion.objects.first(),
+        "violations.accidentcase": _accident(w),
+        "violations.insurernotice": _accident(w).insurer_notices.first(),
         "certificates.fee": Fee.objects.first(),
         "certificates.compulsoryinsurance": None,  # loaded from the insurers' feed
         "certificates.electronicdocument": _document(w),
