@@ -148,6 +148,8 @@ def _register_accidents(kinds):
 
 
 def _demo(stdout):
+    from violations import demo_accident
     from violations.demo import load
 
     load(stdout)
+    demo_accident.load(stdout)

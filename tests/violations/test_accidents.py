@@ -352,3 +352,16 @@ def test_party_rows_are_the_articles_fields():
 
     values = dict(party_rows(party))
     assert "320803199001011234" not in values.values() and "13812345678" not in values.values()
+
+
+def test_the_demo_shows_an_agreed_case_and_one_in_the_clerks_queue(has, szv):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("demo", stdout=io.StringIO())
+    cases = AccidentCase.objects.filter(city=has)
+    assert sorted(cases.values_list("status", flat=True)) == ["agreed", "awaiting_clerk"]
+    assert InsurerNotice.objects.filter(state="sent").count() == 2
+    call_command("demo", stdout=io.StringIO())
+    assert AccidentCase.objects.filter(city=has).count() == 2
