@@ -194,7 +194,7 @@ PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="dev-payment-
 POSTAL_CARRIER = env.str("POSTAL_CARRIER", default="portal.postal.carriers.SandboxCarrier")
 POSTAL_SANDBOX_SECRET = env.str("POSTAL_SANDBOX_SECRET", default="dev-postal-secret")
 PUSH_SANDBOX_SECRET = env.str("PUSH_SANDBOX_SECRET", default="dev-push-secret")
-# Reports of settled accidents to the parties' insurers (violations.insurers, docs/rules.md §7.1).
+# Reports of settled accidents to the parties' insurers (violations.insurers, docs/rules.md §5.7).
 ACCIDENT_INSURER_BACKEND = env.str("ACCIDENT_INSURER_BACKEND", default="violations.insurers.SandboxInsurer")
 ACCIDENT_INSURER_URL = env.str("ACCIDENT_INSURER_URL", default="")
 ACCIDENT_INSURER_SECRET = env.str("ACCIDENT_INSURER_SECRET", default="dev-insurer-secret")
@@ -223,7 +223,7 @@ RUSH_LIMITS = {
     ),
     # Exam seat requests and withdrawals.
     "exams.request": (env.str("RUSH_EXAMS_USER", default="10/m"), env.str("RUSH_EXAMS_IP", default="60/m")),
-    # Typing an accident case's join code (docs/rules.md §7.1): a code must not be guessable.
+    # Typing an accident case's join code (docs/rules.md §5.7): a code must not be guessable.
     "violations.accident_join": (
         env.str("RUSH_ACCIDENT_JOIN_USER", default="10/h"),
         env.str("RUSH_ACCIDENT_JOIN_IP", default="30/h"),

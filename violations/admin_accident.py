@@ -1,4 +1,4 @@
-"""The clerk's side of accident quick settlement (docs/rules.md §7.1): the city's cases, those
+"""The clerk's side of accident quick settlement (docs/rules.md §5.7): the city's cases, those
 waiting for a decision first and longest-waiting first, and the simple-procedure determination
 made on the case's page. Every state change goes through violations.services.accidents."""
 

@@ -1,4 +1,4 @@
-"""Demo data of accident quick settlement (docs/rules.md §7.1), loaded by `manage.py demo`:
+"""Demo data of accident quick settlement (docs/rules.md §5.7), loaded by `manage.py demo`:
 a second Huai'an driver, 赵磊, and two cases with 张伟: one settled by agreement, one waiting in
 the Huai'an clerk's queue. Built through violations.services.accidents (idempotent)."""
 

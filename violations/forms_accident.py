@@ -1,4 +1,4 @@
-"""Citizen forms of accident quick settlement (docs/rules.md §7.1)."""
+"""Citizen forms of accident quick settlement (docs/rules.md §5.7)."""
 
 from django import forms
 from django.conf import settings

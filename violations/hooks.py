@@ -94,9 +94,19 @@ def register():
     portal_hooks.register_demo(_demo)
 
 
+def _accident_link(context):
+    from django.urls import reverse
+
+    case = str(context.get("case", ""))
+    if not case.isdigit() or len(case) > 18:
+        return None
+    return reverse("violations:accident_case", args=[case]), str(_("Open the case"))
+
+
 def _register_accidents(kinds):
-    """Accident quick settlement (docs/rules.md §7.1): its [LOCAL] periods and its notices."""
+    """Accident quick settlement (docs/rules.md §5.7): its [LOCAL] periods and its notices."""
     from portal import citysettings
+    from portal import hooks as portal_hooks
 
     citysettings.register(
         "accident_report_hours", 24, "Hours after an accident within which a case may be started online", min_value=1
@@ -139,6 +149,14 @@ def _register_accidents(kinds):
         ),
         mandatory=True,
     )
+    for code in (
+        "violations.accident_joined",
+        "violations.accident_proposed",
+        "violations.accident_agreed",
+        "violations.accident_clerk_asked",
+        "violations.accident_determined",
+    ):
+        portal_hooks.register_notice_link(code, _accident_link)
     kinds.register(
         "violations.accident_lapsed",
         title=_("Accident case at {place} lapsed"),

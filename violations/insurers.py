@@ -1,4 +1,4 @@
-"""Insurers behind one interface, chosen by settings.ACCIDENT_INSURER_BACKEND (docs/rules.md §7.1).
+"""Insurers behind one interface, chosen by settings.ACCIDENT_INSURER_BACKEND (docs/rules.md §5.7).
 
 Protocol (the shape of the insurers' claim-report interfaces used by 快处快赔 platforms): the
 portal POSTs one JSON report per party to the insurer's endpoint, signed with HMAC-SHA256 (hex)

@@ -1,4 +1,4 @@
-"""Accident quick settlement (交通事故快处快赔, docs/rules.md §7.1): a minor property-damage
+"""Accident quick settlement (交通事故快处快赔, docs/rules.md §5.7): a minor property-damage
 accident between two motor vehicles, settled online by the two parties (自行协商协议书) or by a
 clerk's simple-procedure determination (简易程序事故认定书).
 
@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 
 class Situation(models.TextChoices):
-    """The standard situations of the quick-settlement responsibility table (docs/rules.md §7.1).
+    """The standard situations of the quick-settlement responsibility table (docs/rules.md §5.7).
     `ONE_PARTY` situations: the party who did it bears full responsibility, the other none;
     `EQUAL` ones: both bear equal responsibility."""
 
@@ -61,7 +61,7 @@ class AccidentCase(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    # What party A reads out to party B at the scene: random, never a row id (docs/rules.md §7.1).
+    # What party A reads out to party B at the scene: random, never a row id (docs/rules.md §5.7).
     join_code = models.CharField(_("join code"), max_length=12, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(_("started at"))

@@ -1,4 +1,4 @@
-"""The two documents of a quick-settled accident (docs/rules.md §7.1) as page text and PDF, in the
+"""The two documents of a quick-settled accident (docs/rules.md §5.7) as page text and PDF, in the
 reader's language, and the report each insurer receives.
 
 Both parties read the same document. It carries what R-PROC-ACC art 21 requires (time, place,

@@ -18,7 +18,7 @@ def sweep():
 @shared_task(name="violations.tasks.accidents_sweep", acks_late=True)
 def accidents_sweep():
     """Every 10 minutes: accident cases the other party never confirmed lapse, and insurer
-    reports not yet accepted are sent again (docs/rules.md §7.1). Idempotent."""
+    reports not yet accepted are sent again (docs/rules.md §5.7). Idempotent."""
     from violations.services import accidents
 
     return {"lapsed": accidents.accidents_lapse(), "insurers": accidents.insurer_notices_send()}

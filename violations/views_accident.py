@@ -1,4 +1,4 @@
-"""Citizen pages of accident quick settlement (docs/rules.md §7.1). Thin: every decision is in
+"""Citizen pages of accident quick settlement (docs/rules.md §5.7). Thin: every decision is in
 violations.services.accidents. A case is shown only to its two parties (404 for anyone else)."""
 
 from django.contrib import messages
@@ -55,7 +55,7 @@ def accident_start(request):
     refusals = []
     if request.method == "POST":
         # The two questions decide first: an injury or an undrivable vehicle is never settled
-        # online, however the rest of the form is filled in (docs/rules.md §7.1).
+        # online, however the rest of the form is filled in (docs/rules.md §5.7).
         refusals = services.start_refusals(
             no_injury=form.data.get("no_injury") != "no", drivable=form.data.get("drivable") != "no"
         )

@@ -1,4 +1,4 @@
-"""Two citizens in two browsers settle a minor accident (docs/rules.md §7.1): A starts the case
+"""Two citizens in two browsers settle a minor accident (docs/rules.md §5.7): A starts the case
 with photos, B joins with the code and an SMS code, A proposes, B agrees, both see the agreement."""
 
 import datetime

@@ -342,7 +342,7 @@ def _document(w):
 
 
 def _accident(w):
-    """An agreed accident case: the owner is party A, the driver party B (docs/rules.md §7.1)."""
+    """An agreed accident case: the owner is party A, the driver party B (docs/rules.md §5.7)."""
     if "accident" not in w.objects:
         from django.utils import timezone
 
@@ -473,7 +473,7 @@ CITIZEN_ROWS = {
     "notices:receipt": Row(lambda w: reverse("notices:receipt", args=["push"]), every(BAD), post=every(BAD)),
     # Violations: the owner's records; a bound driver sees the bound car's records (docs/rules.md §5).
     # Accident quick settlement: the two parties only (owner: party A, driver: party B); photos
-    # also for the city's clerks (docs/rules.md §7.1).
+    # also for the city's clerks (docs/rules.md §5.7).
     "violations:accident_list": Row(lambda w: reverse("violations:accident_list"), signed_in(driver=OK)),
     "violations:accident_start": Row(lambda w: reverse("violations:accident_start"), signed_in(driver=OK)),
     "violations:accident_join": Row(lambda w: reverse("violations:accident_join"), signed_in(driver=OK)),

@@ -1,4 +1,4 @@
-"""Accident quick settlement (docs/rules.md §7.1): who may settle online, the join code and SMS,
+"""Accident quick settlement (docs/rules.md §5.7): who may settle online, the join code and SMS,
 agreement and determination, the clerk's queue, the lapse, insurers, and what each party sees."""
 
 import datetime

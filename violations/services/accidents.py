@@ -1,4 +1,4 @@
-"""Accident quick settlement (交通事故快处快赔, docs/rules.md §7.1). Every write of a case.
+"""Accident quick settlement (交通事故快处快赔, docs/rules.md §5.7). Every write of a case.
 
 Flow: party A starts a case (accident_start) from their own registry records, with party B's
 plate and licence number as typed, the place, time and photos; B joins with the case's code and
