@@ -3,7 +3,7 @@ waiting for a decision first and longest-waiting first, and the simple-procedure
 made on the case's page. Every state change goes through violations.services.accidents."""
 
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -38,8 +38,6 @@ class AccidentCaseAdmin(CityScopedAdmin):
     clerk_can = ("view", "change")
     list_display = ["__str__", "plates", "occurred_at", "status", "clerk_requested_at", "waited", "decide_by"]
     list_filter = [AwaitingFilter, "status"]
-    # Waiting cases first, the longest-waiting at the top; then the newest of the rest.
-    ordering = [F("clerk_requested_at").asc(nulls_last=True), "-created_at"]
     exclude = ["join_code"]
     readonly_fields = [
         "status",
@@ -71,6 +69,11 @@ class AccidentCaseAdmin(CityScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("parties")
+
+    def get_ordering(self, request):
+        # Cases waiting for a decision first, the longest-waiting at the top; then the newest.
+        waiting_first = Case(When(status=AccidentCase.Status.AWAITING_CLERK, then=Value(0)), default=Value(1))
+        return [waiting_first.asc(), F("clerk_requested_at").asc(nulls_last=True), "-created_at"]
 
     @admin.display(description=gettext_lazy("vehicles"))
     def plates(self, obj):

@@ -161,7 +161,11 @@ def accident_case(request, pk):
                     return redirect("violations:accident_case", pk=case.pk)
             elif "accept" in request.POST:
                 version = request.POST.get("version", "")
-                services.accident_accept(case, user=request.user, version=int(version) if version.isdigit() else -1)
+                services.accident_accept(
+                    case,
+                    user=request.user,
+                    version=int(version) if version.isascii() and version.isdigit() and len(version) <= 9 else -1,
+                )
                 messages.success(request, _("Agreed. The agreement is below; both insurers are told."))
                 return redirect("violations:accident_document", pk=case.pk)
             elif "ask_clerk" in request.POST:

@@ -157,6 +157,8 @@ def test_check_deploy_with_production_settings_reports_nothing():
         PUSH_BACKEND="deployment.push.Push",
         SMS_HTTP_SECRET=secrets.token_hex(16),
         PUSH_SANDBOX_SECRET=secrets.token_hex(16),
+        ACCIDENT_INSURER_BACKEND="violations.insurers.HttpInsurer",
+        ACCIDENT_INSURER_SECRET=secrets.token_hex(16),
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
     )
     result = subprocess.run(

@@ -265,8 +265,10 @@ def test_a_clerk_sees_waiting_cases_longest_first_and_issues_the_determination(c
 
     clerk = factories.clerk("has")
     as_user(client, clerk)
-    page = client.get("/admin/violations/accidentcase/?queue=awaiting").content.decode()
-    assert page.index(str(second.pk).join(["/", "/"])) < page.index(str(first.pk).join(["/", "/"]))
+    for path in ("/admin/violations/accidentcase/?queue=awaiting", "/admin/violations/accidentcase/"):
+        page = client.get(path).content.decode()
+        assert page.index(str(second.pk).join(["/", "/"])) < page.index(str(first.pk).join(["/", "/"]))
+        assert "小时" in page  # the time waited
     response = client.post(
         f"/admin/violations/accidentcase/{first.pk}/change/",
         {
@@ -365,3 +367,13 @@ def test_the_demo_shows_an_agreed_case_and_one_in_the_clerks_queue(has, szv):
     assert InsurerNotice.objects.filter(state="sent").count() == 2
     call_command("demo", stdout=io.StringIO())
     assert AccidentCase.objects.filter(city=has).count() == 2
+
+
+def test_a_stranger_with_the_code_does_not_see_the_starters_details(client, has, a, b):
+    case = start_case(client, a, b)
+    stranger = driver(has, "苏H8H008")
+    as_user(client, stranger)
+    client.post("/violations/accidents/join/", {"join_code": case.join_code})
+    page = client.get("/violations/accidents/join/").content.decode()
+    assert identity.mask_mobile(a.mobile) not in page
+    assert a.vehicle.plate_number not in page

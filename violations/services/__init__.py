@@ -1,7 +1,8 @@
 """Every write of the violations app. Views, admin actions and Celery tasks call these.
 
 By topic: records (entry, CSV, notices, sweeps), handling (online handling, decisions, fines),
-bindings (non-owned vehicles), watch (the watch list), objections, points (cycles, study).
+bindings (non-owned vehicles), watch (the watch list), objections, points (cycles, study), and
+accidents (quick settlement, docs/rules.md §5.7; imported as `violations.services.accidents`).
 """
 
 from violations.services.bindings import binding_approve, binding_refuse, binding_request, binding_revoke
