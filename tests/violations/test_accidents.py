@@ -377,3 +377,43 @@ def test_a_stranger_with_the_code_does_not_see_the_starters_details(client, has,
     page = client.get("/violations/accidents/join/").content.decode()
     assert identity.mask_mobile(a.mobile) not in page
     assert a.vehicle.plate_number not in page
+
+
+# --- The insurers' backend ---------------------------------------------------------------------
+def test_the_http_insurer_posts_a_signed_report_and_a_refusal_is_retried(client, a, b, settings, monkeypatch):
+    import io
+    import urllib.error
+
+    case = start_case(client, a, b)
+    join_case(client, case, b)
+    _agree(client, case, a, b)
+    settings.ACCIDENT_INSURER_BACKEND = "violations.insurers.HttpInsurer"
+    settings.ACCIDENT_INSURER_URL = "https://insurer.example/claims/report"
+    settings.ACCIDENT_INSURER_SECRET = "insurer-test-secret"
+    sent = []
+
+    def down(request, timeout):
+        raise urllib.error.URLError("unreachable")
+
+    monkeypatch.setattr("urllib.request.urlopen", down)
+    assert accidents.insurer_notices_send() == {"sent": 0, "failed": 2}
+    assert set(InsurerNotice.objects.values_list("state", flat=True)) == {"failed"}
+
+    class Answer(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def insurer(request, timeout):
+        sent.append(request)
+        return Answer(json.dumps({"report_number": f"RPT{len(sent)}"}).encode())
+
+    monkeypatch.setattr("urllib.request.urlopen", insurer)
+    assert accidents.insurer_notices_send() == {"sent": 2, "failed": 0}
+    for request in sent:
+        assert request.get_header("X-report-signature") == insurers.signature(request.data, "insurer-test-secret")
+        assert json.loads(request.data)["document_number"] == AccidentCase.objects.get(pk=case.pk).document_number
+    assert sorted(InsurerNotice.objects.values_list("claim_number", flat=True)) == ["RPT1", "RPT2"]
+    assert set(InsurerNotice.objects.values_list("attempts", flat=True)) == {2}
