@@ -75,5 +75,5 @@ def test_hold_page(citizen_client, has, selection, django_assert_max_num_queries
 
     set_city(has, "plate_second_sms", False)
     hold = confirmed_hold(selection)
-    with page_budget(django_assert_max_num_queries, "plates:hold", 99):
+    with page_budget(django_assert_max_num_queries, "plates:hold", 5):
         assert citizen_client.get(reverse("plates:hold", args=[hold.pk])).status_code == 200
