@@ -172,7 +172,9 @@ def selection(request, pk):
     if gate:
         return gate
     services.selection_check_exhausted(selection)
-    return render(request, "plates/selection.html", _selection_context(request, selection, with_batch=True))
+    context = _selection_context(request, selection, with_batch=True)
+    context["draw_form"] = forms.DrawForm()
+    return render(request, "plates/selection.html", context)
 
 
 @login_required
