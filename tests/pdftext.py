@@ -8,6 +8,8 @@ import base64
 import re
 import zlib
 
+from django.utils import translation
+
 _STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
 _SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
@@ -49,8 +51,10 @@ def get_pdf_text(client, url, language: str | None = None) -> str:
     cookie, as a visitor who chose English sends it); the site's default language otherwise."""
     if language:
         client.cookies["django_language"] = language
+    # LocaleMiddleware leaves the request's language active in this thread: restore ours after.
     try:
-        response = client.get(url)
+        with translation.override(translation.get_language()):
+            response = client.get(url)
     finally:
         client.cookies.pop("django_language", None)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf", response
