@@ -3,9 +3,9 @@
 The `page` fixture here wraps Playwright's page: each HTML document the browser loads is checked
 with axe-core (shipped inside the axe-playwright-python package, nothing downloaded at test time)
 the next time the test touches the page, and once more when the test ends. A serious or critical
-violation fails the test with axe's report. Content that appears without a page load (a batch of
-numbers fetched into the page, a dialog) is checked by calling `assert_accessible(page)` after it
-appears. See docs/architecture.md "Accessibility".
+violation fails the test with axe's report. Content that appears without a page load (a dialog,
+a list fetched by script) is checked by calling `assert_accessible(page)` after it appears.
+See docs/architecture.md "Forms and accessibility".
 """
 
 import pytest
