@@ -20,3 +20,32 @@ class ReceiptForm(forms.Form):
     # Seconds since 1970; bounded so that a signed 1e309 is a bad request, not an overflow.
     ts = forms.IntegerField(min_value=0, max_value=2**40)
     sig = forms.CharField(max_length=128)
+
+
+class PreferencesForm(forms.Form):
+    """One SMS and one push checkbox per notice kind, named sms:<kind> / push:<kind> as the view reads
+    them; each labelled with its kind and channel. Legal notices are shown ticked and disabled."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        for row in rows:
+            kind = row["kind"]
+            for channel, offered, label in (("sms", kind.sms, _("SMS")), ("push", kind.push, _("App push"))):
+                if offered:
+                    self.fields[f"{channel}:{kind.code}"] = forms.BooleanField(
+                        label=f"{row['label']} · {label}",
+                        required=False,
+                        initial=row[channel],
+                        disabled=kind.mandatory,
+                    )
+
+    def row_fields(self, rows):
+        """(row, its SMS bound field or None, its push bound field or None) for the table."""
+        return [
+            (
+                row,
+                self[name] if (name := f"sms:{row['kind'].code}") in self.fields else None,
+                self[name] if (name := f"push:{row['kind'].code}") in self.fields else None,
+            )
+            for row in rows
+        ]

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from notices import ics, kinds, push, selectors, services
-from notices.forms import QuestionForm, ReceiptForm
+from notices.forms import PreferencesForm, QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
 from portal.decorators import registry_verified_required
@@ -67,7 +67,8 @@ def preferences(request):
         )
     token = services.calendar_feed_token(request.user)
     feed_url = request.build_absolute_uri(f"/notices/calendar/{token}.ics")
-    return render(request, "notices/preferences.html", {"rows": rows, "feed_url": feed_url})
+    form = PreferencesForm(rows=rows)
+    return render(request, "notices/preferences.html", {"rows": form.row_fields(rows), "feed_url": feed_url})
 
 
 @login_required

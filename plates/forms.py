@@ -44,6 +44,18 @@ class BackupForm(forms.Form):
     number = forms.CharField(max_length=10, widget=forms.HiddenInput)
 
 
+class AbandonForm(forms.Form):
+    """The box a holder ticks to give a held number up; the view checks confirm == "yes"."""
+
+    confirm = forms.BooleanField(widget=forms.CheckboxInput(attrs={"value": "yes"}))
+
+    def __init__(self, *args, ban_years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = _(
+            "I give this number up and accept that I may not preselect online for %(ban_years)s years."
+        ) % {"ban_years": ban_years}
+
+
 class PickerField(forms.ChoiceField):
     """One position of the picker: the characters still available there.
 

@@ -172,7 +172,9 @@ def selection(request, pk):
     if gate:
         return gate
     services.selection_check_exhausted(selection)
-    return render(request, "plates/selection.html", _selection_context(request, selection, with_batch=True))
+    context = _selection_context(request, selection, with_batch=True)
+    context["draw_form"] = forms.DrawForm()
+    return render(request, "plates/selection.html", context)
 
 
 @login_required
@@ -350,11 +352,13 @@ def confirm(request, pk):
 
 def _hold_context(hold, invoice_form) -> dict:
     """The voucher page: a live hold's deadline and review, an ended one's reason and ban."""
+    ban_years = citysettings.get(hold.city, "plate_ban_years")
     return {
         "hold": hold,
         "deadline": services.deadline_day(hold),
         "invoice_form": invoice_form,
-        "ban_years": citysettings.get(hold.city, "plate_ban_years"),
+        "abandon_form": forms.AbandonForm(ban_years=ban_years),
+        "ban_years": ban_years,
         "ban": getattr(hold, "ban", None) if hold.status in (Hold.Status.LAPSED, Hold.Status.ABANDONED) else None,
     }
 

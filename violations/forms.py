@@ -1,5 +1,8 @@
 """Citizen forms (crispy-rendered; every input labelled, errors tied to fields)."""
 
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -46,3 +49,25 @@ class ObjectionForm(forms.Form):
         required=False,
         widget=MultiFileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
+
+
+class StudyTestForm(forms.Form):
+    """The study test (docs/rules.md, R-PTS art 25): one radio group per question, fields named
+    q_<question id> as points.study_submit reads them; an unanswered question counts as wrong."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n, question in enumerate(questions, start=1):
+            options = [("A", question.option_a), ("B", question.option_b)]
+            options += [(key, text) for key, text in (("C", question.option_c), ("D", question.option_d)) if text]
+            self.fields[f"q_{question.pk}"] = forms.ChoiceField(
+                label=f"{n}. {question.text}",
+                choices=[(key, f"{key}. {text}") for key, text in options],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *self.fields,
+            StrictButton(_("Submit the test"), type="submit", name="submit", value="1", css_class="btn-primary"),
+        )

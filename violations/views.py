@@ -355,7 +355,7 @@ def study(request):
     context["refusals"] = points.study_refusals(licence) if session is None else []
     if session is not None:
         context["materials"] = StudyMaterial.objects.filter(is_active=True)
-        context["questions"] = points.study_questions(session)
+        context["test_form"] = forms.StudyTestForm(questions=points.study_questions(session))
         context["minutes"] = session.seconds_studied // 60
         context["ready"] = session.seconds_studied >= points.STUDY_SECONDS
     return render(request, "violations/study.html", context)

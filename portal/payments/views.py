@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -125,8 +124,8 @@ def receipt(request, order_number):
 @login_required
 def receipt_download(request, order_number):
     payment = _receipt_payment(request, order_number)
-    with translation.override("zh-hans"):
-        content = receipt_pdf(payment, str(services.purpose_label(payment.purpose)))
+    # In the page's language, like every document of portal.pdf (Chinese unless the visitor chose English).
+    content = receipt_pdf(payment, str(services.purpose_label(payment.purpose)))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{payment.order_number}.pdf"'
     return response

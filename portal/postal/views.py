@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.admin_helpers import clerk_city
 from portal.models import Shipment
 from portal.postal import carriers, services
+from portal.postal.forms import SandboxEventForm
 
 
 @csrf_exempt
@@ -59,5 +60,10 @@ def sandbox_shipment(request, tracking_number):
     return render(
         request,
         "portal/postal/sandbox.html",
-        {"shipment": shipment, "events": shipment.events.all(), "choices": choices},
+        {
+            "shipment": shipment,
+            "events": shipment.events.all(),
+            "choices": choices,
+            "form": SandboxEventForm(choices=choices),
+        },
     )

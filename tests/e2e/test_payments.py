@@ -5,6 +5,7 @@ import pytest
 from portal.models import Payment
 from portal.payments import services
 from tests import factories
+from tests.e2e.conftest import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,10 @@ def test_a_payer_pays_at_the_sandbox_cashier_and_sees_the_result(page, site_url)
     page.get_by_test_id("login-submit").click()
     assert page.get_by_test_id("order-number").inner_text() == payment.order_number
     assert "150.00" in page.get_by_test_id("amount").inner_text()
-    page.get_by_role("button", name="确认支付").click()
+    # The cashier works from the keyboard alone: Tab reaches "pay", its focus shows, Space presses it.
+    pay = page.get_by_role("button", name="确认支付")
+    tab_to(page, pay)
+    page.keyboard.press("Space")
 
     page.get_by_test_id("payment-status").wait_for()
     assert "已收到" in page.get_by_test_id("payment-status").inner_text()

@@ -4,6 +4,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import PASSWORD, last_code
+from tests.e2e.conftest import tab_to
 from tests.plates.conftest import new_vehicle, open_block, set_city
 
 pytestmark = pytest.mark.e2e
@@ -38,12 +39,17 @@ def test_citizen_selects_a_number_and_gets_a_voucher(page, site_url, transaction
 
     page.get_by_test_id("draw").click()
     batch = page.get_by_test_id("batch")
-    chosen = batch.locator("button").first.inner_text()
-    batch.locator("button").first.click()
+    # The picker works from the keyboard alone: Tab reaches a number, its focus shows, Enter picks it.
+    first = batch.locator("button").first
+    chosen = first.inner_text()
+    tab_to(page, first)
+    page.keyboard.press("Enter")
     assert chosen in page.get_by_test_id("backups").inner_text()
 
     page.get_by_role("link", name="从备选号码中确定").click()
-    page.get_by_role("button", name="确定此号码").click()
+    confirm = page.get_by_role("button", name="确定此号码")
+    tab_to(page, confirm)
+    page.keyboard.press("Space")
     assert page.get_by_test_id("held-number").inner_text() == chosen
     assert page.get_by_test_id("deadline").inner_text()
     assert page.get_by_test_id("pdf").is_visible()
