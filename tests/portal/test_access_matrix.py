@@ -314,6 +314,28 @@ def _application(w):
     return w.objects["application"]
 
 
+def _deferral(w):
+    """The owner's request to defer renewal of their licence, awaiting a Huai'an clerk."""
+    if "deferral" not in w.objects:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from certificates import services
+        from portal.models import DrivingLicence
+
+        _owner_car(w)
+        licence = DrivingLicence.objects.held_by(w.users["owner"].id_number).first()
+        w.objects["deferral"] = services.deferral_submit(
+            w.users["owner"],
+            licence_id=licence.pk,
+            subject="renewal",
+            reason="abroad",
+            until=licence.valid_until + datetime.timedelta(days=365),
+            details="",
+            document=SimpleUploadedFile("d.pdf", b"%PDF-1.4\n%%EOF\n"),
+        )
+    return w.objects["deferral"]
+
+
 def _medical(w):
     """A certificate uploaded by hospital A's staff for the owner."""
     if "medical" not in w.objects:
@@ -494,6 +516,13 @@ CITIZEN_ROWS = {
     "portal:home": Row(lambda w: "/", every(OK)),
     "portal:my_vehicles": Row(lambda w: reverse("portal:my_vehicles"), signed_in()),
     "portal:my_licence": Row(lambda w: reverse("portal:my_licence"), signed_in()),
+    "portal:my_details": Row(lambda w: reverse("portal:my_details"), signed_in()),
+    # Deferral requests: the holder's own page; the document for its applicant and its city's clerks.
+    "certificates:deferral": Row(lambda w: reverse("certificates:deferral"), signed_in()),
+    "certificates:deferral_document": Row(
+        lambda w: reverse("certificates:deferral_document", args=[_deferral(w).document_token]),
+        own(clerk_has=OK, province=OK),
+    ),
     "portal:human_check": Row(lambda w: reverse("portal:human_check"), signed_in()),
 }
 # Pages that show or change no record (their own tests cover them); listed so that the
@@ -555,6 +584,7 @@ ADMIN_MODELS = {
     "certificates.electronicdocument": "view",
     "certificates.medicalcertificate": "view",
     "certificates.application": "view",
+    "certificates.deferral": "view",  # decided on the review page (ADMIN_EXTRA), through services
 }
 # One catalogue for the whole province, which every city's clerks read (and edit, the study bank).
 PROVINCE_WIDE = {"violations.violationcode", "violations.studymaterial", "violations.studyquestion"}
@@ -588,6 +618,10 @@ ADMIN_EXTRA = {
     "admin:certificates_application_mailout": (lambda w: reverse("admin:certificates_application_mailout"), OK),
     # No parcel is ready to mail in the matrix's world: nothing to print.
     "admin:certificates_application_labels": (lambda w: reverse("admin:certificates_application_labels"), NF),
+    "admin:certificates_deferral_review": (
+        lambda w: reverse("admin:certificates_deferral_review", args=[_deferral(w).pk]),
+        OK,
+    ),
     "admin:certificates_application_desk": (
         lambda w: reverse("admin:certificates_application_desk", args=[_application(w).pk]),
         OK,
@@ -751,6 +785,7 @@ def _samples(w) -> dict:
         "certificates.electronicdocument": _document(w),
         "certificates.medicalcertificate": _medical(w),
         "certificates.application": _application(w),
+        "certificates.deferral": _deferral(w),
     }
 
 
