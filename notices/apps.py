@@ -20,6 +20,9 @@ class NoticesConfig(AppConfig):
             "notice_answer_working_days", 5, "Working days within which a citizen's question counts as answered on time"
         )
         hooks.register_deadlines(selectors.registry_deadlines)
+        hooks.register_deadlines(selectors.travel_deadlines)
+        hooks.register_notice_link(own_kinds.TRAVEL_PUBLISHED, _travel_link)
+        hooks.register_notice_link(own_kinds.TRAVEL_CHANGED, _travel_link)
         hooks.register_stats(selectors.public_stats)
         hooks.register_demo(_demo)
 
@@ -28,3 +31,9 @@ def _demo(stdout):
     from notices.demo import load
 
     load(stdout)
+
+
+def _travel_link(context):
+    from django.urls import reverse
+
+    return reverse("notices:travel"), str(_("Travel information"))

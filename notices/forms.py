@@ -20,3 +20,16 @@ class ReceiptForm(forms.Form):
     # Seconds since 1970; bounded so that a signed 1e309 is a bad request, not an overflow.
     ts = forms.IntegerField(min_value=0, max_value=2**40)
     sig = forms.CharField(max_length=128)
+
+
+class TravelSubscriptionForm(forms.Form):
+    """Follow one road or one district (docs/rules.md §6.3)."""
+
+    road = forms.CharField(label=_("Road"), max_length=64, required=False)
+    district = forms.CharField(label=_("District or area"), max_length=32, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool((cleaned.get("road") or "").strip()) == bool((cleaned.get("district") or "").strip()):
+            raise forms.ValidationError(_("Give either a road or a district, not both."))
+        return cleaned

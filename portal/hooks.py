@@ -17,6 +17,8 @@ class Deadline:
     description: str = ""
     url: str = ""
     uid: str = ""
+    # A timed entry may have an end (a travel notice's closure); a date is one whole day.
+    ends: datetime.datetime | None = None
 
 
 @dataclass

@@ -314,6 +314,33 @@ def _application(w):
     return w.objects["application"]
 
 
+def _travel_subscription(w):
+    if "travel_subscription" not in w.objects:
+        from notices import services
+
+        w.objects["travel_subscription"] = services.subscription_add(user=w.users["owner"], city=w.has, road="淮海东路")
+    return w.objects["travel_subscription"]
+
+
+def _travel_advisory(w):
+    from django.utils import timezone
+
+    from notices import services
+    from notices.models import TravelAdvisory
+
+    now = timezone.now()
+    advisory = TravelAdvisory(
+        city=w.has,
+        kind="control",
+        district="清江浦区",
+        road="淮海东路",
+        starts_at=now,
+        ends_at=now + datetime.timedelta(days=1),
+    )
+    services.advisory_save(advisory, by=w.users["clerk_has"])
+    return advisory
+
+
 def _deferral(w):
     """The owner's request to defer renewal of their licence, awaiting a Huai'an clerk."""
     if "deferral" not in w.objects:
@@ -516,6 +543,13 @@ CITIZEN_ROWS = {
     "portal:home": Row(lambda w: "/", every(OK)),
     "portal:my_vehicles": Row(lambda w: reverse("portal:my_vehicles"), signed_in()),
     "portal:my_licence": Row(lambda w: reverse("portal:my_licence"), signed_in()),
+    # Travel information: public list and feed; a citizen's own subscriptions.
+    "notices:travel": Row(lambda w: reverse("notices:travel"), every(OK)),
+    "notices:travel_feed": Row(lambda w: reverse("notices:travel_feed"), every(OK)),
+    "notices:travel_subscriptions": Row(lambda w: reverse("notices:travel_subscriptions"), signed_in()),
+    "notices:travel_unsubscribe": Row(
+        lambda w: reverse("notices:travel_unsubscribe", args=[_travel_subscription(w).pk]), post_only(), post=own()
+    ),
     "portal:my_details": Row(lambda w: reverse("portal:my_details"), signed_in()),
     # Deferral requests: the holder's own page; the document for its applicant and its city's clerks.
     "certificates:deferral": Row(lambda w: reverse("certificates:deferral"), signed_in()),
@@ -557,6 +591,7 @@ ADMIN_MODELS = {
     "notices.announcement": "add",
     "notices.article": "add",
     "notices.question": "change",
+    "notices.traveladvisory": "add",
     "notices.notice": "view",
     "notices.delivery": "view",
     "plates.numberblock": "add",
@@ -759,6 +794,7 @@ def _samples(w) -> dict:
         "notices.article": Article.objects.create(city=w.has, title="文章", body="正文"),
         "notices.question": Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题"),
         "notices.notice": _notice(w),
+        "notices.traveladvisory": _travel_advisory(w),
         "notices.delivery": None,  # made by the delivery sweep; read-only like notices
         "plates.numberblock": NumberBlock.objects.filter(city=w.has).first(),
         "plates.bannedpattern": BannedPattern.objects.create(city=w.has, pattern="^8888", reason="拍卖"),
