@@ -23,6 +23,7 @@ class NoticesConfig(AppConfig):
         hooks.register_deadlines(selectors.travel_deadlines)
         hooks.register_notice_link(own_kinds.TRAVEL_PUBLISHED, _travel_link)
         hooks.register_notice_link(own_kinds.TRAVEL_CHANGED, _travel_link)
+        hooks.register_notice_link(own_kinds.UNIT_MONTHLY, _unit_link)
         hooks.register_stats(selectors.public_stats)
         hooks.register_demo(_demo)
 
@@ -37,3 +38,9 @@ def _travel_link(context):
     from django.urls import reverse
 
     return reverse("notices:travel"), str(_("Travel information"))
+
+
+def _unit_link(context):
+    from django.urls import reverse
+
+    return reverse("portal:unit"), str(_("Open the unit's page"))

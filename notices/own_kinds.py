@@ -23,6 +23,7 @@ POINTS_12 = "notices.points_12"
 QUESTION_ANSWERED = "notices.question_answered"
 TRAVEL_PUBLISHED = "notices.travel_published"
 TRAVEL_CHANGED = "notices.travel_changed"
+UNIT_MONTHLY = "notices.unit_monthly"
 
 
 def register_all():
@@ -176,4 +177,15 @@ def register_all():
         title=_("Travel notice changed: {road}, {district}"),
         body=_("Changed: {road} {section} ({district}) now from {starts} to {ends}. Detour: {detour}"),
         label=_("Changes to travel notices I follow"),
+    )
+    # Unit accounts (docs/rules.md §1.2).
+    kinds.register(
+        UNIT_MONTHLY,
+        title=_("{unit}: summary for {month}"),
+        body=_(
+            "{unit} has {vehicles} vehicles and {drivers} drivers on file. Inspection overdue: {inspection}; "
+            "vehicles with unsettled violations: {violations}; licences expired or not normal: {licences}; "
+            "drivers with 9 points or more: {points}. Details are on the unit's page."
+        ),
+        label=_("Monthly summary of my unit"),
     )

@@ -184,3 +184,11 @@ class ContactMobileForm(forms.Form):
 class ContactAddressForm(forms.Form):
     postal_address = forms.CharField(label=_("Postal address"), max_length=300)
     postcode = forms.CharField(label=_("Postcode"), max_length=6, min_length=6)
+
+
+class UnitStaffForm(forms.Form):
+    """A unit administrator adds a staff login: an existing account's mobile and real name."""
+
+    real_name = forms.CharField(label=_("Real name"), max_length=32)
+    mobile = MobileField(help_text=_("The mobile number of the person's portal account."))
+    is_admin = forms.BooleanField(label=_("May also manage staff"), required=False)

@@ -314,6 +314,15 @@ def _application(w):
     return w.objects["application"]
 
 
+def _unit_staff(w):
+    """An extra staff member of unit A."""
+    if "unit_staff" not in w.objects:
+        from portal.models import UnitMember
+
+        w.objects["unit_staff"] = UnitMember.objects.create(unit=w.objects["unit_a"], user=factories.UserFactory())
+    return w.objects["unit_staff"]
+
+
 def _travel_subscription(w):
     if "travel_subscription" not in w.objects:
         from notices import services
@@ -550,6 +559,21 @@ CITIZEN_ROWS = {
     "notices:travel_unsubscribe": Row(
         lambda w: reverse("notices:travel_unsubscribe", args=[_travel_subscription(w).pk]), post_only(), post=own()
     ),
+    # Unit accounts: the signed-in account's own unit only (no unit id in any address); unit_a is
+    # unit A's administrator, unit_b a staff member (not an administrator) of unit B.
+    "portal:unit": Row(lambda w: reverse("portal:unit"), every(NF, anon=LOGIN, unit_a=OK, unit_b=OK)),
+    "portal:unit_staff_add": Row(
+        lambda w: reverse("portal:unit_staff_add"),
+        post_only(unit_a=BAD, unit_b=BAD),
+        post=every(NF, anon=LOGIN, unit_a=OK, unit_b=OK),
+        data={"real_name": "无此人", "mobile": "13900001111"},
+    ),
+    # Removing unit A's extra staff member: unit A's administrator only.
+    "portal:unit_staff_remove": Row(
+        lambda w: reverse("portal:unit_staff_remove", args=[_unit_staff(w).pk]),
+        post_only(unit_a=BAD, unit_b=BAD),
+        post=every(NF, anon=LOGIN, unit_b=NF, unit_a=OK),
+    ),
     "portal:my_details": Row(lambda w: reverse("portal:my_details"), signed_in()),
     # Deferral requests: the holder's own page; the document for its applicant and its city's clerks.
     "certificates:deferral": Row(lambda w: reverse("certificates:deferral"), signed_in()),
@@ -592,6 +616,7 @@ ADMIN_MODELS = {
     "notices.article": "add",
     "notices.question": "change",
     "notices.traveladvisory": "add",
+    "portal.unit": "add_only",  # opened at the counter; changes are the links page's buttons
     "notices.notice": "view",
     "notices.delivery": "view",
     "plates.numberblock": "add",
@@ -653,6 +678,8 @@ ADMIN_EXTRA = {
     "admin:certificates_application_mailout": (lambda w: reverse("admin:certificates_application_mailout"), OK),
     # No parcel is ready to mail in the matrix's world: nothing to print.
     "admin:certificates_application_labels": (lambda w: reverse("admin:certificates_application_labels"), NF),
+    "admin:portal_unit_links": (lambda w: reverse("admin:portal_unit_links", args=[w.objects["unit_a"].pk]), OK),
+    "admin:portal_unit_key_vehicles": (lambda w: reverse("admin:portal_unit_key_vehicles"), OK),
     "admin:certificates_deferral_review": (
         lambda w: reverse("admin:certificates_deferral_review", args=[_deferral(w).pk]),
         OK,
@@ -723,7 +750,23 @@ def world(db, has, szv):
     hospital_a = MedicalInstitution.objects.create(city=has, name="矩阵医院A", licence_number="PDY-MATRIX-A")
     hospital_b = MedicalInstitution.objects.create(city=has, name="矩阵医院B", licence_number="PDY-MATRIX-B")
     users["hospital_a"], users["hospital_b"] = staff_of(hospital_a), staff_of(hospital_b)
-    return World(has=has, szv=szv, users=users)
+    from portal import unit_services
+    from portal.models import UnitMember
+
+    users["unit_a"], users["unit_b"] = factories.UserFactory(), factories.UserFactory()
+    unit_a = unit_services.unit_open(
+        clerk=users["clerk_has"],
+        city=has,
+        name="矩阵运输A",
+        kind="transport",
+        licence_number="MX-A",
+        admin_user=users["unit_a"],
+    )
+    unit_b = unit_services.unit_open(
+        clerk=users["clerk_has"], city=has, name="矩阵客运B", kind="passenger", licence_number="MX-B", admin_user=None
+    )
+    UnitMember.objects.create(unit=unit_b, user=users["unit_b"])
+    return World(has=has, szv=szv, users=users, objects={"unit_a": unit_a, "unit_b": unit_b})
 
 
 def _as(client, world, persona):
@@ -795,6 +838,7 @@ def _samples(w) -> dict:
         "notices.question": Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题"),
         "notices.notice": _notice(w),
         "notices.traveladvisory": _travel_advisory(w),
+        "portal.unit": w.objects["unit_a"],
         "notices.delivery": None,  # made by the delivery sweep; read-only like notices
         "plates.numberblock": NumberBlock.objects.filter(city=w.has).first(),
         "plates.bannedpattern": BannedPattern.objects.create(city=w.has, pattern="^8888", reason="拍卖"),
