@@ -105,7 +105,13 @@ def apply(request, item_slug, subject_id):
             "certificates/choose.html",
             {"item": item, "slug": item_slug, "rows": [(next(iter(subject.values())), found)], "notes": _notes(item)},
         )
-    initial = {"recipient_name": request.user.real_name, "recipient_phone": request.user.mobile}
+    # The postal address on file (docs/rules.md §1.1) is offered; the citizen may post elsewhere.
+    initial = {
+        "recipient_name": request.user.real_name,
+        "recipient_phone": request.user.mobile,
+        "address": request.user.postal_address,
+        "postcode": request.user.postcode,
+    }
     form = forms.ApplyForm(request.POST or None, item=item, initial=initial)
     sms_notice = sms_error = None
     if request.method == "POST" and "send_code" in request.POST:

@@ -43,12 +43,9 @@ class TravelAdvisoryAdmin(CityScopedAdmin):
     list_select_related = ["city"]
 
     def save_model(self, request, obj, form, change):
-        try:
-            count = services.advisory_save(obj, by=request.user, changed_fields=form.changed_data if change else None)
-        except services.TravelError as exc:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError(exc.message) from None
+        # The form's clean() below refuses what advisory_save would (an end before the start, a
+        # name that is empty once normalised), so this does not fail after validation.
+        count = services.advisory_save(obj, by=request.user, changed_fields=form.changed_data if change else None)
         if count:
             self.message_user(request, _("%(n)d subscribers were notified.") % {"n": count})
 
@@ -61,6 +58,9 @@ class TravelAdvisoryAdmin(CityScopedAdmin):
             starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
             if starts and ends and ends <= starts:
                 self.add_error("ends_at", _("The end must be after the start."))
+            for name in ("road", "district"):
+                if name in cleaned and not services.place_key(cleaned[name]):
+                    self.add_error(name, _("Give the road and the district or area."))
             return cleaned
 
         form.clean = clean

@@ -184,3 +184,21 @@ def test_hostile_input_never_500(citizen_client, road, district, pk):
     assert citizen_client.get("/notices/travel/", {"district": district}).status_code == 200
     assert citizen_client.post(f"/notices/travel/follow/{pk}/remove/").status_code == 404
     TravelSubscription.objects.all().delete()
+
+
+def test_admin_refuses_a_road_that_is_empty_once_normalised(client, has, clerk_has):
+    staff = city_client(client, "has")
+    staff.force_login(clerk_has)
+    data = {
+        "city": has.pk,
+        "kind": "control",
+        "district": "清江浦区",
+        "road": "\u200b\x01",
+        "starts_at_0": "2027-05-01",
+        "starts_at_1": "07:00",
+        "ends_at_0": "2027-05-01",
+        "ends_at_1": "12:00",
+        "published": "on",
+    }
+    response = staff.post("/admin/notices/traveladvisory/add/", data)
+    assert response.status_code == 200 and not TravelAdvisory.objects.exists()

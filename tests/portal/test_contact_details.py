@@ -147,3 +147,9 @@ def test_hostile_input_never_500(citizen_client, citizen, action, values):
     response = _post(citizen_client, action=action, **dict(zip(fields, values, strict=True)))
     assert response.status_code in (200, 302)
     assert User.objects.get(pk=citizen.pk).mobile == citizen.mobile
+
+
+def test_the_address_on_file_is_offered_on_postal_applications(citizen_client, citizen, records):
+    _post(citizen_client, action="address", postal_address="江苏省淮安市清江浦区健康东路9号", postcode="223001")
+    page = citizen_client.get(f"/certificates/apply/vehicle-licence/{records[0].pk}/").content.decode()
+    assert "江苏省淮安市清江浦区健康东路9号" in page and "223001" in page
