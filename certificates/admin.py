@@ -326,3 +326,6 @@ class ApplicationAdmin(CityScopedAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:certificates_application_desk", args=[obj.pk]), _("open")
         )
+
+
+from certificates import admin_deferrals  # noqa: E402,F401  (the deferral review, docs/rules.md §4.7)

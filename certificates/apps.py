@@ -34,7 +34,9 @@ class CertificatesConfig(AppConfig):
         from notices import kinds
 
         for code in kinds.all_kinds():
-            if code.startswith("certificates."):
+            if code.startswith("certificates.deferral_"):
+                hooks.register_notice_link(code, _deferral_link)
+            elif code.startswith("certificates."):
                 hooks.register_notice_link(code, _case_link)
 
 
@@ -60,3 +62,9 @@ def _case_link(context):
     if not number.isdigit():
         return None
     return reverse("certificates:case", args=[number]), str(_("Open the case"))
+
+
+def _deferral_link(context):
+    from django.urls import reverse
+
+    return reverse("certificates:deferral"), str(_("My deferral requests"))

@@ -14,6 +14,7 @@ from portal.models import City, DrivingLicence, MedicalInstitution, User, Vehicl
 
 PASSWORD = "Demo-2026-pass"
 ZHOU = ("周敏", datetime.date(1987, 4, 9), 617, "13812340031")
+SOLDIER = ("陈军", datetime.date(1999, 8, 1), 657, "13812340035")
 QUEUE_OWNERS = [("吴昊", 623, "13812340032"), ("郑洁", 631, "13812340033"), ("冯涛", 649, "13812340034")]
 
 
@@ -144,7 +145,45 @@ def load(stdout):
         if index == 2 and clerk is not None:
             services.application_approve(application, clerk)
             services.application_produce(application, clerk)
+    _deferral_demo(city, today)
     stdout.write(
         f"Certificates demo: {ZHOU[0]} (mobile {ZHOU[3]}, password {PASSWORD}) may claim the inspection mark of "
-        "苏H6M617 and renew a C1 licence online; the Huai'an clerk has cases in the review queue and the mail-out list."
+        "苏H6M617 and renew a C1 licence online; the Huai'an clerk has cases in the review queue and the mail-out list, "
+        f"and {SOLDIER[0]}'s request to defer a renewal (mobile {SOLDIER[3]})."
+    )
+
+
+# A minimal PDF (header and end-of-file marker: what portal.uploads checks).
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _deferral_demo(city, today):
+    """陈军, serving in the army, asks to defer the renewal of a licence expiring in 30 days by
+    two years: a request in the Huai'an clerk's deferral list (docs/rules.md §4.7)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    soldier = _user(*SOLDIER)
+    expiry = today + datetime.timedelta(days=30)
+    licence, _ = DrivingLicence.objects.update_or_create(
+        file_number="320800123435",
+        defaults={
+            "city": city,
+            "id_number": identity.id_key(soldier.id_number),
+            "holder_name": soldier.real_name,
+            "mobile": soldier.mobile,
+            "licence_class": "C1",
+            "first_issued_on": expiry - relativedelta(years=6),
+            "valid_from": expiry - relativedelta(years=6),
+            "valid_until": expiry,
+            "cycle_start": expiry - relativedelta(years=1),
+        },
+    )
+    services.deferral_submit(
+        soldier,
+        licence_id=licence.pk,
+        subject="renewal",
+        reason="military",
+        until=expiry + relativedelta(years=2),
+        details="驻外部队服役",
+        document=SimpleUploadedFile("service.pdf", DEMO_PDF, content_type="application/pdf"),
     )

@@ -131,3 +131,38 @@ class MedicalCorrectionForm(_MedicalFields):
     @classmethod
     def initial_from(cls, certificate):
         return {name: getattr(certificate, name) for name in cls.base_fields}
+
+
+class DeferralForm(forms.Form):
+    """Ask to defer renewal, review or medical (docs/rules.md §4.7); the document is checked by
+    content (portal.uploads)."""
+
+    licence = forms.TypedChoiceField(label=_("Driving licence"), coerce=int, choices=())
+    subject = forms.ChoiceField(label=_("What to defer"), choices=(), widget=forms.RadioSelect)
+    reason = forms.ChoiceField(label=_("Reason"), choices=(), widget=forms.RadioSelect)
+    until = forms.DateField(
+        label=_("Defer until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("At most 3 years: from the expiry for renewal, from today for the review or the medical."),
+    )
+    details = forms.CharField(label=_("Details (unit, or country and expected return)"), max_length=200, required=False)
+    document = forms.FileField(
+        label=_("Supporting document (PDF, JPG or PNG, at most 5 MB)"),
+        help_text=_("A certificate of service from your unit, or your passport's entry and exit pages or visa."),
+    )
+
+    def __init__(self, *args, licences=(), **kwargs):
+        from certificates.models import Deferral
+
+        super().__init__(*args, **kwargs)
+        self.fields["licence"].choices = [
+            (lic.pk, f"{lic.licence_class} · {lic.valid_until or _('long-term')}") for lic in licences
+        ]
+        self.fields["subject"].choices = Deferral.Subject.choices
+        self.fields["reason"].choices = Deferral.Reason.choices
+
+    def clean_document(self):
+        from certificates.services.deferrals import DOCUMENT_MAX_BYTES
+        from portal.uploads import validate_pdf_or_image_upload
+
+        return validate_pdf_or_image_upload(self.cleaned_data["document"], max_bytes=DOCUMENT_MAX_BYTES)

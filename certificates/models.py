@@ -349,3 +349,75 @@ class MedicalCertificate(models.Model):
     @property
     def masked_name(self) -> str:
         return self.name[:1] + "*" * (len(self.name) - 1) if self.name else ""
+
+
+def _document_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Deferral(models.Model):
+    """A licence holder serving in the army or abroad asks to defer renewal, the review (审验) or
+    the medical by up to 3 years, with a document; a clerk of the issuing city approves or refuses
+    it (R-DL deferral article; docs/rules.md §4.7). An approved deferral moves the licence's due
+    date in the registry (portal.registry_services.licence_deferral_set)."""
+
+    class Subject(models.TextChoices):
+        RENEWAL = "renewal", _("renewal on expiry (期满换证)")
+        REVIEW = "review", _("licence review (审验)")
+        MEDICAL = "medical", _("medical certificate (提交身体条件证明)")
+
+    class Reason(models.TextChoices):
+        MILITARY = "military", _("military service (服兵役)")
+        ABROAD = "abroad", _("staying abroad (出国(境))")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("awaiting the office's review")
+        APPROVED = "approved", pgettext_lazy("deferral status", "approved")
+        REFUSED = "refused", pgettext_lazy("deferral status", "refused")
+
+    # The issuing office decides (the licence's city), whichever city site the holder used.
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    applicant = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("applicant")
+    )
+    licence = models.ForeignKey(
+        "portal.DrivingLicence", on_delete=models.PROTECT, related_name="+", verbose_name=_("driving licence")
+    )
+    subject = models.CharField(_("what is deferred"), max_length=10, choices=Subject.choices)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    details = models.CharField(_("details"), max_length=200, blank=True)
+    until = models.DateField(_("deferred until"))
+    document = models.BinaryField(_("supporting document"), editable=False)
+    document_type = models.CharField(max_length=32, editable=False)
+    document_token = models.CharField(max_length=40, unique=True, default=_document_token, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "portal.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    refusal_reason = models.CharField(_("reason for refusal"), max_length=300, blank=True)
+
+    # The document's bytes are not copied into every history row.
+    history = HistoricalRecords(excluded_fields=["document"])
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("deferral request")
+        verbose_name_plural = _("deferral requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence", "subject"],
+                condition=models.Q(status="submitted"),
+                name="cert_one_open_deferral",
+            )
+        ]
+        indexes = [models.Index(fields=["city", "status", "submitted_at"], name="cert_deferral_queue")]
+
+    def __str__(self):
+        return f"{self.get_subject_display()} → {self.until}"

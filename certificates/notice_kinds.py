@@ -73,3 +73,24 @@ def register_all():
         body=_("Case {number} ({item}) is complete."),
         sms=False,
     )
+    # Deferral requests (docs/rules.md §4.7).
+    kinds.register(
+        "certificates.deferral_submitted",
+        title=_("Deferral request received: {subject}"),
+        body=_("We received your request to defer {subject} until {until}. The issuing office reviews it."),
+        sms=False,
+    )
+    kinds.register(
+        "certificates.deferral_approved",
+        title=_("Deferral approved: {subject} until {until}"),
+        body=_(
+            "The office approved your request: {subject} is deferred until {until}. You may not drive while the "
+            "deferral runs."
+        ),
+    )
+    kinds.register(
+        "certificates.deferral_refused",
+        title=_("Deferral refused: {subject}"),
+        body=_("The office refused your request to defer {subject}: {reason}."),
+        mandatory=True,
+    )

@@ -77,3 +77,14 @@ def validity_years(valid_from: datetime.date, valid_until: datetime.date | None)
     if valid_until is None:
         return None
     return VALIDITY_6 if (valid_until - valid_from).days < 8 * 365 else VALIDITY_10
+
+
+# R-DL deferral article (docs/rules.md §4.7): renewal, review or medical deferred by at most 3 years
+# ("最长不超过三年": the bound included), for military service or a stay abroad.
+DEFERRAL_MAX_YEARS = 3
+
+
+def deferral_latest_until(base: datetime.date) -> datetime.date:
+    """The last date a deferral counted from `base` (the licence's expiry for renewal, the day of
+    the request for the review and the medical) may run to: the same date 3 years later."""
+    return base + relativedelta(years=DEFERRAL_MAX_YEARS)

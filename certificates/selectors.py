@@ -7,12 +7,21 @@ and the reads this app's pages and services share.
 """
 
 import datetime
+import re
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from certificates import rules
-from certificates.models import Application, CompulsoryInsurance, ElectronicDocument, Fee, Item, MedicalCertificate
+from certificates.models import (
+    Application,
+    CompulsoryInsurance,
+    Deferral,
+    ElectronicDocument,
+    Fee,
+    Item,
+    MedicalCertificate,
+)
 from portal import identity
 from portal.models import MedicalInstitution
 from portal.processcache import TimedCache
@@ -149,3 +158,35 @@ def document_by_token(token: str):
 
 def documents_of(application):
     return list(application.documents.order_by("-issued_at"))
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def deferrals_of(user):
+    """A holder's own deferral requests, newest first (without the documents' bytes)."""
+    return Deferral.objects.filter(applicant=user).defer("document").select_related("licence")
+
+
+def deferral_document(token: str, user):
+    """A request whose document `user` may open: its applicant or a clerk of its city (None otherwise)."""
+    from portal.admin_helpers import clerk_city
+
+    if not user.is_authenticated or not _TOKEN_RE.fullmatch(token or ""):
+        return None
+    deferral = Deferral.objects.filter(document_token=token).select_related("city").first()
+    if deferral is None:
+        return None
+    if user.is_superuser or deferral.applicant_id == user.pk or clerk_city(user) == deferral.city:
+        return deferral
+    return None
+
+
+def deferral_queue(city):
+    """Requests awaiting a clerk of `city`, oldest first."""
+    return (
+        Deferral.objects.filter(city=city, status=Deferral.Status.SUBMITTED)
+        .defer("document")
+        .select_related("licence", "applicant")
+        .order_by("submitted_at", "id")
+    )

@@ -105,7 +105,13 @@ def apply(request, item_slug, subject_id):
             "certificates/choose.html",
             {"item": item, "slug": item_slug, "rows": [(next(iter(subject.values())), found)], "notes": _notes(item)},
         )
-    initial = {"recipient_name": request.user.real_name, "recipient_phone": request.user.mobile}
+    # The postal address on file (docs/rules.md §1.1) is offered; the citizen may post elsewhere.
+    initial = {
+        "recipient_name": request.user.real_name,
+        "recipient_phone": request.user.mobile,
+        "address": request.user.postal_address,
+        "postcode": request.user.postcode,
+    }
     form = forms.ApplyForm(request.POST or None, item=item, initial=initial)
     sms_notice = sms_error = None
     if request.method == "POST" and "send_code" in request.POST:
@@ -368,3 +374,49 @@ def hospital_correct(request, pk):
         "certificates/hospital_form.html",
         {"form": form, "institution": certificate.institution, "certificate": certificate},
     )
+
+
+# --- deferral of renewal, review or medical (docs/rules.md §4.7) -------------------------------
+@city_required
+@login_required
+@registry_verified_required
+def deferral(request):
+    licences = list(DrivingLicence.objects.held_by(request.user.id_number).order_by("-valid_from"))
+    form = forms.DeferralForm(request.POST or None, request.FILES or None, licences=licences)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.deferral_submit(
+                request.user,
+                licence_id=data["licence"],
+                subject=data["subject"],
+                reason=data["reason"],
+                until=data["until"],
+                details=data["details"],
+                document=data["document"],
+            )
+        except services.CertificateError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your request was sent to the issuing office for review."))
+            return redirect("certificates:deferral")
+    return render(
+        request,
+        "certificates/deferral.html",
+        {"form": form, "licences": licences, "mine": list(selectors.deferrals_of(request.user)[:20])},
+    )
+
+
+@login_required
+def deferral_document(request, token):
+    """A request's document, for its applicant and the clerks of its city only."""
+    from django.http import HttpResponse
+
+    found = selectors.deferral_document(str(token)[:40], request.user)
+    if found is None:
+        raise Http404
+    response = HttpResponse(bytes(found.document), content_type=found.document_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response

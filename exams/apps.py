@@ -122,6 +122,8 @@ class ExamsConfig(AppConfig):
 
         hooks.register_stats(selectors.stats_sections)
         hooks.register_deadlines(selectors.deadlines)
+        # A driving school's dashboard (unit accounts, docs/rules.md §1.2).
+        hooks.register_unit_section(selectors.school_section)
         hooks.register_demo(selectors_demo_loader)
 
 

@@ -96,7 +96,15 @@ class ClerkBookingForm(forms.Form):
 class LearnerRecordForm(forms.ModelForm):
     class Meta:
         model = LearnerRecord
-        fields = ["city", "id_number", "name", "licence_class", "application_accepted_at", "holds_car_licence"]
+        fields = [
+            "city",
+            "id_number",
+            "name",
+            "licence_class",
+            "application_accepted_at",
+            "holds_car_licence",
+            "school",
+        ]
 
     def clean_id_number(self):
         return identity.id_key(identity.validate_id_number(self.cleaned_data["id_number"]))

@@ -160,6 +160,17 @@ class LearnerRecord(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     voided_on = models.DateField(_("voided on"), null=True, blank=True)
+    # The driving school that trains the candidate (a unit account, docs/rules.md §1.2): it sees
+    # this record's exam requests and results on its dashboard.
+    school = models.ForeignKey(
+        "portal.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "school"},
+        verbose_name=_("driving school"),
+    )
 
     history = HistoricalRecords()
 

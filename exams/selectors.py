@@ -174,3 +174,48 @@ def deadlines(user):
                 )
             )
     return items
+
+
+def school_section(unit, vehicles, licences):
+    """A driving school's students (learner records it trains, docs/rules.md §1.2): their exam
+    requests and results, newest first. Only for a school; only its own students."""
+    from portal.hooks import UnitSection
+
+    if not unit.is_school:
+        return []
+    requests = (
+        ExamRequest.objects.filter(record__school=unit)
+        .select_related("record", "plan__site", "result")
+        .order_by("-plan__date", "-id")[:300]
+    )
+    rows = []
+    for r in requests:
+        result = getattr(r, "result", None)
+        rows.append(
+            [
+                r.record.name,
+                r.record.masked_id_number,
+                r.record.licence_class,
+                r.plan.get_subject_display(),
+                r.plan.date.isoformat(),
+                r.plan.site.name,
+                r.get_status_display(),
+                result.get_outcome_display() if result else "",
+            ]
+        )
+    return [
+        UnitSection(
+            title=_("Students' exam requests and results"),
+            columns=[
+                _("Student"),
+                _("ID number"),
+                _("Class"),
+                _("Subject"),
+                _("Date"),
+                _("Exam site"),
+                _("Request"),
+                _("Result"),
+            ],
+            rows=rows,
+        )
+    ]

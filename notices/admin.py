@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from notices import segments, selectors, services
-from notices.models import Announcement, Article, Delivery, Notice, Question
+from notices.models import Announcement, Article, Delivery, Notice, Question, TravelAdvisory
 from portal.admin_helpers import CityScopedAdmin
 
 
@@ -18,6 +18,53 @@ class AnnouncementAdmin(CityScopedAdmin):
     @admin.display(boolean=True, description=_("posted automatically"))
     def automatic(self, obj):
         return bool(obj.kind)
+
+
+@admin.register(TravelAdvisory)
+class TravelAdvisoryAdmin(CityScopedAdmin):
+    """A city's traffic controls, road works and closures (docs/rules.md §6.3). Saving goes
+    through services.advisory_save, which notifies the road's and district's subscribers."""
+
+    list_display = ["road", "district", "kind", "starts_at", "ends_at", "published", "revision", "city"]
+    list_filter = ["kind", "published"]
+    search_fields = ["road", "district"]
+    fields = [
+        "city",
+        "kind",
+        "district",
+        "road",
+        "section",
+        "starts_at",
+        "ends_at",
+        "detour",
+        "description",
+        "published",
+    ]
+    list_select_related = ["city"]
+
+    def save_model(self, request, obj, form, change):
+        # The form's clean() below refuses what advisory_save would (an end before the start, a
+        # name that is empty once normalised), so this does not fail after validation.
+        count = services.advisory_save(obj, by=request.user, changed_fields=form.changed_data if change else None)
+        if count:
+            self.message_user(request, _("%(n)d subscribers were notified.") % {"n": count})
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        original_clean = form.clean
+
+        def clean(self):
+            cleaned = original_clean(self)
+            starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+            if starts and ends and ends <= starts:
+                self.add_error("ends_at", _("The end must be after the start."))
+            for name in ("road", "district"):
+                if name in cleaned and not services.place_key(cleaned[name]):
+                    self.add_error(name, _("Give the road and the district or area."))
+            return cleaned
+
+        form.clean = clean
+        return form
 
 
 @admin.register(Article)

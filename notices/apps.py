@@ -20,6 +20,10 @@ class NoticesConfig(AppConfig):
             "notice_answer_working_days", 5, "Working days within which a citizen's question counts as answered on time"
         )
         hooks.register_deadlines(selectors.registry_deadlines)
+        hooks.register_deadlines(selectors.travel_deadlines)
+        hooks.register_notice_link(own_kinds.TRAVEL_PUBLISHED, _travel_link)
+        hooks.register_notice_link(own_kinds.TRAVEL_CHANGED, _travel_link)
+        hooks.register_notice_link(own_kinds.UNIT_MONTHLY, _unit_link)
         hooks.register_stats(selectors.public_stats)
         hooks.register_demo(_demo)
 
@@ -28,3 +32,15 @@ def _demo(stdout):
     from notices.demo import load
 
     load(stdout)
+
+
+def _travel_link(context):
+    from django.urls import reverse
+
+    return reverse("notices:travel"), str(_("Travel information"))
+
+
+def _unit_link(context):
+    from django.urls import reverse
+
+    return reverse("portal:unit"), str(_("Open the unit's page"))

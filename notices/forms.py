@@ -49,3 +49,16 @@ class PreferencesForm(forms.Form):
             )
             for row in rows
         ]
+
+
+class TravelSubscriptionForm(forms.Form):
+    """Follow one road or one district (docs/rules.md §6.3)."""
+
+    road = forms.CharField(label=_("Road"), max_length=64, required=False)
+    district = forms.CharField(label=_("District or area"), max_length=32, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool((cleaned.get("road") or "").strip()) == bool((cleaned.get("district") or "").strip()):
+            raise forms.ValidationError(_("Give either a road or a district, not both."))
+        return cleaned

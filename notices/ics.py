@@ -50,6 +50,8 @@ def calendar(deadlines, *, name: str, domain: str, now=None) -> str:
         lines += ["BEGIN:VEVENT", f"UID:{_escape(uid)}@{domain}", f"DTSTAMP:{_utc(now)}"]
         if isinstance(item.when, datetime.datetime):
             lines.append(f"DTSTART:{_utc(item.when)}")
+            if getattr(item, "ends", None) is not None:
+                lines.append(f"DTEND:{_utc(item.ends)}")
         else:
             lines += [
                 f"DTSTART;VALUE=DATE:{item.when:%Y%m%d}",

@@ -259,3 +259,80 @@ class Question(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class TravelAdvisory(models.Model):
+    """Travel information (出行信息): a traffic control, road works or an event closure a clerk
+    publishes for their city (docs/rules.md §6.3). Subscribers of the road or district get a
+    notice when it is published or changed (services.travel)."""
+
+    class Kind(models.TextChoices):
+        CONTROL = "control", _("traffic control (交通管制)")
+        ROAD_WORKS = "road_works", _("road works (道路施工)")
+        EVENT = "event", _("event closure (活动封路)")
+
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # Stored as services.travel.place_key() writes them (NFKC, no spaces), so a subscription
+    # matches by equality.
+    district = models.CharField(_("district or area"), max_length=32)
+    road = models.CharField(_("road"), max_length=64)
+    section = models.CharField(
+        _("section"), max_length=100, blank=True, help_text=_("e.g. from which crossing to which")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    detour = models.TextField(_("detour"), blank=True)
+    description = models.TextField(_("details"), blank=True)
+    published = models.BooleanField(_("published"), default=True)
+    # Counts published changes: each one notifies the subscribers once (the notices' dedupe key).
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("travel notice")
+        verbose_name_plural = _("travel notices")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="travel_ends_after_start"
+            )
+        ]
+        # The public page: a city's published notices not yet ended.
+        indexes = [models.Index(fields=["city", "published", "ends_at"], name="travel_current")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.road} ({self.district})"
+
+
+class TravelSubscription(models.Model):
+    """A citizen's wish to hear of travel notices on one road or in one district of a city."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="travel_subscriptions", verbose_name=_("user")
+    )
+    city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
+    road = models.CharField(_("road"), max_length=64, blank=True)
+    district = models.CharField(_("district or area"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("travel subscription")
+        verbose_name_plural = _("travel subscriptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(road="") & ~models.Q(district="")) | (~models.Q(road="") & models.Q(district="")),
+                name="travel_subscription_road_or_district",
+            ),
+            models.UniqueConstraint(fields=["user", "city", "road", "district"], name="travel_subscription_once"),
+        ]
+        indexes = [
+            models.Index(fields=["city", "road"], name="travel_sub_road"),
+            models.Index(fields=["city", "district"], name="travel_sub_district"),
+        ]
+
+    def __str__(self):
+        return self.road or self.district

@@ -21,6 +21,9 @@ LICENCE_CANCELLED = "notices.licence_cancelled"
 POINTS_9 = "notices.points_9"
 POINTS_12 = "notices.points_12"
 QUESTION_ANSWERED = "notices.question_answered"
+TRAVEL_PUBLISHED = "notices.travel_published"
+TRAVEL_CHANGED = "notices.travel_changed"
+UNIT_MONTHLY = "notices.unit_monthly"
 
 
 def register_all():
@@ -161,4 +164,28 @@ def register_all():
         title=_("Your question has been answered"),
         body=_("The vehicle administration office has answered your question “{subject}”."),
         sms=False,
+    )
+    # Travel information (docs/rules.md §6.3): a subscriber's road or district.
+    kinds.register(
+        TRAVEL_PUBLISHED,
+        title=_("Travel notice: {road}, {district}"),
+        body=_("{road} {section} ({district}): from {starts} to {ends}. Detour: {detour}"),
+        label=_("Travel notices on roads and districts I follow"),
+    )
+    kinds.register(
+        TRAVEL_CHANGED,
+        title=_("Travel notice changed: {road}, {district}"),
+        body=_("Changed: {road} {section} ({district}) now from {starts} to {ends}. Detour: {detour}"),
+        label=_("Changes to travel notices I follow"),
+    )
+    # Unit accounts (docs/rules.md §1.2).
+    kinds.register(
+        UNIT_MONTHLY,
+        title=_("{unit}: summary for {month}"),
+        body=_(
+            "{unit} has {vehicles} vehicles and {drivers} drivers on file. Inspection overdue: {inspection}; "
+            "vehicles with unsettled violations: {violations}; licences expired or not normal: {licences}; "
+            "drivers with 9 points or more: {points}. Details are on the unit's page."
+        ),
+        label=_("Monthly summary of my unit"),
     )

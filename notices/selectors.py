@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from notices import inspection
-from notices.models import Announcement, Article, Delivery, Notice, Question
+from notices.models import Announcement, Article, Delivery, Notice, Question, TravelAdvisory, TravelSubscription
 from portal import citysettings, hooks, identity, workdays
 from portal.models import DrivingLicence, Vehicle
 
@@ -129,4 +129,52 @@ def _public_stats(city):
             columns=[_("Notices"), _("SMS"), _("App push")],
             rows=[[Notice.objects.filter(city=city, created_at__gte=since).count(), sent["sms"], sent["push"]]],
         ),
+    ]
+
+
+# --- Travel information (docs/rules.md §6.3) ---------------------------------------------------
+def travel_current(city, now=None, district: str = ""):
+    """A city's published travel notices in force or coming: those whose end has not passed."""
+    now = now or timezone.now()
+    qs = TravelAdvisory.objects.filter(city=city, published=True, ends_at__gt=now)
+    if district:
+        qs = qs.filter(district=district)
+    return qs.order_by("starts_at", "id")
+
+
+def travel_districts(city, now=None) -> list[str]:
+    return sorted(set(travel_current(city, now).values_list("district", flat=True)))
+
+
+def travel_subscriptions_of(user, city=None):
+    qs = TravelSubscription.objects.filter(user=user).select_related("city")
+    return qs.filter(city=city) if city is not None else qs
+
+
+def travel_for_subscriber(user, now=None):
+    """The travel notices in force or coming on the roads and districts a citizen follows."""
+    now = now or timezone.now()
+    subs = list(TravelSubscription.objects.filter(user=user).values_list("city_id", "road", "district"))
+    if not subs:
+        return TravelAdvisory.objects.none()
+    match = Q()
+    for city_id, road, district in subs:
+        match |= Q(city_id=city_id, road=road) if road else Q(city_id=city_id, district=district)
+    return TravelAdvisory.objects.filter(match, published=True, ends_at__gt=now).order_by("starts_at", "id")
+
+
+def travel_deadlines(user):
+    """Calendar-feed entries (portal.hooks) for the travel notices a citizen follows: each from
+    its start to its end."""
+    return [
+        hooks.Deadline(
+            when=a.starts_at,
+            ends=a.ends_at,
+            title=f"{a.get_kind_display()}: {a.road} ({a.district})",
+            description=" ".join(
+                x for x in (a.section, a.description, _("Detour: %s") % a.detour if a.detour else "") if x
+            ),
+            uid=f"travel-{a.pk}-{a.revision}",
+        )
+        for a in travel_for_subscriber(user)[:200]
     ]

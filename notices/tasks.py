@@ -27,3 +27,9 @@ def deliver_new() -> dict:
     # dispatch below, one committed after it queues a new kick (services.kick_taken).
     services.kick_taken()
     return services.deliver_all(budget_seconds=DELIVER_BUDGET_SECONDS)
+
+
+@shared_task(acks_late=True)
+def unit_summaries() -> int:
+    """Monthly (1st, 08:00): each unit administrator's summary (docs/rules.md §1.2)."""
+    return services.unit_summaries()

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import portal.converters  # noqa: F401 (registers <code:>)
-from notices import views
+from notices import views, views_travel
 
 app_name = "notices"
 urlpatterns = [
@@ -18,5 +18,9 @@ urlpatterns = [
     path("questions/ask/", views.question_ask, name="question_ask"),
     path("questions/<int:pk>/", views.question_detail, name="question"),
     path("statistics/", views.statistics, name="statistics"),
+    path("travel/", views_travel.travel, name="travel"),
+    path("travel/travel.ics", views_travel.travel_feed, name="travel_feed"),
+    path("travel/follow/", views_travel.travel_subscriptions, name="travel_subscriptions"),
+    path("travel/follow/<int:pk>/remove/", views_travel.travel_unsubscribe, name="travel_unsubscribe"),
     path("receipt/<code:channel>/", views.receipt, name="receipt"),
 ]

@@ -8,8 +8,11 @@ class PortalConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from portal import auth_backends, checks, citysettings, middleware, workdays  # noqa: F401 (checks registers)
+        from portal import auth_backends, checks, citysettings, hooks, middleware, workdays  # noqa: F401 (checks registers)
         from portal.models import City, CitySetting, Holiday, User
+
+        # Unit accounts' demo (docs/rules.md §1.2) runs with the apps' loaders, after the platform's.
+        hooks.register_demo(_units_demo)
 
         # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):
@@ -19,3 +22,9 @@ class PortalConfig(AppConfig):
             )
             signal.connect(auth_backends.forget_user, sender=User, dispatch_uid="auth-user-changed")
             signal.connect(workdays._calendar.clear_on_change, sender=Holiday, dispatch_uid="workdays-changed")
+
+
+def _units_demo(stdout):
+    from portal.demo_units import load
+
+    load(stdout)

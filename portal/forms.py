@@ -171,3 +171,24 @@ class LoginForm(AuthenticationForm):
             if self.request is not None and getattr(exc, "code", None) == "invalid_login":
                 login_throttle.record_login_failure(self.request, login)
             raise
+
+
+class ContactMobileForm(forms.Form):
+    """A new mobile on file, confirmed by codes to the old and to the new number."""
+
+    new_mobile = MobileField(label=_("New mobile number"))
+    old_code = CodeField(label=_("Code sent to your current mobile"), help_text="")
+    new_code = CodeField(label=_("Code sent to the new mobile"), help_text="")
+
+
+class ContactAddressForm(forms.Form):
+    postal_address = forms.CharField(label=_("Postal address"), max_length=300)
+    postcode = forms.CharField(label=_("Postcode"), max_length=6, min_length=6)
+
+
+class UnitStaffForm(forms.Form):
+    """A unit administrator adds a staff login: an existing account's mobile and real name."""
+
+    real_name = forms.CharField(label=_("Real name"), max_length=32)
+    mobile = MobileField(help_text=_("The mobile number of the person's portal account."))
+    is_admin = forms.BooleanField(label=_("May also manage staff"), required=False)

@@ -17,6 +17,8 @@ class Deadline:
     description: str = ""
     url: str = ""
     uid: str = ""
+    # A timed entry may have an end (a travel notice's closure); a date is one whole day.
+    ends: datetime.datetime | None = None
 
 
 @dataclass
@@ -86,3 +88,48 @@ def stats_for(city):
     for provider in stats_providers:
         sections.extend(provider(city))
     return sections
+
+
+# --- Unit accounts (docs/rules.md §1.2) --------------------------------------------------------
+@dataclass
+class UnitSection:
+    """One table on a unit's dashboard, filled by the service app that knows it (violations of
+    the unit's vehicles, a driving school's students' exams)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+# callables (unit, vehicles, licences) -> iterable[UnitSection]
+unit_section_providers: list = []
+# callables (vehicle_ids) -> dict[vehicle_id, int]: how many unhandled violations each vehicle has
+unhandled_violation_counters: list = []
+
+
+def register_unit_section(fn):
+    unit_section_providers.append(fn)
+    return fn
+
+
+def register_unhandled_violations(fn):
+    unhandled_violation_counters.append(fn)
+    return fn
+
+
+def unit_sections(unit, vehicles, licences) -> list[UnitSection]:
+    sections = []
+    for provider in unit_section_providers:
+        sections.extend(provider(unit, vehicles, licences))
+    return sections
+
+
+def unhandled_violations(vehicle_ids) -> dict[int, int]:
+    """Unhandled violations per vehicle id, summed over the registered counters (0 when none)."""
+    counts: dict[int, int] = {}
+    ids = list(vehicle_ids)
+    for counter in unhandled_violation_counters:
+        for vehicle_id, n in counter(ids).items():
+            counts[vehicle_id] = counts.get(vehicle_id, 0) + n
+    return counts

@@ -176,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
     "violations-sweep": {"task": "violations.tasks.sweep", "schedule": crontab(minute=40, hour=1)},
     # Accident cases the other party never confirmed lapse, and unsent insurer reports are retried.
     "violations-accidents-sweep": {"task": "violations.tasks.accidents_sweep", "schedule": timedelta(minutes=10)},
+    "notices-unit-summaries": {
+        "task": "notices.tasks.unit_summaries",
+        "schedule": crontab(minute=0, hour=8, day_of_month=1),
+    },
 }
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered

@@ -78,3 +78,51 @@ def deadlines(user):
         )
         for d in decisions_of(user.id_number).filter(status=Decision.Status.UNPAID)[:50]
     ]
+
+
+# --- Unit accounts (portal.hooks, docs/rules.md §1.2) -----------------------------------------
+def unsettled_counts(vehicle_ids) -> dict[int, int]:
+    """Unsettled records per vehicle, for a unit's dashboard and the clerks' key-vehicle list."""
+    from django.db.models import Count
+
+    rows = (
+        Violation.objects.filter(vehicle_id__in=list(vehicle_ids), status__in=Violation.UNSETTLED)
+        .values("vehicle_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["vehicle_id"]: row["n"] for row in rows}
+
+
+def unit_violations_section(unit, vehicles, licences):
+    """The unsettled records of a unit's vehicles, newest first (a unit sees only its own
+    vehicles: the list it is given)."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from portal.hooks import UnitSection
+
+    records = (
+        Violation.objects.filter(vehicle__in=[v.pk for v in vehicles], status__in=Violation.UNSETTLED)
+        .select_related("code")
+        .order_by("-occurred_at", "-id")[:200]
+    )
+    rows = [
+        [
+            r.plate_number,
+            timezone.localtime(r.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            r.place,
+            r.code.description,
+            r.fine,
+            r.points,
+            r.get_status_display(),
+        ]
+        for r in records
+    ]
+    return [
+        UnitSection(
+            title=_("Unsettled violations of the unit's vehicles"),
+            columns=[_("Plate"), _("Time"), _("Place"), _("Facts"), _("Fine (yuan)"), _("Points"), _("Status")],
+            rows=rows,
+            note=_("The driver who drove handles each record (online if it qualifies, or at a counter)."),
+        )
+    ]

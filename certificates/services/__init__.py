@@ -15,6 +15,12 @@ from certificates.services.applications import (  # noqa: F401
     subjects,
 )
 from certificates.services.common import CertificateError  # noqa: F401
+from certificates.services.deferrals import (  # noqa: F401
+    deferral_approve,
+    deferral_refusals,
+    deferral_refuse,
+    deferral_submit,
+)
 from certificates.services.documents import document_issue, documents_void_for, qr_svg  # noqa: F401
 from certificates.services.medical import correction_deadline, medical_correct, medical_upload  # noqa: F401
 from certificates.services.office import (  # noqa: F401

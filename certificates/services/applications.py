@@ -162,12 +162,14 @@ def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> 
     if item == Item.LICENCE_RENEWAL:
         if licence.valid_until is None:
             return [Refusal(_("Your driving licence is valid long-term; it needs no renewal."))]
-        opens, closes = rules.renewal_window(licence.valid_until)
+        # An approved deferral moves the date renewal counts from (docs/rules.md §4.7).
+        due = licence.renewal_due
+        opens, closes = rules.renewal_window(due)
         if today < opens:
             out.append(
                 Refusal(
                     _("Renewal opens on %(date)s, 90 days before your licence expires on %(until)s.")
-                    % {"date": opens, "until": licence.valid_until}
+                    % {"date": opens, "until": due}
                 )
             )
         elif today > closes:
@@ -177,7 +179,7 @@ def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> 
                         "Your licence expired on %(until)s, more than 11 months ago: renew it in person at the "
                         "issuing office before it is cancelled."
                     )
-                    % {"until": licence.valid_until},
+                    % {"until": due},
                     office,
                 )
             )

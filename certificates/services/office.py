@@ -98,9 +98,11 @@ def _renew_licence(application: Application, by) -> DrivingLicence:
     licence.valid_until = None if years is None else old_until + relativedelta(years=years)
     if licence.status == DrivingLicence.Status.OVERDUE:
         licence.status = DrivingLicence.Status.NORMAL
+    # A renewal deferral ends with the renewal (docs/rules.md §4.7).
+    licence.renewal_deferred_until = None
     licence._history_user = by
     licence._change_reason = f"renewed: case {application.number}"
-    licence.save(update_fields=["valid_from", "valid_until", "status"])
+    licence.save(update_fields=["valid_from", "valid_until", "status", "renewal_deferred_until"])
     return licence
 
 

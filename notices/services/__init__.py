@@ -14,3 +14,5 @@ from notices.services.delivery import (  # noqa: F401
 )
 from notices.services.public import calendar_feed_regenerate, calendar_feed_token, question_answer, question_ask  # noqa: F401
 from notices.services.sweeps import sweep  # noqa: F401
+from notices.services.travel import TravelError, advisory_save, place_key, subscription_add, subscription_remove  # noqa: F401
+from notices.services.units import unit_summaries  # noqa: F401

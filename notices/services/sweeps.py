@@ -121,18 +121,22 @@ WHERE {_LIVE_OR_SCRAP}
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
-# R-DL arts 63, 79: renew within 90 days before expiry; cancelled more than 1 year after it.
+# R-DL arts 63, 79: renew within 90 days before expiry; cancelled more than 1 year after it. The
+# date counted from is the renewal's due date: the expiry, or the later date an approved deferral
+# moved it to (DrivingLicence.renewal_deferred_until, docs/rules.md §4.7). A deferred due date is
+# never before the expiry, so the index range on valid_until still finds every row.
 _LICENCE_SQL = f"""
 INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
 SELECT l.id_number, l.city_id, s.kind,
-       jsonb_build_object('licence_class', l.licence_class, 'valid_until', to_char(l.valid_until, 'YYYY-MM-DD')) AS context,
-       'lic:' || l.id || ':' || to_char(l.valid_until, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
+       jsonb_build_object('licence_class', l.licence_class, 'valid_until', to_char(d, 'YYYY-MM-DD')) AS context,
+       'lic:' || l.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_drivinglicence l
+CROSS JOIN LATERAL (SELECT GREATEST(l.valid_until, l.renewal_deferred_until) AS d) dd
 CROSS JOIN LATERAL (
     SELECT CASE
-        WHEN l.valid_until >= %(today)s AND l.valid_until <= %(today)s::date + 90 THEN 'window'
-        WHEN l.valid_until < %(today)s AND (l.valid_until + interval '1 year')::date >= %(today)s THEN 'expired'
-        WHEN (l.valid_until + interval '1 year')::date < %(today)s THEN 'cancel'
+        WHEN d >= %(today)s AND d <= %(today)s::date + 90 THEN 'window'
+        WHEN d < %(today)s AND (d + interval '1 year')::date >= %(today)s THEN 'expired'
+        WHEN (d + interval '1 year')::date < %(today)s THEN 'cancel'
     END AS stage
 ) st
 CROSS JOIN LATERAL (
@@ -144,6 +148,7 @@ CROSS JOIN LATERAL (
 ) s
 WHERE l.status <> 'cancelled'
   AND l.valid_until <= %(today)s::date + 90
+  AND d <= %(today)s::date + 90
   AND st.stage IS NOT NULL
 ON CONFLICT (dedupe_key) DO NOTHING
 """

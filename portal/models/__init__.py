@@ -4,6 +4,7 @@ from portal.models.cities import City, CitySetting, MedicalInstitution, Office
 from portal.models.payments import Payment, Refund
 from portal.models.postal import Shipment, ShipmentEvent
 from portal.models.registry import DrivingLicence, Vehicle
+from portal.models.units import Unit, UnitDriver, UnitMember, UnitVehicle
 
 __all__ = [
     "City",
@@ -21,6 +22,10 @@ __all__ = [
     "SmsCode",
     "SmsQuota",
     "SmsReceiptNonce",
+    "Unit",
+    "UnitDriver",
+    "UnitMember",
+    "UnitVehicle",
     "User",
     "Vehicle",
 ]

@@ -66,6 +66,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     identity_note = models.CharField(
         _("reason recorded by the clerk"), max_length=200, blank=True, default="", db_default=""
     )
+    # The postal address on file (联系地址, R-DL art 81; docs/rules.md §1.1): prefilled on forms
+    # that post documents. Changed only through portal.contact_services.
+    postal_address = models.CharField(_("postal address"), max_length=300, blank=True, default="", db_default="")
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True, default="", db_default="")
 
     objects = UserManager()
     # Who changed whose role, staff flag or contact details; secrets and login times are not history.

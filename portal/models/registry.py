@@ -113,6 +113,12 @@ class DrivingLicence(models.Model):
     points = models.PositiveSmallIntegerField(_("points this cycle"), default=0)
     cycle_start = models.DateField(_("points cycle starts"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NORMAL)
+    # A deferral the office approved for military service or a stay abroad (R-DL, docs/rules.md
+    # §4.7): the date by which renewal, the review (审验) or the medical is due instead. Set only
+    # through portal.registry_services.licence_deferral_set; the notice sweeps read the renewal one.
+    renewal_deferred_until = models.DateField(_("renewal deferred until"), null=True, blank=True)
+    review_deferred_until = models.DateField(_("review deferred until"), null=True, blank=True)
+    medical_deferred_until = models.DateField(_("medical deferred until"), null=True, blank=True)
 
     objects = DrivingLicenceQuerySet.as_manager()
     history = HistoricalRecords()
@@ -130,3 +136,10 @@ class DrivingLicence(models.Model):
     @property
     def masked_id_number(self) -> str:
         return identity.mask_id_number(self.id_number)
+
+    @property
+    def renewal_due(self):
+        """The last day of validity renewal counts from: the deferred date once one is approved."""
+        if self.valid_until is None:
+            return None
+        return max(self.valid_until, self.renewal_deferred_until or self.valid_until)

@@ -18,6 +18,7 @@ SERVICES = [
     ("notices:inbox", _("Notices"), _("Your reminders: inspection, licence, violations")),
     ("portal:my_vehicles", _("Information query"), _("Your vehicles, licences and points")),
     ("notices:announcements", _("Public announcements"), _("Number blocks, exam plans and notices of this city")),
+    ("notices:travel", _("Travel information"), _("Traffic controls, road works and closures, in force and coming")),
 ]
 
 

@@ -314,6 +314,64 @@ def _application(w):
     return w.objects["application"]
 
 
+def _unit_staff(w):
+    """An extra staff member of unit A."""
+    if "unit_staff" not in w.objects:
+        from portal.models import UnitMember
+
+        w.objects["unit_staff"] = UnitMember.objects.create(unit=w.objects["unit_a"], user=factories.UserFactory())
+    return w.objects["unit_staff"]
+
+
+def _travel_subscription(w):
+    if "travel_subscription" not in w.objects:
+        from notices import services
+
+        w.objects["travel_subscription"] = services.subscription_add(user=w.users["owner"], city=w.has, road="淮海东路")
+    return w.objects["travel_subscription"]
+
+
+def _travel_advisory(w):
+    from django.utils import timezone
+
+    from notices import services
+    from notices.models import TravelAdvisory
+
+    now = timezone.now()
+    advisory = TravelAdvisory(
+        city=w.has,
+        kind="control",
+        district="清江浦区",
+        road="淮海东路",
+        starts_at=now,
+        ends_at=now + datetime.timedelta(days=1),
+    )
+    services.advisory_save(advisory, by=w.users["clerk_has"])
+    return advisory
+
+
+def _deferral(w):
+    """The owner's request to defer renewal of their licence, awaiting a Huai'an clerk."""
+    if "deferral" not in w.objects:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from certificates import services
+        from portal.models import DrivingLicence
+
+        _owner_car(w)
+        licence = DrivingLicence.objects.held_by(w.users["owner"].id_number).first()
+        w.objects["deferral"] = services.deferral_submit(
+            w.users["owner"],
+            licence_id=licence.pk,
+            subject="renewal",
+            reason="abroad",
+            until=licence.valid_until + datetime.timedelta(days=365),
+            details="",
+            document=SimpleUploadedFile("d.pdf", b"%PDF-1.4\n%%EOF\n"),
+        )
+    return w.objects["deferral"]
+
+
 def _medical(w):
     """A certificate uploaded by hospital A's staff for the owner."""
     if "medical" not in w.objects:
@@ -559,6 +617,35 @@ CITIZEN_ROWS = {
     "portal:home": Row(lambda w: "/", every(OK)),
     "portal:my_vehicles": Row(lambda w: reverse("portal:my_vehicles"), signed_in()),
     "portal:my_licence": Row(lambda w: reverse("portal:my_licence"), signed_in()),
+    # Travel information: public list and feed; a citizen's own subscriptions.
+    "notices:travel": Row(lambda w: reverse("notices:travel"), every(OK)),
+    "notices:travel_feed": Row(lambda w: reverse("notices:travel_feed"), every(OK)),
+    "notices:travel_subscriptions": Row(lambda w: reverse("notices:travel_subscriptions"), signed_in()),
+    "notices:travel_unsubscribe": Row(
+        lambda w: reverse("notices:travel_unsubscribe", args=[_travel_subscription(w).pk]), post_only(), post=own()
+    ),
+    # Unit accounts: the signed-in account's own unit only (no unit id in any address); unit_a is
+    # unit A's administrator, unit_b a staff member (not an administrator) of unit B.
+    "portal:unit": Row(lambda w: reverse("portal:unit"), every(NF, anon=LOGIN, unit_a=OK, unit_b=OK)),
+    "portal:unit_staff_add": Row(
+        lambda w: reverse("portal:unit_staff_add"),
+        post_only(unit_a=BAD, unit_b=BAD),
+        post=every(NF, anon=LOGIN, unit_a=OK, unit_b=OK),
+        data={"real_name": "无此人", "mobile": "13900001111"},
+    ),
+    # Removing unit A's extra staff member: unit A's administrator only.
+    "portal:unit_staff_remove": Row(
+        lambda w: reverse("portal:unit_staff_remove", args=[_unit_staff(w).pk]),
+        post_only(unit_a=BAD, unit_b=BAD),
+        post=every(NF, anon=LOGIN, unit_b=NF, unit_a=OK),
+    ),
+    "portal:my_details": Row(lambda w: reverse("portal:my_details"), signed_in()),
+    # Deferral requests: the holder's own page; the document for its applicant and its city's clerks.
+    "certificates:deferral": Row(lambda w: reverse("certificates:deferral"), signed_in()),
+    "certificates:deferral_document": Row(
+        lambda w: reverse("certificates:deferral_document", args=[_deferral(w).document_token]),
+        own(clerk_has=OK, province=OK),
+    ),
     "portal:human_check": Row(lambda w: reverse("portal:human_check"), signed_in()),
 }
 # Pages that show or change no record (their own tests cover them); listed so that the
@@ -593,6 +680,8 @@ ADMIN_MODELS = {
     "notices.announcement": "add",
     "notices.article": "add",
     "notices.question": "change",
+    "notices.traveladvisory": "add",
+    "portal.unit": "add_only",  # opened at the counter; changes are the links page's buttons
     "notices.notice": "view",
     "notices.delivery": "view",
     "plates.numberblock": "add",
@@ -622,6 +711,7 @@ ADMIN_MODELS = {
     "certificates.electronicdocument": "view",
     "certificates.medicalcertificate": "view",
     "certificates.application": "view",
+    "certificates.deferral": "view",  # decided on the review page (ADMIN_EXTRA), through services
 }
 # One catalogue for the whole province, which every city's clerks read (and edit, the study bank).
 PROVINCE_WIDE = {"violations.violationcode", "violations.studymaterial", "violations.studyquestion"}
@@ -655,6 +745,12 @@ ADMIN_EXTRA = {
     "admin:certificates_application_mailout": (lambda w: reverse("admin:certificates_application_mailout"), OK),
     # No parcel is ready to mail in the matrix's world: nothing to print.
     "admin:certificates_application_labels": (lambda w: reverse("admin:certificates_application_labels"), NF),
+    "admin:portal_unit_links": (lambda w: reverse("admin:portal_unit_links", args=[w.objects["unit_a"].pk]), OK),
+    "admin:portal_unit_key_vehicles": (lambda w: reverse("admin:portal_unit_key_vehicles"), OK),
+    "admin:certificates_deferral_review": (
+        lambda w: reverse("admin:certificates_deferral_review", args=[_deferral(w).pk]),
+        OK,
+    ),
     "admin:certificates_application_desk": (
         lambda w: reverse("admin:certificates_application_desk", args=[_application(w).pk]),
         OK,
@@ -721,7 +817,23 @@ def world(db, has, szv):
     hospital_a = MedicalInstitution.objects.create(city=has, name="矩阵医院A", licence_number="PDY-MATRIX-A")
     hospital_b = MedicalInstitution.objects.create(city=has, name="矩阵医院B", licence_number="PDY-MATRIX-B")
     users["hospital_a"], users["hospital_b"] = staff_of(hospital_a), staff_of(hospital_b)
-    return World(has=has, szv=szv, users=users)
+    from portal import unit_services
+    from portal.models import UnitMember
+
+    users["unit_a"], users["unit_b"] = factories.UserFactory(), factories.UserFactory()
+    unit_a = unit_services.unit_open(
+        clerk=users["clerk_has"],
+        city=has,
+        name="矩阵运输A",
+        kind="transport",
+        licence_number="MX-A",
+        admin_user=users["unit_a"],
+    )
+    unit_b = unit_services.unit_open(
+        clerk=users["clerk_has"], city=has, name="矩阵客运B", kind="passenger", licence_number="MX-B", admin_user=None
+    )
+    UnitMember.objects.create(unit=unit_b, user=users["unit_b"])
+    return World(has=has, szv=szv, users=users, objects={"unit_a": unit_a, "unit_b": unit_b})
 
 
 def _as(client, world, persona):
@@ -792,6 +904,8 @@ def _samples(w) -> dict:
         "notices.article": Article.objects.create(city=w.has, title="文章", body="正文"),
         "notices.question": Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题"),
         "notices.notice": _notice(w),
+        "notices.traveladvisory": _travel_advisory(w),
+        "portal.unit": w.objects["unit_a"],
         "notices.delivery": None,  # made by the delivery sweep; read-only like notices
         "plates.numberblock": NumberBlock.objects.filter(city=w.has).first(),
         "plates.bannedpattern": BannedPattern.objects.create(city=w.has, pattern="^8888", reason="拍卖"),
@@ -820,6 +934,7 @@ def _samples(w) -> dict:
         "certificates.electronicdocument": _document(w),
         "certificates.medicalcertificate": _medical(w),
         "certificates.application": _application(w),
+        "certificates.deferral": _deferral(w),
     }
 
 
