@@ -62,3 +62,13 @@ class TravelSubscriptionForm(forms.Form):
         if bool((cleaned.get("road") or "").strip()) == bool((cleaned.get("district") or "").strip()):
             raise forms.ValidationError(_("Give either a road or a district, not both."))
         return cleaned
+
+
+class TravelFilterForm(forms.Form):
+    """The travel page's district filter (a GET form)."""
+
+    district = forms.ChoiceField(label=_("District or area"), required=False)
+
+    def __init__(self, *args, districts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", _("All")), *((d, d) for d in districts)]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from notices import ics, selectors, services
-from notices.forms import TravelSubscriptionForm
+from notices.forms import TravelFilterForm, TravelSubscriptionForm
 from portal import hooks
 from portal.decorators import city_required
 
@@ -27,10 +27,12 @@ def travel(request):
     district = services.place_key(str(request.GET.get("district", ""))[:32])
     now = timezone.now()
     items = list(selectors.travel_current(city, now, district=district)[:200])
+    districts = selectors.travel_districts(city, now)
+    form = TravelFilterForm(initial={"district": district}, districts=districts, auto_id="travel-%s")
     return render(
         request,
         "notices/travel.html",
-        {"items": items, "districts": selectors.travel_districts(city, now), "district": district, "now": now},
+        {"items": items, "districts": districts, "district": district, "now": now, "form": form},
     )
 
 
