@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULE = {
     "portal-reconcile-payments": {"task": "portal.tasks.reconcile_payments", "schedule": timedelta(minutes=10)},
     "portal-sms-outbox-sweep": {"task": "portal.tasks.sms_outbox_sweep", "schedule": timedelta(seconds=15)},
     "violations-sweep": {"task": "violations.tasks.sweep", "schedule": crontab(minute=40, hour=1)},
+    "certificates-sweep": {"task": "certificates.tasks.sweep", "schedule": crontab(minute=10, hour=0)},
 }
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered

@@ -1,6 +1,7 @@
 """Citizens' side: eligibility, submission (SMS-confirmed, one open case per item and vehicle or
 licence), payment and withdrawal of an unpaid case. docs/rules.md §4.1-4.4."""
 
+import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,8 +15,8 @@ from certificates import rules, selectors
 from certificates.models import LICENCE_ITEMS, Application, CaseEvent, Fee, Item
 from certificates.services.common import CertificateError, add_event, new_case_number, notify_case, save_transition
 from notices import inspection
-from portal import identity, verification, workdays
-from portal.models import DrivingLicence, Vehicle
+from portal import citysettings, identity, verification, workdays
+from portal.models import City, DrivingLicence, Vehicle
 from portal.payments import selectors as payment_selectors
 from portal.payments import services as payments
 
@@ -433,3 +434,53 @@ def application_withdraw(application: Application, user) -> None:
     if open_payment is not None:
         payments.cancel(open_payment)
     application.refresh_from_db()
+
+
+def pay_deadline(application: Application):
+    """The last moment to pay a case: the end (24:00 Beijing time) of the Nth calendar day after
+    the day of submission, N = certificate_pay_days [LOCAL] (docs/rules.md §4.2, §0)."""
+    days = citysettings.get(application.city, "certificate_pay_days")
+    last_day = timezone.localtime(application.submitted_at).date() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def applications_expire_unpaid(now=None) -> int:
+    """Daily sweep: a case still awaiting payment after its pay deadline is cancelled, its open
+    payment attempt cancelled at the gateway (a payment that still lands is refunded by
+    application_paid), with a timeline step and a notice. Idempotent: a second run finds nothing."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    expired = 0
+    cities = (
+        Application.objects.filter(status=Application.Status.SUBMITTED)
+        .order_by()
+        .values_list("city_id", flat=True)
+        .distinct()
+    )
+    for city in City.objects.filter(pk__in=list(cities)):
+        days = citysettings.get(city, "certificate_pay_days")
+        # Submitted before the start of (today - days): its last day to pay was yesterday or earlier.
+        cutoff = timezone.make_aware(
+            datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time.min)
+        )
+        due = Application.objects.filter(city=city, status=Application.Status.SUBMITTED, submitted_at__lt=cutoff)
+        for pk in due.values_list("pk", flat=True).iterator():
+            with transaction.atomic():
+                locked = (
+                    Application.objects.select_for_update(skip_locked=True)
+                    .select_related("applicant", "city")
+                    .filter(pk=pk, status=Application.Status.SUBMITTED)
+                    .first()
+                )
+                if locked is None:  # paid, withdrawn or being paid right now
+                    continue
+                locked.status = Application.Status.CANCELLED
+                locked.closed_at = now
+                save_transition(locked, ["status", "closed_at"], None, "expired unpaid")
+                add_event(locked, CaseEvent.Kind.CANCELLED, at=now, note=str(_("not paid in time")))
+                notify_case(locked, "expired", days=days)
+            open_payment = payment_selectors.open_payment(locked.reference)
+            if open_payment is not None:
+                payments.cancel(open_payment)
+            expired += 1
+    return expired
