@@ -197,8 +197,10 @@ def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> 
     return out
 
 
-def refusals(item, user, city, *, vehicle=None, licence=None, today=None) -> list[Refusal]:
-    """Every reason `user` may not apply for `item` for this vehicle or licence on `today`."""
+def refusals(item, user, city, *, vehicle=None, licence=None, today=None, check_open=True) -> list[Refusal]:
+    """Every reason `user` may not apply for `item` for this vehicle or licence on `today`
+    (`check_open=False`: without asking whether a case is already open, which the insertion's
+    constraint decides anyway)."""
     today = today or timezone.localdate()
     key = identity.id_key(user.id_number)
     if item in LICENCE_ITEMS:
@@ -211,7 +213,7 @@ def refusals(item, user, city, *, vehicle=None, licence=None, today=None) -> lis
             return [Refusal(_("Choose one of your own vehicles."))]
         out = _vehicle_refusals(item, vehicle, city, today)
         subject = {"vehicle": vehicle}
-    existing = selectors.open_application(item, **subject)
+    existing = selectors.open_application(item, **subject) if check_open else None
     if existing is not None:
         out.append(
             Refusal(
@@ -309,7 +311,9 @@ def application_submit(
     else:
         cash_on_delivery = False
         recipient_name = recipient_phone = address = postcode = ""
-    found = refusals(item, user, city, vehicle=vehicle, licence=licence, today=today)
+    # Whether a case is already open is left to the partial unique constraints at the INSERT:
+    # they decide under a race anyway, and asking first cost every submission a query.
+    found = refusals(item, user, city, vehicle=vehicle, licence=licence, today=today, check_open=False)
     if found:
         raise CertificateError(found[0].message, found[0].where)
     medical = None

@@ -575,6 +575,7 @@ ADMIN_EXTRA = {
         OK,
     ),
     "admin:portal_user_recover": (lambda w: reverse("admin:portal_user_recover", args=[w.users["other"].pk]), OK),
+    "admin:violations_violation_search": (lambda w: reverse("admin:violations_violation_search"), OK),
     "admin:violations_violation_import": (lambda w: reverse("admin:violations_violation_import"), OK),
     "admin:violations_violation_delete_reason": (
         lambda w: reverse("admin:violations_violation_delete_reason", args=[_violation(w).pk]),
