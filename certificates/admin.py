@@ -19,7 +19,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from certificates import labels, selectors, services
-from certificates.models import Application, CaseEvent, CompulsoryInsurance, ElectronicDocument, Fee, MedicalCertificate
+from certificates.models import (
+    Application,
+    CaseEvent,
+    CompulsoryInsurance,
+    ElectronicDocument,
+    Fee,
+    MedicalCertificate,
+    VehicleTax,
+)
 from portal.admin_helpers import CityScopedAdmin, clerk_city
 from portal.postal import selectors as postal_selectors
 
@@ -83,6 +91,18 @@ class CompulsoryInsuranceAdmin(CityScopedAdmin):
     clerk_can = ("view",)
     list_display = ["policy_number", "vehicle", "insurer", "valid_from", "valid_until"]
     search_fields = ["=policy_number", "=vehicle__plate_number"]
+    raw_id_fields = ["vehicle"]
+
+
+@admin.register(VehicleTax)
+class VehicleTaxAdmin(CityScopedAdmin):
+    """As the tax authority reports it (docs/rules.md §4.1): clerks read it."""
+
+    city_field = "vehicle__city"
+    clerk_can = ("view",)
+    list_display = ["vehicle", "tax_year", "status", "certificate_number", "collected_by"]
+    list_filter = ["status", "tax_year"]
+    search_fields = ["=certificate_number", "=vehicle__plate_number"]
     raw_id_fields = ["vehicle"]
 
 

@@ -12,7 +12,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from certificates import rules
-from certificates.models import Application, CompulsoryInsurance, ElectronicDocument, Fee, Item, MedicalCertificate
+from certificates.models import (
+    Application,
+    CompulsoryInsurance,
+    ElectronicDocument,
+    Fee,
+    Item,
+    MedicalCertificate,
+    VehicleTax,
+)
 from portal import identity
 from portal.models import MedicalInstitution
 from portal.processcache import TimedCache
@@ -60,6 +68,15 @@ def valid_insurance(vehicle, on: datetime.date):
         .order_by("-valid_until")
         .first()
     )
+
+
+def untaxed_years(vehicle, years) -> list[int]:
+    """The years of `years` with no vehicle and vessel tax on record as paid or exempt."""
+    years = list(years)
+    if not years:
+        return []
+    done = set(VehicleTax.objects.filter(vehicle=vehicle, tax_year__in=years).values_list("tax_year", flat=True))
+    return [year for year in years if year not in done]
 
 
 def vehicle_has_unsettled_violations(vehicle) -> bool:

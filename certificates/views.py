@@ -65,8 +65,12 @@ def _notes(item) -> str:
         Item.VEHICLE_LICENCE: _("Issued within 1 working day; a damaged licence is taken back."),
         Item.REGISTRATION_CERT: _("Issued within 1 working day; a damaged certificate is taken back."),
         Item.INSPECTION_MARK: _(
-            "For inspection-exempt cars, within 3 months before the validity ends; violations settled and "
-            "compulsory insurance valid. Comes with an electronic mark."
+            "For inspection-exempt cars, within 3 months before the validity ends; violations settled, "
+            "compulsory insurance valid and the vehicle and vessel tax paid. Comes with an electronic mark."
+        ),
+        Item.MARK_REISSUE: _(
+            "While the inspection is valid and the compulsory insurance too; issued within 1 working day with a new "
+            "electronic mark, the old one void."
         ),
         Item.LICENCE_RENEWAL: _(
             "From 90 days before expiry (online up to 11 months after); needs a medical certificate under 6 months "

@@ -6,13 +6,14 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates import rules, selectors
-from certificates.models import LICENCE_ITEMS, Application, CaseEvent, Fee, Item
+from certificates.models import LICENCE_ITEMS, MARK_ITEMS, Application, CaseEvent, Fee, Item
 from certificates.services.common import CertificateError, add_event, new_case_number, notify_case, save_transition
 from notices import inspection
 from portal import citysettings, identity, verification, workdays
@@ -30,8 +31,9 @@ KINDS = {
     Item.PLATES: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.VEHICLE_LICENCE: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.REGISTRATION_CERT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
-    # Claiming the mark of an exempt car; a lost mark is reissued at the office (§4.1).
+    # Claiming the mark of an exempt car; a lost or damaged mark is its own item (§4.1).
     Item.INSPECTION_MARK: (Application.Kind.EXPIRY,),
+    Item.MARK_REISSUE: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.LICENCE_RENEWAL: (Application.Kind.EXPIRY,),
     Item.LICENCE_REPLACEMENT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
 }
@@ -40,6 +42,7 @@ FEE_CODES = {
     Item.VEHICLE_LICENCE: Fee.Code.VEHICLE_LICENCE,
     Item.REGISTRATION_CERT: Fee.Code.REGISTRATION_CERT,
     Item.INSPECTION_MARK: Fee.Code.INSPECTION_MARK,
+    Item.MARK_REISSUE: Fee.Code.INSPECTION_MARK,
     Item.LICENCE_RENEWAL: Fee.Code.DRIVING_LICENCE,
     Item.LICENCE_REPLACEMENT: Fee.Code.DRIVING_LICENCE,
 }
@@ -76,7 +79,7 @@ def _vehicle_refusals(item, vehicle: Vehicle, city, today) -> list[Refusal]:
             )
         )
         return out
-    if item != Item.INSPECTION_MARK and vehicle.city_id != city.pk:
+    if item not in MARK_ITEMS and vehicle.city_id != city.pk:
         # R-REG arts 51-57 (docs/rules.md §4.1): plates and documents come from the registration office.
         out.append(
             Refusal(
@@ -87,7 +90,30 @@ def _vehicle_refusals(item, vehicle: Vehicle, city, today) -> list[Refusal]:
         )
     if item == Item.INSPECTION_MARK:
         out.extend(_mark_refusals(vehicle, today))
+    elif item == Item.MARK_REISSUE:
+        out.extend(_reissue_refusals(vehicle, today))
     return out
+
+
+def _reissue_refusals(vehicle: Vehicle, today) -> list[Refusal]:
+    """A lost or damaged mark is reissued while the inspection is valid and the compulsory
+    insurance is valid (R-REG arts 51-57; docs/rules.md §4.1)."""
+    until = vehicle.inspection_valid_until
+    if until is None or vehicle.status == Vehicle.Status.OVERDUE_INSPECTION or until < today:
+        return [
+            Refusal(
+                _("The inspection of %(plate)s has expired: take the car to be inspected.") % {"plate": vehicle},
+                _("an inspection station"),
+            )
+        ]
+    if selectors.valid_insurance(vehicle, today) is None:
+        return [
+            Refusal(
+                _("No valid compulsory insurance (交强险) of %(plate)s is on record.") % {"plate": vehicle},
+                _("your insurance company"),
+            )
+        ]
+    return []
 
 
 def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
@@ -125,11 +151,24 @@ def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
                 % {"date": opens, "until": until}
             )
         )
-    if selectors.valid_insurance(vehicle, today) is None:
+    policy = selectors.valid_insurance(vehicle, today)
+    if policy is None:
         out.append(
             Refusal(
                 _("No valid compulsory insurance (交强险) of %(plate)s is on record.") % {"plate": vehicle},
                 _("your insurance company"),
+            )
+        )
+    unpaid = selectors.untaxed_years(vehicle, _tax_years(vehicle, until, policy, today))
+    if unpaid:
+        out.append(
+            Refusal(
+                _(
+                    "The vehicle and vessel tax (车船税) of %(plate)s for %(years)s is not on record as paid or "
+                    "exempt: it is paid with the compulsory insurance or at the tax office."
+                )
+                % {"plate": vehicle, "years": ", ".join(str(y) for y in unpaid)},
+                _("your insurance company or the tax office"),
             )
         )
     if selectors.vehicle_has_unsettled_violations(vehicle):
@@ -141,6 +180,18 @@ def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
             )
         )
     return out
+
+
+def _tax_years(vehicle: Vehicle, until, policy, today) -> range:
+    """The tax years the mark needs (车船税法 art 10: every year since the last inspection): from
+    the year the current validity started (its end less one inspection cycle) to the year the
+    compulsory insurance valid today was bought, with which the insurer collected that year's tax
+    (车船税法 art 6); without a policy, to last year. docs/rules.md §4.1."""
+    started = until - relativedelta(months=inspection.vehicle_cycle_months(vehicle, until))
+    if vehicle.registered_on is not None:
+        started = max(started, vehicle.registered_on)
+    last = policy.valid_from.year if policy is not None else today.year - 1
+    return range(started.year, last + 1)
 
 
 def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> list[Refusal]:
@@ -255,7 +306,7 @@ def takes_back_old(item, kind) -> bool:
     # damaged documents are taken back; a renewed licence replaces the old card.
     if item == Item.PLATES or item == Item.LICENCE_RENEWAL:
         return True
-    return kind == Application.Kind.EXCHANGE and item != Item.INSPECTION_MARK
+    return kind == Application.Kind.EXCHANGE and item not in MARK_ITEMS
 
 
 def send_code(user, ip=None) -> None:
