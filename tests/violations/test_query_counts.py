@@ -4,6 +4,8 @@ table (issue 13; docs/benchmarks.md)."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.violations.conftest import D, at, on
 
@@ -86,3 +88,18 @@ def test_a_citizen_or_another_citys_clerk_cannot_search(client, person, car, rec
     assert response.status_code == 302  # the admin's login page: not this city's clerk
     client.force_login(person())
     assert client.get("/admin/violations/violation/search/").status_code == 302
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    plate=st.text(max_size=30),
+    day_from=st.text(max_size=12) | st.dates().map(str),
+    day_to=st.text(max_size=12) | st.dates().map(str),
+    page=st.text(max_size=8) | st.integers(min_value=-(10**30), max_value=10**30).map(str),
+)
+def test_no_search_input_gives_a_500(client, clerk_has, plate, day_from, day_to, page):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    query = {"q": plate, "occurred_from": day_from, "occurred_to": day_to, "page": page}
+    response = client.get("/admin/violations/violation/search/", query)
+    assert response.status_code in (200, 302), (query, response.status_code)
