@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,13 +43,15 @@ def _parse_ids(raw) -> list[int]:
     return sorted(set(ids))[:50]
 
 
-def visible_records(user):
+def visible_records(user, ids=None):
     """The citizen's records: all of their own vehicles', and of bound vehicles those after the
     binding date, with the binding (or None) each is seen through. Two queries: the vehicles
     (owned and bound, one UNION) and the records (an index range scan per vehicle)."""
     key = identity.id_key(user.id_number)
     owned, bindings = selectors.visible_vehicles(user.id_number)
     q = selectors.visible_violations_q(key, owned, bindings)
+    if ids is not None:  # only these of them (the records being handled or objected to)
+        q &= Q(pk__in=ids)
     records = (
         Violation.objects.filter(q)
         .exclude(status=Violation.Status.DELETED)
@@ -99,7 +102,7 @@ def handle(request):
     """Confirm the chosen records with an SMS code, then handle them together."""
     _load_personal_fields(request.user)
     ids = _parse_ids(request.POST.getlist("ids") or request.GET.getlist("ids"))
-    records, bindings = visible_records(request.user)
+    records, bindings = visible_records(request.user, ids)
     chosen = [r for r in records if r.pk in ids]
     if not chosen:
         messages.error(request, _("Choose at least one record to handle."))
@@ -294,7 +297,9 @@ def binding_revoke(request, pk):
 @registry_verified_required
 def objection(request, pk):
     pk = int(pk)
-    records, _bindings = visible_records(request.user)
+    if pk > 2**62:  # no such record (and no bigint overflow in the query)
+        raise Http404
+    records, _bindings = visible_records(request.user, [pk])
     record = next((r for r in records if r.pk == pk), None)
     if record is None:
         raise Http404

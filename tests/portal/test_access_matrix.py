@@ -552,6 +552,7 @@ ADMIN_MODELS = {
     "violations.studyquestion": "add",
     "certificates.fee": "view",
     "certificates.compulsoryinsurance": "view",
+    "certificates.vehicletax": "view",
     "certificates.electronicdocument": "view",
     "certificates.medicalcertificate": "view",
     "certificates.application": "view",
@@ -749,6 +750,7 @@ def _samples(w) -> dict:
         "violations.studyquestion": StudyQuestion.objects.first(),
         "certificates.fee": Fee.objects.first(),
         "certificates.compulsoryinsurance": None,  # loaded from the insurers' feed
+        "certificates.vehicletax": None,  # loaded from the tax authority's feed
         "certificates.electronicdocument": _document(w),
         "certificates.medicalcertificate": _medical(w),
         "certificates.application": _application(w),
