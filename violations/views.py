@@ -113,7 +113,10 @@ def handle(request):
         reasons += services.record_refusals(
             record, id_number=request.user.id_number, licence=licence, binding=bindings.get(record.vehicle_id)
         )
-    reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
+    if "confirm" not in request.POST:
+        # A confirmation is checked by violation_handle itself, the watch list included, under
+        # its locks; asking here too cost every handling a query.
+        reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
     reasons += services.group_refusals(chosen, licence)
     form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
     context = {

@@ -152,12 +152,18 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
         raise ViolationError(_("Choose at least one record to handle."))
     id_number = user.id_number
     key = identity.id_key(id_number)
-    licence = handler_licence(id_number)
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
-        if licence is not None:
-            licence = DrivingLicence.objects.select_for_update(of=("self",)).select_related("city").get(pk=licence.pk)
+        # The handler's licence (handler_licence's choice), found and locked in one query.
+        licence = (
+            DrivingLicence.objects.held_by(id_number)
+            .exclude(status=DrivingLicence.Status.CANCELLED)
+            .order_by("-valid_from", "-id")
+            .select_for_update(of=("self",))
+            .select_related("city")
+            .first()
+        )
         records = _lock_records(ids)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
@@ -226,7 +232,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
                 },
                 dedupe_key=f"violations.decided:{decision.number}",
             )
-        licence.refresh_from_db()
+        # record_history reads the row again (with its new points) before it writes its history.
         record_history(licence, f"{total} points recorded", by or user, fields=["points"])
         if licence.points >= 12:
             _full_score(licence, by)
