@@ -43,7 +43,7 @@ def visible_vehicles(id_number: str) -> tuple[list[int], list[Binding]]:
     the two fields visible_violations_q and the handling refusals read)."""
     key = identity.id_key(id_number)
     owned = (
-        Vehicle.objects.filter(owner_id_number=key)
+        Vehicle.objects.owned_by(id_number)
         .annotate(since=Value(None, output_field=DateTimeField()))
         .values_list("pk", "since")
     )
