@@ -103,3 +103,26 @@ def test_no_search_input_gives_a_500(client, clerk_has, plate, day_from, day_to,
     query = {"q": plate, "occurred_from": day_from, "occurred_to": day_to, "page": page}
     response = client.get("/admin/violations/violation/search/", query)
     assert response.status_code in (200, 302), (query, response.status_code)
+
+
+def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, record, django_assert_max_num_queries):
+    import datetime
+
+    from tests.conftest import last_code
+    from violations.models import Decision
+
+    owner = person()
+    vehicle = car(owner)
+    violation = record(vehicle, when=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
+    data = {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}
+    # The account (ID number and mobile), the vehicles, the chosen record, the licence; the code
+    # checked and spent (4 with its savepoint); in the handling's transaction (2 for its
+    # savepoint): the licence and the record locked, the watch list, the record claimed, the
+    # points, the decision and its history, the record's and the licence's history rows (3
+    # each), the notice, the watch-list count of the plate's handlers; 2 for the test's savepoint.
+    with django_assert_max_num_queries(25):
+        assert client.post("/violations/handle/", data).status_code == 302
+    assert Decision.objects.filter(violation=violation).count() == 1

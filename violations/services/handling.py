@@ -40,6 +40,7 @@ def handler_licence(id_number: str):
     return (
         DrivingLicence.objects.held_by(id_number)
         .exclude(status=DrivingLicence.Status.CANCELLED)
+        .select_related("city")  # the city's points limit is read with it
         .order_by("-valid_from", "-id")
         .first()
     )
@@ -122,7 +123,8 @@ def _lock_records(ids):
     """The records to handle, locked in id order (two handlers never deadlock)."""
     return list(
         Violation.objects.select_for_update(of=("self",))
-        .select_related("code", "vehicle", "city")
+        # The vehicle's city too: the watch-list check reads its limits after the handling.
+        .select_related("code", "vehicle__city", "city")
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -217,7 +219,11 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
             decision.save()
             if record.fine == 0:
                 Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
-            record_history(record, "handled online" if online else "decided at the counter", by or user)
+            # On a copy: record_history reads the row again, which would drop the code, vehicle
+            # and city loaded with `record` (each then read again below, one query each).
+            record_history(
+                Violation(pk=record.pk), "handled online" if online else "decided at the counter", by or user
+            )
             decisions.append(decision)
             notices.notify(
                 "violations.decided",
