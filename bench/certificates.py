@@ -12,12 +12,8 @@
 Targets: submit_rps >= 0.25 x baseline_db_rps; queue_p95_ms <= 4 x single_db_p95_ms.
 """
 
-import asyncio
 import datetime
 import random
-import time
-
-import httpx
 
 from bench import common
 
@@ -84,22 +80,13 @@ def _seed_citizens(n):
 
 
 def _submit_rush(ctx, clients, per_client):
-    from bench.exams import _session_cookies
     from certificates.models import Application
 
     users, vehicles = _seed_citizens(clients * per_client + clients)
-    cookies = [_session_cookies(user) for user in users]
+    cookies = [common.session_cookies(user) for user in users]
     host = ctx.host("has")
-    latencies, failures = [], []
 
     def request(k):
-        jar = cookies[k]
-        headers = {
-            "Host": host,
-            "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
-            "X-CSRFToken": jar["csrftoken"],
-            "Referer": f"http://{host}/certificates/",
-        }
         data = {
             "kind": "replace",
             "delivery": "post",
@@ -108,50 +95,33 @@ def _submit_rush(ctx, clients, per_client):
             "address": "江苏省淮安市清江浦区健康东路 1 号",
             "code": CODE,
         }
-        return f"/certificates/apply/vehicle-licence/{vehicles[k].pk}/", headers, data
+        url = f"/certificates/apply/vehicle-licence/{vehicles[k].pk}/"
+        return url, common.session_headers(host, cookies[k], "/certificates/"), data
 
-    async def citizen(n):
-        async with httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
-            url, headers, data = request(clients * per_client + n)
-            warm = await client.post(url, headers=headers, data=data)
-            if warm.status_code != 302:
-                failures.append(f"warm-up: {warm.status_code}")
-            await start.wait()
-            for k in range(n * per_client, (n + 1) * per_client):
-                url, headers, data = request(k)
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post(url, headers=headers, data=data)
-                    ok = r.status_code == 302
-                except httpx.HTTPError as exc:
-                    ok, r = False, exc
-                (latencies.append(time.perf_counter() - t0) if ok else failures.append(repr(r)[:120]))
+    async def warm(client, n):
+        # One submission of this slot's own, for a car of its own (not counted).
+        url, headers, data = request(clients * per_client + n)
+        r = await client.post(url, headers=headers, data=data)
+        return None if r.status_code == 302 else str(r.status_code)
 
-    start = None
-    clock = {}
+    def attempt(client, k):
+        url, headers, data = request(k)
+        return client.post(url, headers=headers, data=data)
 
-    async def rush():
-        nonlocal start
-        start = asyncio.Barrier(clients + 1)
-        tasks = [asyncio.create_task(citizen(n)) for n in range(clients)]
-        await start.wait()
-        clock["started"] = time.perf_counter()
-        await asyncio.gather(*tasks)
-
-    asyncio.run(rush())
-    elapsed = time.perf_counter() - clock["started"]
+    result = common.rush(
+        ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+    )
     created = Application.objects.filter(vehicle__in=vehicles[: clients * per_client]).count()
     return {
-        "submit_rps": round(created / elapsed, 1) if elapsed else 0.0,
-        "submit_p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
-        "submit_p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
+        "submit_rps": round(created / result.elapsed, 1) if result.elapsed else 0.0,
+        "submit_p50_ms": round(common.percentile(result.latencies, 50) * 1000, 1),
+        "submit_p99_ms": round(common.percentile(result.latencies, 99) * 1000, 1),
         "submitted": created,
-        "submit_errors": len(failures),
+        "submit_errors": len(result.failures),
     }
 
 
 def _queue(ctx, cases, samples):
-    from bench.exams import _session_cookies
     from certificates import sql
     from portal.models import City
     from tests import factories
@@ -160,39 +130,27 @@ def _queue(ctx, cases, samples):
     clerk = factories.clerk("has")
     owner = factories.UserFactory()
     seeded = sql.seed_open_cases(city=city, applicant=owner, count=cases, tag=common.unique_suffix()[:8].upper())
-    jar = _session_cookies(clerk)
+    jar = common.session_cookies(clerk)
     host = ctx.host("has")
     headers = {"Host": host, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-
-    def timed(url, request_headers, n):
-        latencies, errors = [], 0
-        with httpx.Client(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
-            for _ in range(5):  # warm this connection's worker
-                client.get(url, headers=request_headers)
-            for _ in range(n):
-                t0 = time.perf_counter()
-                r = client.get(url, headers=request_headers)
-                if r.status_code == 200:
-                    latencies.append(time.perf_counter() - t0)
-                else:
-                    errors += 1
-        return latencies, errors
 
     # Interleaved in rounds, so both see the same machine load.
     queue_lat, db_lat, errors = [], [], 0
     rounds = 5
     for _ in range(rounds):
-        lat, err = timed("/admin/certificates/application/queue/", headers, samples // rounds)
+        lat, err = common.one_at_a_time(
+            ctx, lambda k: ("/admin/certificates/application/queue/", headers), samples // rounds, warm=5
+        )
         queue_lat += lat
         errors += err
-        lat, err = timed("/__bench__/db/?i=7", {}, samples // rounds)
+        lat, err = common.one_at_a_time(ctx, lambda k: ("/__bench__/db/?i=7", {}), samples // rounds, warm=5)
         db_lat += lat
         errors += err
     return {
-        "queue_p95_ms": round(common.percentile(queue_lat, 95) * 1000, 2),
-        "queue_p50_ms": round(common.percentile(queue_lat, 50) * 1000, 2),
-        "single_db_p95_ms": round(common.percentile(db_lat, 95) * 1000, 2),
-        "single_db_p50_ms": round(common.percentile(db_lat, 50) * 1000, 2),
+        "queue_p95_ms": common.ms(queue_lat, 95),
+        "queue_p50_ms": common.ms(queue_lat, 50),
+        "single_db_p95_ms": common.ms(db_lat, 95),
+        "single_db_p50_ms": common.ms(db_lat, 50),
         "queue_cases": seeded,
         "queue_errors": errors,
     }

@@ -307,3 +307,127 @@ def solve_antibot(html: str) -> str:
 
 def unique_suffix() -> str:
     return uuid.uuid4().hex[:8]
+
+
+# --- Sessions made in the store, rushes and one-at-a-time timings ------------------------------
+def session_cookies(user, *, antibot_pass: bool = False) -> dict:
+    """Cookies of a session made directly in the store the web workers read (cached_db: shared
+    Redis + PostgreSQL), as a login through the page makes it (portal.auth_backends.remember_user).
+
+    Logging in over HTTP would cost one PBKDF2 hash per simulated citizen before the clock, and
+    logging in is not what a rush measures (bench/accounts.py measures it). With antibot_pass
+    the session also holds a rush pass of portal.antibot (bench/plates.py and bench/fairness.py
+    solve the proofs of work through the pages instead).
+    """
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.utils.crypto import get_random_string
+
+    from portal.auth_backends import remember_user
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if antibot_pass:
+        from portal import antibot
+
+        session[antibot.PASS_KEY] = int(time.time()) + 3600
+    session.create()
+    remember_user(user)
+    return {settings.SESSION_COOKIE_NAME: session.session_key, "csrftoken": get_random_string(32)}
+
+
+def session_headers(host: str, jar: dict, referer: str = "/") -> dict:
+    """Headers of a request in the session `jar` (cookies, the CSRF header, a same-site Referer)."""
+    return {
+        "Host": host,
+        "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        "X-CSRFToken": jar.get("csrftoken", ""),
+        "Referer": f"http://{host}{referer}",
+    }
+
+
+@dataclass
+class RushResult:
+    latencies: list[float]  # seconds, accepted attempts only
+    failures: list[str]  # a short repr of each refused attempt or transport error
+    elapsed: float  # seconds from the common start to the last answer
+
+
+def rush(
+    ctx,
+    jobs,
+    attempt: Callable[[httpx.AsyncClient, object], Awaitable[httpx.Response]],
+    accepted: Callable[[httpx.Response], bool],
+    *,
+    clients: int,
+    warm: Callable[[httpx.AsyncClient, int], Awaitable[str | None]] | None = None,
+) -> RushResult:
+    """Every job attempted once by `clients` asyncio slots that start together.
+
+    Slot n takes jobs n, n + clients, ... one after another on its own keep-alive connection.
+    Before the common start each slot runs `warm(client, n)` (open the connection, let the
+    worker thread open its database connection, one untimed request of its own: a portal in
+    service has warm workers); a string it returns is recorded as a failure. Each attempt is
+    timed; an answer `accepted` refuses, or a transport error, is a failure.
+    """
+    latencies: list[float] = []
+    failures: list[str] = []
+    clock: dict[str, float] = {}
+
+    async def slot(n, start):
+        async with httpx.AsyncClient(base_url=ctx.base_url, timeout=TIMEOUT) as client:
+            if warm is not None:
+                problem = await warm(client, n)
+                if problem:
+                    failures.append(f"warm-up: {problem}")
+            await start.wait()
+            for job in jobs[n::clients]:
+                t0 = time.perf_counter()
+                try:
+                    response = await attempt(client, job)
+                    ok = accepted(response)
+                except httpx.HTTPError as exc:
+                    ok, response = False, exc
+                if ok:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    failures.append(repr(response)[:120])
+
+    async def main():
+        start = asyncio.Barrier(clients + 1)
+        tasks = [asyncio.create_task(slot(n, start)) for n in range(clients)]
+        await start.wait()
+        clock["started"] = time.perf_counter()
+        await asyncio.gather(*tasks)
+        clock["elapsed"] = time.perf_counter() - clock["started"]
+
+    asyncio.run(main())
+    return RushResult(latencies, failures, clock.get("elapsed", 0.0))
+
+
+def one_at_a_time(ctx, request, n: int, *, warm: int = 20) -> tuple[list[float], int]:
+    """n GETs, one after another on one keep-alive connection; `request(k)` gives (path, headers)
+    of the k-th. The first `warm` requests (repeated from the same list) are not timed: they warm
+    the connection and the worker's caches. Returns latencies in seconds and the non-200 count."""
+    latencies, errors = [], 0
+    with httpx.Client(base_url=ctx.base_url, timeout=TIMEOUT) as client:
+        for k in range(min(warm, n)):
+            path, headers = request(k)
+            client.get(path, headers=headers)
+        for k in range(n):
+            path, headers = request(k)
+            t0 = time.perf_counter()
+            response = client.get(path, headers=headers)
+            if response.status_code == 200:
+                latencies.append(time.perf_counter() - t0)
+            else:
+                errors += 1
+    return latencies, errors
+
+
+def ms(latencies, p: float) -> float:
+    """Latency percentile in milliseconds, from seconds."""
+    return round(percentile(latencies, p) * 1000, 2)

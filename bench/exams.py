@@ -12,12 +12,9 @@
     in SQL afterwards. Notices for the draw are sent by the sweep afterwards and not timed here.
 """
 
-import asyncio
 import datetime
 import random
 import time
-
-import httpx
 
 from bench import common
 
@@ -93,93 +90,33 @@ def _seed_rush(n_users):
     return plans, users
 
 
-def _session_cookies(user) -> dict:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
-    from django.utils.crypto import get_random_string
-
-    from portal.auth_backends import remember_user
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    # As with the login above: the rush pass of portal.antibot is put in the session directly
-    # (1,024 proofs of work before the clock would measure the harness, not the endpoint;
-    # bench/plates.py and bench/fairness.py solve them through the pages).
-    from portal import antibot
-
-    session[antibot.PASS_KEY] = int(time.time()) + 3600
-    session.create()
-    # What a login through the page also does (portal.auth_backends.remember_user).
-    remember_user(user)
-    return {settings.SESSION_COOKIE_NAME: session.session_key, "csrftoken": get_random_string(32)}
-
-
 def _rush(ctx, clients, per_client):
     from exams.models import ExamRequest
 
     plans, users = _seed_rush(clients * per_client + clients)
     plans, warm_plan = plans[:SESSIONS], plans[SESSIONS]
     host = ctx.host("has")
-
-    # Sessions are made directly in the session store the web workers read (cached_db, shared
-    # Redis + PostgreSQL): 1,024 HTTP logins would cost 1,024 PBKDF2 hashes before the clock,
-    # and logging in is not what this rush measures (bench/accounts.py measures it).
-    cookies = [_session_cookies(user) for user in users]
-
-    # The rush itself from asyncio clients (like the baseline), so that the load generator
-    # spends as little of the two cores as possible.
-    latencies, failures = [], []
+    # Sessions made in the store, each with the rush pass of portal.antibot already in it (1,024
+    # proofs of work before the clock would measure the harness, not the endpoint).
+    cookies = [common.session_cookies(user, antibot_pass=True) for user in users]
 
     def headers_for(k):
-        jar = cookies[k]
-        return {
-            "Host": host,
-            "Cookie": "; ".join(f"{name}={value}" for name, value in jar.items()),
-            "X-CSRFToken": jar.get("csrftoken", ""),
-            "Referer": f"http://{host}/exams/",
-            common.IP_HEADER: common.address(k + 1),  # every candidate from their own address
-        }
+        # Every candidate from their own address.
+        return {**common.session_headers(host, cookies[k], "/exams/"), common.IP_HEADER: common.address(k + 1)}
 
-    async def candidate(n):
-        # One keep-alive connection per candidate slot; each of its users sends their own cookies.
-        async with httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
-            # Warm-up: open the connection, let the worker thread open its database connection
-            # (like the baseline's), and make one request of this slot's own for the warm-up
-            # session; then every slot starts together.
-            await client.get("/exams/public/", headers={"Host": host})
-            warm = await client.post(
-                f"/exams/plans/{warm_plan.pk}/request/", headers=headers_for(clients * per_client + n)
-            )
-            if warm.status_code != 302:
-                failures.append(f"warm-up: {warm.status_code}")
-            await start.wait()
-            for k in range(n * per_client, (n + 1) * per_client):
-                plan = plans[k % SESSIONS]
-                headers = headers_for(k)
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post(f"/exams/plans/{plan.pk}/request/", headers=headers)
-                    ok = r.status_code == 302
-                except httpx.HTTPError as exc:
-                    ok, r = False, exc
-                (latencies.append(time.perf_counter() - t0) if ok else failures.append(repr(r)[:120]))
+    async def warm(client, n):
+        # One request of this slot's own (a 21st session, not counted) for its warm-up user.
+        await client.get("/exams/public/", headers={"Host": host})
+        r = await client.post(f"/exams/plans/{warm_plan.pk}/request/", headers=headers_for(clients * per_client + n))
+        return None if r.status_code == 302 else str(r.status_code)
 
-    start = None
-    clock = {}
+    def attempt(client, k):
+        return client.post(f"/exams/plans/{plans[k % SESSIONS].pk}/request/", headers=headers_for(k))
 
-    async def rush():
-        nonlocal start
-        start = asyncio.Barrier(clients + 1)
-        tasks = [asyncio.create_task(candidate(n)) for n in range(clients)]
-        await start.wait()
-        clock["started"] = time.perf_counter()
-        await asyncio.gather(*tasks)
-
-    asyncio.run(rush())
-    elapsed = time.perf_counter() - clock["started"]
+    result = common.rush(
+        ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+    )
+    elapsed = result.elapsed
     accepted = ExamRequest.objects.filter(plan__in=plans, status="requested").count()
     duplicates = (
         ExamRequest.objects.filter(plan__in=plans, status="requested").values("id_number").distinct().count()
@@ -187,11 +124,11 @@ def _rush(ctx, clients, per_client):
     )
     return {
         "request_rps": round(accepted / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
-        "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
-        "requests": len(latencies) + len(failures),
+        "p50_ms": round(common.percentile(result.latencies, 50) * 1000, 1),
+        "p99_ms": round(common.percentile(result.latencies, 99) * 1000, 1),
+        "requests": len(result.latencies) + len(result.failures),
         "accepted": accepted,
-        "errors": len(failures) + (clients * per_client - accepted),
+        "errors": len(result.failures) + (clients * per_client - accepted),
         "duplicate_live": int(duplicates),
     }
 

@@ -1,56 +1,28 @@
 """Violations at scale: 10,000,000 records over 1,000,000 vehicles, and online handling.
 
 Setup (seed_s): a dedicated bench city holds the vehicles and records, seeded by set-based
-INSERT ... SELECT generate_series (violations/sql.py); the table's secondary indexes are dropped
-for the load and built again after it (building an index once is far cheaper than maintaining
-it row by row), then VACUUM ANALYZE. Citizens own one vehicle each (about 10 records); a clerk
-of that city searches the admin.
+INSERT ... SELECT generate_series (violations/sql.py), deferred foreign-key checks off for the
+load; the records' secondary indexes are dropped for the load and built again after it
+(building an index once is far cheaper than maintaining it row by row), then VACUUM ANALYZE.
+Citizens own one vehicle each (about 10 records); a clerk of that city searches.
 
-Timed, one request at a time (as the baseline's one-query view, single_db_*, is measured here
-too): a citizen's "my violations" page, and a clerk's admin search by plate and by date range
+Timed, one request at a time and interleaved in 5 rounds with the baseline's one-query view
+(single_db_*), so that all three see the same machine load: a citizen's "my violations" page,
+and a clerk's search page (/admin/violations/violation/search/) by plate and by one day
 (clerk_*). Then online handling at 64 clients (handle_rps): each request is a citizen
 confirming one camera record with an SMS code (sent untimed before), which issues the decision,
 records the point and writes the notice. Afterwards SQL checks that no record got two decisions.
 """
 
-import asyncio
 import datetime
 import random
 import time
-
-import httpx
 
 from bench import common
 
 NAME = "violations"
 CITY_CODE = "zzvio"
 PASSWORD = "Bench-pass-2026"
-
-
-def _session_cookies(user) -> dict:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
-    from django.utils.crypto import get_random_string
-
-    from portal.auth_backends import remember_user
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    remember_user(user)
-    return {settings.SESSION_COOKIE_NAME: session.session_key, "csrftoken": get_random_string(32)}
-
-
-def _headers(host, jar, referer="/violations/"):
-    return {
-        "Host": host,
-        "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
-        "X-CSRFToken": jar.get("csrftoken", ""),
-        "Referer": f"http://{host}{referer}",
-    }
 
 
 def _users(prefix: str, ids: list[str], mobile_base: int):
@@ -107,28 +79,6 @@ def _cleanup(city):
         cursor.execute("VACUUM ANALYZE portal_vehicle, portal_drivinglicence")
 
 
-def _one_at_a_time(ctx, paths_and_headers, n):
-    """n GETs, one after another, on one keep-alive connection: latencies in seconds."""
-    latencies, errors = [], 0
-    with httpx.Client(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
-        for k in range(min(20, n)):  # warm the connection and the worker's caches
-            path, headers = paths_and_headers(k)
-            client.get(path, headers=headers)
-        for k in range(n):
-            path, headers = paths_and_headers(k)
-            t0 = time.perf_counter()
-            response = client.get(path, headers=headers)
-            if response.status_code == 200:
-                latencies.append(time.perf_counter() - t0)
-            else:
-                errors += 1
-    return latencies, errors
-
-
-def _ms(latencies, p):
-    return round(common.percentile(latencies, p) * 1000, 2)
-
-
 def run(ctx):
     from django.db import connection
 
@@ -164,31 +114,43 @@ def run(ctx):
         # Citizens: owners of random seeded vehicles (their records are visible to them).
         owner_ids = sorted({f"329903{rng.randrange(1, vehicles - handlers):012d}" for _ in range(50)})
         citizens = _users("车主", owner_ids, 7_000_000_000)
-        citizen_jars = [_session_cookies(u) for u in citizens]
+        citizen_jars = [common.session_cookies(u) for u in citizens]
         clerk = User.objects.create_user(
             f"329904{rng.randrange(10**11):012d}", "19900000001", "基准民警", password=PASSWORD, role=User.Role.CLERK
         )
         User.objects.filter(pk=clerk.pk).update(is_staff=True)
         clerk.refresh_from_db()
         ClerkProfile.objects.create(user=clerk, city=city)
-        clerk_jar = _session_cookies(clerk)
+        clerk_jar = common.session_cookies(clerk)
         plates = [f"苏V{rng.randrange(1, vehicles):07d}" for _ in range(samples)]
         today = datetime.date.today()
+        days = [today - datetime.timedelta(days=1 + rng.randrange(700)) for _ in range(samples)]
 
         def citizen_get(k):
-            return "/violations/", _headers(host, citizen_jars[k % len(citizen_jars)])
+            return "/violations/", common.session_headers(host, citizen_jars[k % len(citizen_jars)], "/violations/")
 
         def clerk_get(k):
             if k % 2:
-                day = today - datetime.timedelta(days=1 + rng.randrange(700))
-                path = f"/admin/violations/violation/?occurred_from={day}&occurred_to={day}"
+                day = days[k % samples]
+                path = f"/admin/violations/violation/search/?occurred_from={day}&occurred_to={day}"
             else:
-                path = f"/admin/violations/violation/?q={plates[k]}"
-            return path, _headers(clerk_host, clerk_jar, "/admin/")
+                path = f"/admin/violations/violation/search/?q={plates[k % samples]}"
+            return path, common.session_headers(clerk_host, clerk_jar, "/admin/")
 
-        single, single_errors = _one_at_a_time(ctx, lambda k: (f"/__bench__/db/?i={k}", {"Host": host}), samples)
-        citizen, citizen_errors = _one_at_a_time(ctx, citizen_get, samples)
-        clerk_lat, clerk_errors = _one_at_a_time(ctx, clerk_get, samples)
+        # Interleaved in rounds, so that the three see the same machine load.
+        single, citizen, clerk_lat, page_errors = [], [], [], 0
+        rounds = 5
+        for r in range(rounds):
+            for latencies, request in (
+                (single, lambda k: (f"/__bench__/db/?i={k}", {"Host": host})),
+                (citizen, citizen_get),
+                (clerk_lat, clerk_get),
+            ):
+                got, errors = common.one_at_a_time(
+                    ctx, lambda k, f=request, r=r: f(r * samples + k), samples // rounds, warm=5
+                )
+                latencies += got
+                page_errors += errors
 
         # Online handling: handlers own one vehicle with one unhandled 1-point camera record each.
         handler_ids = [f"329903{vehicles - handlers + k + 1:012d}" for k in range(handlers)]
@@ -206,42 +168,23 @@ def run(ctx):
         for user in handler_users:
             verification.send_code(user.mobile, HANDLE_PURPOSE)
             code = common.last_sms_code(user.mobile)
-            jobs.append((_session_cookies(user), record_of[identity.id_key(user.id_number)], code))
+            jobs.append((common.session_cookies(user), record_of[identity.id_key(user.id_number)], code))
 
-        latencies, failures = [], []
+        async def warm(client, n):
+            await client.get("/__bench__/db/", headers={"Host": host})
 
-        async def slot(n, start):
-            async with httpx.AsyncClient(base_url=ctx.base_url, timeout=common.TIMEOUT) as client:
-                await client.get("/__bench__/db/", headers={"Host": host})
-                await start.wait()
-                for k in range(n, len(jobs), clients):
-                    jar, record, code = jobs[k]
-                    t0 = time.perf_counter()
-                    try:
-                        r = await client.post(
-                            "/violations/handle/",
-                            data={"ids": str(record), "confirm": "1", "code": code},
-                            headers=_headers(host, jar, "/violations/handle/"),
-                        )
-                        ok = r.status_code == 302 and "/decision/" in r.headers.get("location", "")
-                    except httpx.HTTPError as exc:
-                        ok, r = False, exc
-                    if ok:
-                        latencies.append(time.perf_counter() - t0)
-                    else:
-                        failures.append(repr(r)[:120])
+        def attempt(client, job):
+            jar, record, code = job
+            return client.post(
+                "/violations/handle/",
+                data={"ids": str(record), "confirm": "1", "code": code},
+                headers=common.session_headers(host, jar, "/violations/handle/"),
+            )
 
-        clock = {}
+        def accepted(r):
+            return r.status_code == 302 and "/decision/" in r.headers.get("location", "")
 
-        async def rush():
-            start = asyncio.Barrier(clients + 1)
-            tasks = [asyncio.create_task(slot(n, start)) for n in range(clients)]
-            await start.wait()
-            clock["started"] = time.perf_counter()
-            await asyncio.gather(*tasks)
-            clock["elapsed"] = time.perf_counter() - clock["started"]
-
-        asyncio.run(rush())
+        handled = common.rush(ctx, jobs, attempt, accepted, clients=clients, warm=warm)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM (SELECT violation_id FROM violations_decision d JOIN violations_violation r "
@@ -250,31 +193,31 @@ def run(ctx):
             )
             doubled = cursor.fetchone()[0]
         decided = Violation.objects.filter(city=city, status="decided").count()
-        for sample in failures[:3]:
+        for sample in handled.failures[:3]:
             print(f"[bench violations] handle failure sample: {sample}", flush=True)
-        single_p95 = _ms(single, 95)
+        single_p95 = common.ms(single, 95)
         db_rps = ctx.baseline.get("db_rps")
-        handle_rps = round(len(latencies) / clock["elapsed"], 1) if clock.get("elapsed") else 0.0
+        handle_rps = round(len(handled.latencies) / handled.elapsed, 1) if handled.elapsed else 0.0
         return {
             "rows": rows,
             "vehicles": vehicles,
             "seed_s": round(seed_s, 1),
-            "citizen_p50_ms": _ms(citizen, 50),
-            "citizen_p95_ms": _ms(citizen, 95),
-            "clerk_p50_ms": _ms(clerk_lat, 50),
-            "clerk_p95_ms": _ms(clerk_lat, 95),
-            "single_db_p50_ms": _ms(single, 50),
+            "citizen_p50_ms": common.ms(citizen, 50),
+            "citizen_p95_ms": common.ms(citizen, 95),
+            "clerk_p50_ms": common.ms(clerk_lat, 50),
+            "clerk_p95_ms": common.ms(clerk_lat, 95),
+            "single_db_p50_ms": common.ms(single, 50),
             "single_db_p95_ms": single_p95,
             "handle_rps": handle_rps,
-            "handle_p95_ms": _ms(latencies, 95),
-            "handled": len(latencies),
-            "handle_errors": len(failures),
+            "handle_p95_ms": common.ms(handled.latencies, 95),
+            "handled": len(handled.latencies),
+            "handle_errors": len(handled.failures),
             "decided": decided,
             "double_decisions": doubled,
-            "page_errors": single_errors + citizen_errors + clerk_errors,
+            "page_errors": page_errors,
             "baseline_db_rps": db_rps,
-            "citizen_ratio": round(_ms(citizen, 95) / single_p95, 2) if single_p95 else None,
-            "clerk_ratio": round(_ms(clerk_lat, 95) / single_p95, 2) if single_p95 else None,
+            "citizen_ratio": round(common.ms(citizen, 95) / single_p95, 2) if single_p95 else None,
+            "clerk_ratio": round(common.ms(clerk_lat, 95) / single_p95, 2) if single_p95 else None,
             "handle_ratio": round(handle_rps / db_rps, 3) if db_rps else None,
         }
     finally:

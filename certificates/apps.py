@@ -9,11 +9,17 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from certificates import services
         from certificates.notice_kinds import register_all
-        from portal import hooks
+        from portal import citysettings, hooks
         from portal.payments.services import register_purpose
         from portal.postal.services import register_status_callback
 
         register_all()
+        citysettings.register(
+            "certificate_pay_days",
+            3,
+            "Calendar days after the day of submission within which a case's fees must be paid, else it is cancelled",
+            min_value=1,
+        )
         from django.db.models.signals import post_delete, post_save
 
         from certificates import selectors

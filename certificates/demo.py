@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from certificates import services
-from certificates.models import Application, CompulsoryInsurance, Item, MedicalCertificate
+from certificates.models import Application, CompulsoryInsurance, Item, MedicalCertificate, VehicleTax
 from portal import identity
 from portal.models import City, DrivingLicence, MedicalInstitution, User, Vehicle
 
@@ -50,6 +50,13 @@ def _car(city, user, vin, plate, registered_on, valid_until) -> Vehicle:
             "valid_until": timezone.localdate() + datetime.timedelta(days=245),
         },
     )
+    # The vehicle and vessel tax of every year since registration, collected with the insurance.
+    for year in range(registered_on.year, timezone.localdate().year + 1):
+        VehicleTax.objects.get_or_create(
+            vehicle=vehicle,
+            tax_year=year,
+            defaults={"certificate_number": f"320{year}{vehicle.pk:09d}", "collected_by": "中国人民财产保险"},
+        )
     return vehicle
 
 

@@ -20,11 +20,14 @@ class Item(models.TextChoices):
     VEHICLE_LICENCE = "vehicle_licence", _("vehicle licence (行驶证)")
     REGISTRATION_CERT = "registration_cert", _("registration certificate (登记证书)")
     INSPECTION_MARK = "inspection_mark", _("inspection mark of an inspection-exempt car")
+    MARK_REISSUE = "mark_reissue", _("replacement of a lost or damaged inspection mark")
     LICENCE_RENEWAL = "licence_renewal", _("driving-licence renewal on expiry")
     LICENCE_REPLACEMENT = "licence_replacement", _("replacement of a lost or damaged driving licence")
 
 
-VEHICLE_ITEMS = (Item.PLATES, Item.VEHICLE_LICENCE, Item.REGISTRATION_CERT, Item.INSPECTION_MARK)
+VEHICLE_ITEMS = (Item.PLATES, Item.VEHICLE_LICENCE, Item.REGISTRATION_CERT, Item.INSPECTION_MARK, Item.MARK_REISSUE)
+# Items of the inspection mark: applied for on any city's site (docs/rules.md §4.1).
+MARK_ITEMS = (Item.INSPECTION_MARK, Item.MARK_REISSUE)
 LICENCE_ITEMS = (Item.LICENCE_RENEWAL, Item.LICENCE_REPLACEMENT)
 
 
@@ -77,6 +80,34 @@ class CompulsoryInsurance(models.Model):
 
     def __str__(self):
         return self.policy_number
+
+
+class VehicleTax(models.Model):
+    """One tax year of a vehicle's vehicle and vessel tax (车船税), paid or exempt, as the tax
+    authority reports it (insurers collect it with the compulsory insurance: 车船税法 art 6;
+    synced in a deployment, demo data here). The inspection mark needs every year since the last
+    inspection on record (车船税法 art 10; docs/rules.md §4.1)."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("paid (完税)")
+        EXEMPT = "exempt", _("exempt or reduced to nil (减免税)")
+
+    vehicle = models.ForeignKey("portal.Vehicle", on_delete=models.CASCADE, related_name="+", verbose_name=_("vehicle"))
+    tax_year = models.PositiveSmallIntegerField(_("tax year"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PAID)
+    certificate_number = models.CharField(_("tax or exemption certificate number"), max_length=32)
+    collected_by = models.CharField(_("collected by"), max_length=64, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-tax_year"]
+        verbose_name = _("vehicle and vessel tax year")
+        verbose_name_plural = _("vehicle and vessel tax")
+        constraints = [models.UniqueConstraint(fields=["vehicle", "tax_year"], name="cert_tax_one_per_year")]
+
+    def __str__(self):
+        return f"{self.tax_year} {self.certificate_number}"
 
 
 class Application(models.Model):

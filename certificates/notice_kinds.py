@@ -68,6 +68,14 @@ def register_all():
         mandatory=True,
     )
     kinds.register(
+        "certificates.expired",
+        title=_("Case {number} cancelled: not paid in time"),
+        body=_(
+            "Case {number} ({item}) was not paid within {days} days of submission and is cancelled. "
+            "Apply again when you are ready to pay."
+        ),
+    )
+    kinds.register(
         "certificates.closed",
         title=_("Case {number} closed"),
         body=_("Case {number} ({item}) is complete."),

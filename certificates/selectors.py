@@ -21,6 +21,7 @@ from certificates.models import (
     Fee,
     Item,
     MedicalCertificate,
+    VehicleTax,
 )
 from portal import identity
 from portal.models import MedicalInstitution
@@ -69,6 +70,15 @@ def valid_insurance(vehicle, on: datetime.date):
         .order_by("-valid_until")
         .first()
     )
+
+
+def untaxed_years(vehicle, years) -> list[int]:
+    """The years of `years` with no vehicle and vessel tax on record as paid or exempt."""
+    years = list(years)
+    if not years:
+        return []
+    done = set(VehicleTax.objects.filter(vehicle=vehicle, tax_year__in=years).values_list("tax_year", flat=True))
+    return [year for year in years if year not in done]
 
 
 def vehicle_has_unsettled_violations(vehicle) -> bool:

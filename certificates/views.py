@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from certificates import forms, rules, selectors, services
 from certificates.models import LICENCE_ITEMS, Application, Item, MedicalCertificate
 from portal import identity
+from portal.auth_backends import UNCACHED_FIELDS
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.models import DrivingLicence, Vehicle
 from portal.payments import selectors as payment_selectors
@@ -22,6 +23,15 @@ from portal.verification import VerificationError
 
 ITEM_SLUGS = {item.value.replace("_", "-"): item for item in Item}
 SLUG_OF = {item: slug for slug, item in ITEM_SLUGS.items()}
+
+
+def _load_personal_fields(user) -> None:
+    """The session's user comes from the cache without ID number and mobile
+    (portal.auth_backends.UNCACHED_FIELDS), each loaded by its own query on first use; a page
+    that reads both loads them together, one query instead of two."""
+    deferred = user.get_deferred_fields() & set(UNCACHED_FIELDS)
+    if len(deferred) > 1:
+        user.refresh_from_db(fields=sorted(deferred))
 
 
 def _client_ip(request) -> str | None:
@@ -55,8 +65,12 @@ def _notes(item) -> str:
         Item.VEHICLE_LICENCE: _("Issued within 1 working day; a damaged licence is taken back."),
         Item.REGISTRATION_CERT: _("Issued within 1 working day; a damaged certificate is taken back."),
         Item.INSPECTION_MARK: _(
-            "For inspection-exempt cars, within 3 months before the validity ends; violations settled and "
-            "compulsory insurance valid. Comes with an electronic mark."
+            "For inspection-exempt cars, within 3 months before the validity ends; violations settled, "
+            "compulsory insurance valid and the vehicle and vessel tax paid. Comes with an electronic mark."
+        ),
+        Item.MARK_REISSUE: _(
+            "While the inspection is valid and the compulsory insurance too; issued within 1 working day with a new "
+            "electronic mark, the old one void."
         ),
         Item.LICENCE_RENEWAL: _(
             "From 90 days before expiry (online up to 11 months after); needs a medical certificate under 6 months "
@@ -93,6 +107,7 @@ def _subject(request, item, subject_id):
 @login_required
 @registry_verified_required
 def apply(request, item_slug, subject_id):
+    _load_personal_fields(request.user)
     item = _item(item_slug)
     if subject_id > 2**62:
         raise Http404

@@ -180,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.tasks.unit_summaries",
         "schedule": crontab(minute=0, hour=8, day_of_month=1),
     },
+    "certificates-sweep": {"task": "certificates.tasks.sweep", "schedule": crontab(minute=10, hour=0)},
 }
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered

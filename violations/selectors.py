@@ -4,9 +4,13 @@ The names and signatures of vehicle_has_unsettled and unsettled_for_vehicle are 
 interface: certificates refuses some applications while a vehicle has unsettled records.
 """
 
-from django.db.models import Q
+import datetime
+
+from django.db.models import DateTimeField, Q, Value
+from django.utils import timezone
 
 from portal import identity
+from portal.models import Vehicle
 from violations.models import Binding, Decision, Objection, Violation
 
 
@@ -31,6 +35,29 @@ def active_bindings_of_driver(id_number: str):
 
 def live_bindings_of_vehicle(vehicle):
     return Binding.objects.filter(vehicle=vehicle, status__in=Binding.LIVE).order_by("requested_at")
+
+
+def visible_vehicles(id_number: str) -> tuple[list[int], list[Binding]]:
+    """The vehicles whose records a citizen sees, in one query (a UNION): the ids of their own
+    vehicles, and their active bindings of other people's vehicles (vehicle and approval time,
+    the two fields visible_violations_q and the handling refusals read)."""
+    key = identity.id_key(id_number)
+    owned = (
+        Vehicle.objects.owned_by(id_number)
+        .annotate(since=Value(None, output_field=DateTimeField()))
+        .values_list("pk", "since")
+    )
+    bound = Binding.objects.filter(driver_id_number=key, status=Binding.Status.ACTIVE).values_list(
+        "vehicle_id", "approved_at"
+    )
+    rows = list(owned.union(bound, all=True))
+    owned_ids = sorted({pk for pk, since in rows if since is None})
+    bindings = [
+        Binding(vehicle_id=pk, driver_id_number=key, status=Binding.Status.ACTIVE, approved_at=since)
+        for pk, since in rows
+        if since is not None and pk not in owned_ids
+    ]
+    return owned_ids, bindings
 
 
 def visible_violations_q(id_number: str, owned_vehicle_ids, bindings) -> Q:
@@ -126,3 +153,32 @@ def unit_violations_section(unit, vehicles, licences):
             note=_("The driver who drove handles each record (online if it qualifies, or at a counter)."),
         )
     ]
+
+
+def clerk_search(city, *, plate: str = "", day_from=None, day_to=None, limit: int = 26, offset: int = 0) -> list[dict]:
+    """A clerk's search over the city's records, newest first, as plain rows for the page: by the
+    plate as recorded (index violation_city_plate_time) and/or by local days (violation_city_time);
+    either way an index range scan that stops after `limit` rows, however big the table."""
+    records = Violation.objects.filter(city=city)
+    if plate:
+        records = records.filter(plate_number=plate)
+    if day_from is not None:
+        records = records.filter(occurred_at__gte=_day_start(day_from))
+    if day_to is not None:
+        records = records.filter(occurred_at__lt=_day_start(day_to + datetime.timedelta(days=1)))
+    statuses, sources = dict(Violation.Status.choices), dict(Violation.Source.choices)
+    rows = list(
+        records.order_by("-occurred_at", "-id").values(
+            "pk", "plate_number", "occurred_at", "place", "fine", "points", "source", "status", "code__code"
+        )[offset : offset + limit]
+    )
+    for row in rows:
+        # Formatted here once: the template's date filter is the costliest part of a row.
+        row["when"] = timezone.localtime(row["occurred_at"]).strftime("%Y-%m-%d %H:%M")
+        row["status_label"] = statuses.get(row["status"], row["status"])
+        row["source_label"] = sources.get(row["source"], row["source"])
+    return rows
+
+
+def _day_start(day: datetime.date):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

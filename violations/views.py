@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,13 +11,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import identity, verification
+from portal.auth_backends import UNCACHED_FIELDS
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
-from portal.models import Vehicle
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
 
 HANDLE_PURPOSE = "violations.handle"
+
+
+def _load_personal_fields(user) -> None:
+    """The session's user comes from the cache without ID number and mobile
+    (portal.auth_backends.UNCACHED_FIELDS), each loaded by its own query on first use; a page
+    that reads both loads them together, one query instead of two."""
+    deferred = user.get_deferred_fields() & set(UNCACHED_FIELDS)
+    if len(deferred) > 1:
+        user.refresh_from_db(fields=sorted(deferred))
 
 
 def _ip(request):
@@ -33,13 +43,15 @@ def _parse_ids(raw) -> list[int]:
     return sorted(set(ids))[:50]
 
 
-def visible_records(user):
+def visible_records(user, ids=None):
     """The citizen's records: all of their own vehicles', and of bound vehicles those after the
-    binding date, with the binding (or None) each is seen through."""
+    binding date, with the binding (or None) each is seen through. Two queries: the vehicles
+    (owned and bound, one UNION) and the records (an index range scan per vehicle)."""
     key = identity.id_key(user.id_number)
-    owned = list(Vehicle.objects.owned_by(user.id_number).values_list("pk", flat=True))
-    bindings = list(selectors.active_bindings_of_driver(user.id_number).exclude(vehicle_id__in=owned))
+    owned, bindings = selectors.visible_vehicles(user.id_number)
     q = selectors.visible_violations_q(key, owned, bindings)
+    if ids is not None:  # only these of them (the records being handled or objected to)
+        q &= Q(pk__in=ids)
     records = (
         Violation.objects.filter(q)
         .exclude(status=Violation.Status.DELETED)
@@ -59,7 +71,9 @@ def start(request):
         return redirect_to_verify(request)
     records, bindings = visible_records(request.user)
     licence = services.handler_licence(request.user.id_number)
-    watched = services.watch_reasons(request.user.id_number, [r.vehicle for r in records])
+    # The watch list stops online handling: asked only when there is something to handle.
+    unhandled = [r for r in records if r.status == Violation.Status.UNHANDLED]
+    watched = services.watch_reasons(request.user.id_number, [r.vehicle for r in unhandled]) if unhandled else []
     rows = []
     for record in records:
         reasons = services.record_refusals(
@@ -86,8 +100,9 @@ def start(request):
 @registry_verified_required
 def handle(request):
     """Confirm the chosen records with an SMS code, then handle them together."""
+    _load_personal_fields(request.user)
     ids = _parse_ids(request.POST.getlist("ids") or request.GET.getlist("ids"))
-    records, bindings = visible_records(request.user)
+    records, bindings = visible_records(request.user, ids)
     chosen = [r for r in records if r.pk in ids]
     if not chosen:
         messages.error(request, _("Choose at least one record to handle."))
@@ -98,7 +113,10 @@ def handle(request):
         reasons += services.record_refusals(
             record, id_number=request.user.id_number, licence=licence, binding=bindings.get(record.vehicle_id)
         )
-    reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
+    if "confirm" not in request.POST:
+        # A confirmation is checked by violation_handle itself, the watch list included, under
+        # its locks; asking here too cost every handling a query.
+        reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
     reasons += services.group_refusals(chosen, licence)
     form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
     context = {
@@ -282,7 +300,9 @@ def binding_revoke(request, pk):
 @registry_verified_required
 def objection(request, pk):
     pk = int(pk)
-    records, _bindings = visible_records(request.user)
+    if pk > 2**62:  # no such record (and no bigint overflow in the query)
+        raise Http404
+    records, _bindings = visible_records(request.user, [pk])
     record = next((r for r in records if r.pk == pk), None)
     if record is None:
         raise Http404

@@ -1,21 +1,23 @@
 """Citizens' side: eligibility, submission (SMS-confirmed, one open case per item and vehicle or
 licence), payment and withdrawal of an unpaid case. docs/rules.md §4.1-4.4."""
 
+import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates import rules, selectors
-from certificates.models import LICENCE_ITEMS, Application, CaseEvent, Fee, Item
+from certificates.models import LICENCE_ITEMS, MARK_ITEMS, Application, CaseEvent, Fee, Item
 from certificates.services.common import CertificateError, add_event, new_case_number, notify_case, save_transition
 from notices import inspection
-from portal import identity, verification, workdays
-from portal.models import DrivingLicence, Vehicle
+from portal import citysettings, identity, verification, workdays
+from portal.models import City, DrivingLicence, Vehicle
 from portal.payments import selectors as payment_selectors
 from portal.payments import services as payments
 
@@ -29,8 +31,9 @@ KINDS = {
     Item.PLATES: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.VEHICLE_LICENCE: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.REGISTRATION_CERT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
-    # Claiming the mark of an exempt car; a lost mark is reissued at the office (§4.1).
+    # Claiming the mark of an exempt car; a lost or damaged mark is its own item (§4.1).
     Item.INSPECTION_MARK: (Application.Kind.EXPIRY,),
+    Item.MARK_REISSUE: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
     Item.LICENCE_RENEWAL: (Application.Kind.EXPIRY,),
     Item.LICENCE_REPLACEMENT: (Application.Kind.REPLACE, Application.Kind.EXCHANGE),
 }
@@ -39,6 +42,7 @@ FEE_CODES = {
     Item.VEHICLE_LICENCE: Fee.Code.VEHICLE_LICENCE,
     Item.REGISTRATION_CERT: Fee.Code.REGISTRATION_CERT,
     Item.INSPECTION_MARK: Fee.Code.INSPECTION_MARK,
+    Item.MARK_REISSUE: Fee.Code.INSPECTION_MARK,
     Item.LICENCE_RENEWAL: Fee.Code.DRIVING_LICENCE,
     Item.LICENCE_REPLACEMENT: Fee.Code.DRIVING_LICENCE,
 }
@@ -75,7 +79,7 @@ def _vehicle_refusals(item, vehicle: Vehicle, city, today) -> list[Refusal]:
             )
         )
         return out
-    if item != Item.INSPECTION_MARK and vehicle.city_id != city.pk:
+    if item not in MARK_ITEMS and vehicle.city_id != city.pk:
         # R-REG arts 51-57 (docs/rules.md §4.1): plates and documents come from the registration office.
         out.append(
             Refusal(
@@ -86,7 +90,30 @@ def _vehicle_refusals(item, vehicle: Vehicle, city, today) -> list[Refusal]:
         )
     if item == Item.INSPECTION_MARK:
         out.extend(_mark_refusals(vehicle, today))
+    elif item == Item.MARK_REISSUE:
+        out.extend(_reissue_refusals(vehicle, today))
     return out
+
+
+def _reissue_refusals(vehicle: Vehicle, today) -> list[Refusal]:
+    """A lost or damaged mark is reissued while the inspection is valid and the compulsory
+    insurance is valid (R-REG arts 51-57; docs/rules.md §4.1)."""
+    until = vehicle.inspection_valid_until
+    if until is None or vehicle.status == Vehicle.Status.OVERDUE_INSPECTION or until < today:
+        return [
+            Refusal(
+                _("The inspection of %(plate)s has expired: take the car to be inspected.") % {"plate": vehicle},
+                _("an inspection station"),
+            )
+        ]
+    if selectors.valid_insurance(vehicle, today) is None:
+        return [
+            Refusal(
+                _("No valid compulsory insurance (交强险) of %(plate)s is on record.") % {"plate": vehicle},
+                _("your insurance company"),
+            )
+        ]
+    return []
 
 
 def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
@@ -124,11 +151,24 @@ def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
                 % {"date": opens, "until": until}
             )
         )
-    if selectors.valid_insurance(vehicle, today) is None:
+    policy = selectors.valid_insurance(vehicle, today)
+    if policy is None:
         out.append(
             Refusal(
                 _("No valid compulsory insurance (交强险) of %(plate)s is on record.") % {"plate": vehicle},
                 _("your insurance company"),
+            )
+        )
+    unpaid = selectors.untaxed_years(vehicle, _tax_years(vehicle, until, policy, today))
+    if unpaid:
+        out.append(
+            Refusal(
+                _(
+                    "The vehicle and vessel tax (车船税) of %(plate)s for %(years)s is not on record as paid or "
+                    "exempt: it is paid with the compulsory insurance or at the tax office."
+                )
+                % {"plate": vehicle, "years": ", ".join(str(y) for y in unpaid)},
+                _("your insurance company or the tax office"),
             )
         )
     if selectors.vehicle_has_unsettled_violations(vehicle):
@@ -140,6 +180,18 @@ def _mark_refusals(vehicle: Vehicle, today) -> list[Refusal]:
             )
         )
     return out
+
+
+def _tax_years(vehicle: Vehicle, until, policy, today) -> range:
+    """The tax years the mark needs (车船税法 art 10: every year since the last inspection): from
+    the year the current validity started (its end less one inspection cycle) to the year the
+    compulsory insurance valid today was bought, with which the insurer collected that year's tax
+    (车船税法 art 6); without a policy, to last year. docs/rules.md §4.1."""
+    started = until - relativedelta(months=inspection.vehicle_cycle_months(vehicle, until))
+    if vehicle.registered_on is not None:
+        started = max(started, vehicle.registered_on)
+    last = policy.valid_from.year if policy is not None else today.year - 1
+    return range(started.year, last + 1)
 
 
 def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> list[Refusal]:
@@ -198,8 +250,10 @@ def _licence_refusals(item, licence: DrivingLicence, city, today, id_number) -> 
     return out
 
 
-def refusals(item, user, city, *, vehicle=None, licence=None, today=None) -> list[Refusal]:
-    """Every reason `user` may not apply for `item` for this vehicle or licence on `today`."""
+def refusals(item, user, city, *, vehicle=None, licence=None, today=None, check_open=True) -> list[Refusal]:
+    """Every reason `user` may not apply for `item` for this vehicle or licence on `today`
+    (`check_open=False`: without asking whether a case is already open, which the insertion's
+    constraint decides anyway)."""
     today = today or timezone.localdate()
     key = identity.id_key(user.id_number)
     if item in LICENCE_ITEMS:
@@ -212,7 +266,7 @@ def refusals(item, user, city, *, vehicle=None, licence=None, today=None) -> lis
             return [Refusal(_("Choose one of your own vehicles."))]
         out = _vehicle_refusals(item, vehicle, city, today)
         subject = {"vehicle": vehicle}
-    existing = selectors.open_application(item, **subject)
+    existing = selectors.open_application(item, **subject) if check_open else None
     if existing is not None:
         out.append(
             Refusal(
@@ -254,7 +308,7 @@ def takes_back_old(item, kind) -> bool:
     # damaged documents are taken back; a renewed licence replaces the old card.
     if item == Item.PLATES or item == Item.LICENCE_RENEWAL:
         return True
-    return kind == Application.Kind.EXCHANGE and item != Item.INSPECTION_MARK
+    return kind == Application.Kind.EXCHANGE and item not in MARK_ITEMS
 
 
 def send_code(user, ip=None) -> None:
@@ -310,7 +364,9 @@ def application_submit(
     else:
         cash_on_delivery = False
         recipient_name = recipient_phone = address = postcode = ""
-    found = refusals(item, user, city, vehicle=vehicle, licence=licence, today=today)
+    # Whether a case is already open is left to the partial unique constraints at the INSERT:
+    # they decide under a race anyway, and asking first cost every submission a query.
+    found = refusals(item, user, city, vehicle=vehicle, licence=licence, today=today, check_open=False)
     if found:
         raise CertificateError(found[0].message, found[0].where)
     medical = None
@@ -435,3 +491,53 @@ def application_withdraw(application: Application, user) -> None:
     if open_payment is not None:
         payments.cancel(open_payment)
     application.refresh_from_db()
+
+
+def pay_deadline(application: Application):
+    """The last moment to pay a case: the end (24:00 Beijing time) of the Nth calendar day after
+    the day of submission, N = certificate_pay_days [LOCAL] (docs/rules.md §4.2, §0)."""
+    days = citysettings.get(application.city, "certificate_pay_days")
+    last_day = timezone.localtime(application.submitted_at).date() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def applications_expire_unpaid(now=None) -> int:
+    """Daily sweep: a case still awaiting payment after its pay deadline is cancelled, its open
+    payment attempt cancelled at the gateway (a payment that still lands is refunded by
+    application_paid), with a timeline step and a notice. Idempotent: a second run finds nothing."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    expired = 0
+    cities = (
+        Application.objects.filter(status=Application.Status.SUBMITTED)
+        .order_by()
+        .values_list("city_id", flat=True)
+        .distinct()
+    )
+    for city in City.objects.filter(pk__in=list(cities)):
+        days = citysettings.get(city, "certificate_pay_days")
+        # Submitted before the start of (today - days): its last day to pay was yesterday or earlier.
+        cutoff = timezone.make_aware(
+            datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time.min)
+        )
+        due = Application.objects.filter(city=city, status=Application.Status.SUBMITTED, submitted_at__lt=cutoff)
+        for pk in due.values_list("pk", flat=True).iterator():
+            with transaction.atomic():
+                locked = (
+                    Application.objects.select_for_update(skip_locked=True)
+                    .select_related("applicant", "city")
+                    .filter(pk=pk, status=Application.Status.SUBMITTED)
+                    .first()
+                )
+                if locked is None:  # paid, withdrawn or being paid right now
+                    continue
+                locked.status = Application.Status.CANCELLED
+                locked.closed_at = now
+                save_transition(locked, ["status", "closed_at"], None, "expired unpaid")
+                add_event(locked, CaseEvent.Kind.CANCELLED, at=now, note=str(_("not paid in time")))
+                notify_case(locked, "expired", days=days)
+            open_payment = payment_selectors.open_payment(locked.reference)
+            if open_payment is not None:
+                payments.cancel(open_payment)
+            expired += 1
+    return expired

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates import rules
-from certificates.models import Application, CaseEvent, Item
+from certificates.models import MARK_ITEMS, Application, CaseEvent, Item
 from certificates.services.common import CertificateError, add_event, notify_case, save_transition
 from certificates.services.documents import document_issue, documents_void_for
 from notices import inspection
@@ -128,7 +128,8 @@ def application_produce(application: Application, by) -> Application:
             licence = DrivingLicence.objects.get(pk=locked.licence_id)
             documents_void_for(licence=licence)
             document_issue(locked, licence=licence)
-        elif locked.item == Item.INSPECTION_MARK:
+        elif locked.item in MARK_ITEMS:
+            # A claimed mark extends the validity; a reissued one keeps it and voids the old.
             document_issue(locked, vehicle=_extend_inspection(locked, by))
         locked.status = Application.Status.PRODUCED
         save_transition(locked, ["status"], by, "produced")

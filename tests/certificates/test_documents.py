@@ -4,7 +4,7 @@ at a public URL (valid or void, type, validity; no ID number, a masked name), vo
 import pytest
 
 from certificates import services
-from certificates.models import ElectronicDocument, Item
+from certificates.models import CompulsoryInsurance, ElectronicDocument, Item
 from tests.certificates.conftest import D, on, submit, upload_medical
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +62,46 @@ def test_an_unknown_token_is_not_genuine_and_the_qr_code_is_an_svg(
     assert response["Content-Type"] == "image/svg+xml" and b"<svg" in response.content
     page = citizen_client.get(f"/certificates/cases/{application.number}/").content.decode()
     assert f"/certificates/verify/{document.token}/" in page
+
+
+def test_a_lost_mark_is_reissued_online_keeping_the_validity_and_voiding_the_old(
+    client, citizen, has, exempt_car, clerk_has
+):
+    with on(D(2026, 2, 2)):
+        claimed = submit(citizen, has, Item.INSPECTION_MARK, vehicle=exempt_car, delivery="collect")
+        through_production(claimed, clerk_has)
+    old = ElectronicDocument.objects.get(application=claimed)
+    exempt_car.refresh_from_db()  # valid to 2028-03-31 now
+    # Lost in June, far outside the claim window: a reissue needs only a valid inspection and
+    # valid compulsory insurance (docs/rules.md §4.1).
+    CompulsoryInsurance.objects.create(
+        vehicle=exempt_car,
+        policy_number="PDZA2026B",
+        insurer="人保财险",
+        valid_from=D(2026, 5, 20),
+        valid_until=D(2027, 5, 19),
+    )
+    with on(D(2026, 6, 10)):
+        assert services.refusals(Item.MARK_REISSUE, citizen, has, vehicle=exempt_car) == []
+        reissue = submit(citizen, has, Item.MARK_REISSUE, vehicle=exempt_car, kind="replace", delivery="collect")
+        assert reissue.status == "under_review" and reissue.fee == 0 and not reissue.takes_back_old
+        through_production(reissue, clerk_has)
+    exempt_car.refresh_from_db()
+    assert exempt_car.inspection_valid_until == D(2028, 3, 31)  # unchanged by a reissue
+    new = ElectronicDocument.objects.get(application=reissue)
+    assert new.valid_until == D(2028, 3, 31)
+    old.refresh_from_db()
+    assert old.voided_at is not None and new.voided_at is None
+    with on(D(2026, 6, 11)):
+        page = client.get(f"/certificates/verify/{old.token}/", HTTP_HOST="has.localhost").content.decode()
+    assert "VOID" in page or "作废" in page
+
+
+def test_a_mark_is_not_reissued_after_the_inspection_expired_or_without_insurance(citizen, has, exempt_car):
+    with on(D(2026, 4, 1)):
+        refused = [r.message for r in services.refusals(Item.MARK_REISSUE, citizen, has, vehicle=exempt_car)]
+    assert len(refused) == 1 and exempt_car.plate_number in refused[0]
+    CompulsoryInsurance.objects.filter(vehicle=exempt_car).update(valid_until=D(2026, 1, 31))
+    with on(D(2026, 2, 10)):
+        refused = [r.message for r in services.refusals(Item.MARK_REISSUE, citizen, has, vehicle=exempt_car)]
+    assert len(refused) == 1 and "交强险" in refused[0]

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from certificates import selectors, services
-from certificates.models import CompulsoryInsurance, Item
+from certificates.models import CompulsoryInsurance, Item, VehicleTax
 from portal.models import DrivingLicence
 from tests import factories
 from tests.certificates.conftest import D, on, upload_medical
@@ -90,6 +90,30 @@ def test_the_mark_needs_valid_compulsory_insurance(citizen, has, exempt_car):
     assert len(refused) == 1 and "交强险" in refused[0]
 
 
+def test_the_mark_needs_the_vehicle_tax_of_every_year_since_the_last_inspection(citizen, has, exempt_car):
+    # Validity 2024-03-31 to 2026-03-31, policy bought 2025-06-01: tax years 2024 and 2025.
+    VehicleTax.objects.filter(vehicle=exempt_car, tax_year=2024).delete()
+    refused = messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=exempt_car)
+    assert len(refused) == 1 and "车船税" in refused[0] and "2024" in refused[0] and "2025" not in refused[0]
+    # An exemption (减免税证明) counts as settled, as the law says ("纳税或者免税证明").
+    VehicleTax.objects.create(
+        vehicle=exempt_car, tax_year=2024, status=VehicleTax.Status.EXEMPT, certificate_number="JM2024"
+    )
+    assert messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=exempt_car) == []
+
+
+def test_a_policy_bought_this_year_needs_this_years_tax_too(citizen, has, exempt_car):
+    CompulsoryInsurance.objects.create(
+        vehicle=exempt_car,
+        policy_number="PDZA2026",
+        insurer="人保财险",
+        valid_from=D(2026, 1, 5),
+        valid_until=D(2027, 1, 4),
+    )
+    refused = messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=exempt_car)
+    assert len(refused) == 1 and "2026" in refused[0]
+
+
 def test_the_mark_is_only_for_inspection_exempt_cars(citizen, has):
     # registered 2020: the 6-year inspection in 2026 is on site
     car = factories.VehicleFactory(
@@ -98,6 +122,8 @@ def test_the_mark_is_only_for_inspection_exempt_cars(citizen, has):
     CompulsoryInsurance.objects.create(
         vehicle=car, policy_number="PDZA9", insurer="人保财险", valid_from=D(2025, 6, 1), valid_until=D(2026, 5, 31)
     )
+    for year in (2024, 2025):
+        VehicleTax.objects.create(vehicle=car, tax_year=year, certificate_number=f"T9{year}")
     refused = messages(Item.INSPECTION_MARK, citizen, has, D(2026, 2, 1), vehicle=car)
     assert len(refused) == 1 and "2026-03-31" in refused[0]
 

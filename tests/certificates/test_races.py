@@ -1,8 +1,9 @@
 """One open application per item and vehicle or licence, under a race of real connections.
 
-A barrier holds every thread after all of the Python checks (eligibility, including "is a case
-already open?") and right before the INSERT, so the test also proves the race is real: every
-thread saw no open case, and only the partial unique constraints kept the outcome right.
+A barrier holds every thread after all of the Python checks (eligibility) and right before the
+INSERT, so the test also proves the race is real: every thread saw no open case, and only the
+partial unique constraints kept the outcome right (a submission does not even ask whether a case
+is open: the constraint answers).
 """
 
 import threading
@@ -81,7 +82,7 @@ def test_sixteen_submissions_for_one_car_make_one_open_case(held_before_insert):
     reached = held_before_insert(THREADS)
     with on(D(2026, 7, 6)):
         results, errors = run_threads(THREADS, lambda i: _submit(user, city, Item.VEHICLE_LICENCE, vehicle=car))
-    # Control: all sixteen passed the open-case check at the same time ...
+    # Control: all sixteen reached the INSERT at the same time ...
     assert len(reached) == THREADS
     # ... and only the partial unique constraint stopped fifteen, with the page's message.
     assert len([r for r in results if r is not None]) == 1

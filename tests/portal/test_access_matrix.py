@@ -708,6 +708,7 @@ ADMIN_MODELS = {
     "violations.insurernotice": "view",
     "certificates.fee": "view",
     "certificates.compulsoryinsurance": "view",
+    "certificates.vehicletax": "view",
     "certificates.electronicdocument": "view",
     "certificates.medicalcertificate": "view",
     "certificates.application": "view",
@@ -732,6 +733,7 @@ ADMIN_EXTRA = {
         OK,
     ),
     "admin:portal_user_recover": (lambda w: reverse("admin:portal_user_recover", args=[w.users["other"].pk]), OK),
+    "admin:violations_violation_search": (lambda w: reverse("admin:violations_violation_search"), OK),
     "admin:violations_violation_import": (lambda w: reverse("admin:violations_violation_import"), OK),
     "admin:violations_violation_delete_reason": (
         lambda w: reverse("admin:violations_violation_delete_reason", args=[_violation(w).pk]),
@@ -931,6 +933,7 @@ def _samples(w) -> dict:
         "violations.insurernotice": _accident(w).insurer_notices.first(),
         "certificates.fee": Fee.objects.first(),
         "certificates.compulsoryinsurance": None,  # loaded from the insurers' feed
+        "certificates.vehicletax": None,  # loaded from the tax authority's feed
         "certificates.electronicdocument": _document(w),
         "certificates.medicalcertificate": _medical(w),
         "certificates.application": _application(w),

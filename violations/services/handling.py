@@ -40,6 +40,7 @@ def handler_licence(id_number: str):
     return (
         DrivingLicence.objects.held_by(id_number)
         .exclude(status=DrivingLicence.Status.CANCELLED)
+        .select_related("city")  # the city's points limit is read with it
         .order_by("-valid_from", "-id")
         .first()
     )
@@ -122,7 +123,8 @@ def _lock_records(ids):
     """The records to handle, locked in id order (two handlers never deadlock)."""
     return list(
         Violation.objects.select_for_update(of=("self",))
-        .select_related("code", "vehicle", "city")
+        # The vehicle's city too: the watch-list check reads its limits after the handling.
+        .select_related("code", "vehicle__city", "city")
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -152,12 +154,18 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
         raise ViolationError(_("Choose at least one record to handle."))
     id_number = user.id_number
     key = identity.id_key(id_number)
-    licence = handler_licence(id_number)
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
-        if licence is not None:
-            licence = DrivingLicence.objects.select_for_update(of=("self",)).select_related("city").get(pk=licence.pk)
+        # The handler's licence (handler_licence's choice), found and locked in one query.
+        licence = (
+            DrivingLicence.objects.held_by(id_number)
+            .exclude(status=DrivingLicence.Status.CANCELLED)
+            .order_by("-valid_from", "-id")
+            .select_for_update(of=("self",))
+            .select_related("city")
+            .first()
+        )
         records = _lock_records(ids)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
@@ -211,7 +219,11 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
             decision.save()
             if record.fine == 0:
                 Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
-            record_history(record, "handled online" if online else "decided at the counter", by or user)
+            # On a copy: record_history reads the row again, which would drop the code, vehicle
+            # and city loaded with `record` (each then read again below, one query each).
+            record_history(
+                Violation(pk=record.pk), "handled online" if online else "decided at the counter", by or user
+            )
             decisions.append(decision)
             notices.notify(
                 "violations.decided",
@@ -226,7 +238,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
                 },
                 dedupe_key=f"violations.decided:{decision.number}",
             )
-        licence.refresh_from_db()
+        # record_history reads the row again (with its new points) before it writes its history.
         record_history(licence, f"{total} points recorded", by or user, fields=["points"])
         if licence.points >= 12:
             _full_score(licence, by)

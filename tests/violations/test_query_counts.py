@@ -1,0 +1,128 @@
+"""The pages bench/violations measures on ten million records do a fixed, small number of
+queries however many records a citizen or a search has: no query per row, no count of the
+table (issue 13; docs/benchmarks.md)."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.violations.conftest import D, at, on
+
+
+def test_my_violations_page_costs_the_same_few_queries_for_3_or_12_records(
+    client, person, car, record, bind, django_assert_max_num_queries
+):
+    owner, driver = person(), person()
+    own, bound = car(driver), car(owner)
+    bind(bound, driver, approved_at=at(D(2026, 6, 1)))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(driver)
+    with on(D(2026, 7, 20)):
+        for day in range(1, 4):
+            record(own, when=at(D(2026, 7, day)))
+        client.get("/violations/")  # the session and the city's settings are cached
+        with CaptureQueriesContext(connection) as few:
+            assert client.get("/violations/").status_code == 200
+        for day in range(4, 10):
+            record(own, when=at(D(2026, 7, day)))
+            record(bound, when=at(D(2026, 7, day)))
+        record(bound, when=at(D(2026, 5, 1)))  # before the binding: not shown to the driver
+        # The user's ID number, the vehicles (owned and bound, one UNION), the licence, the
+        # records with code, vehicle and decision, the watch list (records to handle), the inbox.
+        with django_assert_max_num_queries(6):
+            page = client.get("/violations/")
+    assert len(few.captured_queries) == 6
+    html = page.content.decode()
+    assert html.count('data-testid="violation-') == 15
+    assert "2026-05-01" not in html
+
+
+def test_clerk_search_by_plate_or_by_day_is_three_queries_and_never_counts(
+    client, person, car, record, clerk_has, django_assert_max_num_queries
+):
+    vehicle = car(person())
+    with on(D(2026, 7, 20)):
+        for day in range(1, 13):
+            record(vehicle, when=at(D(2026, 7, day)))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    url = "/admin/violations/violation/search/"
+    client.get(url, {"q": vehicle.plate_number})
+    for query in ({"q": vehicle.plate_number}, {"occurred_from": "2026-07-03", "occurred_to": "2026-07-03"}):
+        # The clerk's profile and city (the site's permission check), then the search itself.
+        with django_assert_max_num_queries(3) as captured:
+            assert client.get(url, query).status_code == 200
+        assert not any("COUNT(" in q["sql"] for q in captured.captured_queries)
+    page = client.get(url, {"q": vehicle.plate_number.lower(), "occurred_from": "2026-07-05"}).content.decode()
+    assert page.count('data-testid="search-row"') == 8
+    day = client.get(url, {"occurred_from": "2026-07-03", "occurred_to": "2026-07-03"}).content.decode()
+    assert day.count('data-testid="search-row"') == 1
+
+
+def test_clerk_search_pages_through_a_long_result_without_counting(client, person, car, record, clerk_has):
+    vehicle = car(person())
+    with on(D(2026, 8, 20)):
+        for k in range(30):
+            record(vehicle, when=at(D(2026, 7, 1 + k)))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    url = "/admin/violations/violation/search/"
+    first = client.get(url, {"q": vehicle.plate_number}).content.decode()
+    assert first.count('data-testid="search-row"') == 25 and 'data-testid="next"' in first
+    second = client.get(url, {"q": vehicle.plate_number, "page": "1"}).content.decode()
+    assert second.count('data-testid="search-row"') == 5 and 'data-testid="next"' not in second
+    assert "2026-07-01" in second  # oldest last
+
+
+def test_a_citizen_or_another_citys_clerk_cannot_search(client, person, car, record, clerk_szv):
+    vehicle = car(person())
+    with on(D(2026, 7, 20)):
+        record(vehicle, when=at(D(2026, 7, 1)))
+    client.defaults["HTTP_HOST"] = "szv.localhost"
+    client.force_login(clerk_szv)
+    page = client.get("/admin/violations/violation/search/", {"q": vehicle.plate_number}).content.decode()
+    assert 'data-testid="search-row"' not in page
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    response = client.get("/admin/violations/violation/search/", {"q": vehicle.plate_number})
+    assert response.status_code == 302  # the admin's login page: not this city's clerk
+    client.force_login(person())
+    assert client.get("/admin/violations/violation/search/").status_code == 302
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    plate=st.text(max_size=30),
+    day_from=st.text(max_size=12) | st.dates().map(str),
+    day_to=st.text(max_size=12) | st.dates().map(str),
+    page=st.text(max_size=8) | st.integers(min_value=-(10**30), max_value=10**30).map(str),
+)
+def test_no_search_input_gives_a_500(client, clerk_has, plate, day_from, day_to, page):
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(clerk_has)
+    query = {"q": plate, "occurred_from": day_from, "occurred_to": day_to, "page": page}
+    response = client.get("/admin/violations/violation/search/", query)
+    assert response.status_code in (200, 302), (query, response.status_code)
+
+
+def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, record, django_assert_max_num_queries):
+    import datetime
+
+    from tests.conftest import last_code
+    from violations.models import Decision
+
+    owner = person()
+    vehicle = car(owner)
+    violation = record(vehicle, when=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
+    data = {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}
+    # The account (ID number and mobile), the vehicles, the chosen record, the licence; the code
+    # checked and spent (4 with its savepoint); in the handling's transaction (2 for its
+    # savepoint): the licence and the record locked, the watch list, the record claimed, the
+    # points, the decision and its history, the record's and the licence's history rows (3
+    # each), the notice, the watch-list count of the plate's handlers; 2 for the test's savepoint.
+    with django_assert_max_num_queries(25):
+        assert client.post("/violations/handle/", data).status_code == 302
+    assert Decision.objects.filter(violation=violation).count() == 1
