@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0003_queue_due_index'),
+        ('certificates', '0004_deferral'),
         ('portal', '0006_identity_verification_sms_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
