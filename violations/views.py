@@ -28,7 +28,7 @@ def _parse_ids(raw) -> list[int]:
     for part in raw:
         for piece in str(part).split(","):
             piece = piece.strip()
-            if piece.isdigit() and len(piece) <= 18:
+            if piece.isascii() and piece.isdigit() and len(piece) <= 18:
                 ids.append(int(piece))
     return sorted(set(ids))[:50]
 

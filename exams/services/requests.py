@@ -16,8 +16,8 @@ from exams.models import (
     LearnerRecord,
 )
 from exams.services.candidates import record_has_priority, record_key_time, request_refusals
-from exams.services.common import ExamError, _plan_context, _snapshot
-from portal import identity
+from exams.services.common import ExamError, _plan_context
+from portal import audit, identity
 
 
 def request_create(
@@ -229,5 +229,6 @@ def request_withdraw(req: ExamRequest, *, id_number: str, now=None) -> None:
         if not changed:
             raise ExamError(_("This request can no longer be withdrawn online."))
         LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+        audit.record(LearnerRecord(pk=req.record_id), _("withdrawn online"))
         req.refresh_from_db()
-        _snapshot(req, _("withdrawn online"))
+        audit.record(req, _("withdrawn online"), reload=False)

@@ -17,7 +17,7 @@ from plates.services.common import (
     deadline_day,
     hold_deadline,
 )
-from portal import citysettings, identity
+from portal import audit, citysettings, identity
 from portal.models import Vehicle
 
 
@@ -257,9 +257,13 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
     """Give the vehicle the number the owner picked at the office: claimed and held in one step."""
     now = timezone.now()
     with transaction.atomic():
-        Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).update(
+        cancelled = list(
+            Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).values_list("pk", flat=True)
+        )
+        Selection.objects.filter(pk__in=cancelled, status=Selection.Status.OPEN).update(
             status=Selection.Status.CANCELLED, ended_at=now
         )
+        audit.record_rows(Selection.objects.filter(pk__in=cancelled), "cancelled: number chosen at the office", clerk)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {_TABLE} SET status = 'held', claimed_selection_id = NULL, claim_expires_at = NULL, taken_at = %s"

@@ -25,7 +25,7 @@ from plates.services.common import (
     hold_deadline,
     local,
 )
-from portal import citysettings, history, identity, verification
+from portal import audit, citysettings, identity, verification
 from portal.db import Prepared
 from portal.models import Vehicle
 
@@ -104,7 +104,8 @@ def send_confirm_code(selection: Selection, ip: str | None = None) -> None:
 def selection_verify(selection: Selection, code: str) -> None:
     """Check the "start selection" SMS code (raises VerificationError) and open the selection pages."""
     verification.check_code(selection.citizen.mobile, START_PURPOSE, code)
-    Selection.objects.filter(pk=selection.pk, sms_verified_at__isnull=True).update(sms_verified_at=timezone.now())
+    if Selection.objects.filter(pk=selection.pk, sms_verified_at__isnull=True).update(sms_verified_at=timezone.now()):
+        audit.record(selection, "SMS code confirmed", selection.citizen_id)
     selection.refresh_from_db(fields=["sms_verified_at"])
 
 
@@ -132,6 +133,8 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
         ).update(batches_drawn=F("batches_drawn") + 1)
         if not counted:
             raise PlateError(_("You have drawn all %(n)d random batches.") % {"n": limit})
+        selection.batches_drawn += 1
+        audit.record(selection, "random batch drawn", selection.citizen_id, reload=False, at=now)
         numbers = selectors.draw_numbers(
             selection.city_id,
             selection.plate_type,
@@ -149,7 +152,6 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
             drawn_at=now,
             expires_at=now + datetime.timedelta(seconds=citysettings.get(city, "plate_random_batch_seconds")),
         )
-    selection.batches_drawn += 1
     return batch
 
 
@@ -281,16 +283,14 @@ FOR UPDATE OF s
 # SELECT ... FOR UPDATE over the candidates, deadlocked: a locking read keeps the lock on a row
 # it waited for and then passed over as taken.)
 #   claimed  - the candidate becomes this selection's backup, if free (common.free);
-#   done     - then the tries: one per candidate before it;
-#   audit    - the selection's history row (portal.history).
+#   done     - then the tries: one per candidate before it.
+# The selection's history row follows (portal.audit).
 def _count_tries(only_if: str = "") -> str:
     return f"""done AS (
     UPDATE {_SELECTION_TABLE}
     SET compose_tries_used = compose_tries_used + %(cost)s, last_compose_at = %(now)s
     WHERE id = %(selection)s {only_if}
     RETURNING *
-), audit AS (
-    {history.insert_sql(Selection, "done", "~")}
 )"""
 
 
@@ -399,8 +399,6 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
             "now": now,
             "selection": selection.pk,
             "expires": expires,
-            "history_date": now,
-            "history_user": selection.citizen_id,
         }
         claimed = None
         with connection.cursor() as cursor:
@@ -423,6 +421,7 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
                 cost = len(candidates)
                 _COMPOSE_MISS.execute(cursor, {**params, "cost": cost})
                 (used,) = cursor.fetchone()
+        audit.record(selection, "self-composed round", selection.citizen_id, at=now)
     selection.compose_tries_used, selection.last_compose_at = used, now
     tried = candidates[:cost] if claimed is not None else candidates
     return RoundResult(claimed, cost, [c for c in tried if c in not_offered])
@@ -446,6 +445,7 @@ def selection_check_exhausted(selection: Selection) -> bool:
     if Selection.objects.filter(pk=selection.pk, status=Selection.Status.OPEN).update(
         status=Selection.Status.EXHAUSTED, ended_at=now
     ):
+        audit.record(selection, "batches and tries used up")
         selection.status = Selection.Status.EXHAUSTED
     return selection.status == Selection.Status.EXHAUSTED
 
@@ -487,8 +487,8 @@ _HOLD_VALUES = ", ".join(f"CAST(%(h_{f.column})s AS {f.db_type(connection)})" fo
 #               after it is held), so no status test, which would lead PostgreSQL to the partial
 #               index of live backups and through every live backup in the city (selectors.live_backups);
 #   done      - the selection closed;
-#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number);
-#   audit_*   - their history rows, as simple_history would write them (portal.history).
+#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number).
+# The history rows of the selection and the hold follow (portal.audit).
 # Every step after `held` happens only if `held` found the claim.
 _CONFIRM_SQL = Prepared(
     "plates_confirm",
@@ -508,10 +508,6 @@ WITH held AS (
     INSERT INTO {_HOLD_TABLE} ({", ".join(f.column for f in _HOLD_FIELDS)})
     SELECT {_HOLD_VALUES} FROM held
     RETURNING *
-), audit_selection AS (
-    {history.insert_sql(Selection, "done", "~")}
-), audit_hold AS (
-    {history.insert_sql(Hold, "new_hold", "+")}
 )
 SELECT new_hold.id, held.number, held.block_id, held.serial FROM held, new_hold
 """,
@@ -532,8 +528,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
        selection's unexpired claim), the other backups back to the pool, the selection closed,
        the hold created, valid until the end of the N-th working day after today
        (partial-unique: one live hold per vehicle and per number), flagged when the source looks
-       like a scalper (one device for several citizens), and the history rows of the selection and the hold;
-    4. notify.
+       like a scalper (one device for several citizens);
+    4. the history rows of the selection and the hold (portal.audit); notify.
     """
     city = selection.city
     citizen = selection.citizen
@@ -588,7 +584,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flag_reason=_("One browser selected numbers for several citizens within an hour.") if flagged else "",
         )
         params = {f"h_{f.column}": f.get_db_prep_save(f.pre_save(hold, True), connection) for f in _HOLD_FIELDS}
-        params.update(now=now, number=number_id, selection=locked.pk, history_date=now, history_user=citizen.pk)
+        params.update(now=now, number=number_id, selection=locked.pk)
         with connection.cursor() as cursor:
             _CONFIRM_SQL.execute(cursor, params)
             row = cursor.fetchone()
@@ -610,6 +606,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         )
         _loaded(hold)
         locked.status, locked.ended_at = Selection.Status.DONE, now
+        audit.record(locked, "number confirmed", citizen, reload=False, at=now)
+        audit.record(hold, "number confirmed", citizen, created=True, reload=False, at=now)
         context = {
             "number": held[0],
             "deadline": deadline_day(hold).isoformat(),
