@@ -10,6 +10,8 @@ and one layout. Sweeps that change many rows at once use the same call on the ro
 app's `sql.py` built from the history model's own fields (docs/architecture.md, "Audit").
 """
 
+import copy
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -37,8 +39,13 @@ def record(obj, reason: str = "", user=None, *, created: bool = False, reload: b
         fresh = type(obj)._base_manager.get(pk=obj.pk)
         for field in type(obj)._meta.concrete_fields:
             setattr(obj, field.attname, getattr(fresh, field.attname))
+    # A copy without what an earlier save() left on the object (simple-history would take an old
+    # _history_user or _change_reason over the ones given here).
+    row = copy.copy(obj)
+    row.__dict__.pop("_history_user", None)
+    row.__dict__.pop("_change_reason", None)
     type(obj).history.bulk_history_create(
-        [obj],
+        [row],
         update=not created,
         default_user=_user_or_none(user),
         default_change_reason=str(reason)[:100],

@@ -135,6 +135,7 @@ def hold_upload_invoice(hold: Hold, *, citizen, invoice) -> None:
         if locked.needs_review and locked.review_due_at is None:
             locked.review_due_at = review_deadline(now, locked.city)
             fields.append("review_due_at")
+        locked._history_user = citizen
         locked.save(update_fields=fields)
     hold.invoice, hold.invoice_uploaded_at, hold.review_due_at = (
         locked.invoice,
@@ -216,6 +217,7 @@ def hold_register(hold: Hold, *, clerk) -> Hold:
             Vehicle.Status.NORMAL,
             timezone.localdate(now),
         )
+        vehicle._history_user = locked._history_user = clerk
         vehicle.save(update_fields=["plate_number", "status", "registered_on"])
         locked.status, locked.ended_at, locked.registered_by = Hold.Status.REGISTERED, now, clerk
         locked.save(update_fields=["status", "ended_at", "registered_by"])
@@ -231,6 +233,7 @@ def ban_lift(ban: Ban, *, clerk, reason: str) -> None:
         if locked.lifted_at is not None:
             return
         locked.lifted_at, locked.lifted_by, locked.lift_reason = timezone.now(), clerk, reason[:200]
+        locked._history_user = clerk
         locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
         notices.notify(
             "plates.ban_lifted",

@@ -80,7 +80,7 @@ def selection_start(
         return existing
     try:
         with transaction.atomic():
-            return Selection.objects.create(
+            selection = Selection(
                 city=city,
                 vehicle=vehicle,
                 citizen=citizen,
@@ -88,6 +88,9 @@ def selection_start(
                 device_key=device_key[:64],
                 ip=ip,
             )
+            selection._history_user = citizen
+            selection.save()
+            return selection
     except IntegrityError:
         # Another tab opened it a moment ago: resume that one.
         return Selection.objects.get(vehicle=vehicle, status=Selection.Status.OPEN)
