@@ -109,7 +109,7 @@ def start_payment(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
+                payment = Payment(
                     order_number=_order_number(),
                     purpose=purpose,
                     reference=reference,
@@ -122,6 +122,8 @@ def start_payment(
                     gateway=gateway.code,
                     return_path=return_path,
                 )
+                payment._history_user = payment.payer
+                payment.save()
             break
         except IntegrityError:  # an order-number collision: draw again
             continue
