@@ -4,8 +4,6 @@ the clerk's counter actions (docs/rules.md §1).
 Views, forms and admin actions call these; nothing else writes a citizen account.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,6 +12,7 @@ from django_ratelimit.core import get_usage
 
 from portal import identity, registry, verification
 from portal.models import IdentityCheck, User
+from portal.ratelimits import client_ip
 
 PURPOSE_REGISTER = "register"
 PURPOSE_RESET = "password_reset"
@@ -35,18 +34,6 @@ class AccountError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def client_ip(request) -> str | None:
-    """The visitor's address: the proxy's header when configured, else the socket peer. Only a
-    well-formed address is returned (it is stored in an inet column and keys the limits)."""
-    header = settings.CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    value = value.split(",")[0].strip() if value else request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def unavailable_message() -> str:

@@ -12,15 +12,12 @@ from django.views.decorators.http import require_POST
 from portal import identity, verification
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.models import Vehicle
+from portal.ratelimits import client_ip
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
 
 HANDLE_PURPOSE = "violations.handle"
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 def _parse_ids(raw) -> list[int]:
@@ -112,7 +109,7 @@ def handle(request):
     }
     if request.method == "POST" and "send_code" in request.POST and not reasons:
         try:
-            verification.send_code(request.user.mobile, HANDLE_PURPOSE, _ip(request))
+            verification.send_code(request.user.mobile, HANDLE_PURPOSE, client_ip(request))
         except verification.VerificationError as exc:
             context["sms_error"] = str(exc)
         else:
@@ -228,7 +225,7 @@ def binding_approve(request, pk):
     context = {"binding": binding, "form": form}
     if request.method == "POST" and "send_code" in request.POST:
         try:
-            verification.send_code(request.user.mobile, BIND_PURPOSE, _ip(request))
+            verification.send_code(request.user.mobile, BIND_PURPOSE, client_ip(request))
         except verification.VerificationError as exc:
             context["sms_error"] = str(exc)
         else:
