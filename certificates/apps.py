@@ -14,6 +14,12 @@ class CertificatesConfig(AppConfig):
         from portal.postal.services import register_status_callback
 
         register_all()
+        hooks.register_service(
+            "certificates:start",
+            _("Certificates by post"),
+            _("Replace or renew plates and licences, delivered by post"),
+            order=30,
+        )
         from django.db.models.signals import post_delete, post_save
 
         from certificates import selectors

@@ -10,6 +10,10 @@ class ExamsConfig(AppConfig):
         from notices import kinds
         from portal import citysettings, hooks
 
+        hooks.register_service(
+            "exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan"), order=20
+        )
+
         citysettings.register(
             "exam_priority_months_left",
             6,

@@ -11,6 +11,15 @@ class NoticesConfig(AppConfig):
         from portal import citysettings, hooks
 
         own_kinds.register_all()
+        hooks.register_service(
+            "notices:inbox", _("Notices"), _("Your reminders: inspection, licence, violations"), order=50
+        )
+        hooks.register_service(
+            "notices:announcements",
+            _("Public announcements"),
+            _("Number blocks, exam plans and notices of this city"),
+            order=70,
+        )
         citysettings.register(
             "notice_scrap_void_days",
             30,

@@ -81,6 +81,9 @@ class PlatesConfig(AppConfig):
             sms=False,
             push=False,
         )
+        portal_hooks.register_service(
+            "plates:start", _("Plate-number preselection"), _("Choose a number for your new car online"), order=10
+        )
         portal_hooks.register_stats(hooks.stats)
         portal_hooks.register_deadlines(hooks.deadlines)
         portal_hooks.register_demo(hooks.demo)

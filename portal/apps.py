@@ -8,8 +8,12 @@ class PortalConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from portal import auth_backends, checks, citysettings, middleware, workdays  # noqa: F401 (checks registers)
+        from portal import auth_backends, checks, citysettings, hooks, middleware, workdays  # noqa: F401 (checks registers)
         from portal.models import City, CitySetting, Holiday, User
+
+        hooks.register_service(
+            "portal:my_vehicles", _("Information query"), _("Your vehicles, licences and points"), order=60
+        )
 
         # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):

@@ -89,6 +89,12 @@ def register():
     register_purpose("violations.fine", on_paid=fine_paid, label=_("Traffic fine"))
     from violations import selectors
 
+    portal_hooks.register_service(
+        "violations:start",
+        _("Violations and fines"),
+        _("Handle minor camera-recorded violations and pay the fine"),
+        order=40,
+    )
     portal_hooks.register_deadlines(selectors.deadlines)
     portal_hooks.register_demo(_demo)
 
