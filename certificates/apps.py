@@ -37,9 +37,9 @@ class CertificatesConfig(AppConfig):
         )
         hooks.register_notice_link("notices.licence_window", _link("licence-renewal", _("Renew your licence online")))
         hooks.register_notice_link("notices.licence_expired", _link("licence-renewal", _("Renew your licence online")))
-        from notices import kinds
+        from notices import catalogue
 
-        for code in kinds.all_kinds():
+        for code in catalogue.all_kinds():
             if code.startswith("certificates."):
                 hooks.register_notice_link(code, _case_link)
 

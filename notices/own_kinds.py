@@ -3,7 +3,7 @@ and answers to questions. Placeholders come from the sweep's context (services/s
 
 from django.utils.translation import gettext_lazy as _
 
-from notices import kinds
+from notices import catalogue
 
 INSPECTION_WINDOW = "notices.inspection_window"
 INSPECTION_CLAIM_MARK = "notices.inspection_claim_mark"
@@ -24,7 +24,7 @@ QUESTION_ANSWERED = "notices.question_answered"
 
 
 def register_all():
-    kinds.register(
+    catalogue.register(
         INSPECTION_WINDOW,
         title=_("Inspection of {plate} can be done now"),
         body=_(
@@ -32,7 +32,7 @@ def register_all():
             "inspection station; settle any violations and accidents first, then collect the inspection mark."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_CLAIM_MARK,
         title=_("Claim the inspection mark of {plate} online"),
         body=_(
@@ -40,12 +40,12 @@ def register_all():
             "test: apply for the inspection mark online with your compulsory insurance and vehicle tax certificates."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_30D,
         title=_("Inspection of {plate} due in 30 days"),
         body=_("The inspection of vehicle {plate} expires on {valid_until}. Please have it inspected in time."),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_7D,
         title=_("Inspection of {plate} due in 7 days"),
         body=_(
@@ -53,7 +53,7 @@ def register_all():
             "(fine and points)."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_OVERDUE,
         title=_("Inspection of {plate} is overdue"),
         body=_(
@@ -62,7 +62,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_WARNING_1,
         title=_("{plate}: one inspection cycle missed"),
         body=_(
@@ -71,7 +71,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_WARNING_2,
         title=_("{plate}: two inspection cycles missed"),
         body=_(
@@ -80,7 +80,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_UPCOMING,
         title=_("{plate} reaches compulsory scrapping on {scrap_date}"),
         body=_(
@@ -89,7 +89,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_DECISION,
         title=_("{plate} must be scrapped"),
         body=_(
@@ -101,7 +101,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_VOID,
         title=_("Plates and documents of {plate} declared void"),
         body=_(
@@ -110,7 +110,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_WINDOW,
         title=_("Your {licence_class} driving licence can be renewed"),
         body=_(
@@ -118,7 +118,7 @@ def register_all():
             "administration office or online; bring a medical certificate not older than 6 months."
         ),
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_EXPIRED,
         title=_("Your driving licence has expired"),
         body=_(
@@ -127,7 +127,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_CANCELLED,
         title=_("Your driving licence is cancelled"),
         body=_(
@@ -137,7 +137,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         POINTS_9,
         title=_("{points} points on your driving licence"),
         body=_(
@@ -145,7 +145,7 @@ def register_all():
             "points the licence is withheld and you must attend full-score education."
         ),
     )
-    kinds.register(
+    catalogue.register(
         POINTS_12,
         title=_("12 points reached: licence withheld"),
         body=_(
@@ -156,7 +156,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         QUESTION_ANSWERED,
         title=_("Your question has been answered"),
         body=_("The vehicle administration office has answered your question “{subject}”."),

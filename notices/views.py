@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from notices import ics, kinds, push, selectors, services
+from notices import catalogue, ics, push, selectors, services
 from notices.forms import QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
@@ -41,7 +41,7 @@ def notice_detail(request, pk):
 
 @login_required
 def preferences(request):
-    every = sorted(kinds.all_kinds().values(), key=lambda k: k.code)
+    every = sorted(catalogue.all_kinds().values(), key=lambda k: k.code)
     if request.method == "POST":
         choices = {k.code: (f"sms:{k.code}" in request.POST, f"push:{k.code}" in request.POST) for k in every}
         services.preferences_save(user=request.user, choices=choices)
@@ -54,7 +54,7 @@ def preferences(request):
         rows.append(
             {
                 "kind": kind,
-                "label": kinds.label(kind),
+                "label": catalogue.label(kind),
                 "sms": kind.sms and (kind.mandatory or pref is None or pref.sms),
                 "push": kind.push and (kind.mandatory or pref is None or pref.push),
             }

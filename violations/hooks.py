@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 def register():
-    from notices import kinds
+    from notices import catalogue
     from portal import hooks as portal_hooks
     from portal.payments.services import register_purpose
     from violations.services.handling import fine_paid
 
-    kinds.register(
+    catalogue.register(
         "violations.recorded",
         title=_("New violation of {plate}: {facts}"),
         body=_(
@@ -19,7 +19,7 @@ def register():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.proposed_penalty",
         title=_("Notice of proposed penalty for {plate}"),
         body=_(
@@ -29,7 +29,7 @@ def register():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.decided",
         title=_("Penalty decision {number}"),
         body=_(
@@ -38,12 +38,12 @@ def register():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.paid",
         title=_("Fine of decision {number} paid"),
         body=_("We received {amount} yuan for decision {number} (late surcharge {surcharge} yuan)."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.full_score",
         title=_("Your licence has reached 12 points"),
         body=_(
@@ -53,34 +53,34 @@ def register():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_requested",
         title=_("{driver} asks to register your vehicle {plate}"),
         body=_("{driver} ({relationship}) asks to register {plate}. Approve with an SMS code or refuse online."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_approved",
         title=_("You may now handle records of {plate}"),
         body=_("The owner approved your registration of {plate}. Records after this moment are yours to see."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_refused",
         title=_("Registration of {plate} refused"),
         body=_("The owner of {plate} refused your registration."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_revoked",
         title=_("Registration of {plate} ended"),
         body=_("The registration of {plate} was ended."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.watch_listed",
         title=_("Online violation handling stopped"),
         body=_("Online handling is stopped ({why}). Go to the traffic police counter with your ID card."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.objection_decided",
         title=_("Your objection to the record of {plate}: {outcome}"),
         body=_("Your objection to the record of {plate} at {time} was {outcome}. {note}"),

@@ -20,10 +20,9 @@ from plates.services.common import (
     _claimed_backup,
     _loaded,
     _vehicle_label,
+    claimable_sql,
     deadline_day,
-    free,
     hold_deadline,
-    local,
 )
 from portal import audit, citysettings, identity, verification
 from portal.db import Prepared
@@ -165,7 +164,7 @@ _SELECTION_TABLE = Selection._meta.db_table
 #             locked (FOR UPDATE) so a double click cannot fill the slot twice; the selection
 #             must be the citizen's, in this city, open and SMS-verified (the view does not load
 #             it first: that query was a third of a claim's cost);
-#   claimed - the number, if free (common.free), only if the batch qualified;
+#   claimed - the number, if free (common.claimable_sql), only if the batch qualified;
 #   slot    - the batch remembers its backup, only if the claim succeeded.
 # A statement is atomic on its own: a number is never claimed without its slot or vice versa.
 _BACKUP_SQL = Prepared(
@@ -180,7 +179,7 @@ WITH batch AS (
 ), claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
     WHERE city_id = %(city)s AND plate_type = (SELECT plate_type FROM batch) AND number = %(number)s
-      AND {free()}
+      AND {claimable_sql()}
     RETURNING id, block_id, serial, plate_type
 ), slot AS (
     UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
@@ -285,7 +284,7 @@ FOR UPDATE OF s
 # after the same lucky number wait behind that lock. (One statement for the whole round, with
 # SELECT ... FOR UPDATE over the candidates, deadlocked: a locking read keeps the lock on a row
 # it waited for and then passed over as taken.)
-#   claimed  - the candidate becomes this selection's backup, if free (common.free);
+#   claimed  - the candidate becomes this selection's backup, if free (common.claimable_sql);
 #   done     - then the tries: one per candidate before it.
 # The selection's history row follows (portal.audit).
 def _count_tries(only_if: str = "") -> str:
@@ -302,7 +301,7 @@ _COMPOSE_CLAIM = Prepared(
     f"""
 WITH claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
-    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {free()}
+    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {claimable_sql()}
     RETURNING id, block_id, serial
 ), {_count_tries("AND EXISTS (SELECT 1 FROM claimed)")}
 SELECT claimed.id, claimed.block_id, claimed.serial, done.compose_tries_used FROM claimed, done
@@ -347,7 +346,7 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     candidates = [c.strip().upper() for c in candidates if c and c.strip()]
     if not candidates:
         raise PlateError(_("Enter at least one number."))
-    values = local(
+    values = citysettings.get_many(
         city,
         "plate_compose_candidates",
         "plate_compose_tries",
@@ -536,7 +535,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
     """
     city = selection.city
     citizen = selection.citizen
-    values = local(
+    values = citysettings.get_many(
         city, "plate_second_sms", "plate_suspicious_selections_per_hour", "plate_hold_working_days", "plate_ban_years"
     )
     if values["plate_second_sms"]:
