@@ -1,4 +1,4 @@
-"""Payments, refunds and a citizen's question to the office leave one history row per
+"""Payments, refunds, shipments and a citizen's question to the office leave one history row per
 transition with the person who made it (portal.audit; docs/architecture.md "Audit"): the payer
 who goes to the cashier, nobody for the gateway's notification, the clerk who refunds or answers.
 The cases these belong to are walked in tests/<app>/test_history_walk.py."""
@@ -9,10 +9,13 @@ import pytest
 
 from notices.models import Question
 from notices.services import public
-from portal.models import Payment, Refund
+from portal.models import Payment, Refund, Shipment
 from portal.payments import services
-from tests.audit import created_row, one_row
+from portal.postal import carriers
+from portal.postal import services as postal
+from tests.audit import acting_as, created_row, one_row
 from tests.portal.test_payments import _start  # noqa: F401  (registers the test purpose)
+from tests.portal.test_postal import _ship
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +52,14 @@ def test_a_question_asked_and_answered(citizen, has, clerk_has):
     created_row(Question, question.pk, citizen)
     with one_row(question, clerk_has):
         public.question_answer(question=question, clerk=clerk_has, answer="身份证", published=True)
+
+
+def test_a_shipment_booked_by_the_clerk_and_moved_by_the_carrier(has, clerk_has):
+    with acting_as(clerk_has):
+        shipment = _ship(has)
+    rows = list(Shipment.history.filter(id=shipment.pk).order_by("history_id"))
+    assert [(r.history_type, r.history_user_id) for r in rows] == [("+", clerk_has.pk), ("~", clerk_has.pk)]
+    sandbox = carriers.SandboxCarrier()
+    body = sandbox.event_body(shipment.tracking_number, "delivered", event_id="evt-walk")
+    with one_row(shipment, None):  # the carrier's signed event: nobody signed in
+        assert postal.handle_webhook(body, carriers.body_signature(body, sandbox.secret))
