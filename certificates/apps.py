@@ -20,6 +20,12 @@ class CertificatesConfig(AppConfig):
             "Calendar days after the day of submission within which a case's fees must be paid, else it is cancelled",
             min_value=1,
         )
+        hooks.register_service(
+            "certificates:start",
+            _("Certificates by post"),
+            _("Replace or renew plates and licences, delivered by post"),
+            order=30,
+        )
         from django.db.models.signals import post_delete, post_save
 
         from certificates import selectors
@@ -37,9 +43,9 @@ class CertificatesConfig(AppConfig):
         )
         hooks.register_notice_link("notices.licence_window", _link("licence-renewal", _("Renew your licence online")))
         hooks.register_notice_link("notices.licence_expired", _link("licence-renewal", _("Renew your licence online")))
-        from notices import kinds
+        from notices import catalogue
 
-        for code in kinds.all_kinds():
+        for code in catalogue.all_kinds():
             if code.startswith("certificates.deferral_"):
                 hooks.register_notice_link(code, _deferral_link)
             elif code.startswith("certificates."):

@@ -1,6 +1,5 @@
 """Citizen, hospital and public pages. Thin: every decision is in certificates.services."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.utils import ErrorDict
@@ -19,6 +18,7 @@ from portal.decorators import city_required, redirect_to_verify, registry_verifi
 from portal.models import DrivingLicence, Vehicle
 from portal.payments import selectors as payment_selectors
 from portal.postal import selectors as postal_selectors
+from portal.ratelimits import client_ip
 from portal.verification import VerificationError
 
 ITEM_SLUGS = {item.value.replace("_", "-"): item for item in Item}
@@ -32,13 +32,6 @@ def _load_personal_fields(user) -> None:
     deferred = user.get_deferred_fields() & set(UNCACHED_FIELDS)
     if len(deferred) > 1:
         user.refresh_from_db(fields=sorted(deferred))
-
-
-def _client_ip(request) -> str | None:
-    header = getattr(settings, "CLIENT_IP_HEADER", "")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 def _item(slug) -> Item:
@@ -131,7 +124,7 @@ def apply(request, item_slug, subject_id):
     sms_notice = sms_error = None
     if request.method == "POST" and "send_code" in request.POST:
         try:
-            services.send_code(request.user, _client_ip(request))
+            services.send_code(request.user, client_ip(request))
         except VerificationError as exc:
             sms_error = str(exc)
         else:

@@ -7,8 +7,12 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self):
-        from notices import kinds
+        from notices import catalogue
         from portal import citysettings, hooks
+
+        hooks.register_service(
+            "exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan"), order=20
+        )
 
         citysettings.register(
             "exam_priority_months_left",
@@ -26,14 +30,14 @@ class ExamsConfig(AppConfig):
         from portal.payments.services import register_purpose
 
         register_purpose(fees.PURPOSE, on_paid=fees.fee_paid, label=_("Driving-exam fee"))
-        kinds.register(
+        catalogue.register(
             "exams.request_accepted",
             title=_("Exam request {number} received"),
             body=_(
                 "Your request for {subject} on {date} {session} at {site} is being processed; seats are allocated by rank when the booking window closes."
             ),
         )
-        kinds.register(
+        catalogue.register(
             "exams.allocated",
             title=_("Exam seat confirmed: {subject} on {date}"),
             body=_(
@@ -42,7 +46,7 @@ class ExamsConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.not_allocated",
             title=_("No exam seat this time: {subject} on {date}"),
             body=_(
@@ -50,7 +54,7 @@ class ExamsConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.seat_offered",
             title=_("A seat was freed: {subject} on {date}"),
             body=_(
@@ -59,7 +63,7 @@ class ExamsConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.cancelled",
             title=_("Exam booking {number} cancelled"),
             body=_(
@@ -67,13 +71,13 @@ class ExamsConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.result",
             title=_("Exam result: {subject} on {date}"),
             body=_("Your result for {subject} on {date} at {site}: {outcome}."),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.passes_voided",
             title=_("Your passed exam subjects are void"),
             body=_(
@@ -82,7 +86,7 @@ class ExamsConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.fee_due",
             title=_("Pay the exam fee: {subject} on {date}"),
             body=_(
@@ -91,7 +95,7 @@ class ExamsConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.fee_unpaid",
             title=_("Exam seat freed: fee not paid"),
             body=_(
@@ -99,7 +103,7 @@ class ExamsConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.plan_cancelled",
             title=_("Exam session cancelled: {subject} on {date}"),
             body=_(
@@ -108,7 +112,7 @@ class ExamsConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "exams.plan_published",
             title=_("Exam plan published: {subject} on {date}"),
             body=_(

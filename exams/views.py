@@ -13,19 +13,14 @@ from exams import permit as permit_pdf_builder
 from exams import selectors, services
 from exams.models import ExamPlan, ExamRequest
 from portal import antibot, identity
-from portal.decorators import registry_verified_required
+from portal.decorators import city_required, registry_verified_required
 from portal.ratelimits import rush_limit
 
 
-def _city_or_404(request):
-    if request.city is None:
-        raise Http404(_("Choose a city site first."))
-    return request.city
-
-
+@city_required
 def plans(request):
     """Open plans with, for a logged-in candidate, why each is or is not open to them; their requests."""
-    city = _city_or_404(request)
+    city = request.city
     today = timezone.localdate()
     open_plans = list(
         ExamPlan.objects.filter(city=city, status=ExamPlan.Status.PUBLISHED, closes_on__gt=today)
@@ -48,17 +43,20 @@ def plans(request):
     return render(request, "exams/plans.html", {"rows": rows, "record": record, "mine": mine, "now": timezone.now()})
 
 
+@city_required
 @login_required
 @registry_verified_required
 @require_POST
 @rush_limit("exams.request")
 def request_plan(request, plan_id):
-    city = _city_or_404(request)
+    city = request.city
     if not antibot.check(request):  # the proof of work in front of the rush (portal.antibot)
         messages.error(request, antibot.message())
         return redirect(f"{reverse('portal:human_check')}?next={reverse('exams:plans')}")
     try:
-        req = services.request_create_online(city=city, plan_id=plan_id, id_number=request.user.id_number)
+        req = services.request_create_online(
+            city=city, plan_id=plan_id, id_number=request.user.id_number, user=request.user
+        )
     except ExamPlan.DoesNotExist:
         raise Http404(_("No such exam plan in this city.")) from None
     except services.ExamError as exc:
@@ -76,11 +74,12 @@ def _own_request(request, request_id):
     return get_object_or_404(
         ExamRequest.objects.select_related("plan__site"),
         pk=request_id,
-        city=_city_or_404(request),
+        city=request.city,
         id_number=identity.id_key(request.user.id_number),
     )
 
 
+@city_required
 @login_required
 @registry_verified_required
 @rush_limit("exams.request")
@@ -98,6 +97,7 @@ def withdraw(request, request_id):
     return render(request, "exams/withdraw.html", {"req": req})
 
 
+@city_required
 @login_required
 @registry_verified_required
 @require_POST
@@ -112,12 +112,13 @@ def pay(request, request_id):
     return redirect(payment.cashier_url)
 
 
+@city_required
 @login_required
 def offer(request, request_id):
     req = get_object_or_404(
         ExamRequest.objects.select_related("plan__site"),
         pk=request_id,
-        city=_city_or_404(request),
+        city=request.city,
         id_number=request.user.id_number,
     )
     if request.method == "POST":
@@ -132,18 +133,20 @@ def offer(request, request_id):
     return render(request, "exams/offer.html", {"req": req, "now": timezone.now()})
 
 
+@city_required
 @login_required
 def permit(request):
     """The learner permit; without one, a page that says what is needed and where to get it."""
-    record = services.record_find(_city_or_404(request), request.user.id_number)
+    record = services.record_find(request.city, request.user.id_number)
     if record is None or not record.permit_issued_on:
         return render(request, "exams/no_permit.html", {"record": record})
     return render(request, "exams/permit.html", {"record": record})
 
 
+@city_required
 @login_required
 def permit_pdf(request):
-    record = services.record_find(_city_or_404(request), request.user.id_number)
+    record = services.record_find(request.city, request.user.id_number)
     if record is None or not record.permit_issued_on:
         return redirect("exams:permit")
     response = HttpResponse(permit_pdf_builder.render(record), content_type="application/pdf")
@@ -151,19 +154,21 @@ def permit_pdf(request):
     return response
 
 
+@city_required
 def public(request):
     """Per city: each plan's seats, requests, allocated seats and, after the exam, passes (R-DL art 52)."""
-    city = _city_or_404(request)
+    city = request.city
     return render(request, "exams/public.html", {"plans": selectors.public_plans(city)})
 
 
+@city_required
 def draw(request, plan_id):
     """The plan page with its seed commitment and, once the window closes, the seed, the ranked
     list and the check anyone can repeat (docs/rules.md §3)."""
     plan = get_object_or_404(
         ExamPlan.objects.select_related("site"),
         pk=plan_id,
-        city=_city_or_404(request),
+        city=request.city,
         status__in=selectors.PUBLIC_STATUSES,
     )
     draw = selectors.plan_draw(plan)

@@ -11,6 +11,21 @@ class NoticesConfig(AppConfig):
         from portal import citysettings, hooks
 
         own_kinds.register_all()
+        hooks.register_service(
+            "notices:inbox", _("Notices"), _("Your reminders: inspection, licence, violations"), order=50
+        )
+        hooks.register_service(
+            "notices:announcements",
+            _("Public announcements"),
+            _("Number blocks, exam plans and notices of this city"),
+            order=70,
+        )
+        hooks.register_service(
+            "notices:travel",
+            _("Travel information"),
+            _("Traffic controls, road works and closures, in force and coming"),
+            order=80,
+        )
         citysettings.register(
             "notice_scrap_void_days",
             30,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from notices import kinds
+from notices import catalogue
 from portal import identity
 
 
@@ -58,19 +58,19 @@ class Notice(models.Model):
 
     def _kind(self):
         try:
-            return kinds.get(self.kind)
+            return catalogue.get(self.kind)
         except LookupError:
             return None
 
     @property
     def title(self) -> str:
         kind = self._kind()
-        return kinds.render(kind.title, self.context) if kind else self.kind
+        return catalogue.render(kind.title, self.context) if kind else self.kind
 
     @property
     def body(self) -> str:
         kind = self._kind()
-        return kinds.render(kind.body, self.context) if kind else ""
+        return catalogue.render(kind.body, self.context) if kind else ""
 
     @property
     def masked_id_number(self) -> str:
@@ -189,19 +189,19 @@ class Announcement(models.Model):
         if not self.kind:
             return None
         try:
-            return kinds.get(self.kind)
+            return catalogue.get(self.kind)
         except LookupError:
             return None
 
     @property
     def title(self) -> str:
         kind = self._kind()
-        return kinds.render(kind.title, self.context) if kind else (self.title_text or self.kind)
+        return catalogue.render(kind.title, self.context) if kind else (self.title_text or self.kind)
 
     @property
     def body(self) -> str:
         kind = self._kind()
-        return kinds.render(kind.body, self.context) if kind else self.body_text
+        return catalogue.render(kind.body, self.context) if kind else self.body_text
 
 
 class Article(models.Model):

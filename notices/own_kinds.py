@@ -3,7 +3,7 @@ and answers to questions. Placeholders come from the sweep's context (services/s
 
 from django.utils.translation import gettext_lazy as _
 
-from notices import kinds
+from notices import catalogue
 
 INSPECTION_WINDOW = "notices.inspection_window"
 INSPECTION_CLAIM_MARK = "notices.inspection_claim_mark"
@@ -27,7 +27,7 @@ UNIT_MONTHLY = "notices.unit_monthly"
 
 
 def register_all():
-    kinds.register(
+    catalogue.register(
         INSPECTION_WINDOW,
         title=_("Inspection of {plate} can be done now"),
         body=_(
@@ -35,7 +35,7 @@ def register_all():
             "inspection station; settle any violations and accidents first, then collect the inspection mark."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_CLAIM_MARK,
         title=_("Claim the inspection mark of {plate} online"),
         body=_(
@@ -43,12 +43,12 @@ def register_all():
             "test: apply for the inspection mark online with your compulsory insurance and vehicle tax certificates."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_30D,
         title=_("Inspection of {plate} due in 30 days"),
         body=_("The inspection of vehicle {plate} expires on {valid_until}. Please have it inspected in time."),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_7D,
         title=_("Inspection of {plate} due in 7 days"),
         body=_(
@@ -56,7 +56,7 @@ def register_all():
             "(fine and points)."
         ),
     )
-    kinds.register(
+    catalogue.register(
         INSPECTION_OVERDUE,
         title=_("Inspection of {plate} is overdue"),
         body=_(
@@ -65,7 +65,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_WARNING_1,
         title=_("{plate}: one inspection cycle missed"),
         body=_(
@@ -74,7 +74,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_WARNING_2,
         title=_("{plate}: two inspection cycles missed"),
         body=_(
@@ -83,7 +83,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_UPCOMING,
         title=_("{plate} reaches compulsory scrapping on {scrap_date}"),
         body=_(
@@ -92,7 +92,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_DECISION,
         title=_("{plate} must be scrapped"),
         body=_(
@@ -104,7 +104,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         SCRAP_VOID,
         title=_("Plates and documents of {plate} declared void"),
         body=_(
@@ -113,7 +113,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_WINDOW,
         title=_("Your {licence_class} driving licence can be renewed"),
         body=_(
@@ -121,7 +121,7 @@ def register_all():
             "administration office or online; bring a medical certificate not older than 6 months."
         ),
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_EXPIRED,
         title=_("Your driving licence has expired"),
         body=_(
@@ -130,7 +130,7 @@ def register_all():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         LICENCE_CANCELLED,
         title=_("Your driving licence is cancelled"),
         body=_(
@@ -140,7 +140,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         POINTS_9,
         title=_("{points} points on your driving licence"),
         body=_(
@@ -148,7 +148,7 @@ def register_all():
             "points the licence is withheld and you must attend full-score education."
         ),
     )
-    kinds.register(
+    catalogue.register(
         POINTS_12,
         title=_("12 points reached: licence withheld"),
         body=_(
@@ -159,27 +159,27 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         QUESTION_ANSWERED,
         title=_("Your question has been answered"),
         body=_("The vehicle administration office has answered your question “{subject}”."),
         sms=False,
     )
     # Travel information (docs/rules.md §6.3): a subscriber's road or district.
-    kinds.register(
+    catalogue.register(
         TRAVEL_PUBLISHED,
         title=_("Travel notice: {road}, {district}"),
         body=_("{road} {section} ({district}): from {starts} to {ends}. Detour: {detour}"),
         label=_("Travel notices on roads and districts I follow"),
     )
-    kinds.register(
+    catalogue.register(
         TRAVEL_CHANGED,
         title=_("Travel notice changed: {road}, {district}"),
         body=_("Changed: {road} {section} ({district}) now from {starts} to {ends}. Detour: {detour}"),
         label=_("Changes to travel notices I follow"),
     )
     # Unit accounts (docs/rules.md §1.2).
-    kinds.register(
+    catalogue.register(
         UNIT_MONTHLY,
         title=_("{unit}: summary for {month}"),
         body=_(

@@ -8,20 +8,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from notices import ics, kinds, push, selectors, services
+from notices import catalogue, ics, push, selectors, services
 from notices.forms import PreferencesForm, QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
-from portal.decorators import registry_verified_required
+from portal.decorators import city_required, registry_verified_required
 
 PAGE_SIZE = 20
 RECEIPT_MAX_AGE_SECONDS = 24 * 3600
-
-
-def _city_or_404(request):
-    if request.city is None:
-        raise Http404(_("Public information is published on each city's site."))
-    return request.city
 
 
 def _page(request, queryset):
@@ -47,7 +41,7 @@ def notice_detail(request, pk):
 
 @login_required
 def preferences(request):
-    every = sorted(kinds.all_kinds().values(), key=lambda k: k.code)
+    every = sorted(catalogue.all_kinds().values(), key=lambda k: k.code)
     if request.method == "POST":
         choices = {k.code: (f"sms:{k.code}" in request.POST, f"push:{k.code}" in request.POST) for k in every}
         services.preferences_save(user=request.user, choices=choices)
@@ -60,7 +54,7 @@ def preferences(request):
         rows.append(
             {
                 "kind": kind,
-                "label": kinds.label(kind),
+                "label": catalogue.label(kind),
                 "sms": kind.sms and (kind.mandatory or pref is None or pref.sms),
                 "push": kind.push and (kind.mandatory or pref is None or pref.push),
             }
@@ -93,30 +87,35 @@ def calendar_feed(request, token):
 
 
 # --- Public information ---------------------------------------------------------------------
+@city_required
 def announcements(request):
-    city = _city_or_404(request)
+    city = request.city
     return render(request, "notices/announcements.html", {"page": _page(request, selectors.announcements_for(city))})
 
 
+@city_required
 def announcement_detail(request, pk):
-    city = _city_or_404(request)
+    city = request.city
     item = get_object_or_404(selectors.announcements_for(city), pk=pk)
     return render(request, "notices/public_item.html", {"item": item, "active": "announcements"})
 
 
+@city_required
 def articles(request):
-    city = _city_or_404(request)
+    city = request.city
     return render(request, "notices/articles.html", {"page": _page(request, selectors.articles_for(city))})
 
 
+@city_required
 def article_detail(request, pk):
-    city = _city_or_404(request)
+    city = request.city
     item = get_object_or_404(selectors.articles_for(city), pk=pk)
     return render(request, "notices/public_item.html", {"item": item, "active": "articles"})
 
 
+@city_required
 def questions(request):
-    city = _city_or_404(request)
+    city = request.city
     mine = []
     if request.user.is_authenticated:
         mine = Question.objects.filter(city=city, asker=request.user)[:20]
@@ -124,8 +123,9 @@ def questions(request):
     return render(request, "notices/questions.html", {"page": page, "mine": mine})
 
 
+@city_required
 def question_detail(request, pk):
-    city = _city_or_404(request)
+    city = request.city
     question = get_object_or_404(Question, pk=pk, city=city)
     is_mine = request.user.is_authenticated and question.asker_id == request.user.pk
     if not (is_mine or (question.published and question.answered_at)):
@@ -134,9 +134,10 @@ def question_detail(request, pk):
     return render(request, "notices/question_detail.html", {"question": question, "shown": shown, "is_mine": is_mine})
 
 
+@city_required
 @login_required
 def question_ask(request):
-    city = _city_or_404(request)
+    city = request.city
     form = QuestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.question_ask(user=request.user, city=city, **form.cleaned_data)
@@ -145,8 +146,9 @@ def question_ask(request):
     return render(request, "notices/question_ask.html", {"form": form})
 
 
+@city_required
 def statistics(request):
-    city = _city_or_404(request)
+    city = request.city
     return render(request, "notices/statistics.html", {"sections": hooks.stats_for(city)})
 
 

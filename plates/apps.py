@@ -7,11 +7,11 @@ class PlatesConfig(AppConfig):
     verbose_name = _("Plates")
 
     def ready(self):
-        from notices import kinds
+        from notices import catalogue
         from plates import hooks
         from portal import hooks as portal_hooks
 
-        kinds.register(
+        catalogue.register(
             "plates.hold_confirmed",
             title=_("Number {number} is held for you"),
             body=_(
@@ -20,7 +20,7 @@ class PlatesConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.hold_expiring",
             title=_("Register {number} by {deadline}"),
             body=_(
@@ -29,7 +29,7 @@ class PlatesConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.hold_lapsed",
             title=_("Number {number} has lapsed"),
             body=_(
@@ -38,7 +38,7 @@ class PlatesConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.hold_abandoned",
             title=_("You gave up number {number}"),
             body=_(
@@ -47,13 +47,13 @@ class PlatesConfig(AppConfig):
             ),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.ban_lifted",
             title=_("Your preselection ban has been lifted"),
             body=_("The vehicle office has lifted your ban: you may preselect plate numbers online again."),
             mandatory=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.hold_flagged",
             title=_("Number {number} needs your purchase invoice"),
             body=_(
@@ -64,7 +64,7 @@ class PlatesConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.invoice_refused",
             title=_("Upload the purchase invoice of {number} again"),
             body=_(
@@ -74,12 +74,15 @@ class PlatesConfig(AppConfig):
             mandatory=True,
             urgent=True,
         )
-        kinds.register(
+        catalogue.register(
             "plates.block_announced",
             title=_("New number block {block} opens {opens}"),
             body=_("{size} numbers of {block} ({plate_type}) open for preselection at {opens}."),
             sms=False,
             push=False,
+        )
+        portal_hooks.register_service(
+            "plates:start", _("Plate-number preselection"), _("Choose a number for your new car online"), order=10
         )
         portal_hooks.register_stats(hooks.stats)
         portal_hooks.register_deadlines(hooks.deadlines)

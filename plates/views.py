@@ -16,30 +16,15 @@ from django_ratelimit.decorators import ratelimit
 from plates import forms, ga36, selectors, services
 from plates.models import Hold, Selection
 from portal import antibot, citysettings, identity
-from portal.decorators import registry_verified_required
-from portal.ratelimits import rush_limit
+from portal.decorators import city_required, registry_verified_required
+from portal.ratelimits import client_ip, rush_limit
 from portal.verification import VerificationError
 
 DEVICE_COOKIE = "plates_device"
 
 
-def _client_ip(request) -> str | None:
-    header = settings.CLIENT_IP_HEADER
-    if header:
-        value = request.META.get(header, "")
-        if value:
-            return value.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
-
-
-def _require_city(request):
-    if request.city is None:
-        raise Http404
-
-
 def _get_selection(request, pk) -> Selection:
     """The citizen's own selection on this city's site, with its vehicle, or 404."""
-    _require_city(request)
     selection = selectors.citizen_selection(pk, request.user, request.city)
     if selection is None:
         raise Http404
@@ -47,7 +32,6 @@ def _get_selection(request, pk) -> Selection:
 
 
 def _get_hold(request, pk) -> Hold:
-    _require_city(request)
     return get_object_or_404(
         Hold.objects.select_related("number", "vehicle", "city"),
         pk=pk,
@@ -56,12 +40,12 @@ def _get_hold(request, pk) -> Hold:
     )
 
 
+@city_required
 @login_required
 @registry_verified_required
 @rush_limit("plates.start")
 def start(request):
     """Notice, vehicle data (VIN + conformity certificate), then on to the SMS step."""
-    _require_city(request)
     form = forms.StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and not antibot.check(request):
         form.add_error(None, antibot.message())  # the proof of work in front of the rush
@@ -74,7 +58,7 @@ def start(request):
                 vin=form.cleaned_data["vin"],
                 cert_number=form.cleaned_data["cert_number"],
                 device_key=device,
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except services.PlateError as exc:
             form.add_error(None, str(exc))
@@ -105,13 +89,14 @@ def start(request):
 
 def _send(request, send, selection):
     try:
-        send(selection, _client_ip(request))
+        send(selection, client_ip(request))
     except VerificationError as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile})
 
 
+@city_required
 @login_required
 @registry_verified_required
 def verify(request, pk):
@@ -164,6 +149,7 @@ def _selection_gate(request, selection):
     return None
 
 
+@city_required
 @login_required
 @registry_verified_required
 def selection(request, pk):
@@ -177,6 +163,7 @@ def selection(request, pk):
     return render(request, "plates/selection.html", context)
 
 
+@city_required
 @login_required
 @require_POST
 @rush_limit("plates.claim")
@@ -191,12 +178,12 @@ def draw(request, pk):
     return redirect("plates:selection", selection.pk)
 
 
+@city_required
 @login_required
 @require_POST
 @rush_limit("plates.claim")
 def backup(request, pk):
     """Move a number of the live batch to the backups: the claim endpoint of the rush."""
-    _require_city(request)
     form = forms.BackupForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a number from your batch."))
@@ -235,6 +222,7 @@ def _round_messages(request, candidates, result) -> None:
         messages.info(request, _("This round cost %(n)d tries.") % {"n": result.cost})
 
 
+@city_required
 @login_required
 @rush_limit("plates.claim")
 def compose(request, pk):
@@ -286,6 +274,7 @@ def compose(request, pk):
     return render(request, "plates/compose.html", context)
 
 
+@city_required
 @login_required
 @ratelimit(key="user", rate="10/m", method="GET", block=False)
 def find(request, pk):
@@ -314,12 +303,12 @@ def find(request, pk):
     return render(request, "plates/find.html", context)
 
 
+@city_required
 @login_required
 @registry_verified_required
 @rush_limit("plates.claim")
 def confirm(request, pk):
     """Final choice among the backups, with the second SMS code where the city asks for it."""
-    _require_city(request)
     action = request.POST.get("action") if request.method == "POST" else None
     form = forms.ConfirmForm(request.POST if action == "confirm" else None)
     if action == "confirm" and form.is_valid():
@@ -363,6 +352,7 @@ def _hold_context(hold, invoice_form) -> dict:
     }
 
 
+@city_required
 @login_required
 @registry_verified_required
 def hold(request, pk):
@@ -371,6 +361,7 @@ def hold(request, pk):
     return render(request, "plates/hold.html", _hold_context(hold, forms.InvoiceForm()))
 
 
+@city_required
 @login_required
 def voucher_pdf(request, pk):
     from plates import voucher
@@ -381,6 +372,7 @@ def voucher_pdf(request, pk):
     return response
 
 
+@city_required
 @login_required
 @require_POST
 def abandon(request, pk):
@@ -397,6 +389,7 @@ def abandon(request, pk):
     return redirect("plates:hold", hold.pk)
 
 
+@city_required
 @login_required
 @require_POST
 def invoice(request, pk):
@@ -413,9 +406,9 @@ def invoice(request, pk):
     return render(request, "plates/hold.html", _hold_context(hold, form))
 
 
+@city_required
 def blocks(request):
     """号段公布: public, no login."""
-    _require_city(request)
     return render(
         request,
         "plates/blocks.html",

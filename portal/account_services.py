@@ -4,8 +4,6 @@ the clerk's counter actions (docs/rules.md §1).
 Views, forms and admin actions call these; nothing else writes a citizen account.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,6 +12,7 @@ from django_ratelimit.core import get_usage
 
 from portal import identity, registry, verification
 from portal.models import IdentityCheck, User
+from portal.ratelimits import client_ip
 
 PURPOSE_REGISTER = "register"
 PURPOSE_RESET = "password_reset"
@@ -37,18 +36,6 @@ class AccountError(Exception):
         self.field = field
 
 
-def client_ip(request) -> str | None:
-    """The visitor's address: the proxy's header when configured, else the socket peer. Only a
-    well-formed address is returned (it is stored in an inet column and keys the limits)."""
-    header = settings.CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    value = value.split(",")[0].strip() if value else request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
 def unavailable_message() -> str:
     return _("This service is temporarily unavailable. Please try again in a few minutes.")
 
@@ -69,7 +56,7 @@ def limits_usage(request, group: str, value: str, rate: str, increment: bool):
     return usage
 
 
-def _enforce(request, step: str, targets: list[str], per_ip: str, per_target: str, field: str) -> None:
+def limits_enforce(request, step: str, targets: list[str], per_ip: str, per_target: str, field: str) -> None:
     """Count one request of this step against the address and each target; refuse past a limit."""
     checks = [(f"{step}-ip", client_ip(request) or "unknown", per_ip)]
     checks += [(f"{step}-target", identity.limit_key(t), per_target) for t in targets if t]
@@ -82,14 +69,14 @@ def _enforce(request, step: str, targets: list[str], per_ip: str, per_target: st
             )
 
 
-def _send(mobile: str, purpose: str, ip, **kwargs) -> None:
+def code_send(mobile: str, purpose: str, ip, **kwargs) -> None:
     try:
         verification.send_code(mobile, purpose, ip, **kwargs)
     except verification.VerificationError as exc:
         raise AccountError(str(exc), field="code") from None
 
 
-def _check(mobile: str, purpose: str, code: str) -> None:
+def code_check(mobile: str, purpose: str, code: str) -> None:
     try:
         verification.check_code(mobile, purpose, code)
     except verification.VerificationError as exc:
@@ -119,9 +106,9 @@ def send_registration_code(request, mobile: str) -> None:
     """Press "send code" on the registration page. The answer is the same whether or not the
     mobile has an account; only its owner learns it (by SMS, instead of a code)."""
     mobile = identity.normalize_mobile(mobile)
-    _enforce(request, "register-send", [mobile], SEND_PER_IP, SEND_PER_TARGET, "code")
+    limits_enforce(request, "register-send", [mobile], SEND_PER_IP, SEND_PER_TARGET, "code")
     taken = User.objects.filter(mobile=mobile).exists()
-    _send(mobile, PURPOSE_REGISTER, client_ip(request), notice=already_registered_sms() if taken else "")
+    code_send(mobile, PURPOSE_REGISTER, client_ip(request), notice=already_registered_sms() if taken else "")
 
 
 def register_citizen(*, real_name: str, id_number: str, mobile: str, password: str, code: str, request=None) -> User:
@@ -136,8 +123,8 @@ def register_citizen(*, real_name: str, id_number: str, mobile: str, password: s
     id_number = identity.id_key(id_number)
     mobile = identity.normalize_mobile(mobile)
     if request is not None:
-        _enforce(request, "register-submit", [mobile, id_number], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
-    _check(mobile, PURPOSE_REGISTER, code)
+        limits_enforce(request, "register-submit", [mobile, id_number], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
+    code_check(mobile, PURPOSE_REGISTER, code)
     if User.objects.filter(id_number=id_number).exists():
         raise AccountError(duplicate_id_message(), field="id_number")
     mobiles = registry.mobiles_on_file(id_number)
@@ -168,10 +155,10 @@ def register_citizen(*, real_name: str, id_number: str, mobile: str, password: s
 
 def _send_to_account(request, mobile: str, purpose: str, step: str) -> None:
     mobile = identity.normalize_mobile(mobile)
-    _enforce(request, step, [mobile], SEND_PER_IP, SEND_PER_TARGET, "code")
+    limits_enforce(request, step, [mobile], SEND_PER_IP, SEND_PER_TARGET, "code")
     known = User.objects.filter(mobile=mobile, is_active=True).exists()
     # An unknown mobile gets a decoy: the same limits, the same wrong-code answers, no SMS.
-    _send(mobile, purpose, client_ip(request), decoy=not known)
+    code_send(mobile, purpose, client_ip(request), decoy=not known)
 
 
 def send_reset_code(request, mobile: str) -> None:
@@ -185,8 +172,8 @@ def send_login_code(request, mobile: str) -> None:
 def _account_by_code(request, mobile: str, code: str, purpose: str, step: str) -> User:
     mobile = identity.normalize_mobile(mobile)
     if request is not None:
-        _enforce(request, step, [mobile], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
-    _check(mobile, purpose, code)
+        limits_enforce(request, step, [mobile], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
+    code_check(mobile, purpose, code)
     user = User.objects.filter(mobile=mobile, is_active=True).first()
     if user is None:
         # A decoy code cannot be typed right; reached only if the account was disabled meanwhile.
@@ -222,8 +209,8 @@ def send_identity_code(request, user: User, choice: int) -> None:
     mobiles = registry_mobile_choices(user)
     if not 0 <= choice < len(mobiles):
         raise AccountError(_("Choose one of the mobile numbers on file."), field="target")
-    _enforce(request, "identity-send", [user.id_number], SEND_PER_IP, SEND_PER_TARGET, "code")
-    _send(mobiles[choice], PURPOSE_IDENTITY, client_ip(request))
+    limits_enforce(request, "identity-send", [user.id_number], SEND_PER_IP, SEND_PER_TARGET, "code")
+    code_send(mobiles[choice], PURPOSE_IDENTITY, client_ip(request))
 
 
 def identity_verify_by_code(request, user: User, choice: int, code: str) -> User:
@@ -231,8 +218,8 @@ def identity_verify_by_code(request, user: User, choice: int, code: str) -> User
     mobiles = registry_mobile_choices(user)
     if not 0 <= choice < len(mobiles):
         raise AccountError(_("Choose one of the mobile numbers on file."), field="target")
-    _enforce(request, "identity-submit", [user.id_number], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
-    _check(mobiles[choice], PURPOSE_IDENTITY, code)
+    limits_enforce(request, "identity-submit", [user.id_number], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
+    code_check(mobiles[choice], PURPOSE_IDENTITY, code)
     return _mark_verified(user, IdentityCheck.REGISTRY_SMS, "")
 
 

@@ -13,6 +13,9 @@ class PortalConfig(AppConfig):
 
         # Unit accounts' demo (docs/rules.md §1.2) runs with the apps' loaders, after the platform's.
         hooks.register_demo(_units_demo)
+        hooks.register_service(
+            "portal:my_vehicles", _("Information query"), _("Your vehicles, licences and points"), order=60
+        )
 
         # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from portal import account_services, identity, registry_services
 from portal.account_services import AccountError
 from portal.models import User
+from portal.ratelimits import client_ip
 
 PURPOSE_OLD = "contact.old"
 PURPOSE_NEW = "contact.new"
@@ -38,7 +39,7 @@ def contact_send_codes(request, user: User, new_mobile: str) -> None:
     """Send one code to the account's mobile and one to the new mobile. Whether the new mobile
     belongs to another account is said only once its code is proven (docs/rules.md §1)."""
     new_mobile = _new_mobile(user, new_mobile)
-    account_services._enforce(
+    account_services.limits_enforce(
         request,
         "contact-send",
         [user.mobile, new_mobile],
@@ -46,9 +47,9 @@ def contact_send_codes(request, user: User, new_mobile: str) -> None:
         account_services.SEND_PER_TARGET,
         "old_code",
     )
-    ip = account_services.client_ip(request)
-    account_services._send(user.mobile, PURPOSE_OLD, ip)
-    account_services._send(new_mobile, PURPOSE_NEW, ip)
+    ip = client_ip(request)
+    account_services.code_send(user.mobile, PURPOSE_OLD, ip)
+    account_services.code_send(new_mobile, PURPOSE_NEW, ip)
 
 
 def contact_change_mobile(request, user: User, *, new_mobile: str, old_code: str, new_code: str) -> User:
@@ -57,7 +58,7 @@ def contact_change_mobile(request, user: User, *, new_mobile: str, old_code: str
     rewrite another person's records)."""
     new_mobile = _new_mobile(user, new_mobile)
     if request is not None:
-        account_services._enforce(
+        account_services.limits_enforce(
             request,
             "contact-submit",
             [user.mobile, new_mobile],
@@ -66,11 +67,11 @@ def contact_change_mobile(request, user: User, *, new_mobile: str, old_code: str
             "old_code",
         )
     try:
-        account_services._check(user.mobile, PURPOSE_OLD, old_code)
+        account_services.code_check(user.mobile, PURPOSE_OLD, old_code)
     except AccountError as exc:
         raise AccountError(exc.message, field="old_code") from None
     try:
-        account_services._check(new_mobile, PURPOSE_NEW, new_code)
+        account_services.code_check(new_mobile, PURPOSE_NEW, new_code)
     except AccountError as exc:
         raise AccountError(exc.message, field="new_code") from None
     taken = _("This mobile number is already used by another account.")

@@ -9,15 +9,16 @@ from portal.models import City
 
 
 def city_required(view):
-    """On the province site (bare domain), explain that the page lives on a city site and link
-    to the same page on each city's site instead of failing."""
+    """The one guard of a page that needs a city: on the province site (bare domain) it answers
+    404 (there is no such page there) with a page that explains the service lives on each city's
+    site and links to the same page on each of them."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if getattr(request, "city", None) is None:
             path = request.get_full_path().lstrip("/")
             cities = [(c, city_url(c, request) + path) for c in City.objects.filter(is_active=True)]
-            return render(request, "portal/needs_city.html", {"cities": cities})
+            return render(request, "portal/needs_city.html", {"cities": cities}, status=404)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -31,6 +31,19 @@ class StatsSection:
     note: str = ""
 
 
+@dataclass
+class ServiceEntry:
+    """One service on a city's home page (docs/rules.md §8): the page it starts at, its title and
+    a line saying what it does; `order` places it among the others."""
+
+    url_name: str
+    title: str
+    description: str
+    order: int = 100
+
+
+# ServiceEntry, in the order the home page shows them
+service_entries: list = []
 # callables (user) -> iterable[Deadline]
 deadline_providers: list = []
 # callables (city) -> iterable[StatsSection]
@@ -39,6 +52,14 @@ stats_providers: list = []
 demo_loaders: list = []
 # notice kind -> callable (context) -> (url, label) or None: where the reader acts on a notice
 notice_links: dict = {}
+
+
+def register_service(url_name: str, title, description, *, order: int = 100) -> ServiceEntry:
+    """A service app's entry on the home page (in AppConfig.ready()); once per url_name."""
+    entry = ServiceEntry(url_name, title, description, order)
+    service_entries[:] = [e for e in service_entries if e.url_name != url_name] + [entry]
+    service_entries.sort(key=lambda e: (e.order, e.url_name))
+    return entry
 
 
 def register_deadlines(fn):

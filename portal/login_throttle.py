@@ -17,6 +17,7 @@ from django.conf import settings
 
 from portal import account_services, identity
 from portal.auth_backends import find_user
+from portal.ratelimits import client_ip
 
 PER_ACCOUNT_ADDRESS = getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", "5/15m")
 PER_ACCOUNT = getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT", "20/h")
@@ -37,7 +38,7 @@ def _account_key(login: str) -> str:
 
 
 def _counters(request, login: str):
-    ip = account_services.client_ip(request) or "unknown"
+    ip = client_ip(request) or "unknown"
     account = _account_key(login)
     counters = [("login-ip", ip, PER_IP, NEEDS_SMS)]
     if account:

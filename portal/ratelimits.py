@@ -10,6 +10,7 @@ household or an office behind one address is not hindered by them (docs/operatio
 """
 
 import functools
+import ipaddress
 
 from django.conf import settings
 from django.shortcuts import render
@@ -18,13 +19,17 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
+    """The visitor's address, the one helper every page uses: the proxy's header when configured
+    (CLIENT_IP_HEADER), else the socket peer. Only a well-formed address is returned (it is
+    stored in inet columns and keys the limits); None otherwise."""
     header = settings.CLIENT_IP_HEADER
-    if header:
-        value = request.META.get(header, "")
-        if value:
-            return value.split(",")[0].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "") or ""
+    value = request.META.get(header, "") if header else ""
+    value = value.split(",")[0].strip() if value else request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _ip_key(group, request):

@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 def register():
-    from notices import kinds
+    from notices import catalogue
     from portal import hooks as portal_hooks
     from portal.payments.services import register_purpose
     from violations.services.handling import fine_paid
 
-    kinds.register(
+    catalogue.register(
         "violations.recorded",
         title=_("New violation of {plate}: {facts}"),
         body=_(
@@ -19,7 +19,7 @@ def register():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.proposed_penalty",
         title=_("Notice of proposed penalty for {plate}"),
         body=_(
@@ -29,7 +29,7 @@ def register():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.decided",
         title=_("Penalty decision {number}"),
         body=_(
@@ -38,12 +38,12 @@ def register():
         ),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.paid",
         title=_("Fine of decision {number} paid"),
         body=_("We received {amount} yuan for decision {number} (late surcharge {surcharge} yuan)."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.full_score",
         title=_("Your licence has reached 12 points"),
         body=_(
@@ -53,43 +53,49 @@ def register():
         mandatory=True,
         urgent=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_requested",
         title=_("{driver} asks to register your vehicle {plate}"),
         body=_("{driver} ({relationship}) asks to register {plate}. Approve with an SMS code or refuse online."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_approved",
         title=_("You may now handle records of {plate}"),
         body=_("The owner approved your registration of {plate}. Records after this moment are yours to see."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_refused",
         title=_("Registration of {plate} refused"),
         body=_("The owner of {plate} refused your registration."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.binding_revoked",
         title=_("Registration of {plate} ended"),
         body=_("The registration of {plate} was ended."),
     )
-    kinds.register(
+    catalogue.register(
         "violations.watch_listed",
         title=_("Online violation handling stopped"),
         body=_("Online handling is stopped ({why}). Go to the traffic police counter with your ID card."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.objection_decided",
         title=_("Your objection to the record of {plate}: {outcome}"),
         body=_("Your objection to the record of {plate} at {time} was {outcome}. {note}"),
         mandatory=True,
     )
-    _register_accidents(kinds)
+    _register_accidents(catalogue)
     register_purpose("violations.fine", on_paid=fine_paid, label=_("Traffic fine"))
     from violations import selectors
 
+    portal_hooks.register_service(
+        "violations:start",
+        _("Violations and fines"),
+        _("Handle minor camera-recorded violations and pay the fine"),
+        order=40,
+    )
     portal_hooks.register_deadlines(selectors.deadlines)
     portal_hooks.register_demo(_demo)
     # Unit accounts (docs/rules.md §1.2): a unit's dashboard and the clerks' key-vehicle list.
@@ -106,7 +112,7 @@ def _accident_link(context):
     return reverse("violations:accident_case", args=[case]), str(_("Open the case"))
 
 
-def _register_accidents(kinds):
+def _register_accidents(catalogue):
     """Accident quick settlement (docs/rules.md §5.7): its [LOCAL] periods and its notices."""
     from portal import citysettings
     from portal import hooks as portal_hooks
@@ -120,31 +126,31 @@ def _register_accidents(kinds):
         "Hours the other party has to join and confirm an accident case before it lapses",
         min_value=1,
     )
-    kinds.register(
+    catalogue.register(
         "violations.accident_joined",
         title=_("The other driver ({plate}) confirmed the accident case"),
         body=_("The accident at {place} now needs both of you to agree on responsibility, or to ask the police."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.accident_proposed",
         title=_("A proposal of responsibility for the accident at {place}"),
         body=_("The other party proposed who is responsible. Agree, propose something else, or ask the police."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.accident_agreed",
         title=_("Accident agreement {number} made"),
         body=_("The self-negotiated agreement {number} for the accident at {place} is made; your insurer is told."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.accident_clerk_asked",
         title=_("The traffic police will decide the accident at {place}"),
         body=_("The traffic police decide responsibility by {decide_by}."),
         mandatory=True,
     )
-    kinds.register(
+    catalogue.register(
         "violations.accident_determined",
         title=_("Accident determination {number} issued"),
         body=_(
@@ -160,7 +166,7 @@ def _register_accidents(kinds):
         "violations.accident_determined",
     ):
         portal_hooks.register_notice_link(code, _accident_link)
-    kinds.register(
+    catalogue.register(
         "violations.accident_lapsed",
         title=_("Accident case at {place} lapsed"),
         body=_("The other driver did not confirm in time. Start a new case or go to a traffic police counter."),

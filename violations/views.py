@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from portal import identity, verification
 from portal.auth_backends import UNCACHED_FIELDS
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
+from portal.ratelimits import client_ip
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
@@ -29,16 +30,12 @@ def _load_personal_fields(user) -> None:
         user.refresh_from_db(fields=sorted(deferred))
 
 
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
-
-
 def _parse_ids(raw) -> list[int]:
     ids = []
     for part in raw:
         for piece in str(part).split(","):
             piece = piece.strip()
-            if piece.isdigit() and len(piece) <= 18:
+            if piece.isascii() and piece.isdigit() and len(piece) <= 18:
                 ids.append(int(piece))
     return sorted(set(ids))[:50]
 
@@ -130,7 +127,7 @@ def handle(request):
     }
     if request.method == "POST" and "send_code" in request.POST and not reasons:
         try:
-            verification.send_code(request.user.mobile, HANDLE_PURPOSE, _ip(request))
+            verification.send_code(request.user.mobile, HANDLE_PURPOSE, client_ip(request))
         except verification.VerificationError as exc:
             context["sms_error"] = str(exc)
         else:
@@ -246,7 +243,7 @@ def binding_approve(request, pk):
     context = {"binding": binding, "form": form}
     if request.method == "POST" and "send_code" in request.POST:
         try:
-            verification.send_code(request.user.mobile, BIND_PURPOSE, _ip(request))
+            verification.send_code(request.user.mobile, BIND_PURPOSE, client_ip(request))
         except verification.VerificationError as exc:
             context["sms_error"] = str(exc)
         else:

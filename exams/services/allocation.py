@@ -7,14 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
+from exams import sql
 from exams.models import (
     ExamPlan,
     ExamRequest,
     LearnerRecord,
 )
-from exams.services.common import ExamError, _history_rows, _local_start, _plan_context, _snapshot, _today
+from exams.services.common import ExamError, _local_start, _plan_context, _today
 from exams.services.fees import fee_close_open, fee_refund, fee_terms
-from portal import citysettings, identity, workdays
+from portal import audit, citysettings, identity, workdays
 
 
 # --- The draw -----------------------------------------------------------------------------------
@@ -78,13 +79,16 @@ def plans_allocate(plan_ids, *, now=None) -> list[int]:
               FROM exams_examrequest r
              WHERE r.record_id = l.id AND r.plan_id = ANY(%s) AND r.status = 'allocated' AND r.priority
                AND NOT (r.subject = ANY(l.priority_used))
+            RETURNING l.id
             """,
             [ids],
         )
-        _history_rows(cursor, ExamPlan, "id = ANY(%s)", [ids], "allocated", now)
-        _history_rows(
+        used = [row[0] for row in cursor.fetchall()]
+        sql.history_rows(cursor, ExamPlan, "id = ANY(%s)", [ids], "allocated", now)
+        sql.history_rows(
             cursor, ExamRequest, "plan_id = ANY(%s) AND status IN ('allocated', 'not_allocated')", [ids], "draw", now
         )
+        sql.history_rows(cursor, LearnerRecord, "id = ANY(%s)", [used], "priority booking used", now)
     return ids
 
 
@@ -113,9 +117,11 @@ def decisions_notify(plan_ids, *, now=None) -> int:
             sent += 1
         if allocated:
             _notify_fee_due(req)
-    ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).update(
+    unsent = list(ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).values_list("pk", flat=True))
+    ExamPlan.objects.filter(pk__in=unsent, decisions_sent_at__isnull=True).update(
         decisions_sent_at=now or timezone.now()
     )
+    audit.record_rows(ExamPlan.objects.filter(pk__in=unsent), "decisions sent")
     return sent
 
 
@@ -162,8 +168,9 @@ def booking_cancel(req: ExamRequest, *, actor=None, now=None) -> ExamRequest:
         if not changed:
             raise ExamError(_("Only a confirmed booking can be cancelled at the counter."))
         LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+        audit.record(LearnerRecord(pk=req.record_id), _("cancelled at the counter"), actor)
         req.refresh_from_db()
-        _snapshot(req, _("cancelled at the counter"))
+        audit.record(req, _("cancelled at the counter"), actor, reload=False)
         if not fee_refund(req, _("Exam booking cancelled in time at the counter")):
             fee_close_open(req)
         notices.notify(
@@ -225,7 +232,7 @@ def seats_offer(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
                 skipped.add(candidate.pk)
                 continue
             candidate.refresh_from_db()
-            _snapshot(candidate, _("freed seat offered"))
+            audit.record(candidate, _("freed seat offered"), reload=False)
             notices.notify(
                 "exams.seat_offered",
                 id_number=candidate.id_number,
@@ -255,7 +262,7 @@ def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -
         if not changed:
             raise ExamError(_("This offer is no longer open."))
         req.refresh_from_db()
-        _snapshot(req, _("offer accepted") if accept else _("offer declined"))
+        audit.record(req, _("offer accepted") if accept else _("offer declined"), reload=False)
         if accept:
             notices.notify(
                 "exams.allocated",
@@ -282,7 +289,7 @@ def offers_expire(*, now=None) -> int:
         for req in expired:
             ExamRequest.objects.filter(pk=req.pk).update(status=ExamRequest.Status.OFFER_EXPIRED, decided_at=now)
             req.refresh_from_db()
-            _snapshot(req, _("offer expired"))
+            audit.record(req, _("offer expired"), reload=False)
     for plan in ExamPlan.objects.filter(pk__in={r.plan_id for r in expired}):
         seats_offer(plan, now=now)
     return len(expired)
@@ -307,8 +314,9 @@ def bookings_expire_unpaid(*, now=None) -> int:
             if not _free_unpaid(req, now):
                 continue  # paid (or otherwise moved on) since it was read
             LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+            audit.record(LearnerRecord(pk=req.record_id), _("fee not paid in time"))
             req.refresh_from_db()
-            _snapshot(req, _("fee not paid in time"))
+            audit.record(req, _("fee not paid in time"), reload=False)
             fee_close_open(req)
             notices.notify(
                 "exams.fee_unpaid",

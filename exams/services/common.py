@@ -1,4 +1,4 @@
-"""What every topic of exam booking shares: the refusal error, local dates, audit rows."""
+"""What every topic of exam booking shares: the refusal error, local dates."""
 
 import datetime
 
@@ -34,28 +34,6 @@ def r_dl_period_end(start: datetime.date, days: int) -> datetime.date:
     if rules.counts_working_days(days):
         return workdays.add_working_days(start, days)
     return start + datetime.timedelta(days=days)
-
-
-def _snapshot(obj, reason):
-    """Write a history row for a change made by a conditional UPDATE (which bypasses save())."""
-    type(obj).history.model.objects.create(
-        **{f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields},
-        history_date=timezone.now(),
-        history_type="~",
-        history_change_reason=str(reason)[:100],
-    )
-
-
-def _history_rows(cursor, model, where, params, reason, now, history_type="~", user=None):
-    """Set-based audit: one historical row per row written by raw SQL (which bypasses save())."""
-    history = model.history.model
-    columns = [f.column for f in model._meta.concrete_fields]
-    cols = ", ".join(f'"{c}"' for c in columns)
-    cursor.execute(
-        f'INSERT INTO "{history._meta.db_table}" ({cols}, history_date, history_type, history_change_reason, history_user_id)'
-        f' SELECT {cols}, %s, %s, %s, %s FROM "{model._meta.db_table}" WHERE {where}',
-        [now, history_type, reason, getattr(user, "pk", None), *params],
-    )
 
 
 def _plan_context(plan: ExamPlan) -> dict:

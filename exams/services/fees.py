@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.models import ExamPlan, ExamRequest, Subject
-from exams.services.common import ExamError, _local_start, _snapshot
-from portal import citysettings
+from exams.services.common import ExamError, _local_start
+from portal import audit, citysettings
 from portal.payments import selectors as payment_selectors
 from portal.payments import services as payments
 
@@ -94,7 +94,7 @@ def fee_paid(payment) -> None:
     ).update(fee_paid_at=now)
     if kept:
         req = ExamRequest.objects.get(pk=pk)
-        _snapshot(req, _("fee paid"))
+        audit.record(req, _("fee paid"), reload=False)
         return
     transaction.on_commit(lambda: _refund(payment, _("The exam seat was no longer held when the fee arrived")))
 

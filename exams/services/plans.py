@@ -18,9 +18,9 @@ from exams.models import (
     ExamSite,
     Subject,
 )
-from exams.services.common import ExamError, _plan_context, _snapshot, _today
+from exams.services.common import ExamError, _plan_context, _today
 from exams.services.fees import fee_close_open, fee_refund
-from portal import citysettings, workdays
+from portal import audit, citysettings, workdays
 
 
 # --- Plans --------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def plan_publish(plan: ExamPlan, *, now=None) -> ExamPlan:
         if not changed:
             raise ExamError(_("Only a draft plan can be published."))
         plan.refresh_from_db()
-        _snapshot(plan, _("published"))
+        audit.record(plan, _("published"), reload=False)
         notices.announce(
             "exams.plan_published",
             city=plan.city,
@@ -230,7 +230,7 @@ def plan_cancel(plan: ExamPlan, *, actor=None, now=None) -> int:
         if not changed:
             raise ExamError(_("Only a published or allocated plan can be cancelled."))
         plan.refresh_from_db()
-        _snapshot(plan, _("cancelled by the office"))
+        audit.record(plan, _("cancelled by the office"), actor, reload=False)
         live = list(
             ExamRequest.objects.select_for_update()
             .filter(plan=plan, status__in=LIVE_STATUSES)
@@ -239,7 +239,7 @@ def plan_cancel(plan: ExamPlan, *, actor=None, now=None) -> int:
         for req in live:
             ExamRequest.objects.filter(pk=req.pk).update(status=ExamRequest.Status.OFFICE_CANCELLED, decided_at=now)
             req.refresh_from_db()
-            _snapshot(req, _("cancelled by the office"))
+            audit.record(req, _("cancelled by the office"), actor, reload=False)
             if not fee_refund(req, _("Exam session cancelled by the office")):
                 fee_close_open(req)
             notices.notify(

@@ -16,8 +16,8 @@ from exams.models import (
     LearnerRecord,
 )
 from exams.services.candidates import record_has_priority, record_key_time, request_refusals
-from exams.services.common import ExamError, _plan_context, _snapshot
-from portal import identity
+from exams.services.common import ExamError, _plan_context
+from portal import audit, identity
 
 
 def request_create(
@@ -39,9 +39,10 @@ def request_create(
     return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
 
 
-def request_create_online(*, city, plan_id: int, id_number: str, now=None) -> ExamRequest:
+def request_create_online(*, city, plan_id: int, id_number: str, user=None, now=None) -> ExamRequest:
     """A candidate's own request from the plans page: request_create with the plan and the
-    candidate's learner records read in one query. ExamPlan.DoesNotExist: no such plan in this city."""
+    candidate's learner records read in one query (`user`, the candidate's account, is who the
+    history row names). ExamPlan.DoesNotExist: no such plan in this city."""
     id_number = identity.id_key(id_number)
     if not 0 < plan_id < 2**63:
         raise ExamPlan.DoesNotExist
@@ -55,7 +56,9 @@ def request_create_online(*, city, plan_id: int, id_number: str, now=None) -> Ex
     plan.city = city
     # Without a learner record the LEFT JOIN still returns the plan, with a NULL record.
     records = [_record_from_row(row[n:]) for row in rows if row[n] is not None]
-    return _request(plan, records, id_number=id_number, channel=ExamRequest.Channel.ONLINE, actor=None, now=now)
+    return _request(
+        plan, records, id_number=id_number, channel=ExamRequest.Channel.ONLINE, actor=None, by=user, now=now
+    )
 
 
 # The request path reads a candidate's learner records with the subjects of their live requests
@@ -128,7 +131,7 @@ def _insert_sql() -> str:
     """
 
 
-def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, now) -> ExamRequest:
+def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, now, by=None) -> ExamRequest:
     """request_create once the candidate's records are read (ordered as record_find orders them)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -169,7 +172,7 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                         plan.pk,
                         today,
                         now,
-                        getattr(actor, "pk", None),
+                        getattr(by or actor, "pk", None),  # the history row's user
                     ],
                 )
                 row = cursor.fetchone()
@@ -229,5 +232,6 @@ def request_withdraw(req: ExamRequest, *, id_number: str, now=None) -> None:
         if not changed:
             raise ExamError(_("This request can no longer be withdrawn online."))
         LearnerRecord.objects.filter(pk=req.record_id).update(last_cancel_at=now)
+        audit.record(LearnerRecord(pk=req.record_id), _("withdrawn online"))
         req.refresh_from_db()
-        _snapshot(req, _("withdrawn online"))
+        audit.record(req, _("withdrawn online"), reload=False)

@@ -15,6 +15,7 @@ from exams.models import (
 )
 from exams.services.candidates import permit_issue
 from exams.services.common import ExamError, _local_start, _plan_context
+from portal import audit
 
 
 # --- Results ------------------------------------------------------------------------------------
@@ -42,9 +43,9 @@ def result_record(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
         if req.fee_owed:
             raise ExamError(_("The fee of this booking has not been paid."))
         record = LearnerRecord.objects.select_for_update().get(pk=req.record_id)
-        result = ExamResult.objects.create(
-            request=req, outcome=outcome, score=score, retake_score=retake_score, entered_by=actor
-        )
+        result = ExamResult(request=req, outcome=outcome, score=score, retake_score=retake_score, entered_by=actor)
+        result._history_user = req._history_user = record._history_user = actor
+        result.save()
         req.status = ExamRequest.Status.COMPLETED
         req.save(update_fields=["status"])
 
@@ -82,7 +83,10 @@ def result_record(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
         record.save()
 
         if not ExamRequest.objects.filter(plan=plan, status=ExamRequest.Status.ALLOCATED).exists():
-            ExamPlan.objects.filter(pk=plan.pk, status=ExamPlan.Status.ALLOCATED).update(status=ExamPlan.Status.DONE)
+            if ExamPlan.objects.filter(pk=plan.pk, status=ExamPlan.Status.ALLOCATED).update(
+                status=ExamPlan.Status.DONE
+            ):
+                audit.record(plan, "every result recorded", actor)
         notices.notify(
             "exams.result",
             id_number=req.id_number,

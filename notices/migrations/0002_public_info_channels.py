@@ -7,7 +7,35 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from notices.inspection import DROP_SQL_FUNCTIONS, SQL_FUNCTIONS
+# The inspection cycle as SQL for the set-based sweeps, frozen as this migration installed it
+# (docs/architecture.md, "SQL a migration installs"): a migration must install the same thing
+# whenever it runs, so it does not import notices.inspection. When those rules change, a new
+# migration installs the new text; tests/notices/test_inspection_cycle.py checks that the newest
+# installed text equals notices.inspection.SQL_FUNCTIONS.
+SQL_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION notices_inspection_cycle_months(
+    kind text, is_commercial boolean, is_van boolean, seats integer, registered_on date, at date
+) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN is_commercial AND kind IN ('small_passenger', 'large_passenger') THEN CASE WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 5 THEN 12 ELSE 6 END
+    WHEN kind IN ('truck', 'large_passenger') THEN CASE WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 10 THEN 12 ELSE 6 END
+    WHEN (kind = 'small_passenger' AND NOT is_commercial AND seats <= 9 AND NOT is_van AND at >= DATE '2022-10-01') THEN CASE WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 10 THEN 24 ELSE 12 END
+    WHEN kind = 'small_passenger' THEN CASE WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 6 THEN 24 WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 15 THEN 12 ELSE 6 END
+    WHEN kind = 'motorcycle' THEN CASE WHEN COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) < 4 THEN 24 ELSE 12 END
+    ELSE 12
+END
+$$;
+CREATE OR REPLACE FUNCTION notices_claims_mark_online(
+    kind text, is_commercial boolean, is_van boolean, seats integer, registered_on date, at date
+) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+SELECT (kind = 'small_passenger' AND NOT is_commercial AND seats <= 9 AND NOT is_van AND at >= DATE '2022-10-01') AND COALESCE(date_part('year', age(at::timestamp, registered_on::timestamp))::int, 0) IN (2, 4, 8)
+$$;
+"""
+
+DROP_SQL_FUNCTIONS = """
+DROP FUNCTION IF EXISTS notices_inspection_cycle_months(text, boolean, boolean, integer, date, date);
+DROP FUNCTION IF EXISTS notices_claims_mark_online(text, boolean, boolean, integer, date, date);
+"""
 
 
 class Migration(migrations.Migration):
@@ -354,7 +382,7 @@ class Migration(migrations.Migration):
             model_name='question',
             index=models.Index(fields=['city', 'published', '-answered_at'], name='question_public'),
         ),
-        # The inspection cycle as SQL for the set-based sweeps (notices/inspection.py).
+        # The inspection cycle as SQL for the set-based sweeps (frozen above).
         migrations.RunSQL(SQL_FUNCTIONS, DROP_SQL_FUNCTIONS),
         # Supports the points sweep: only licences with 9+ points in the cycle (a few per thousand).
         migrations.RunSQL(

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
-from notices import kinds, push
+from notices import catalogue, push
 from notices.models import Announcement, Delivery, Notice, Preference
 from portal import identity, sms
 from portal.db import Prepared
@@ -65,7 +65,7 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     deliver_pending picks the notice up within a minute). Context values must be
     JSON-serialisable (dates as ISO strings), no ID numbers or phone numbers.
     """
-    kinds.get(kind)  # fail loudly on an unregistered kind
+    catalogue.get(kind)  # fail loudly on an unregistered kind
     notice = Notice(
         id_number=identity.id_key(id_number), city=city, kind=kind, context=context or {}, dedupe_key=dedupe_key
     )
@@ -131,7 +131,7 @@ def announce(kind: str, *, city, context: dict | None = None, dedupe_key: str | 
     must hold no personal data. Idempotent by dedupe_key: returns the Announcement, or None if
     that key was already announced.
     """
-    kinds.get(kind)
+    catalogue.get(kind)
     try:
         with transaction.atomic():
             return Announcement.objects.create(
@@ -148,7 +148,7 @@ def announce(kind: str, *, city, context: dict | None = None, dedupe_key: str | 
 
 
 def _kind_lists():
-    every = kinds.all_kinds().values()
+    every = catalogue.all_kinds().values()
     return {
         "sms_kinds": [k.code for k in every if k.sms],
         "push_kinds": [k.code for k in every if k.push],
@@ -342,7 +342,7 @@ def mark_read(notice: Notice, *, now=None) -> None:
 def preferences_save(*, user, choices: dict[str, tuple[bool, bool]]) -> None:
     """Store a citizen's channel choices per kind ({code: (sms, push)}). Mandatory kinds and
     channels a kind does not use are ignored: they cannot be switched off here."""
-    every = kinds.all_kinds()
+    every = catalogue.all_kinds()
     with transaction.atomic():
         for code, (want_sms, want_push) in choices.items():
             kind = every.get(code)

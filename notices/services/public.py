@@ -11,7 +11,10 @@ def question_ask(*, user, city, subject: str, body: str) -> Question:
     """A logged-in citizen asks their city's office a question (not public until answered
     and published by a clerk)."""
     with transaction.atomic():
-        return Question.objects.create(city=city, asker=user, subject=subject.strip(), body=body.strip())
+        question = Question(city=city, asker=user, subject=subject.strip(), body=body.strip())
+        question._history_user = user
+        question.save()
+        return question
 
 
 def question_answer(*, question: Question, clerk, answer: str, published: bool, public_body: str = "", now=None):

@@ -6,7 +6,7 @@ last line of defence. By topic: common (errors, city values, the claim), selecti
 session), holds (after confirmation, the office), pool (blocks and the sweep).
 """
 
-from plates.services.common import PlateError, ban_period, deadline_day, hold_deadline, local
+from plates.services.common import PlateError, ban_period, deadline_day, hold_deadline
 from plates.services.holds import (
     ban_lift,
     hall_draw,
@@ -68,7 +68,6 @@ __all__ = [
     "hold_register",
     "hold_release",
     "hold_upload_invoice",
-    "local",
     "review_deadline",
     "numbers_release",
     "numbers_withhold",

@@ -29,11 +29,6 @@ def _vehicle_label(vehicle) -> str:
     return f"{vehicle.brand} {vehicle.model_name} (VIN …{vehicle.vin[-6:]})".strip()
 
 
-def local(city, *keys) -> dict:
-    """Several [LOCAL] values of a city: {key: value} (portal.citysettings.get_many)."""
-    return citysettings.get_many(city, *keys)
-
-
 def hold_deadline(selected_on: datetime.date, city, working_days: int | None = None) -> datetime.datetime:
     """End of the N-th working day after the day of selection (docs/rules.md §0, §2), Asia/Shanghai."""
     if working_days is None:
@@ -60,7 +55,7 @@ def deadline_day(hold: Hold) -> datetime.date:
 
 
 # --- Claims ----------------------------------------------------------------------------------
-def free(alias: str = "") -> str:
+def claimable_sql(alias: str = "") -> str:
     """The SQL condition under which a number may be claimed, for every claiming statement.
 
     A number is free when it is available, or when it is a backup whose claim has run out (so an

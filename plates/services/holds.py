@@ -17,7 +17,7 @@ from plates.services.common import (
     deadline_day,
     hold_deadline,
 )
-from portal import citysettings, identity
+from portal import audit, citysettings, identity
 from portal.models import Vehicle
 
 
@@ -135,6 +135,7 @@ def hold_upload_invoice(hold: Hold, *, citizen, invoice) -> None:
         if locked.needs_review and locked.review_due_at is None:
             locked.review_due_at = review_deadline(now, locked.city)
             fields.append("review_due_at")
+        locked._history_user = citizen
         locked.save(update_fields=fields)
     hold.invoice, hold.invoice_uploaded_at, hold.review_due_at = (
         locked.invoice,
@@ -216,6 +217,7 @@ def hold_register(hold: Hold, *, clerk) -> Hold:
             Vehicle.Status.NORMAL,
             timezone.localdate(now),
         )
+        vehicle._history_user = locked._history_user = clerk
         vehicle.save(update_fields=["plate_number", "status", "registered_on"])
         locked.status, locked.ended_at, locked.registered_by = Hold.Status.REGISTERED, now, clerk
         locked.save(update_fields=["status", "ended_at", "registered_by"])
@@ -231,6 +233,7 @@ def ban_lift(ban: Ban, *, clerk, reason: str) -> None:
         if locked.lifted_at is not None:
             return
         locked.lifted_at, locked.lifted_by, locked.lift_reason = timezone.now(), clerk, reason[:200]
+        locked._history_user = clerk
         locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
         notices.notify(
             "plates.ban_lifted",
@@ -257,9 +260,13 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
     """Give the vehicle the number the owner picked at the office: claimed and held in one step."""
     now = timezone.now()
     with transaction.atomic():
-        Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).update(
+        cancelled = list(
+            Selection.objects.filter(vehicle=vehicle, status=Selection.Status.OPEN).values_list("pk", flat=True)
+        )
+        Selection.objects.filter(pk__in=cancelled, status=Selection.Status.OPEN).update(
             status=Selection.Status.CANCELLED, ended_at=now
         )
+        audit.record_rows(Selection.objects.filter(pk__in=cancelled), "cancelled: number chosen at the office", clerk)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {_TABLE} SET status = 'held', claimed_selection_id = NULL, claim_expires_at = NULL, taken_at = %s"

@@ -16,7 +16,7 @@ from plates.services.common import (
     deadline_day,
     log,
 )
-from portal import citysettings
+from portal import audit, citysettings
 
 
 # --- Blocks ---------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def block_announce(block: NumberBlock, *, opens_at: datetime.datetime | None = N
             status=NumberBlock.Status.ANNOUNCED, announced_at=now, opens_at=opens_at
         )
         if changed:
-            block.refresh_from_db()
+            audit.record(block, "announced")
             notices.announce(
                 "plates.block_announced",
                 city=block.city,
@@ -85,6 +85,7 @@ def block_open(block: NumberBlock) -> int | None:
             announced_at__lte=now - datetime.timedelta(days=days),
         ).update(status=NumberBlock.Status.OPEN, opened_at=now):
             return None
+        audit.record(block, "opened")
         return _generate_numbers(block)
 
 
@@ -234,6 +235,7 @@ def _remind(now) -> int:
         with transaction.atomic():
             # The conditional update is the claim: a parallel sweep reminds each hold once.
             if Hold.objects.filter(pk=hold.pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now):
+                audit.record(hold, "expiry reminder sent", at=now)
                 notices.notify(
                     "plates.hold_expiring",
                     id_number=hold.holder_id_number,

@@ -20,12 +20,11 @@ from plates.services.common import (
     _claimed_backup,
     _loaded,
     _vehicle_label,
+    claimable_sql,
     deadline_day,
-    free,
     hold_deadline,
-    local,
 )
-from portal import citysettings, history, identity, verification
+from portal import audit, citysettings, identity, verification
 from portal.db import Prepared
 from portal.models import Vehicle
 
@@ -80,7 +79,7 @@ def selection_start(
         return existing
     try:
         with transaction.atomic():
-            return Selection.objects.create(
+            selection = Selection(
                 city=city,
                 vehicle=vehicle,
                 citizen=citizen,
@@ -88,6 +87,9 @@ def selection_start(
                 device_key=device_key[:64],
                 ip=ip,
             )
+            selection._history_user = citizen
+            selection.save()
+            return selection
     except IntegrityError:
         # Another tab opened it a moment ago: resume that one.
         return Selection.objects.get(vehicle=vehicle, status=Selection.Status.OPEN)
@@ -104,7 +106,8 @@ def send_confirm_code(selection: Selection, ip: str | None = None) -> None:
 def selection_verify(selection: Selection, code: str) -> None:
     """Check the "start selection" SMS code (raises VerificationError) and open the selection pages."""
     verification.check_code(selection.citizen.mobile, START_PURPOSE, code)
-    Selection.objects.filter(pk=selection.pk, sms_verified_at__isnull=True).update(sms_verified_at=timezone.now())
+    if Selection.objects.filter(pk=selection.pk, sms_verified_at__isnull=True).update(sms_verified_at=timezone.now()):
+        audit.record(selection, "SMS code confirmed", selection.citizen_id)
     selection.refresh_from_db(fields=["sms_verified_at"])
 
 
@@ -132,6 +135,8 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
         ).update(batches_drawn=F("batches_drawn") + 1)
         if not counted:
             raise PlateError(_("You have drawn all %(n)d random batches.") % {"n": limit})
+        selection.batches_drawn += 1
+        audit.record(selection, "random batch drawn", selection.citizen_id, reload=False, at=now)
         numbers = selectors.draw_numbers(
             selection.city_id,
             selection.plate_type,
@@ -149,7 +154,6 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
             drawn_at=now,
             expires_at=now + datetime.timedelta(seconds=citysettings.get(city, "plate_random_batch_seconds")),
         )
-    selection.batches_drawn += 1
     return batch
 
 
@@ -160,7 +164,7 @@ _SELECTION_TABLE = Selection._meta.db_table
 #             locked (FOR UPDATE) so a double click cannot fill the slot twice; the selection
 #             must be the citizen's, in this city, open and SMS-verified (the view does not load
 #             it first: that query was a third of a claim's cost);
-#   claimed - the number, if free (common.free), only if the batch qualified;
+#   claimed - the number, if free (common.claimable_sql), only if the batch qualified;
 #   slot    - the batch remembers its backup, only if the claim succeeded.
 # A statement is atomic on its own: a number is never claimed without its slot or vice versa.
 _BACKUP_SQL = Prepared(
@@ -175,7 +179,7 @@ WITH batch AS (
 ), claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
     WHERE city_id = %(city)s AND plate_type = (SELECT plate_type FROM batch) AND number = %(number)s
-      AND {free()}
+      AND {claimable_sql()}
     RETURNING id, block_id, serial, plate_type
 ), slot AS (
     UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
@@ -280,17 +284,15 @@ FOR UPDATE OF s
 # after the same lucky number wait behind that lock. (One statement for the whole round, with
 # SELECT ... FOR UPDATE over the candidates, deadlocked: a locking read keeps the lock on a row
 # it waited for and then passed over as taken.)
-#   claimed  - the candidate becomes this selection's backup, if free (common.free);
-#   done     - then the tries: one per candidate before it;
-#   audit    - the selection's history row (portal.history).
+#   claimed  - the candidate becomes this selection's backup, if free (common.claimable_sql);
+#   done     - then the tries: one per candidate before it.
+# The selection's history row follows (portal.audit).
 def _count_tries(only_if: str = "") -> str:
     return f"""done AS (
     UPDATE {_SELECTION_TABLE}
     SET compose_tries_used = compose_tries_used + %(cost)s, last_compose_at = %(now)s
     WHERE id = %(selection)s {only_if}
     RETURNING *
-), audit AS (
-    {history.insert_sql(Selection, "done", "~")}
 )"""
 
 
@@ -299,7 +301,7 @@ _COMPOSE_CLAIM = Prepared(
     f"""
 WITH claimed AS (
     UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
-    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {free()}
+    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {claimable_sql()}
     RETURNING id, block_id, serial
 ), {_count_tries("AND EXISTS (SELECT 1 FROM claimed)")}
 SELECT claimed.id, claimed.block_id, claimed.serial, done.compose_tries_used FROM claimed, done
@@ -344,7 +346,7 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     candidates = [c.strip().upper() for c in candidates if c and c.strip()]
     if not candidates:
         raise PlateError(_("Enter at least one number."))
-    values = local(
+    values = citysettings.get_many(
         city,
         "plate_compose_candidates",
         "plate_compose_tries",
@@ -399,8 +401,6 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
             "now": now,
             "selection": selection.pk,
             "expires": expires,
-            "history_date": now,
-            "history_user": selection.citizen_id,
         }
         claimed = None
         with connection.cursor() as cursor:
@@ -423,6 +423,7 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
                 cost = len(candidates)
                 _COMPOSE_MISS.execute(cursor, {**params, "cost": cost})
                 (used,) = cursor.fetchone()
+        audit.record(selection, "self-composed round", selection.citizen_id, at=now)
     selection.compose_tries_used, selection.last_compose_at = used, now
     tried = candidates[:cost] if claimed is not None else candidates
     return RoundResult(claimed, cost, [c for c in tried if c in not_offered])
@@ -446,6 +447,7 @@ def selection_check_exhausted(selection: Selection) -> bool:
     if Selection.objects.filter(pk=selection.pk, status=Selection.Status.OPEN).update(
         status=Selection.Status.EXHAUSTED, ended_at=now
     ):
+        audit.record(selection, "batches and tries used up")
         selection.status = Selection.Status.EXHAUSTED
     return selection.status == Selection.Status.EXHAUSTED
 
@@ -487,8 +489,8 @@ _HOLD_VALUES = ", ".join(f"CAST(%(h_{f.column})s AS {f.db_type(connection)})" fo
 #               after it is held), so no status test, which would lead PostgreSQL to the partial
 #               index of live backups and through every live backup in the city (selectors.live_backups);
 #   done      - the selection closed;
-#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number);
-#   audit_*   - their history rows, as simple_history would write them (portal.history).
+#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number).
+# The history rows of the selection and the hold follow (portal.audit).
 # Every step after `held` happens only if `held` found the claim.
 _CONFIRM_SQL = Prepared(
     "plates_confirm",
@@ -508,10 +510,6 @@ WITH held AS (
     INSERT INTO {_HOLD_TABLE} ({", ".join(f.column for f in _HOLD_FIELDS)})
     SELECT {_HOLD_VALUES} FROM held
     RETURNING *
-), audit_selection AS (
-    {history.insert_sql(Selection, "done", "~")}
-), audit_hold AS (
-    {history.insert_sql(Hold, "new_hold", "+")}
 )
 SELECT new_hold.id, held.number, held.block_id, held.serial FROM held, new_hold
 """,
@@ -532,12 +530,12 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
        selection's unexpired claim), the other backups back to the pool, the selection closed,
        the hold created, valid until the end of the N-th working day after today
        (partial-unique: one live hold per vehicle and per number), flagged when the source looks
-       like a scalper (one device for several citizens), and the history rows of the selection and the hold;
-    4. notify.
+       like a scalper (one device for several citizens);
+    4. the history rows of the selection and the hold (portal.audit); notify.
     """
     city = selection.city
     citizen = selection.citizen
-    values = local(
+    values = citysettings.get_many(
         city, "plate_second_sms", "plate_suspicious_selections_per_hour", "plate_hold_working_days", "plate_ban_years"
     )
     if values["plate_second_sms"]:
@@ -588,7 +586,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flag_reason=_("One browser selected numbers for several citizens within an hour.") if flagged else "",
         )
         params = {f"h_{f.column}": f.get_db_prep_save(f.pre_save(hold, True), connection) for f in _HOLD_FIELDS}
-        params.update(now=now, number=number_id, selection=locked.pk, history_date=now, history_user=citizen.pk)
+        params.update(now=now, number=number_id, selection=locked.pk)
         with connection.cursor() as cursor:
             _CONFIRM_SQL.execute(cursor, params)
             row = cursor.fetchone()
@@ -610,6 +608,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         )
         _loaded(hold)
         locked.status, locked.ended_at = Selection.Status.DONE, now
+        audit.record(locked, "number confirmed", citizen, reload=False, at=now)
+        audit.record(hold, "number confirmed", citizen, created=True, reload=False, at=now)
         context = {
             "number": held[0],
             "deadline": deadline_day(hold).isoformat(),

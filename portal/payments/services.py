@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import identity
+from portal import audit, identity
 from portal.models import Payment, Refund
 from portal.payments import gateways
 
@@ -69,13 +69,6 @@ def _order_number(prefix: str = "") -> str:
     # sortable, and not guessable from another order's number. The pages still belong to the
     # payer only (portal.payments.views); the number is not a password.
     return f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**17):017d}"
-
-
-def _record_history(obj, reason: str) -> None:
-    """Conditional UPDATEs bypass model signals; save once more so the audit trail has the row."""
-    obj.refresh_from_db()
-    obj._change_reason = reason
-    obj.save(update_fields=["updated_at"] if isinstance(obj, Payment) else None)
 
 
 def start_payment(
@@ -116,7 +109,7 @@ def start_payment(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
+                payment = Payment(
                     order_number=_order_number(),
                     purpose=purpose,
                     reference=reference,
@@ -129,6 +122,8 @@ def start_payment(
                     gateway=gateway.code,
                     return_path=return_path,
                 )
+                payment._history_user = payment.payer
+                payment.save()
             break
         except IntegrityError:  # an order-number collision: draw again
             continue
@@ -138,7 +133,7 @@ def start_payment(
     Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED).update(
         status=Payment.Status.PENDING, cashier_url=cashier_url, updated_at=timezone.now()
     )
-    _record_history(payment, "sent to the cashier")
+    audit.record(payment, "sent to the cashier", payment.payer_id)
     return payment
 
 
@@ -204,7 +199,7 @@ def _settle(payment: Payment, transaction_id: str) -> bool:
                 return True  # a repeated notification
             log.error("order %s paid twice with different transactions", payment.order_number)
             return False
-        _record_history(payment, "paid")
+        audit.record(payment, "paid")
         # The reference's rows are locked in a fixed order so two attempts paid at once agree
         # on which one is the duplicate.
         settled = list(
@@ -232,7 +227,7 @@ def _close(payment: Payment, status: str, reason: str) -> bool:
             status=status, failure_reason=reason, updated_at=timezone.now()
         )
         if closed:
-            _record_history(payment, status)
+            audit.record(payment, status)
     return bool(closed)
 
 
@@ -264,13 +259,15 @@ def request_refund(payment: Payment, amount=None, reason: str = "", by=None) -> 
             raise PaymentError(_("The refund amount must be more than zero."))
         if amount > available:
             raise PaymentError(_("At most %(amount)s yuan can still be refunded.") % {"amount": available})
-        refund = Refund.objects.create(
+        refund = Refund(
             payment=locked,
             refund_number=_order_number("R"),
             amount=amount,
             reason=reason[:200],
             requested_by=by if by is not None and by.pk else None,
         )
+        refund._history_user = refund.requested_by
+        refund.save()
     result = gateways.get_gateway().refund(locked, refund)
     now = timezone.now()
     with transaction.atomic():
@@ -282,7 +279,7 @@ def request_refund(payment: Payment, amount=None, reason: str = "", by=None) -> 
                 status=Refund.Status.FAILED, completed_at=now
             )
             # The gateway's words stay in the refund's history, which the clerk's admin shows.
-            _record_history(refund, f"gateway refused: {result.message}"[:100])
+            audit.record(refund, f"gateway refused: {result.message}"[:100], by)
     if not result.ok:
         raise PaymentError(_("The payment service refused the refund: %(message)s") % {"message": result.message})
     with transaction.atomic():
@@ -294,8 +291,8 @@ def request_refund(payment: Payment, amount=None, reason: str = "", by=None) -> 
             refunded = locked.refunded_amount + refund.amount
             status = Payment.Status.REFUNDED if refunded == locked.amount else Payment.Status.PARTIALLY_REFUNDED
             Payment.objects.filter(pk=locked.pk).update(refunded_amount=refunded, status=status, updated_at=now)
-            _record_history(refund, "refunded")
-            _record_history(payment, "refund")
+            audit.record(refund, "refunded", by)
+            audit.record(payment, "refund", by)
     refund.refresh_from_db()
     payment.refresh_from_db()
     return refund

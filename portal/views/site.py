@@ -3,30 +3,21 @@ import datetime
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from portal import hooks
 from portal.context_processors import city_url
 from portal.decorators import city_required, registry_verified_required
 from portal.models import City, DrivingLicence, Vehicle
-
-# The platform's service categories (docs/rules.md §8), each pointing at its app's start page.
-SERVICES = [
-    ("plates:start", _("Plate-number preselection"), _("Choose a number for your new car online")),
-    ("exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan")),
-    ("certificates:start", _("Certificates by post"), _("Replace or renew plates and licences, delivered by post")),
-    ("violations:start", _("Violations and fines"), _("Handle minor camera-recorded violations and pay the fine")),
-    ("notices:inbox", _("Notices"), _("Your reminders: inspection, licence, violations")),
-    ("portal:my_vehicles", _("Information query"), _("Your vehicles, licences and points")),
-    ("notices:announcements", _("Public announcements"), _("Number blocks, exam plans and notices of this city")),
-    ("notices:travel", _("Travel information"), _("Traffic controls, road works and closures, in force and coming")),
-]
 
 
 def home(request):
     if request.city is None:
         cities = [(c, city_url(c, request)) for c in City.objects.filter(is_active=True)]
         return render(request, "portal/province.html", {"cities": cities})
-    return render(request, "portal/home.html", {"services": SERVICES})
+    # The platform's service categories (docs/rules.md §8), as each app registered its entry
+    # (portal.hooks.register_service in its AppConfig.ready()).
+    services = [(e.url_name, e.title, e.description) for e in hooks.service_entries]
+    return render(request, "portal/home.html", {"services": services})
 
 
 def _cycle_end(start):

@@ -6,38 +6,17 @@ partial unique constraints kept the outcome right (a submission does not even as
 is open: the constraint answers).
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from certificates import services
 from certificates.models import Application, Item
 from certificates.services import applications
 from tests import factories
 from tests.certificates.conftest import D, on
+from tests.races import barrier, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
-
-
-def run_threads(n, target):
-    errors, results = [], [None] * n
-
-    def wrap(i):
-        try:
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
 
 
 @pytest.fixture
@@ -48,13 +27,13 @@ def held_before_insert(monkeypatch):
     monkeypatch.setattr(applications.verification, "check_code", lambda mobile, purpose, code: None)
 
     def hold(parties):
-        barrier = threading.Barrier(parties, timeout=20)
+        gate = barrier(parties, timeout=20)
         reached = []
         original = applications.charges
 
         def held(*args, **kwargs):
             reached.append(1)
-            barrier.wait()
+            gate.wait()
             return original(*args, **kwargs)
 
         monkeypatch.setattr(applications, "charges", held)
@@ -81,7 +60,9 @@ def test_sixteen_submissions_for_one_car_make_one_open_case(held_before_insert):
     car = factories.VehicleFactory(owner_id_number=user.id_number, city=city)
     reached = held_before_insert(THREADS)
     with on(D(2026, 7, 6)):
-        results, errors = run_threads(THREADS, lambda i: _submit(user, city, Item.VEHICLE_LICENCE, vehicle=car))
+        results, errors = race(
+            lambda i: _submit(user, city, Item.VEHICLE_LICENCE, vehicle=car), THREADS, start_together=False
+        ).returned_and_raised
     # Control: all sixteen reached the INSERT at the same time ...
     assert len(reached) == THREADS
     # ... and only the partial unique constraint stopped fifteen, with the page's message.
@@ -104,7 +85,9 @@ def test_a_licence_raced_for_two_items_gets_one_case_of_each(held_before_insert)
         (Item.VEHICLE_LICENCE, {"vehicle": car}),
     ]
     with on(D(2026, 7, 6)):
-        results, errors = run_threads(THREADS, lambda i: _submit(user, city, targets[i % 4][0], **targets[i % 4][1]))
+        results, errors = race(
+            lambda i: _submit(user, city, targets[i % 4][0], **targets[i % 4][1]), THREADS, start_together=False
+        ).returned_and_raised
     assert len(reached) == THREADS
     assert len([r for r in results if r is not None]) == 4 and len(errors) == THREADS - 4
     assert sorted(Application.objects.values_list("item", flat=True)) == sorted(t[0] for t in targets)

@@ -6,7 +6,6 @@ partial unique constraint, the conditional status UPDATE, the plan row lock) kep
 """
 
 import datetime
-import threading
 
 import pytest
 from django.db import connection
@@ -15,40 +14,22 @@ from exams import services
 from exams.models import ExamPlan, ExamRequest
 from exams.services import requests as request_services
 from tests.exams.conftest import at, on
+from tests.races import barrier, race
 
 D = datetime.date
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
 
 
-def run_threads(n, target):
-    errors, results = [], [None] * n
-
-    def wrap(i):
-        try:
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
-
-
 def barrier_before_insert(monkeypatch, parties):
     """Hold every request_create call after its eligibility checks, right before the INSERT."""
-    barrier = threading.Barrier(parties, timeout=20)
+    gate = barrier(parties, timeout=20)
     reached = []
     original = services.record_key_time
 
     def held(record):
         reached.append(1)
-        barrier.wait()
+        gate.wait()
         return original(record)
 
     # The request path calls the name it imported into its own module.
@@ -61,9 +42,11 @@ def test_one_candidate_submitting_16_times_at_once_gets_one_live_request(make_le
     plans = [make_plan(D(2026, 7, 20), starts=8 + (i % 8), capacity=5) for i in range(4)]
     reached = barrier_before_insert(monkeypatch, THREADS)
     with on(D(2026, 7, 1)):
-        results, errors = run_threads(
-            THREADS, lambda i: services.request_create(plan=plans[i % 4], id_number=user.id_number)
-        )
+        results, errors = race(
+            lambda i: services.request_create(plan=plans[i % 4], id_number=user.id_number),
+            THREADS,
+            start_together=False,
+        ).returned_and_raised
     # Control: every thread passed the Python eligibility check concurrently ...
     assert len(reached) == THREADS
     # ... and only the partial unique constraint stopped fifteen of them, with the page's message.
@@ -79,9 +62,11 @@ def test_many_candidates_rushing_one_session_each_get_exactly_one_request(make_l
     threads = THREADS * 2  # every candidate double-submits
     reached = barrier_before_insert(monkeypatch, threads)
     with on(D(2026, 7, 1)):
-        results, errors = run_threads(
-            threads, lambda i: services.request_create(plan=plan, id_number=users[i % THREADS].id_number)
-        )
+        results, errors = race(
+            lambda i: services.request_create(plan=plan, id_number=users[i % THREADS].id_number),
+            threads,
+            start_together=False,
+        ).returned_and_raised
     assert len(reached) == threads
     assert len(errors) == THREADS and all("不能重复申请" in e.message for e in errors)
     live = ExamRequest.objects.filter(plan=plan, status="requested")
@@ -95,14 +80,14 @@ def test_concurrent_draws_allocate_once_and_never_beyond_capacity(make_learner, 
         for i in range(30):
             user, _ = make_learner("C1", accepted=at(D(2026, 1, 1)) + datetime.timedelta(minutes=i))
             services.request_create(plan=plan, id_number=user.id_number)
-    barrier = threading.Barrier(THREADS, timeout=20)
+    gate = barrier(THREADS, timeout=20)
 
     def draw(i):
-        barrier.wait()  # all sixteen start the draw together
+        gate.wait()  # all sixteen start the draw together
         return services.plan_allocate(plan) if i % 2 else services.sweep()["allocated"]
 
     with on(plan.closes_on):
-        results, errors = run_threads(THREADS, draw)
+        results, errors = race(draw, THREADS, start_together=False).returned_and_raised
     assert errors == []
     assert sum(bool(r) for r in results) == 1  # exactly one run moved the plan
     assert ExamRequest.objects.filter(plan=plan, status="allocated").count() == 5
@@ -120,7 +105,7 @@ def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, ma
             reqs.append(services.request_create(plan=plan, id_number=user.id_number))
     with on(plan.closes_on):
         services.sweep()
-    barrier = threading.Barrier(THREADS, timeout=20)
+    gate = barrier(THREADS, timeout=20)
     with on(D(2026, 7, 14)):
         # Two seats freed; sixteen offer runs race to fill them.
         for req in reqs[:2]:
@@ -128,10 +113,10 @@ def test_concurrent_offers_of_freed_seats_never_exceed_capacity(make_learner, ma
             ExamRequest.objects.filter(pk=req.pk).update(status="cancelled")
 
         def offer(i):
-            barrier.wait()
+            gate.wait()
             return len(services.seats_offer(plan))
 
-        results, errors = run_threads(THREADS, offer)
+        results, errors = race(offer, THREADS, start_together=False).returned_and_raised
     assert errors == []
     assert sum(results) == 2
     assert ExamRequest.objects.filter(plan=plan, status__in=["allocated", "offered"]).count() == 3
@@ -147,9 +132,9 @@ def test_control_without_the_partial_unique_constraint_the_rush_duplicates(make_
         editor.remove_constraint(ExamRequest, constraint)
     try:
         with on(D(2026, 7, 1)):
-            results, errors = run_threads(
-                THREADS, lambda i: services.request_create(plan=plan, id_number=user.id_number)
-            )
+            results, errors = race(
+                lambda i: services.request_create(plan=plan, id_number=user.id_number), THREADS, start_together=False
+            ).returned_and_raised
         live = ExamRequest.objects.filter(id_number=user.id_number, status="requested").count()
     finally:
         ExamRequest.objects.all().delete()
@@ -191,30 +176,31 @@ def test_a_payment_and_the_unpaid_sweep_at_the_same_moment_leave_one_consistent_
         gateway._save(payment.order_number, trade)
         notification = gateway.notification_for(payment.order_number)
 
-        barrier = threading.Barrier(2, timeout=20)
+        gate = barrier(2, timeout=20)
         reached = []
         original_free = allocation._free_unpaid
 
-        def held_free(r, now, original_free=original_free, barrier=barrier, reached=reached):
+        def held_free(r, now, original_free=original_free, gate=gate, reached=reached):
             reached.append("sweep")
-            barrier.wait()
+            gate.wait()
             return original_free(r, now)
 
-        def held_paid(p, barrier=barrier, reached=reached):
+        def held_paid(p, gate=gate, reached=reached):
             reached.append("payment")
-            barrier.wait()
+            gate.wait()
             return fees.fee_paid(p)
 
         allocation._free_unpaid = held_free
         payments.register_purpose(fees.PURPOSE, on_paid=held_paid, label="exam fee")
         try:
             with on(plan.closes_on + datetime.timedelta(days=1), 2):
-                results, errors = run_threads(
-                    2,
+                results, errors = race(
                     lambda i, n=notification: (
                         payments.handle_notification(n) if i == 0 else services.bookings_expire_unpaid()
                     ),
-                )
+                    2,
+                    start_together=False,
+                ).returned_and_raised
         finally:
             allocation._free_unpaid = original_free
             payments.register_purpose(fees.PURPOSE, on_paid=fees.fee_paid, label="exam fee")

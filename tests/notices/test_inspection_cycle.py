@@ -1,6 +1,7 @@
 """The inspection cycle (docs/rules.md §6.1) in Python and in the SQL function the sweep uses."""
 
 import datetime
+import importlib
 import itertools
 
 import pytest
@@ -80,3 +81,12 @@ def test_sql_function_agrees_with_python():
             months, claims = cursor.fetchone()
             assert months == inspection.cycle_months(**args), args
             assert bool(claims) == inspection.claims_mark_online(**args), args
+
+
+def test_migration_installs_the_sql_the_sweeps_expect():
+    """The migration keeps its own frozen copy of the SQL functions (it must install the same
+    thing whenever it runs); when notices.inspection's rules change, a new migration must install
+    the new text, or the sweeps would run the old rules."""
+    migration = importlib.import_module("notices.migrations.0002_public_info_channels")
+    assert " ".join(migration.SQL_FUNCTIONS.split()) == " ".join(inspection.SQL_FUNCTIONS.split())
+    assert " ".join(migration.DROP_SQL_FUNCTIONS.split()) == " ".join(inspection.DROP_SQL_FUNCTIONS.split())

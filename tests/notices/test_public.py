@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def block_kind():
-    from notices import kinds
+    from notices import catalogue
 
-    return kinds.register(
+    return catalogue.register(
         "tests.block_released", title="Number block {block} released", body="Block {block} opens on {date}."
     )
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import notices
-from notices import kinds, own_kinds
+from notices import catalogue, own_kinds
 from notices.models import Article, Question
 from tests.querycounts import page_budget
 
@@ -18,7 +18,7 @@ def busy_city(has, citizen, clerk_has):
     """Four notices for the citizen, three announcements, three articles, three answered questions."""
     for points in (9, 10, 11, 12):
         notices.notify(own_kinds.POINTS_9, id_number=citizen.id_number, city=has, context={"points": points})
-    kind = kinds.register("tests.budget_block", title="Block {block} released", body="Block {block}.")
+    kind = catalogue.register("tests.budget_block", title="Block {block} released", body="Block {block}.")
     for i in range(3):
         notices.announce(kind.code, city=has, context={"block": f"D{i}"}, dedupe_key=f"budget-{i}")
         Article.objects.create(city=has, title=f"文章{i}", body="正文", published=True)

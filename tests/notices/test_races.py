@@ -11,28 +11,13 @@ from notices.models import Delivery, Notice
 from notices.services import delivery as delivery_module
 from portal import sms
 from tests.factories import UserFactory, city
+from tests.races import race
 
 THREADS = 16
 
 
 def run_parallel(fn):
-    barrier = threading.Barrier(THREADS)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait(timeout=30)
-            results.append(fn())
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = race(lambda i: fn(), THREADS).returned_and_raised
     assert not errors, errors
     return results
 

@@ -171,12 +171,9 @@ def test_running_out_ends_online_selection(citizen_client, selection, has):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rush_of_pickers_on_a_cold_cache_scans_the_pool_once(monkeypatch):
-    import threading
-
-    from django.db import connection
-
     from tests import factories
     from tests.plates.conftest import open_block
+    from tests.races import race
 
     has = factories.city("has")
     open_block(has)
@@ -188,21 +185,8 @@ def test_a_rush_of_pickers_on_a_cold_cache_scans_the_pool_once(monkeypatch):
         return real_scan(city_id, plate_type)
 
     monkeypatch.setattr(selectors, "_scan_picker", counting_scan)
-    barrier = threading.Barrier(16, timeout=30)
-    results = []
-
-    def picker():
-        try:
-            barrier.wait()
-            results.append(selectors.picker_characters(has.pk, "02"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=picker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = race(lambda i: selectors.picker_characters(has.pk, "02"), 16)
+    assert errors == [None] * 16
     assert len(results) == 16 and all(r == results[0] for r in results)
     assert len(scans) == 1
 
@@ -253,13 +237,11 @@ def test_every_refusal_of_a_pick_is_a_message_not_an_error(citizen_client, selec
 def test_twenty_concurrent_picks_of_one_number_give_one_backup_and_nineteen_messages():
     """20 citizens pick the same search result at once, each through its own HTTP client and
     database connection: one gets the number, the other 19 a page with "taken", no error."""
-    import threading
-
-    from django.db import connection
     from django.test import Client
 
     from tests import factories
     from tests.plates.conftest import new_vehicle, open_block, verified_selection
+    from tests.races import race
 
     has = factories.city("has")
     open_block(has)
@@ -271,22 +253,7 @@ def test_twenty_concurrent_picks_of_one_number_give_one_backup_and_nineteen_mess
         client = Client(HTTP_HOST="has.localhost")
         client.force_login(person)
         clients.append((client, reverse("plates:compose", args=[selection.pk])))
-    barrier = threading.Barrier(20, timeout=30)
-    answers = [None] * 20
-
-    def pick(i):
-        client, url = clients[i]
-        try:
-            barrier.wait()
-            answers[i] = client.post(url, {"number": lucky}, follow=True)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=pick, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers, _errors = race(lambda i: clients[i][0].post(clients[i][1], {"number": lucky}, follow=True), 20)
     assert all(a is not None and a.status_code == 200 for a in answers)
     assert sum("已被他人选走" in a.content.decode() for a in answers) == 19
     assert PlateNumber.objects.get(number=lucky).status == "backup"

@@ -3,10 +3,8 @@ things under a rush"). Each test has 16 threads released together by a barrier; 
 shows that without the conditional UPDATE the same overlap double-allocates."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from plates import services
@@ -14,32 +12,10 @@ from plates.models import Hold, PlateNumber, RandomBatch
 from portal.models import Vehicle
 from tests import factories
 from tests.plates.conftest import batch_with, confirmed_hold, new_vehicle, open_block, set_city, verified_selection
+from tests.races import barrier, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
-
-
-def race(work, n=THREADS):
-    """Run work(i) in n threads started together; returns (results, errors) by thread index."""
-    # A timeout turns a thread that never arrives into a failure instead of a hung test run.
-    barrier = threading.Barrier(n, timeout=30)
-    results, errors = [None] * n, [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i, barrier)
-        except Exception as exc:  # the losers' PlateError is the expected outcome
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 @pytest.fixture
@@ -58,7 +34,9 @@ def test_sixteen_claims_of_one_number_give_one_backup(crowd):
     has, selections = crowd
     lucky = "苏HA008A"
     batches = [batch_with(s, lucky) for s in selections]
-    results, errors = race(lambda i, b: services.backup_claim(selections[i], batch_id=batches[i].pk, number=lucky))
+    results, errors = race(
+        lambda i: services.backup_claim(selections[i], batch_id=batches[i].pk, number=lucky), THREADS
+    )
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
     assert sum(isinstance(e, services.PlateError) for e in errors) == THREADS - 1
@@ -72,15 +50,17 @@ def test_control_a_read_then_write_claim_double_allocates_under_the_same_overlap
     has, selections = crowd
     lucky = "苏HA008A"
 
-    def naive(i, barrier):
+    gate = barrier(THREADS)
+
+    def naive(i):
         seen = PlateNumber.objects.get(number=lucky).status
-        barrier.wait()
+        gate.wait()
         if seen == "available":
             PlateNumber.objects.filter(number=lucky).update(status="backup", claimed_selection=selections[i])
             return True
         return False
 
-    results, errors = race(naive)
+    results, errors = race(naive, THREADS, start=gate)
     assert errors == [None] * THREADS
     assert sum(bool(r) for r in results) == THREADS  # 16 "owners" of one number
 
@@ -93,7 +73,7 @@ def test_sixteen_claims_of_an_expired_backup_give_one_new_owner(crowd):
         claimed_selection=selections[0],
         claim_expires_at=timezone.now() - datetime.timedelta(seconds=1),
     )
-    results, _ = race(lambda i, b: services.compose_round(selections[i], [lucky]))
+    results, _ = race(lambda i: services.compose_round(selections[i], [lucky]), THREADS)
     winners = [i for i, r in enumerate(results) if r and r[0] is not None]
     assert len(winners) == 1
     # A fresh claim for the one winner; the lapsed owner races too and may win it back.
@@ -110,7 +90,7 @@ def test_sixteen_self_composed_rounds_after_the_same_five_numbers_give_five_back
     set_city(has, "plate_compose_interval_seconds", 0)
     lucky = ["苏HA001A", "苏HA002B", "苏HA003C", "苏HA004D", "苏HA005E"]
     orders = [lucky[i % 5 :] + lucky[: i % 5] for i in range(THREADS)]
-    results, errors = race(lambda i, b: services.compose_round(selections[i], orders[i]))
+    results, errors = race(lambda i: services.compose_round(selections[i], orders[i]), THREADS)
     assert errors == [None] * THREADS
     winners = [(i, claimed) for i, (claimed, _cost) in enumerate(results) if claimed is not None]
     assert sorted(c.number for _, c in winners) == sorted(lucky)
@@ -130,7 +110,7 @@ def test_sixteen_confirms_of_one_vehicle_give_one_hold(crowd):
     PlateNumber.objects.filter(pk__in=[n.pk for n in numbers]).update(
         status="backup", claimed_selection=selection, claim_expires_at=timezone.now() + datetime.timedelta(seconds=180)
     )
-    results, errors = race(lambda i, b: services.selection_confirm(selection, number_id=numbers[i].pk))
+    results, errors = race(lambda i: services.selection_confirm(selection, number_id=numbers[i].pk), THREADS)
     assert sum(r is not None for r in results) == 1
     assert Hold.objects.filter(vehicle=selection.vehicle).count() == 1
     assert PlateNumber.objects.filter(status="held").count() == 1
@@ -143,7 +123,7 @@ def test_sixteen_office_clerks_after_one_number_give_one_vehicle_the_number(crow
     clerk = factories.clerk("has")
     vehicles = [s.vehicle for s in selections]
     results, errors = race(
-        lambda i, b: services.hall_select(clerk=clerk, city=has, vehicle=vehicles[i], number="苏HA005C")
+        lambda i: services.hall_select(clerk=clerk, city=has, vehicle=vehicles[i], number="苏HA005C"), THREADS
     )
     assert sum(r is not None for r in results) == 1
     assert Hold.objects.filter(number__number="苏HA005C").count() == 1
@@ -154,7 +134,7 @@ def test_sixteen_registrations_of_one_hold_plate_one_vehicle_once(crowd):
     selection = selections[0]
     hold = confirmed_hold(selection)
     clerk = factories.clerk("has")
-    results, errors = race(lambda i, b: services.hold_register(hold, clerk=clerk))
+    results, errors = race(lambda i: services.hold_register(hold, clerk=clerk), THREADS)
     assert sum(r is not None for r in results) == 1
     assert Vehicle.objects.filter(plate_number=hold.number.number).count() == 1
     assert Hold.objects.get(pk=hold.pk).status == "registered"
@@ -169,7 +149,7 @@ def test_sixteen_clicks_on_one_batch_fill_its_single_backup_slot_once(crowd):
     batch = RandomBatch.objects.create(
         selection=selection, numbers=numbers, expires_at=timezone.now() + datetime.timedelta(seconds=90)
     )
-    results, errors = race(lambda i, b: services.backup_claim(selection, batch_id=batch.pk, number=numbers[i]))
+    results, errors = race(lambda i: services.backup_claim(selection, batch_id=batch.pk, number=numbers[i]), THREADS)
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
     batch.refresh_from_db()
@@ -182,12 +162,12 @@ def test_sixteen_starts_for_one_vehicle_open_one_selection(crowd):
     person = factories.UserFactory()
     vehicle = new_vehicle(person, has)
 
-    def start(i, barrier):
+    def start(i):
         return services.selection_start(
             citizen=person, city=has, vin=vehicle.vin, cert_number=vehicle.conformity_cert_number
         ).pk
 
-    results, errors = race(start)
+    results, errors = race(start, THREADS)
     assert errors == [None] * THREADS
     assert len(set(results)) == 1
     assert vehicle.plate_selections.count() == 1

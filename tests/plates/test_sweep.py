@@ -125,15 +125,15 @@ def test_without_a_queued_block_the_sweep_defines_the_next_one(has, pool):
     assert PlateNumber.objects.filter(block=nxt, status="available").count() == 240
 
 
-def test_local_reads_several_city_values_like_citysettings(has, szv):
+def test_get_many_reads_several_city_values_like_get(has, szv):
     from portal import citysettings
 
     set_city(has, "plate_compose_tries", 7)
     set_city(has, "plate_second_sms", "false")
     keys = ("plate_compose_tries", "plate_second_sms", "plate_backup_seconds")
     for city in (has, szv):
-        assert services.local(city, *keys) == {key: citysettings.get(city, key) for key in keys}
-    assert services.local(has, *keys) == {
+        assert citysettings.get_many(city, *keys) == {key: citysettings.get(city, key) for key in keys}
+    assert citysettings.get_many(has, *keys) == {
         "plate_compose_tries": 7,
         "plate_second_sms": False,
         "plate_backup_seconds": 180,

@@ -1,15 +1,14 @@
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from portal.models import Payment, Refund
 from portal.payments import gateways, services
 from tests import factories
+from tests.races import barrier, race
 
 PAID_CALLS = []
 
@@ -262,21 +261,7 @@ def test_sixteen_simultaneous_notifications_settle_the_payment_once():
     payment = _start(city, citizen)
     _pay_at_sandbox(payment.order_number)
     fields = _signed(payment.order_number)
-    barrier = threading.Barrier(16)
-    answers = []
-
-    def deliver():
-        try:
-            barrier.wait(timeout=60)
-            answers.append(services.handle_notification(dict(fields)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers, _errors = race(lambda i: services.handle_notification(dict(fields)), 16)
 
     assert answers == [True] * 16
     assert PAID_CALLS == [payment.order_number]
@@ -287,24 +272,17 @@ def test_sixteen_simultaneous_notifications_settle_the_payment_once():
 def test_control_without_the_conditional_update_the_same_race_pays_out_many_times():
     city = factories.city("has")
     payment = _start(city, factories.UserFactory())
-    barrier = threading.Barrier(16)
+    gate = barrier(16, timeout=60)
     callbacks = []
 
-    def naive_settle():
-        try:
-            status = Payment.objects.get(pk=payment.pk).status  # read ...
-            barrier.wait(timeout=60)  # ... every thread has read "pending" before any writes
-            if status == Payment.Status.PENDING:
-                Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PAID, paid_at=timezone.now())
-                callbacks.append(1)
-        finally:
-            connection.close()
+    def naive_settle(i):
+        status = Payment.objects.get(pk=payment.pk).status  # read ...
+        gate.wait()  # ... every thread has read "pending" before any writes
+        if status == Payment.Status.PENDING:
+            Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PAID, paid_at=timezone.now())
+            callbacks.append(1)
 
-    threads = [threading.Thread(target=naive_settle) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    race(naive_settle, 16, start_together=False)
     assert len(callbacks) == 16
 
 

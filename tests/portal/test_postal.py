@@ -1,15 +1,14 @@
 import json
 import re
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from portal.models import Shipment, ShipmentEvent
 from portal.postal import carriers, services
 from tests import factories
+from tests.races import race
 
 CHANGES = []
 services.register_status_callback(
@@ -146,21 +145,7 @@ def test_sixteen_deliveries_of_the_same_event_record_it_once():
     sandbox = carriers.SandboxCarrier()
     body = sandbox.event_body(shipment.tracking_number, "delivered", event_id="evt-race")
     signature = carriers.body_signature(body, sandbox.secret)
-    barrier = threading.Barrier(16)
-    answers = []
-
-    def deliver():
-        try:
-            barrier.wait(timeout=60)
-            answers.append(services.handle_webhook(body, signature))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers, _errors = race(lambda i: services.handle_webhook(body, signature), 16)
     assert answers == [True] * 16
     assert ShipmentEvent.objects.filter(event_id="evt-race").count() == 1
     assert CHANGES == [(shipment.tracking_number, "created", "delivered")]

@@ -15,6 +15,7 @@ from portal import sms, sms_outbox, verification
 from portal.models import SmsCode
 from portal.tasks import send_verification_sms
 from tests.conftest import last_code
+from tests.races import barrier, race
 
 MOBILE = "13812345678"
 T0 = datetime.datetime(2026, 11, 24, 10, 0, tzinfo=datetime.UTC)
@@ -363,26 +364,7 @@ THREADS = 16
 
 def _race(fn):
     """Run fn(i) in THREADS threads released together; return their results (or exceptions)."""
-    from django.db import connection
-
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # collected and checked by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return race(fn, THREADS).outcomes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -401,7 +383,7 @@ def test_control_without_the_row_lock_the_same_code_is_accepted_many_times():
     every request reading before any writes, accepts the one code in every thread."""
     verification.send_code(MOBILE, "register")
     code = last_code(MOBILE)
-    all_read = threading.Barrier(THREADS)
+    all_read = barrier(THREADS)
 
     def naive(i):
         row = SmsCode.objects.filter(mobile=MOBILE, purpose="register", used_at__isnull=True).first()

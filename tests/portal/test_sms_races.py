@@ -6,38 +6,16 @@ runs the old count-then-insert check the same way and shows the burst getting th
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from portal import verification
 from portal.models import SmsCode
+from tests.races import barrier, race
 
 THREADS = 20
 MOBILE = "13812340000"
-
-
-def race(fn, threads=THREADS):
-    barrier = threading.Barrier(threads, timeout=60)
-    results = [None] * threads
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # collected and checked by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return results
 
 
 def outcome(results):
@@ -48,7 +26,7 @@ def outcome(results):
 
 @pytest.mark.django_db(transaction=True)
 def test_20_sends_to_one_mobile_at_once_make_one_code():
-    results = race(lambda i: verification.send_code(MOBILE, "register", f"10.0.0.{i}"))
+    results = race(lambda i: verification.send_code(MOBILE, "register", f"10.0.0.{i}"), THREADS).outcomes
     assert outcome(results) == (1, THREADS - 1)
     assert SmsCode.objects.filter(mobile=MOBILE).count() == 1
 
@@ -57,14 +35,14 @@ def test_20_sends_to_one_mobile_at_once_make_one_code():
 def test_a_burst_cannot_pass_the_daily_cap_of_a_mobile(settings):
     settings.SMS_RESEND_INTERVAL = datetime.timedelta(0)
     settings.SMS_DAILY_CAP_PER_MOBILE = 10
-    results = race(lambda i: verification.send_code(MOBILE, "register"))
+    results = race(lambda i: verification.send_code(MOBILE, "register"), THREADS).outcomes
     assert outcome(results) == (10, THREADS - 10)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_from_one_address_cannot_pass_its_daily_cap(settings):
     settings.SMS_DAILY_CAP_PER_IP = 10
-    results = race(lambda i: verification.send_code(f"1381234{i:04d}", "register", "10.9.9.9"))
+    results = race(lambda i: verification.send_code(f"1381234{i:04d}", "register", "10.9.9.9"), THREADS).outcomes
     assert outcome(results) == (10, THREADS - 10)
     assert SmsCode.objects.filter(ip="10.9.9.9").count() == 10
 
@@ -87,8 +65,8 @@ def _unlocked_send(mobile, ip, cap_mobile, cap_ip, all_counted):
 
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_locked_quota_one_mobile_gets_many_codes():
-    all_counted = threading.Barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
-    results = race(lambda i: _unlocked_send(MOBILE, f"10.0.0.{i}", 10, 30, all_counted))
+    all_counted = barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
+    results = race(lambda i: _unlocked_send(MOBILE, f"10.0.0.{i}", 10, 30, all_counted), THREADS).outcomes
     assert outcome(results)[0] > 1
 
 
@@ -103,6 +81,6 @@ def test_control_without_the_locked_quota_an_address_passes_its_cap():
             ip="10.9.9.9",
             expires_at=timezone.now() + datetime.timedelta(minutes=5),
         )
-    all_counted = threading.Barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
-    race(lambda i: _unlocked_send(f"1381234{i:04d}", "10.9.9.9", 10, 10, all_counted))
+    all_counted = barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
+    race(lambda i: _unlocked_send(f"1381234{i:04d}", "10.9.9.9", 10, 10, all_counted), THREADS)
     assert SmsCode.objects.filter(ip="10.9.9.9").count() > 10

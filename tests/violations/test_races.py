@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from portal.models import DrivingLicence
+from tests.races import barrier, race
 from tests.violations.conftest import D, at, on
 from violations import services
 from violations.models import Decision, Violation
@@ -17,28 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8
 
 
-def run_threads(n, target):
-    errors, results = [], [None] * n
-
-    def wrap(i):
-        try:
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
-
-
 def hold_after_checks(monkeypatch, parties, timeout=20):
     """Hold every handling after its refusal checks, just before the claim."""
-    barrier = threading.Barrier(parties, timeout=timeout)
+    gate = barrier(parties, timeout=timeout)
     reached = []
     original = handling.group_refusals
 
@@ -46,7 +28,7 @@ def hold_after_checks(monkeypatch, parties, timeout=20):
         result = original(records, licence)
         reached.append(1)
         try:
-            barrier.wait()
+            gate.wait()
         except threading.BrokenBarrierError:
             pass  # under the row lock the other thread waits for this one: the lock did its work  # under the row lock only one thread gets here at a time: the lock did its work
         return result
@@ -71,14 +53,14 @@ def contested(person, car, record, bind):
 
 def test_two_tabs_and_a_bound_driver_handling_one_record_give_one_decision(contested):
     owner, driver, violation = contested
-    barrier = threading.Barrier(THREADS, timeout=20)
+    gate = barrier(THREADS, timeout=20)
 
     def handle(i):
-        barrier.wait()
+        gate.wait()
         with on(D(2026, 7, 3)):
             return services.violation_handle([violation.pk], user=owner if i % 2 else driver)
 
-    results, errors = run_threads(THREADS, handle)
+    results, errors = race(handle, THREADS, start_together=False).returned_and_raised
     assert len([r for r in results if r]) == 1
     assert len(errors) == THREADS - 1
     assert all(isinstance(e, services.ViolationError) for e in errors)
@@ -111,7 +93,7 @@ def test_control_without_the_lock_and_the_claim_the_record_is_handled_twice(cont
             with on(D(2026, 7, 3)):
                 return services.violation_handle([violation.pk], user=owner if i else driver)
 
-        results, errors = run_threads(2, handle)
+        results, errors = race(handle, 2, start_together=False).returned_and_raised
         decisions = Decision.objects.filter(violation=violation).count()
         total = points(owner) + points(driver)
     finally:
@@ -132,7 +114,7 @@ def test_with_the_guard_and_threads_held_after_their_checks_only_one_wins(contes
         with on(D(2026, 7, 3)):
             return services.violation_handle([violation.pk], user=owner if i else driver)
 
-    results, errors = run_threads(2, handle)
+    results, errors = race(handle, 2, start_together=False).returned_and_raised
     assert len([r for r in results if r]) == 1 and len(errors) == 1
     assert Decision.objects.filter(violation=violation).count() == 1
     assert points(owner) + points(driver) == 6
@@ -163,13 +145,13 @@ def four_requests(person, car):
 def hold_after_count(monkeypatch, parties, timeout):
     from violations.services import bindings
 
-    barrier = threading.Barrier(parties, timeout=timeout)
+    gate = barrier(parties, timeout=timeout)
     original = bindings._limits
 
     def held(vehicle, driver_key):
         result = original(vehicle, driver_key)
         try:
-            barrier.wait()
+            gate.wait()
         except threading.BrokenBarrierError:
             pass  # the row lock kept the others out: nothing to wait for
         return result
@@ -180,7 +162,9 @@ def hold_after_count(monkeypatch, parties, timeout):
 def test_four_approvals_at_once_leave_at_most_two_drivers_besides_the_owner(four_requests, monkeypatch):
     owner, vehicle, requests, Binding = four_requests
     hold_after_count(monkeypatch, 4, timeout=3)
-    results, errors = run_threads(4, lambda i: services.binding_approve(requests[i], owner=owner))
+    results, errors = race(
+        lambda i: services.binding_approve(requests[i], owner=owner), 4, start_together=False
+    ).returned_and_raised
     assert Binding.objects.filter(vehicle=vehicle, status="active").count() == 2
     assert len(errors) == 2 and all(isinstance(e, services.ViolationError) for e in errors)
 
@@ -191,6 +175,8 @@ def test_control_without_the_row_locks_the_approvals_exceed_the_limit(four_reque
     owner, vehicle, requests, Binding = four_requests
     monkeypatch.setattr(bindings, "_lock_for_approval", lambda binding: None)
     hold_after_count(monkeypatch, 4, timeout=20)
-    results, errors = run_threads(4, lambda i: services.binding_approve(requests[i], owner=owner))
+    results, errors = race(
+        lambda i: services.binding_approve(requests[i], owner=owner), 4, start_together=False
+    ).returned_and_raised
     assert errors == []
     assert Binding.objects.filter(vehicle=vehicle, status="active").count() == 4

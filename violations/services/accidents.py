@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
-from portal import citysettings, identity, workdays
+from portal import audit, citysettings, identity, workdays
 from portal.models import DrivingLicence, Vehicle
 from violations import insurers
 from violations.models_accident import (
@@ -33,7 +33,7 @@ from violations.models_accident import (
     Responsibility,
     Situation,
 )
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 # Unambiguous capitals and digits (no 0/O, 1/I/L): 31^8 ≈ 8.5e11 codes, and typing one is limited
 # per account and address (RUSH_LIMITS "violations.accident_join").
@@ -268,7 +268,7 @@ def accident_join(case, *, user) -> AccidentCase:
         )
         if not won:
             raise ViolationError(_("This case can no longer be joined."))
-        record_history(case, "party B joined and confirmed the facts", user)
+        audit.record(case, "party B joined and confirmed the facts", user)
         AccidentParty.objects.filter(pk=party_b.pk, user__isnull=True).update(
             user=user,
             name=user.real_name,
@@ -279,7 +279,7 @@ def accident_join(case, *, user) -> AccidentCase:
             policy_number=policy.policy_number,
             confirmed_at=now,
         )
-        record_history(AccidentParty.objects.get(pk=party_b.pk), "joined", user)
+        audit.record(AccidentParty.objects.get(pk=party_b.pk), "joined", user)
         case = AccidentCase.objects.prefetch_related("parties").get(pk=case.pk)
         _notify(case, "A", "violations.accident_joined", plate=party_b.plate_number)
     return case
@@ -295,7 +295,7 @@ def accident_withdraw(case, *, user) -> AccidentCase:
         )
         if not won:
             raise ViolationError(_("The other party has already joined; the case can no longer be withdrawn."))
-        record_history(case, "withdrawn by party A", user)
+        audit.record(case, "withdrawn by party A", user)
     case.refresh_from_db()
     return case
 
@@ -334,7 +334,7 @@ def accident_propose(case, *, user, situation: str, fault_role: str) -> Accident
         )
         if not won:
             raise ViolationError(_("Responsibility can no longer be proposed in this case."))
-        record_history(case, f"party {role} proposed {situation} {fault_role}".strip(), user)
+        audit.record(case, f"party {role} proposed {situation} {fault_role}".strip(), user)
         case = AccidentCase.objects.prefetch_related("parties").get(pk=case.pk)
         _notify(case, OTHER[role], "violations.accident_proposed")
     return case
@@ -360,7 +360,7 @@ def accident_accept(case, *, user, version: int) -> AccidentCase:
         AccidentCase.objects.filter(pk=case.pk).update(
             a_responsibility=a, b_responsibility=b, document_number=_number(case, "XS")
         )
-        record_history(case, f"party {role} agreed: agreement made", user)
+        audit.record(case, f"party {role} agreed: agreement made", user)
         case = AccidentCase.objects.prefetch_related("parties").get(pk=case.pk)
         _settled(case, "violations.accident_agreed")
     return case
@@ -381,7 +381,7 @@ def accident_ask_clerk(case, *, user) -> AccidentCase:
         )
         if not won:
             raise ViolationError(_("The traffic police can no longer be asked in this case."))
-        record_history(case, f"party {role} asked a clerk to decide", user)
+        audit.record(case, f"party {role} asked a clerk to decide", user)
         case = AccidentCase.objects.prefetch_related("parties").get(pk=case.pk)
         for each in ("A", "B"):
             _notify(case, each, "violations.accident_clerk_asked", decide_by=case.decide_by.isoformat())
@@ -412,7 +412,7 @@ def accident_decide(case, *, clerk, situation: str, a_responsibility: str, b_res
         )
         if not won:
             raise ViolationError(_("This case is not waiting for a decision."))
-        record_history(case, "determination issued", clerk)
+        audit.record(case, "determination issued", clerk)
         case = AccidentCase.objects.prefetch_related("parties").get(pk=case.pk)
         _settled(case, "violations.accident_determined")
     return case
@@ -465,7 +465,7 @@ def accidents_lapse(now=None) -> int:
                 status=AccidentCase.Status.LAPSED
             )
             if won:
-                record_history(case, "lapsed: party B never confirmed")
+                audit.record(case, "lapsed: party B never confirmed")
                 _notify(case, "A", "violations.accident_lapsed")
                 count += 1
     return count

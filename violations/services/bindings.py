@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
-from portal import citysettings, identity
+from portal import audit, citysettings, identity
 from portal.models import DrivingLicence, Vehicle
 from violations.models import Binding
 from violations.services import watch
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 
 def _limits(vehicle, driver_key):
@@ -112,7 +112,7 @@ def binding_approve(binding, *, owner) -> Binding:
         Binding.objects.filter(pk=locked.pk, status=Binding.Status.REQUESTED).update(
             status=Binding.Status.ACTIVE, approved_at=now
         )
-        record_history(locked, "approved by the owner", owner)
+        audit.record(locked, "approved by the owner", owner)
         notices.notify(
             "violations.binding_approved",
             id_number=locked.driver_id_number,
@@ -132,7 +132,7 @@ def binding_refuse(binding, *, owner) -> None:
         )
         if not won:
             raise ViolationError(_("This request is no longer waiting for you."))
-        record_history(binding, "refused by the owner", owner)
+        audit.record(binding, "refused by the owner", owner)
         notices.notify(
             "violations.binding_refused",
             id_number=binding.driver_id_number,
@@ -154,7 +154,7 @@ def binding_revoke(binding, *, user) -> None:
         )
         if not won:
             raise ViolationError(_("This binding has already ended."))
-        record_history(binding, "revoked", user)
+        audit.record(binding, "revoked", user)
         other = binding.driver_id_number if key == binding.vehicle.owner_id_number else binding.vehicle.owner_id_number
         notices.notify(
             "violations.binding_revoked",

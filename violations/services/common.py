@@ -1,4 +1,4 @@
-"""What every violations service shares: the refusal type, the history helper, dates."""
+"""What every violations service shares: the refusal type, dates."""
 
 import datetime
 
@@ -12,16 +12,6 @@ class ViolationError(Exception):
         super().__init__(str(message))
         self.message = str(message)
         self.reasons = [str(r) for r in (reasons or [message])]
-
-
-def record_history(obj, reason: str, user=None, fields=None) -> None:
-    """A conditional UPDATE bypasses signals: save the row once more so its history has the
-    change, the reason and who did it."""
-    obj.refresh_from_db()
-    obj._change_reason = reason
-    if user is not None and getattr(user, "pk", None):
-        obj._history_user = user
-    obj.save(update_fields=fields)
 
 
 def one_year_after(day: datetime.date) -> datetime.date:

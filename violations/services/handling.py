@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
-from portal import citysettings, identity
+from portal import audit, citysettings, identity
 from portal.models import DrivingLicence, Vehicle
 from portal.models.registry import PlateType
 from violations.models import Binding, Decision, Violation
 from violations.services import watch
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 # 行政处罚法 art 67: pay within 15 days of the decision; art 72: 3 % a day, capped at the fine.
 PAY_DAYS = 15
@@ -219,11 +219,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
             decision.save()
             if record.fine == 0:
                 Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
-            # On a copy: record_history reads the row again, which would drop the code, vehicle
-            # and city loaded with `record` (each then read again below, one query each).
-            record_history(
-                Violation(pk=record.pk), "handled online" if online else "decided at the counter", by or user
-            )
+            audit.record(record, "handled online" if online else "decided at the counter", by or user)
             decisions.append(decision)
             notices.notify(
                 "violations.decided",
@@ -238,8 +234,8 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
                 },
                 dedupe_key=f"violations.decided:{decision.number}",
             )
-        # record_history reads the row again (with its new points) before it writes its history.
-        record_history(licence, f"{total} points recorded", by or user, fields=["points"])
+        licence.refresh_from_db()
+        audit.record(licence, f"{total} points recorded", by or user)
         if licence.points >= 12:
             _full_score(licence, by)
         watch.check_after_handling(key, user.real_name, records, now)
@@ -252,7 +248,7 @@ def _full_score(licence, by=None):
         status=DrivingLicence.Status.FULL_SCORE
     )
     if won:
-        record_history(licence, "12 points reached: held", by, fields=["status"])
+        audit.record(licence, "12 points reached: held", by)
         notices.notify(
             "violations.full_score",
             id_number=licence.id_number,
@@ -357,8 +353,8 @@ def fine_paid(payment) -> None:
     Violation.objects.filter(pk=decision.violation_id, status=Violation.Status.DECIDED).update(
         status=Violation.Status.PAID
     )
-    record_history(decision, f"paid {payment.order_number}", payment.payer)
-    record_history(decision.violation, "fine paid", payment.payer)
+    audit.record(decision, f"paid {payment.order_number}", payment.payer)
+    audit.record(decision.violation, "fine paid", payment.payer)
     notices.notify(
         "violations.paid",
         id_number=decision.handler_id_number,

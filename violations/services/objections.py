@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
-from portal import identity, workdays
+from portal import audit, identity, workdays
 from violations.models import Objection, ObjectionPhoto, Violation
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 DECIDE_WORKING_DAYS = 5
 MAX_PHOTOS = 3
@@ -71,7 +71,7 @@ def objection_file(violation, *, user, reason: str, photos=()) -> Objection:
             )
             if not won:
                 raise ViolationError(_("An objection can be filed only against a record that is not handled yet."))
-            record_history(violation, "objection filed", user)
+            audit.record(violation, "objection filed", user)
             objection = Objection(
                 violation=violation,
                 city=violation.city,
@@ -101,7 +101,7 @@ def objection_decide(objection, *, upheld: bool, note: str, by) -> Objection:
         )
         if not won:
             raise ViolationError(_("This objection has already been decided."))
-        record_history(objection, f"{status}: {note[:80]}", by)
+        audit.record(objection, f"{status}: {note[:80]}", by)
         violation = objection.violation
         if upheld:
             Violation.objects.filter(pk=violation.pk, status=Violation.Status.OBJECTED).update(
@@ -111,7 +111,7 @@ def objection_decide(objection, *, upheld: bool, note: str, by) -> Objection:
             Violation.objects.filter(pk=violation.pk, status=Violation.Status.OBJECTED).update(
                 status=Violation.Status.UNHANDLED
             )
-        record_history(violation, "objection upheld: deleted" if upheld else "objection rejected", by)
+        audit.record(violation, "objection upheld: deleted" if upheld else "objection rejected", by)
         notices.notify(
             "violations.objection_decided",
             id_number=objection.filer_id_number,

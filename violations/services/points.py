@@ -15,9 +15,10 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import audit
 from portal.models import DrivingLicence, Vehicle
 from violations.models import Decision, StudyQuestion, StudySession, Violation
-from violations.services.common import ViolationError, one_year_after, record_history
+from violations.services.common import ViolationError, one_year_after
 
 STUDY_SECONDS = 30 * 60  # art 25: at least 30 minutes of online study ...
 STUDY_WINDOW = datetime.timedelta(days=3)  # ... within 3 days
@@ -73,10 +74,14 @@ def cycle_close(licence_pk: int, today) -> bool:
         )
         if not won:
             return False
-        Decision.objects.filter(licence=licence, points_cycle_start=start, status=Decision.Status.UNPAID).update(
-            points_cycle_start=following
+        carried_ids = list(
+            Decision.objects.filter(
+                licence=licence, points_cycle_start=start, status=Decision.Status.UNPAID
+            ).values_list("pk", flat=True)
         )
-        record_history(
+        Decision.objects.filter(pk__in=carried_ids).update(points_cycle_start=following)
+        audit.record_rows(Decision.objects.filter(pk__in=carried_ids), f"points carried into the cycle of {following}")
+        audit.record(
             licence, f"cycle {start} closed: {licence.points} -> {new_points} points (carried {carried})", None
         )
     return True
@@ -147,9 +152,10 @@ def study_start(licence, user=None) -> StudySession:
     if open_session is not None and now - open_session.started_at <= STUDY_WINDOW:
         return open_session
     if open_session is not None:
-        StudySession.objects.filter(pk=open_session.pk, status=StudySession.Status.STUDYING).update(
+        if StudySession.objects.filter(pk=open_session.pk, status=StudySession.Status.STUDYING).update(
             status=StudySession.Status.EXPIRED, finished_at=now
-        )
+        ):
+            audit.record(open_session, "3 days passed", user)
     try:
         with transaction.atomic():
             session = StudySession(licence=licence, cycle_start=licence.cycle_start, started_at=now, last_seen_at=now)
@@ -186,9 +192,10 @@ def study_submit(session, answers: dict, user=None) -> bool:
     if session.status != StudySession.Status.STUDYING:
         raise ViolationError(_("This study session has ended."))
     if now - session.started_at > STUDY_WINDOW:
-        StudySession.objects.filter(pk=session.pk, status=StudySession.Status.STUDYING).update(
+        if StudySession.objects.filter(pk=session.pk, status=StudySession.Status.STUDYING).update(
             status=StudySession.Status.EXPIRED, finished_at=now
-        )
+        ):
+            audit.record(session, "3 days passed", user)
         raise ViolationError(_("The 3 days for this study have passed; start again."))
     if session.seconds_studied < STUDY_SECONDS:
         raise ViolationError(
@@ -209,9 +216,9 @@ def study_submit(session, answers: dict, user=None) -> bool:
         )
         if not won:
             raise ViolationError(_("This study session has ended."))
-        record_history(session, f"test {correct}/{len(questions)}", user)
+        audit.record(session, f"test {correct}/{len(questions)}", user)
         if passed:
             DrivingLicence.objects.filter(pk=licence.pk, points__gte=1).update(points=F("points") - 1)
-            record_history(licence, "1 point taken off by study", user, fields=["points"])
+            audit.record(licence, "1 point taken off by study", user)
     session.refresh_from_db()
     return passed

@@ -13,10 +13,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 import notices
-from portal import workdays
+from portal import audit, workdays
 from portal.models import Vehicle
 from violations.models import Binding, Violation, ViolationCode
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 # R-PROC art 20: the owner is told within 5 working days of entry (docs/rules.md §5.2).
 NOTIFY_WORKING_DAYS = 5
@@ -86,6 +86,7 @@ def violation_notify(violation) -> bool:
     won = Violation.objects.filter(pk=violation.pk, notified_at__isnull=True).update(notified_at=timezone.now())
     if not won:
         return False
+    audit.record(violation, "notified")
     context = {
         "plate": violation.plate_number,
         "time": timezone.localtime(violation.occurred_at).strftime("%Y-%m-%d %H:%M"),
@@ -161,7 +162,7 @@ def violation_delete(violation, *, reason: str, by=None) -> bool:
         ).update(status=Violation.Status.DELETED, deleted_reason=reason[:300])
         if not won:
             raise ViolationError(_("Only a record that is not handled yet can be deleted."))
-        record_history(violation, f"deleted: {reason[:80]}", by)
+        audit.record(violation, f"deleted: {reason[:80]}", by)
     return True
 
 

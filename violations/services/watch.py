@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
-from portal import citysettings, identity
+from portal import audit, citysettings, identity
 from violations.models import Binding, Decision, WatchEntry
-from violations.services.common import ViolationError, record_history
+from violations.services.common import ViolationError
 
 WHERE = gettext_lazy(
     "Go to the violation-handling counter of the traffic police with your ID card to have it reviewed."
@@ -189,5 +189,5 @@ def watch_clear(entry, *, reason: str, by) -> bool:
             cleared_at=timezone.now(), cleared_by=by, cleared_reason=reason[:300]
         )
         if won:
-            record_history(entry, f"cleared: {reason[:80]}", by)
+            audit.record(entry, f"cleared: {reason[:80]}", by)
     return bool(won)
