@@ -118,8 +118,9 @@ class ExamsConfig(AppConfig):
             push=False,
         )
 
-        from exams import selectors
+        from exams import inspection_kinds, selectors
 
+        inspection_kinds.register()
         hooks.register_stats(selectors.stats_sections)
         hooks.register_deadlines(selectors.deadlines)
         hooks.register_demo(selectors_demo_loader)

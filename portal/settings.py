@@ -217,6 +217,11 @@ RUSH_LIMITS = {
     ),
     # Exam seat requests and withdrawals.
     "exams.request": (env.str("RUSH_EXAMS_USER", default="10/m"), env.str("RUSH_EXAMS_IP", default="60/m")),
+    # Inspection slot bookings and moves (exams.views_inspection).
+    "exams.inspection": (
+        env.str("RUSH_INSPECTION_USER", default="10/m"),
+        env.str("RUSH_INSPECTION_IP", default="60/m"),
+    ),
     # Attempts at the "I am not a robot" check.
     "antibot.check": ("20/m", "120/m"),
 }

@@ -1,0 +1,69 @@
+"""The notices and per-city settings of inspection booking (docs/rules.md §6.3), registered from
+exams' AppConfig.ready()."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+def register():
+    from notices import kinds
+    from portal import citysettings
+
+    citysettings.register(
+        "inspection_change_hours_before",
+        2,
+        "Hours before an inspection slot starts after which its booking can no longer be moved or cancelled online",
+        min_value=0,
+    )
+    kinds.register(
+        "exams.inspection_booked",
+        title=_("Inspection booked: {plate} on {date}"),
+        body=_(
+            "Booking {number}: {plate} at {station} ({address}) on {date}, {session}. Bring the vehicle licence "
+            "(行驶证) and the compulsory insurance certificate."
+        ),
+        mandatory=True,
+    )
+    kinds.register(
+        "exams.inspection_moved",
+        title=_("Inspection moved: {plate} on {date}"),
+        body=_(
+            "Booking {number} of {plate} was moved from {old_date} {old_session} to {date} {session} at {station} "
+            "({address})."
+        ),
+        mandatory=True,
+    )
+    kinds.register(
+        "exams.inspection_cancelled",
+        title=_("Inspection booking {number} cancelled"),
+        body=_("The inspection of {plate} on {date} {session} at {station} is cancelled; the slot was freed."),
+        mandatory=True,
+    )
+    kinds.register(
+        "exams.inspection_passed",
+        title=_("{plate} passed its inspection"),
+        body=_(
+            "{plate} passed the inspection at {station} on {date}. The inspection is now valid until {valid_until}; "
+            "the electronic inspection mark has equal force."
+        ),
+        mandatory=True,
+    )
+    kinds.register(
+        "exams.inspection_passed_mark_pending",
+        title=_("{plate} passed: settle its violations to get the mark"),
+        body=_(
+            "{plate} passed the inspection at {station} on {date}, but it has violations that are not settled. "
+            "The inspection mark (valid until {valid_until}) is issued once they are settled (R-REG art 54)."
+        ),
+        mandatory=True,
+        urgent=True,
+    )
+    kinds.register(
+        "exams.inspection_failed",
+        title=_("{plate} did not pass its inspection"),
+        body=_(
+            "{plate} did not pass the inspection at {station} on {date} ({note}). Have it repaired and book a "
+            "re-inspection; the old validity is unchanged."
+        ),
+        mandatory=True,
+        urgent=True,
+    )
