@@ -272,7 +272,7 @@ def test_a_pass_stops_the_overdue_reminders_of_the_notices_sweep(make_car, make_
 
     passed_owner, late_owner = factories.UserFactory(), factories.UserFactory()
     passed_car = make_car(passed_owner, valid_until=D(2026, 3, 5))
-    late_car = make_car(late_owner, valid_until=D(2026, 3, 5))
+    make_car(late_owner, valid_until=D(2026, 3, 5))  # the control: no booking, no result
     booking = book(passed_owner, passed_car, make_slot(MONDAY))
     with on(MONDAY, 11):
         services.booking_result(booking, passed=True)
