@@ -4,9 +4,24 @@ exams' AppConfig.ready()."""
 from django.utils.translation import gettext_lazy as _
 
 
+def _start_link(context):
+    from django.urls import reverse
+
+    return reverse("inspection:start"), str(_("Book an inspection"))
+
+
+def _booking_link(context):
+    from django.urls import reverse
+
+    number = str(context.get("number", ""))
+    if not (number.startswith("J") and number[1:].isdigit()):
+        return None
+    return reverse("inspection:booking", args=[int(number[1:])]), str(_("Open the booking"))
+
+
 def register():
     from notices import kinds
-    from portal import citysettings
+    from portal import citysettings, hooks
 
     citysettings.register(
         "inspection_change_hours_before",
@@ -67,3 +82,10 @@ def register():
         mandatory=True,
         urgent=True,
     )
+    # The sweep's reminders of an on-site inspection lead to booking; a booking's notices to it.
+    for code in ("notices.inspection_window", "notices.inspection_30d", "notices.inspection_7d"):
+        hooks.register_notice_link(code, _start_link)
+    hooks.register_notice_link("notices.inspection_overdue", _start_link)
+    for code in kinds.all_kinds():
+        if code.startswith("exams.inspection_"):
+            hooks.register_notice_link(code, _booking_link)

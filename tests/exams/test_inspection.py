@@ -299,3 +299,14 @@ def test_generating_a_week_skips_the_weekend_and_the_break_and_keeps_existing_sl
     assert services.slots_generate(station, MONDAY, MONDAY + datetime.timedelta(days=6)) == []
     with pytest.raises(services.InspectionError):
         services.slots_generate(station, MONDAY, MONDAY + datetime.timedelta(days=200))
+
+
+def test_notices_link_to_the_booking_and_the_reminders_to_booking(citizen, make_car, make_slot):
+    from portal import hooks
+
+    booking = book(citizen, make_car(citizen), make_slot(MONDAY))
+    notice = Notice.objects.get(id_number=citizen.id_number, kind="exams.inspection_booked")
+    assert notice.context["plate"] == booking.vehicle.plate_number and notice.context["date"] == "2026-03-09"
+    assert hooks.notice_link(notice.kind, notice.context) == (f"/inspection/bookings/{booking.pk}/", "打开预约")
+    assert hooks.notice_link("exams.inspection_moved", {"number": "../x"}) is None
+    assert hooks.notice_link("notices.inspection_overdue", {})[0] == "/inspection/"
