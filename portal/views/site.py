@@ -13,6 +13,7 @@ from portal.models import City, DrivingLicence, Vehicle
 SERVICES = [
     ("plates:start", _("Plate-number preselection"), _("Choose a number for your new car online")),
     ("exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan")),
+    ("inspection:start", _("Vehicle inspection booking"), _("Book an on-site inspection slot for your car")),
     ("certificates:start", _("Certificates by post"), _("Replace or renew plates and licences, delivered by post")),
     ("violations:start", _("Violations and fines"), _("Handle minor camera-recorded violations and pay the fine")),
     ("notices:inbox", _("Notices"), _("Your reminders: inspection, licence, violations")),
