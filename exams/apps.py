@@ -123,6 +123,7 @@ class ExamsConfig(AppConfig):
         inspection_kinds.register()
         hooks.register_stats(selectors.stats_sections)
         hooks.register_deadlines(selectors.deadlines)
+        hooks.register_deadlines(selectors.inspection_deadlines)
         hooks.register_demo(selectors_demo_loader)
 
 

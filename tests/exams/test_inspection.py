@@ -310,3 +310,14 @@ def test_notices_link_to_the_booking_and_the_reminders_to_booking(citizen, make_
     assert hooks.notice_link(notice.kind, notice.context) == (f"/inspection/bookings/{booking.pk}/", "打开预约")
     assert hooks.notice_link("exams.inspection_moved", {"number": "../x"}) is None
     assert hooks.notice_link("notices.inspection_overdue", {})[0] == "/inspection/"
+
+
+def test_an_active_booking_is_in_the_calendar_feed_until_cancelled(citizen, make_car, make_slot, has):
+    from portal import hooks
+
+    booking = book(citizen, make_car(citizen), make_slot(MONDAY, 9))
+    with on(D(2026, 3, 3)):
+        mine = [d for d in hooks.deadlines_for(citizen) if d.uid == f"inspection-booking-{booking.pk}"]
+        assert len(mine) == 1 and mine[0].when == at(MONDAY, 9) and booking.number in mine[0].description
+        services.booking_cancel(city=has, booking_id=booking.pk, id_number=citizen.id_number)
+        assert not [d for d in hooks.deadlines_for(citizen) if d.uid.startswith("inspection-booking-")]
