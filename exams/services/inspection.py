@@ -75,10 +75,14 @@ def _claims_online(vehicle: Vehicle, due_on: datetime.date) -> bool:
     )
 
 
-def vehicle_state(vehicle: Vehicle, today: datetime.date | None = None) -> VehicleState:
-    """What the vehicle's next inspection asks of its owner today (docs/rules.md §6.3)."""
+def vehicle_state(vehicle: Vehicle, today: datetime.date | None = None, *, violations: bool = True) -> VehicleState:
+    """What the vehicle's next inspection asks of its owner today (docs/rules.md §6.3).
+
+    violations=False leaves out the unsettled-violations question (`unsettled` is False): the
+    booking path does not depend on it (docs/rules.md §6.3), and it runs under a rush.
+    """
     today = today or timezone.localdate()
-    unsettled = violation_selectors.vehicle_has_unsettled(vehicle)
+    unsettled = violations and violation_selectors.vehicle_has_unsettled(vehicle)
     if vehicle.status not in (Vehicle.Status.NORMAL, Vehicle.Status.OVERDUE_INSPECTION) or not vehicle.plate_number:
         return VehicleState(
             State.NOT_INSPECTABLE,
@@ -283,7 +287,7 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
     now = now or timezone.now()
     key = identity.id_key(id_number)
     vehicle = _own_vehicle(city, vehicle_id, key)
-    state = vehicle_state(vehicle, timezone.localdate(now))
+    state = vehicle_state(vehicle, timezone.localdate(now), violations=False)
     if not state.may_book:
         raise InspectionError(state.message)
     slot = _slot(city, slot_id)
