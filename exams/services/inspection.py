@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 import notices
+from exams import sql
 from exams.models import InspectionBooking, InspectionSlot, InspectionStation
 from exams.services.common import ExamError
 from notices import inspection as cycles
@@ -280,9 +281,10 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
     """Book a slot for one's own vehicle (Vehicle.DoesNotExist: not theirs in this city).
 
     Steps: the vehicle's state must be "book" (on-site inspection due); the station must test
-    its kind and the slot must not have begun; in one transaction insert the booking (the
-    partial unique constraint refuses a second active one), write its notice, then take a
-    seat by the conditional UPDATE last, so the slot row is locked only until the commit.
+    its kind and the slot must not have begun; in one transaction, one statement takes a place
+    by the conditional UPDATE and inserts the booking and its history row (exams/sql.py; the
+    partial unique constraint refuses a second active booking, undoing the place), then the
+    notice is written.
     """
     now = now or timezone.now()
     key = identity.id_key(id_number)
@@ -295,12 +297,35 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
     if refusal:
         raise InspectionError(refusal)
     try:
-        with transaction.atomic():
-            booking = InspectionBooking(
-                city=city, slot=slot, vehicle=vehicle, id_number=key, due_on=vehicle.inspection_valid_until
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The place, the booking and its history row in one statement (exams/sql.py).
+            cursor.execute(
+                sql.booking_insert_sql(),
+                {
+                    "slot": slot.pk,
+                    "city": city.pk,
+                    "vehicle": vehicle.pk,
+                    "id_number": key,
+                    "due_on": vehicle.inspection_valid_until,
+                    "now": now,
+                    "history_date": now,
+                    "history_user": None,
+                },
             )
-            booking._change_reason = "booked online"
-            booking.save()
+            row = cursor.fetchone()
+            if row is None:
+                raise InspectionError(_("This slot is full: choose another one."))
+            booking = InspectionBooking(
+                id=row[0],
+                city=city,
+                slot=slot,
+                vehicle=vehicle,
+                id_number=key,
+                due_on=vehicle.inspection_valid_until,
+                created_at=row[1],
+                changed_at=row[2],
+            )
+            booking._state.adding, booking._state.db = False, "default"
             notices.notify(
                 "exams.inspection_booked",
                 id_number=key,
@@ -308,8 +333,6 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
                 context=_context(booking, slot),
                 dedupe_key=f"exams.inspection_booked.{booking.pk}",
             )
-            if not _take(slot.pk):
-                raise InspectionError(_("This slot is full: choose another one."))
     except IntegrityError:
         raise InspectionError(
             _("%(plate)s already has an active inspection booking: move or cancel it.") % {"plate": vehicle}

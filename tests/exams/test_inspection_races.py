@@ -11,6 +11,7 @@ import threading
 import pytest
 from django.db import connection
 
+from exams import sql
 from exams.models import InspectionBooking, InspectionSlot
 from exams.services import inspection as services
 from tests import factories
@@ -41,19 +42,19 @@ def run_threads(n, target):
     return results, errors
 
 
-def hold_before_take(monkeypatch, parties):
-    """Every booking waits at a barrier right before the slot's conditional UPDATE (inside its
-    transaction, its booking row already inserted)."""
+def hold_before_statement(monkeypatch, parties):
+    """Every booking waits at a barrier right before the statement that takes the place (inside
+    its transaction, after every check)."""
     barrier = threading.Barrier(parties, timeout=20)
     reached = []
-    original = services._take
+    original = sql.booking_insert_sql
 
-    def held(slot_id):
+    def held():
         reached.append(1)
         barrier.wait()
-        return original(slot_id)
+        return original()
 
-    monkeypatch.setattr(services, "_take", held)
+    monkeypatch.setattr(sql, "booking_insert_sql", held)
     return reached
 
 
@@ -70,7 +71,7 @@ def book(owner, car, slot):
 def test_sixteen_cars_rushing_a_slot_of_four_get_exactly_four_places(crowd, make_slot, monkeypatch):
     owners, cars = crowd
     slot = make_slot(MONDAY, capacity=4)
-    reached = hold_before_take(monkeypatch, THREADS)
+    reached = hold_before_statement(monkeypatch, THREADS)
     with on(D(2026, 3, 2)):
         results, errors = run_threads(THREADS, lambda i: book(owners[i], cars[i], slot))
     assert len(reached) == THREADS  # all sixteen were past every check at once
@@ -81,21 +82,24 @@ def test_sixteen_cars_rushing_a_slot_of_four_get_exactly_four_places(crowd, make
 
 
 def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, make_slot, monkeypatch):
-    """The same rush with a read-then-write in place of the guard: every thread reads a free
-    place before any writes, and all sixteen get one of the four."""
+    """The same rush with a read-then-write in place of the guard: each booking reads the
+    slot's count first and writes count + 1 if it saw a free place; every thread reads before
+    any writes, and all sixteen get one of the four places."""
     owners, cars = crowd
     slot = make_slot(MONDAY, capacity=4)
-
-    def naive(slot_id):
-        seen = InspectionSlot.objects.get(pk=slot_id)
-        barrier.wait()  # everyone has read "free" before anyone writes
-        if seen.booked < seen.capacity:
-            InspectionSlot.objects.filter(pk=slot_id).update(booked=seen.booked + 1)
-            return True
-        return False
-
     barrier = threading.Barrier(THREADS, timeout=20)
-    monkeypatch.setattr(services, "_take", naive)
+    guarded = sql.booking_insert_sql()
+    assert guarded.count("SET booked = booked + 1") == 1 and guarded.count("AND booked < capacity") == 1
+
+    def read_then_write():
+        seen = InspectionSlot.objects.get(pk=slot.pk)
+        barrier.wait()  # everyone has read "free" before anyone writes
+        free = "true" if seen.booked < seen.capacity else "false"
+        return guarded.replace("SET booked = booked + 1", f"SET booked = {seen.booked + 1}").replace(
+            "AND booked < capacity", f"AND {free}"
+        )
+
+    monkeypatch.setattr(sql, "booking_insert_sql", read_then_write)
     with on(D(2026, 3, 2)):
         results, errors = run_threads(THREADS, lambda i: book(owners[i], cars[i], slot))
     assert errors == []
