@@ -5,7 +5,9 @@ history row are one statement, so a booking costs one round trip for them instea
 ORM's conditional UPDATE, INSERT and simple_history's INSERT), and the slot row is locked only
 for that statement and the commit. The UPDATE's row count still decides: no place, no row, no
 booking; a second active booking of the car violates the partial unique constraint and the
-whole statement (place included) is undone.
+whole statement (place included) is undone. The booking's id is drawn before (`booking_next_id`),
+so that its notice can be written before this statement and the slot's row stays locked only
+for the statement and the commit.
 """
 
 import functools
@@ -16,8 +18,9 @@ from portal import history
 
 @functools.cache
 def booking_insert_sql() -> str:
-    columns = [f.column for f in InspectionBooking._meta.concrete_fields if f.column != "id"]
+    columns = [f.column for f in InspectionBooking._meta.concrete_fields]
     values = {
+        "id": "%(id)s",
         "city_id": "%(city)s",
         "slot_id": "seat.id",
         "vehicle_id": "%(vehicle)s",
@@ -45,3 +48,6 @@ def booking_insert_sql() -> str:
         )
         SELECT id, created_at, changed_at FROM ins
     """
+
+
+BOOKING_NEXT_ID_SQL = "SELECT nextval(pg_get_serial_sequence('exams_inspectionbooking', 'id'))"

@@ -283,8 +283,8 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
     Steps: the vehicle's state must be "book" (on-site inspection due); the station must test
     its kind and the slot must not have begun; in one transaction, one statement takes a place
     by the conditional UPDATE and inserts the booking and its history row (exams/sql.py; the
-    partial unique constraint refuses a second active booking, undoing the place), then the
-    notice is written.
+    partial unique constraint refuses a second active booking, undoing the place); its notice
+    is written just before that statement, in the same transaction.
     """
     now = now or timezone.now()
     key = identity.id_key(id_number)
@@ -298,10 +298,28 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
         raise InspectionError(refusal)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # The place, the booking and its history row in one statement (exams/sql.py).
+            # The notice first, then the statement that locks the slot's row (exams/sql.py):
+            # under a rush the row is held only for that statement and the commit.
+            cursor.execute(sql.BOOKING_NEXT_ID_SQL)
+            booking = InspectionBooking(
+                id=cursor.fetchone()[0],
+                city=city,
+                slot=slot,
+                vehicle=vehicle,
+                id_number=key,
+                due_on=vehicle.inspection_valid_until,
+            )
+            notices.notify(
+                "exams.inspection_booked",
+                id_number=key,
+                city=city,
+                context=_context(booking, slot),
+                dedupe_key=f"exams.inspection_booked.{booking.pk}",
+            )
             cursor.execute(
                 sql.booking_insert_sql(),
                 {
+                    "id": booking.pk,
                     "slot": slot.pk,
                     "city": city.pk,
                     "vehicle": vehicle.pk,
@@ -315,24 +333,8 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None) 
             row = cursor.fetchone()
             if row is None:
                 raise InspectionError(_("This slot is full: choose another one."))
-            booking = InspectionBooking(
-                id=row[0],
-                city=city,
-                slot=slot,
-                vehicle=vehicle,
-                id_number=key,
-                due_on=vehicle.inspection_valid_until,
-                created_at=row[1],
-                changed_at=row[2],
-            )
+            booking.created_at, booking.changed_at = row[1], row[2]
             booking._state.adding, booking._state.db = False, "default"
-            notices.notify(
-                "exams.inspection_booked",
-                id_number=key,
-                city=city,
-                context=_context(booking, slot),
-                dedupe_key=f"exams.inspection_booked.{booking.pk}",
-            )
     except IntegrityError:
         raise InspectionError(
             _("%(plate)s already has an active inspection booking: move or cancel it.") % {"plate": vehicle}
