@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -174,7 +175,19 @@ CELERY_BEAT_SCHEDULE = {
     "portal-reconcile-payments": {"task": "portal.tasks.reconcile_payments", "schedule": timedelta(minutes=10)},
     "portal-sms-outbox-sweep": {"task": "portal.tasks.sms_outbox_sweep", "schedule": timedelta(seconds=15)},
     "violations-sweep": {"task": "violations.tasks.sweep", "schedule": crontab(minute=40, hour=1)},
+    "portal-beat-heartbeat": {"task": "portal.tasks.beat_heartbeat", "schedule": timedelta(seconds=30)},
 }
+# Exactly one effective beat however many are started (docs/operations.md, "Celery beat"): the
+# schedule lives in Redis and a beat sends only while it holds RedBeat's lock there. The lock
+# lapses LOCK_TIMEOUT seconds after its holder dies, and a waiting beat retries every
+# MAX_LOOP_INTERVAL seconds, so another beat takes over within about 35 s.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = env.str("CELERY_REDBEAT_REDIS_URL", default=REDIS_URL)
+CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="open122:redbeat")
+CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+# The beat heartbeat is stale (GET /healthz/celery answers 503) after this many seconds.
+BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered
 # SMS time to arrive. Tasks must finish well within it (the longest, a sweep batch, takes
@@ -242,6 +255,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the web processes over plain HTTP behind the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz"]
 # HSTS over the city sub-domains too (every site is <city>.<PORTAL_DOMAIN>).
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -268,10 +283,31 @@ CONTENT_SECURITY_POLICY = {
 # Uploads are checked by content and size in the portal (portal.uploads), not only at the proxy.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 
+# Every log record carries the request's id (X-Request-ID from the proxy, else a new one, sent
+# back in the response); LOG_FORMAT=json writes one JSON object per line for a log collector.
+LOG_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
