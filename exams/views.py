@@ -15,6 +15,7 @@ from exams.models import ExamPlan, ExamRequest
 from portal import antibot, identity
 from portal.decorators import registry_verified_required
 from portal.ratelimits import rush_limit
+from portal.replica import replica_reads
 
 
 def _city_or_404(request):
@@ -151,12 +152,14 @@ def permit_pdf(request):
     return response
 
 
+@replica_reads
 def public(request):
     """Per city: each plan's seats, requests, allocated seats and, after the exam, passes (R-DL art 52)."""
     city = _city_or_404(request)
     return render(request, "exams/public.html", {"plans": selectors.public_plans(city)})
 
 
+@replica_reads
 def draw(request, plan_id):
     """The plan page with its seed commitment and, once the window closes, the seed, the ranked
     list and the check anyone can repeat (docs/rules.md §3)."""

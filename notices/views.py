@@ -13,6 +13,7 @@ from notices.forms import QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
 from portal.decorators import registry_verified_required
+from portal.replica import replica_reads
 
 PAGE_SIZE = 20
 RECEIPT_MAX_AGE_SECONDS = 24 * 3600
@@ -92,17 +93,20 @@ def calendar_feed(request, token):
 
 
 # --- Public information ---------------------------------------------------------------------
+@replica_reads
 def announcements(request):
     city = _city_or_404(request)
     return render(request, "notices/announcements.html", {"page": _page(request, selectors.announcements_for(city))})
 
 
+@replica_reads
 def announcement_detail(request, pk):
     city = _city_or_404(request)
     item = get_object_or_404(selectors.announcements_for(city), pk=pk)
     return render(request, "notices/public_item.html", {"item": item, "active": "announcements"})
 
 
+@replica_reads
 def articles(request):
     city = _city_or_404(request)
     return render(request, "notices/articles.html", {"page": _page(request, selectors.articles_for(city))})
@@ -144,6 +148,7 @@ def question_ask(request):
     return render(request, "notices/question_ask.html", {"form": form})
 
 
+@replica_reads
 def statistics(request):
     city = _city_or_404(request)
     return render(request, "notices/statistics.html", {"sections": hooks.stats_for(city)})

@@ -96,6 +96,24 @@ if DB_PREPARED_STATEMENTS:
     # first (PostgreSQL's default). Only server-side prepared statements (portal.db and the
     # foreign-key checks) are affected; Django's own queries are not prepared.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
+# A streaming replica for reads that may lag a little (docs/operations.md "Reads from the
+# replica"): public pages, statistics, the violations look-up and the clerk's search. Everything
+# else, and every read of a visitor who has just written, goes to the primary (portal.replica).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "portal.replica.StickyPrimaryMiddleware",
+    )
+# Reads leave the replica while it lags more than this, or for STICKY seconds after the visitor's
+# own write (a POST), so that nobody misses what they have just done.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -193,6 +211,20 @@ BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)
 # SMS time to arrive. Tasks must finish well within it (the longest, a sweep batch, takes
 # seconds); a redelivery of a task still running is harmless because each claims its rows.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
+# Redis through Sentinel (docs/deploy.md "Redis"): with REDIS_SENTINELS ("host:port,...") the
+# cache, the Celery broker and the beat lock ask the sentinels for the current master, so a
+# failover needs no change of configuration. REDIS_URL then only names the database number.
+REDIS_SENTINELS = [(h, int(p)) for h, _, p in (a.rpartition(":") for a in env.list("REDIS_SENTINELS", default=[]))]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="open122")
+if REDIS_SENTINELS:
+    CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS)
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+    CELERY_REDBEAT_REDIS_URL = f"redis-sentinel://{REDIS_SENTINELS[0][0]}:{REDIS_SENTINELS[0][1]}/0"
+    CELERY_REDBEAT_REDIS_OPTIONS = {
+        "sentinels": REDIS_SENTINELS,
+        "service_name": REDIS_SENTINEL_MASTER,
+        "socket_timeout": 1,
+    }
 
 # --- External parties behind backends ------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from portal import identity, verification
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.models import Vehicle
+from portal.replica import replica_reads
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
@@ -50,6 +51,7 @@ def visible_records(user):
     return records, by_vehicle
 
 
+@replica_reads
 @city_required
 def start(request):
     """My violations: each record with status, fine, points and what the citizen can do."""

@@ -34,7 +34,13 @@ def _check_database() -> None:
 def _check_redis() -> None:
     # A client of its own: the cache backend deliberately hides an outage (portal.cache).
     if not _redis:
-        _redis.append(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1))
+        if settings.REDIS_SENTINELS:
+            from portal.cache import sentinel_pool
+
+            pool = sentinel_pool({"socket_timeout": 1, "socket_connect_timeout": 1})
+            _redis.append(redis.Redis(connection_pool=pool))
+        else:
+            _redis.append(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1))
     _redis[0].ping()
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.context_processors import city_url
 from portal.decorators import city_required, registry_verified_required
 from portal.models import City, DrivingLicence, Vehicle
+from portal.replica import replica_reads
 
 # The platform's service categories (docs/rules.md §8), each pointing at its app's start page.
 SERVICES = [
@@ -21,6 +22,7 @@ SERVICES = [
 ]
 
 
+@replica_reads
 def home(request):
     if request.city is None:
         cities = [(c, city_url(c, request)) for c in City.objects.filter(is_active=True)]

@@ -53,7 +53,7 @@ def _census(dbname, key_tables):
             counts[table] = cursor.fetchone()[0]
         sums = {}
         for table in key_tables:
-            cursor.execute(f'SELECT md5(coalesce(string_agg(t::text, \'|\' ORDER BY t.id), \'\')) FROM "{table}" t')
+            cursor.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM \"{table}\" t")
             sums[table] = cursor.fetchone()[0]
     conn.close()
     return counts, sums
