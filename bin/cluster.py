@@ -63,8 +63,9 @@ def redis_server() -> str:
 
 
 class Cluster:
-    def __init__(self, directory: Path, base_port: int = 8200, log_to_files: bool = True):
+    def __init__(self, directory: Path, base_port: int = 8200, log_to_files: bool = True, extra_env=None):
         self.dir = Path(directory)
+        self.extra_env = dict(extra_env or {})
         self.nginx_port = base_port
         self.web_ports = [base_port + 1, base_port + 2]
         self.pg_port, self.replica_port = base_port + 32, base_port + 33
@@ -109,6 +110,7 @@ class Cluster:
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("CELERY_BROKER_URL", None)
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
@@ -367,24 +369,30 @@ http {{
             raise
 
     def stop(self):
-        for proc in reversed(list(self.procs.values())):
-            if proc.poll() is None:
+        try:
+            for proc in reversed(list(self.procs.values())):
+                _signal_group(proc, signal.SIGTERM)
+            for proc in self.procs.values():
                 try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        self.procs.clear()
-        self.stop_postgres()
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    _signal_group(proc, signal.SIGKILL)
+                    proc.wait()
+            self.procs.clear()
+        finally:
+            self.stop_postgres()
 
     def log(self, name: str) -> str:
         path = self.dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _signal_group(proc, signum):
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def _user_exists(name: str) -> bool:
