@@ -72,6 +72,7 @@ class Cluster:
         self.redis_port, self.sentinel_port = base_port + 79, base_port + 80
         self.log_to_files = log_to_files
         self.procs: dict[str, subprocess.Popen] = {}
+        self._commands: dict[str, tuple] = {}  # name -> (args, env, cwd), for restart()
         self.bindir = postgres_bindir()
         # PostgreSQL refuses to run as root: its processes run as the postgres user then.
         self.pg_user = None
@@ -117,6 +118,7 @@ class Cluster:
     # --- processes --------------------------------------------------------------------------
     def _spawn(self, name, args, env=None, cwd=ROOT):
         out = open(self.dir / f"{name}.log", "ab") if self.log_to_files else None  # noqa: SIM115
+        self._commands[name] = (args, env, cwd)
         self.procs[name] = subprocess.Popen(
             args, cwd=cwd, env=env or self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -381,6 +383,32 @@ http {{
             self.procs.clear()
         finally:
             self.stop_postgres()
+
+    def kill(self, name: str, signum=signal.SIGKILL, timeout: float = 30) -> None:
+        """Signal a process and its children (a Celery worker's pool) and wait for them to end."""
+        proc = self.procs[name]
+        _signal_group(proc, signum)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+        try:  # the pool's children may outlive their parent for a moment
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start a process again with its command (stopping it first if it runs): fault tests.
+        Redis comes back empty (it runs without persistence), as after a crash of such a server."""
+        if self.procs[name].poll() is None:
+            self.kill(name, signal.SIGTERM)
+        args, env, cwd = self._commands[name]
+        proc = self._spawn(name, args, env, cwd)
+        port = {"redis": self.redis_port, "sentinel": self.sentinel_port}.get(name)
+        if port:
+            wait_for_port(port, 20, [proc])
+        return proc
 
     def log(self, name: str) -> str:
         path = self.dir / f"{name}.log"

@@ -199,7 +199,7 @@ CELERY_BEAT_SCHEDULE = {
 # schedule lives in Redis and a beat sends only while it holds RedBeat's lock there. The lock
 # lapses LOCK_TIMEOUT seconds after its holder dies, and a waiting beat retries every
 # MAX_LOOP_INTERVAL seconds, so another beat takes over within about 35 s.
-CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_BEAT_SCHEDULER = "portal.beat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = env.str("CELERY_REDBEAT_REDIS_URL", default=REDIS_URL)
 CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="open122:redbeat")
 CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
@@ -211,6 +211,9 @@ BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)
 # SMS time to arrive. Tasks must finish well within it (the longest, a sweep batch, takes
 # seconds); a redelivery of a task still running is harmless because each claims its rows.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
+# A notice delivery claimed by a worker that died is claimed again after this long
+# (notices.services.delivery; the SMS reference keeps the second send from doubling).
+NOTICES_CLAIM_LEASE_SECONDS = env.int("NOTICES_CLAIM_LEASE_SECONDS", default=300)
 # Redis through Sentinel (docs/deploy.md "Redis"): with REDIS_SENTINELS ("host:port,...") the
 # cache, the Celery broker and the beat lock ask the sentinels for the current master, so a
 # failover needs no change of configuration. REDIS_URL then only names the database number.
