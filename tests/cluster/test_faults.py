@@ -309,6 +309,105 @@ def test_a_connection_dropped_in_a_payment_notification_settles_once_on_the_retr
     conn.close()
 
 
+# A new car of a demo citizen (a copy of the demo's car awaiting plates), its plate selection
+# opened with the start code; then a number drawn, claimed as backup and the confirm code sent.
+PLATE_START = """
+import json, uuid
+from portal.models import SmsCode, User, Vehicle
+from plates import services
+car = Vehicle.objects.filter(status='new', plate_number__isnull=True).order_by('pk').first()
+owner = User.objects.get(id_number=car.owner_id_number)
+car.pk = None
+car.vin = 'LFAULT' + uuid.uuid4().hex[:11].upper()
+car.conformity_cert_number = 'WAC' + uuid.uuid4().hex[:12].upper()
+car.save()
+selection = services.selection_start(citizen=owner, city=car.city, vin=car.vin, cert_number=car.conformity_cert_number)
+services.send_start_code(selection)
+sms = SmsCode.objects.filter(mobile=owner.mobile).latest('pk')
+print(json.dumps({'selection': selection.pk, 'sms': sms.pk, 'mobile': owner.mobile, 'city': car.city.code, 'vehicle': car.pk}))
+"""
+
+PLATE_PICK = """
+import json
+from plates import services
+from plates.models import Selection
+from portal.models import SmsCode
+selection = Selection.objects.select_related('citizen', 'city').get(pk={selection})
+services.selection_verify(selection, '{code}')
+batch = services.batch_draw(selection)
+number = services.backup_claim(selection, batch_id=batch.pk, number=batch.numbers[0])
+services.send_confirm_code(selection)
+print(json.dumps({{'number': number.pk, 'sms': SmsCode.objects.filter(mobile=selection.citizen.mobile).latest('pk').pk}}))
+"""
+
+
+def _code(cluster, sms_pk) -> str:
+    """The code of an outbox row, as the console backend printed it (the citizen's phone)."""
+    line = re.compile(rf"ref=open122-sms-{sms_pk}\].*?(\d{{6}})")
+    found = []
+    _wait(lambda: found.extend(m.group(1) for n in WORKERS for m in line.finditer(cluster.log(n))) or found, 60, "SMS")
+    return found[0]
+
+
+def _blocked_by(conn, locker) -> tuple | None:
+    return _one(
+        conn, "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (locker.get_backend_pid(),)
+    )
+
+
+def test_a_connection_dropped_in_a_plate_confirmation_holds_the_number_once_on_the_retry(cluster):
+    conn, locker = _connect(cluster), psycopg2.connect(cluster.database_url)
+    start = json.loads(_shell(cluster, PLATE_START))
+    pick = json.loads(
+        _shell(cluster, PLATE_PICK.format(selection=start["selection"], code=_code(cluster, start["sms"])))
+    )
+    citizen = Visitor(cluster, city=start["city"])
+    citizen.login(start["mobile"])
+    path = f"/plates/s/{start['selection']}/confirm/"
+    assert citizen.get(path).status_code == 200
+    data = {"action": "confirm", "number_id": pick["number"], "code": _code(cluster, pick["sms"])}
+    answers = []
+    with locker.cursor() as cursor:
+        cursor.execute("SELECT id FROM plates_selection WHERE id = %s FOR UPDATE", (start["selection"],))
+    try:
+        thread = threading.Thread(target=lambda: answers.append(citizen.post(path, data)))
+        thread.start()
+        _wait(lambda: _blocked_by(conn, locker) is not None, 30, "the confirmation blocked")
+        assert _one(conn, "SELECT pg_terminate_backend(%s)", _blocked_by(conn, locker)) == (True,)
+    finally:
+        locker.rollback()
+        locker.close()
+    thread.join(60)
+    (first,) = answers
+    assert first.status_code in (500, 502, 503) and "Traceback" not in first.text, first.status_code
+    state_sql = (
+        "SELECT (SELECT count(*) FROM plates_hold h WHERE h.vehicle_id = %s), "
+        "(SELECT status FROM plates_selection WHERE id = %s), (SELECT status FROM plates_platenumber WHERE id = %s)"
+    )
+    before = _one(conn, state_sql, (start["vehicle"], start["selection"], pick["number"]))
+    assert before[:2] == (0, "open"), before  # nothing half-written: no hold, the selection open
+    # The code was used up before the transaction that failed: the retry asks for a new one
+    # (after the resend wait) and confirms once.
+    retry = citizen.post(path, data)
+    assert (
+        retry.status_code == 200
+        and _one(conn, state_sql, (start["vehicle"], start["selection"], pick["number"]))[0] == 0
+    )
+    time.sleep(61)
+    citizen.post(path, {"action": "send"})
+    sms = _one(conn, "SELECT max(id) FROM portal_smscode WHERE mobile = %s", (start["mobile"],))[0]
+    assert sms != pick["sms"]
+    done = citizen.post(path, {**data, "code": _code(cluster, sms)})
+    assert done.status_code == 302 and "/plates/" in done.headers["location"], done.status_code
+    after = _one(conn, state_sql, (start["vehicle"], start["selection"], pick["number"]))
+    assert after[0] == 1 and after[1] != "open" and after[2] == "held", after
+    again = citizen.post(path, {**data, "code": _code(cluster, sms)})  # a double submit changes nothing
+    assert again.status_code in (200, 302, 404)
+    assert _one(conn, state_sql, (start["vehicle"], start["selection"], pick["number"])) == after
+    print(f"\nFAULT pg-conn-dropped-plate-confirm first={first.status_code} before={before} after={after}")
+    conn.close()
+
+
 SEND_CODES = """
 from portal import verification
 print(','.join(str(verification.send_code('139%08d' % ({base} + i), 'login').pk) for i in range({m})))
