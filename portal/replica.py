@@ -16,7 +16,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,30 @@ def replica_reads(view):
         token = _reading.set(True)
         try:
             return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError):
+            if not _replica_failed():
+                raise
         finally:
             _reading.reset(token)
+        # The replica went away after the last check (at most a second old): a GET may run again,
+        # on the primary (docs/operations.md "Faults").
+        return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _replica_failed() -> bool:
+    """True if the replica's connection failed in this request: it is then left alone for 10 s."""
+    replica = connections[REPLICA]
+    if not replica.errors_occurred:
+        return False
+    log.warning("replica failed during a request; reading from the primary")
+    try:
+        replica.close()
+    except Exception:  # already broken: nothing to close cleanly
+        pass
+    _state.update(usable=False, retry_after=time.monotonic() + 10)
+    return True
 
 
 class StickyPrimaryMiddleware:

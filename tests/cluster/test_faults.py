@@ -1,7 +1,7 @@
 """Faults on the running cluster (docs/operations.md "Faults"), each counting afterwards that
 nothing was lost or doubled: a worker killed with SIGKILL in a delivery batch and in a sweep, a
-database connection dropped in a payment notification, Redis restarted empty with messages
-queued, the primary restarted while requests run. Each test leaves the cluster running as it
+database connection dropped in a payment notification and in a plate confirmation, Redis
+restarted empty with messages queued, the primary restarted while requests run. Each test leaves the cluster running as it
 found it (killed processes started again, the replica caught up).
 
 SMS are counted in the workers' logs, where the console SMS backend prints each send with its
