@@ -100,6 +100,8 @@ def replica_reads(view):
 
 def _replica_failed() -> bool:
     """True if the replica's connection failed in this request: it is then left alone for 10 s."""
+    if REPLICA not in settings.DATABASES:
+        return False
     replica = connections[REPLICA]
     if not replica.errors_occurred:
         return False
