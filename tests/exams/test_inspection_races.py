@@ -12,9 +12,9 @@ import pytest
 from exams import sql
 from exams.models import InspectionBooking, InspectionSlot
 from exams.services import inspection as services
-from tests import factories
+from tests import factories, races
 from tests.exams.conftest import on
-from tests.races import barrier, race
+from tests.races import race
 
 D = datetime.date
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ MONDAY = D(2026, 3, 9)
 def hold_before_statement(monkeypatch, parties):
     """Every booking waits at a barrier right before the statement that takes the place (inside
     its transaction, after every check)."""
-    barrier = barrier(parties)
+    barrier = races.barrier(parties)
     reached = []
     original = sql.booking_insert_sql
 
@@ -69,7 +69,7 @@ def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, ma
     any writes, and all sixteen get one of the four places."""
     owners, cars = crowd
     slot = make_slot(MONDAY, capacity=4)
-    barrier = barrier(THREADS)
+    barrier = races.barrier(THREADS)
     guarded = sql.booking_insert_sql()
     assert guarded.count("SET booked = booked + 1") == 1 and guarded.count("AND booked < capacity") == 1
 
@@ -95,7 +95,7 @@ def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, ma
 def test_one_car_booked_sixteen_times_at_once_has_one_active_booking(citizen, make_car, make_slot, monkeypatch):
     car = make_car(citizen)
     slots = [make_slot(MONDAY, 8 + i % 8, capacity=5) for i in range(8)]
-    barrier = barrier(THREADS)
+    barrier = races.barrier(THREADS)
     original = services.vehicle_state
     reached = []
 
@@ -124,7 +124,7 @@ def test_moves_in_opposite_directions_neither_deadlock_nor_lose_a_place(make_car
     with on(D(2026, 3, 2)):
         for i, owner in enumerate(owners):
             bookings.append(book(owner, make_car(owner), early if i % 2 else late))
-    barrier = barrier(THREADS)
+    barrier = races.barrier(THREADS)
 
     def move(i):
         target = late if i % 2 else early
