@@ -24,22 +24,30 @@ from portal import citysettings, identity
 
 
 # --- Candidates and eligibility -----------------------------------------------------------------
-def record_find(city, id_number: str, licence_class: str | None = None):
-    """The candidate's active learner record in this city (the newest, or for this class),
-    annotated with the subjects of their live requests (read in the same query)."""
+def records_query(city_id: int, id_key: str):
+    """The candidate's learner records in this city that are not completed, the one a session
+    examines first ("active" sorts before "void", then the newest), each annotated with the
+    subjects of their live requests (read in the same query). `id_key`: portal.identity.id_key."""
     live = (
         ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES)
         .order_by()
         .values("subject")
     )
-    qs = (
-        LearnerRecord.objects.filter(city=city, id_number=identity.id_key(id_number))
+    return (
+        LearnerRecord.objects.filter(city_id=city_id, id_number=id_key)
         .exclude(status=LearnerRecord.Status.COMPLETED)
         .annotate(live_subjects=ArraySubquery(live))
+        .order_by("status", "-application_accepted_at")
     )
+
+
+def record_find(city, id_number: str, licence_class: str | None = None):
+    """The candidate's active learner record in this city (the newest, or for this class),
+    annotated with the subjects of their live requests (read in the same query)."""
+    qs = records_query(city.pk, identity.id_key(id_number))
     if licence_class:
         qs = qs.filter(licence_class=licence_class)
-    return qs.order_by("status", "-application_accepted_at").first()  # "active" sorts before "void"
+    return qs.first()
 
 
 @dataclass

@@ -1,21 +1,14 @@
 """Requests for a seat (受理中 until the window closes): online, by phone, at the counter; withdrawal."""
 
-import functools
-from contextlib import nullcontext
-
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
-from exams.models import (
-    LIVE_STATUSES,
-    ExamPlan,
-    ExamRequest,
-    LearnerRecord,
-)
-from exams.services.candidates import record_has_priority, record_key_time, request_refusals
+from exams import rules, sql
+from exams.models import ExamPlan, ExamRequest, LearnerRecord
+from exams.services.candidates import record_has_priority, record_key_time, records_query, request_refusals
 from exams.services.common import ExamError, _plan_context, _snapshot
 from portal import identity
 
@@ -32,100 +25,18 @@ def request_create(
     the candidate (online, the page confirms it).
     """
     id_number = identity.id_key(id_number)
-    with connection.cursor() as cursor:
-        cursor.execute(_records_sql(with_plan=False), [plan.city_id, id_number])
-        rows = cursor.fetchall()
-    records = [_record_from_row(row) for row in rows]
+    records = list(records_query(plan.city_id, id_number))
     return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
 
 
 def request_create_online(*, city, plan_id: int, id_number: str, now=None) -> ExamRequest:
-    """A candidate's own request from the plans page: request_create with the plan and the
-    candidate's learner records read in one query. ExamPlan.DoesNotExist: no such plan in this city."""
-    id_number = identity.id_key(id_number)
+    """A candidate's own request from the plans page: request_create with the plan read by its
+    id in this city. ExamPlan.DoesNotExist: no such plan in this city."""
     if not 0 < plan_id < 2**63:
         raise ExamPlan.DoesNotExist
-    with connection.cursor() as cursor:
-        cursor.execute(_records_sql(with_plan=True), [id_number, plan_id, city.pk])
-        rows = cursor.fetchall()
-    if not rows:
-        raise ExamPlan.DoesNotExist
-    n = len(_PLAN_FIELDS)
-    plan = ExamPlan.from_db(connection.alias, _PLAN_FIELDS, rows[0][:n])
+    plan = ExamPlan.objects.get(pk=plan_id, city=city)
     plan.city = city
-    # Without a learner record the LEFT JOIN still returns the plan, with a NULL record.
-    records = [_record_from_row(row[n:]) for row in rows if row[n] is not None]
-    return _request(plan, records, id_number=id_number, channel=ExamRequest.Channel.ONLINE, actor=None, now=now)
-
-
-# The request path reads a candidate's learner records with the subjects of their live requests
-# (anywhere) in one statement, in raw SQL because it runs on every request of an exam rush. It
-# mirrors record_find() (same filter, order and live_subjects annotation), so candidate_state()
-# adds only the failure-wait query, and only for subjects 2 and 3.
-_PLAN_FIELDS = [f.attname for f in ExamPlan._meta.concrete_fields]
-_RECORD_FIELDS = [f.attname for f in LearnerRecord._meta.concrete_fields]
-
-
-@functools.cache
-def _records_sql(*, with_plan: bool) -> str:
-    record_columns = ", ".join(f'l."{f.column}"' for f in LearnerRecord._meta.concrete_fields)
-    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-    extras = f"""
-        ARRAY(SELECT r.subject FROM exams_examrequest r
-               WHERE r.id_number = l.id_number AND r.status IN ({live})) AS live_subjects"""
-    order = "ORDER BY l.status, l.application_accepted_at DESC"  # "active" sorts before "void"
-    completed = f"'{LearnerRecord.Status.COMPLETED}'"
-    if not with_plan:
-        return f"""
-            SELECT {record_columns}, {extras}
-              FROM exams_learnerrecord l
-             WHERE l.city_id = %s AND l.id_number = %s AND l.status <> {completed}
-             {order}"""
-    plan_columns = ", ".join(f'p."{f.column}"' for f in ExamPlan._meta.concrete_fields)
-    return f"""
-        SELECT {plan_columns}, {record_columns}, {extras}
-          FROM exams_examplan p
-          LEFT JOIN exams_learnerrecord l
-            ON l.city_id = p.city_id AND l.id_number = %s AND l.status <> {completed}
-         WHERE p.id = %s AND p.city_id = %s
-         {order}"""
-
-
-def _record_from_row(row) -> LearnerRecord:
-    record = LearnerRecord.from_db(connection.alias, _RECORD_FIELDS, row[: len(_RECORD_FIELDS)])
-    record.live_subjects = row[len(_RECORD_FIELDS)]
-    return record
-
-
-@functools.cache
-def _insert_sql() -> str:
-    """The request and its audit row in one statement (built once: the history model's table
-    name costs a manager class on every access)."""
-    history = ExamRequest.history.model._meta.db_table
-    columns = ", ".join(f'"{f.column}"' for f in ExamRequest._meta.concrete_fields)
-    # Share-lock the plan while it is still open (the draw's UPDATE waits for us and we see its
-    # result), take the id, insert with the draw hash of the public number "<plan>-<id>" (the
-    # same as rules.draw_hash; tests compare them), write history.
-    return f"""
-        WITH ins AS (
-            INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel,
-                                           status, priority, key_time, draw_hash, created_at, created_by_id)
-            SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
-                   encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
-                          CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END,
-                          'UTF8')), 'hex'),
-                   %s, %s
-              FROM exams_examplan p
-             CROSS JOIN (SELECT nextval(pg_get_serial_sequence('exams_examrequest', 'id')) AS id) n
-             WHERE p.id = %s AND p.status = 'published' AND p.closes_on > %s
-               FOR SHARE OF p
-            RETURNING *
-        ), audit AS (
-            INSERT INTO "{history}" ({columns}, history_date, history_type, history_change_reason, history_user_id)
-            SELECT {columns}, %s, '+', 'requested', %s FROM ins
-        )
-        SELECT id, draw_hash, created_at FROM ins
-    """
+    return request_create(plan=plan, id_number=id_number, now=now)
 
 
 def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, now) -> ExamRequest:
@@ -147,36 +58,15 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
         raise ExamError(reasons[0], reasons)
     priority, key_time = record_has_priority(record, plan.subject, today), record_key_time(record)
     try:
-        # The request and its audit row in one statement: atomic on its own, so the online path
-        # needs no transaction round trips; a phone or counter request adds its notice atomically
-        # (and inside a caller's transaction a savepoint keeps a refused insert from breaking it).
-        with (
-            transaction.atomic()
-            if channel != ExamRequest.Channel.ONLINE or connection.in_atomic_block
-            else nullcontext()
-        ):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _insert_sql(),
-                    [
-                        record.pk,
-                        id_number,
-                        channel,
-                        priority,
-                        key_time,
-                        now,
-                        getattr(actor, "pk", None),
-                        plan.pk,
-                        today,
-                        now,
-                        getattr(actor, "pk", None),
-                    ],
-                )
-                row = cursor.fetchone()
-            if row is None:
+        with transaction.atomic():
+            # Share-lock the plan while it is still open (the draw's UPDATE waits for us and we
+            # see its result) and take the request's id, whose public number "<plan>-<id>" the
+            # draw hash is made of (exams.sql.plan_share_lock_next_request_id).
+            pk = sql.plan_share_lock_next_request_id(plan.pk, today)
+            if pk is None:
                 raise ExamError(_("This plan is not taking requests."))
             req = ExamRequest(
-                id=row[0],
+                id=pk,
                 plan=plan,
                 record=record,
                 city=plan.city,
@@ -186,11 +76,12 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                 status=ExamRequest.Status.REQUESTED,
                 priority=priority,
                 key_time=key_time,
-                draw_hash=row[1],
-                created_at=row[2],
                 created_by=actor,
             )
-            req._state.adding, req._state.db = False, "default"
+            req.draw_hash = rules.draw_hash(plan.seed, req.number)
+            req._history_user, req._change_reason = actor, "requested"
+            # The partial unique constraint refuses a second live request for the subject.
+            req.save(force_insert=True)
             if channel != ExamRequest.Channel.ONLINE:
                 # Online the page itself confirms; by phone or at the counter the inbox does.
                 notices.notify(
