@@ -18,7 +18,7 @@ from exams.models import (
     LearnerRecord,
     Subject,
 )
-from exams.services.common import _local_start, _today, r_dl_period_end
+from exams.services.common import local_start, local_today, r_dl_period_end
 from exams.services.plans import plan_is_open
 from portal import citysettings, identity
 
@@ -82,7 +82,7 @@ def request_refusals(
     record: LearnerRecord | None, plan: ExamPlan, *, today=None, state: CandidateState | None = None
 ) -> list[str]:
     """Every reason this candidate may not request this plan today (empty: eligible)."""
-    today = today or _today()
+    today = today or local_today()
     if record is None:
         return [
             _(
@@ -174,7 +174,7 @@ def request_refusals(
 def record_key_time(record: LearnerRecord) -> datetime.datetime:
     """The ranking time of docs/rules.md §3: the application time before any exam, else the last
     exam date; a later self-cancellation or no-show replaces it. Earlier ranks higher."""
-    key = record.application_accepted_at if record.last_exam_on is None else _local_start(record.last_exam_on)
+    key = record.application_accepted_at if record.last_exam_on is None else local_start(record.last_exam_on)
     if record.last_cancel_at and record.last_cancel_at > key:
         key = record.last_cancel_at
     return key

@@ -9,7 +9,7 @@ import notices
 from exams import rules, sql
 from exams.models import ExamPlan, ExamRequest, LearnerRecord
 from exams.services.candidates import record_has_priority, record_key_time, records_query, request_refusals
-from exams.services.common import ExamError, _plan_context, _snapshot
+from exams.services.common import ExamError, _snapshot, plan_context
 from portal import identity
 
 
@@ -88,7 +88,7 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                     "exams.request_accepted",
                     id_number=id_number,
                     city=plan.city,
-                    context=_plan_context(plan) | {"number": req.number},
+                    context=plan_context(plan) | {"number": req.number},
                     dedupe_key=f"exams.request_accepted.{req.pk}",
                 )
     except IntegrityError:
