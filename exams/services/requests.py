@@ -18,58 +18,63 @@ def request_create(
 ) -> ExamRequest:
     """Request a seat in a published plan (受理中 until the window closes).
 
-    Steps: find the candidate's learner record; check every eligibility rule; in one
-    transaction share-lock the plan row (the draw cannot start under us), insert the request
-    with its ranking key (the partial unique constraint refuses a second live request for the
-    subject), stamp the draw hash of its public number; for a phone or counter request notify
-    the candidate (online, the page confirms it).
+    Steps, in one transaction: share-lock the plan row (the draw cannot start under us, and
+    requests run side by side) and reserve the request's id; find the candidate's learner
+    record; check every eligibility rule; insert the request with its ranking key and the draw
+    hash of its public number (the partial unique constraint refuses a second live request for
+    the subject); for a phone or counter request notify the candidate (online, the page
+    confirms it).
     """
-    id_number = identity.id_key(id_number)
-    records = list(records_query(plan.city_id, id_number))
-    return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
+    return _request(
+        plan.city, plan.pk, id_number=identity.id_key(id_number), channel=channel, actor=actor, now=now, given=plan
+    )
 
 
 def request_create_online(*, city, plan_id: int, id_number: str, now=None) -> ExamRequest:
-    """A candidate's own request from the plans page: request_create with the plan read by its
-    id in this city. ExamPlan.DoesNotExist: no such plan in this city."""
+    """A candidate's own request from the plans page: request_create with the plan read (and
+    locked) by its id in this city. ExamPlan.DoesNotExist: no such plan in this city."""
     if not 0 < plan_id < 2**63:
         raise ExamPlan.DoesNotExist
-    plan = ExamPlan.objects.get(pk=plan_id, city=city)
-    plan.city = city
-    return request_create(plan=plan, id_number=id_number, now=now)
+    return _request(
+        city, plan_id, id_number=identity.id_key(id_number), channel=ExamRequest.Channel.ONLINE, actor=None, now=now
+    )
 
 
-def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, now) -> ExamRequest:
-    """request_create once the candidate's records are read (ordered as record_find orders them)."""
+def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=None) -> ExamRequest:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    record = records[0] if records else None
-    if record is not None and record.licence_class not in plan.licence_classes:
-        # An applicant for two classes (rare) books with the record this session examines.
-        for cls in plan.licence_classes:
-            other = next((r for r in records if r.licence_class == cls), None)
-            if other is not None:
-                record = other
-                break
-    if record is not None:
-        record.city = plan.city  # same city (the query's filter): has_priority reads its settings
-    reasons = request_refusals(record, plan, today=today)
-    if reasons:
-        raise ExamError(reasons[0], reasons)
-    priority, key_time = record_has_priority(record, plan.subject, today), record_key_time(record)
     try:
         with transaction.atomic():
-            # Share-lock the plan while it is still open (the draw's UPDATE waits for us and we
-            # see its result) and take the request's id, whose public number "<plan>-<id>" the
-            # draw hash is made of (exams.sql.plan_share_lock_next_request_id).
-            pk = sql.plan_share_lock_next_request_id(plan.pk, today)
-            if pk is None:
+            # Share-lock the plan (the draw's UPDATE waits for us and we see its result) and
+            # take the request's id, whose public number "<plan>-<id>" the draw hash is made of.
+            locked = sql.plan_share_lock(plan_id, city.pk)
+            if locked is None:
+                raise ExamPlan.DoesNotExist
+            plan = given or locked
+            plan.city = city
+            # Ordered as record_find orders them.
+            records = list(records_query(city.pk, id_number))
+            record = records[0] if records else None
+            if record is not None and record.licence_class not in plan.licence_classes:
+                # An applicant for two classes (rare) books with the record this session examines.
+                for cls in plan.licence_classes:
+                    other = next((r for r in records if r.licence_class == cls), None)
+                    if other is not None:
+                        record = other
+                        break
+            if record is not None:
+                record.city = city  # same city (the query's filter): has_priority reads its settings
+            reasons = request_refusals(record, plan, today=today)
+            if reasons:
+                raise ExamError(reasons[0], reasons)
+            priority, key_time = record_has_priority(record, plan.subject, today), record_key_time(record)
+            if locked.status != ExamPlan.Status.PUBLISHED or locked.closes_on <= today:
                 raise ExamError(_("This plan is not taking requests."))
             req = ExamRequest(
-                id=pk,
+                id=locked.next_request_id,
                 plan=plan,
                 record=record,
-                city=plan.city,
+                city=city,
                 id_number=id_number,
                 subject=plan.subject,
                 channel=channel,
@@ -87,7 +92,7 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                 notices.notify(
                     "exams.request_accepted",
                     id_number=id_number,
-                    city=plan.city,
+                    city=city,
                     context=plan_context(plan) | {"number": req.number},
                     dedupe_key=f"exams.request_accepted.{req.pk}",
                 )

@@ -4,7 +4,7 @@ import datetime
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,56 +153,51 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
 
     Only selection.pk, citizen_id and city_id are trusted: the rush endpoint passes an unloaded
     Selection(pk, citizen, city). In one short transaction:
-    1. lock the batch (FOR UPDATE, so a double click cannot fill its slot twice) if it is this
-       selection's, live, holds the number and its backup slot is empty, and the selection is
-       the citizen's, in this city, open and SMS-verified;
-    2. claim the number by a conditional UPDATE (claimable: available, or a backup whose claim
-       ran out); its row count decides who got it;
-    3. the batch remembers its backup.
+    1. claim the number by a conditional UPDATE, whose row count decides: the number must be
+       claimable (available, or a backup whose claim ran out), in a batch of this selection
+       that is live, holds it and has its backup slot empty, and the selection must be the
+       citizen's, in this city, open and SMS-verified;
+    2. fill the batch's single backup slot by a conditional UPDATE (slot still empty): of two
+       clicks on one batch, the second finds it filled and rolls its claim back.
     When nothing changed, a second look says why; Selection.DoesNotExist when the selection is
     not the citizen's in this city.
     """
     now = timezone.now()
     expires = now + datetime.timedelta(seconds=citysettings.get(selection.city, "plate_backup_seconds"))
+    batch = RandomBatch.objects.filter(
+        pk=batch_id,
+        selection_id=selection.pk,
+        selection__citizen_id=selection.citizen_id,
+        selection__city_id=selection.city_id,
+        selection__status=Selection.Status.OPEN,
+        selection__sms_verified_at__isnull=False,
+        backup__isnull=True,
+        expires_at__gt=now,
+        numbers__contains=[number],
+    )
+    this_number = PlateNumber.objects.filter(city_id=selection.city_id, number=number)
     with transaction.atomic():
-        batch = (
-            RandomBatch.objects.select_for_update(of=("self",))
-            .select_related("selection")
-            .filter(
-                pk=batch_id,
-                selection_id=selection.pk,
-                selection__citizen_id=selection.citizen_id,
-                selection__city_id=selection.city_id,
-                selection__status=Selection.Status.OPEN,
-                selection__sms_verified_at__isnull=False,
-                backup__isnull=True,
-                expires_at__gt=now,
-                numbers__contains=[number],
-            )
-            .first()
+        # The batch's plate type is NULL unless the batch qualifies, and then nothing matches.
+        taken = (
+            this_number.filter(plate_type=Subquery(batch.values("selection__plate_type")[:1]))
+            .filter(claimable(now))
+            .update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires)
         )
-        if batch is not None:
-            taken = (
-                PlateNumber.objects.filter(
-                    city_id=selection.city_id, plate_type=batch.selection.plate_type, number=number
-                )
-                .filter(claimable(now))
-                .update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires)
-            )
-            if not taken:
-                raise PlateError(
-                    _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
-                )
-            batch.backup = PlateNumber.objects.get(city_id=selection.city_id, number=number)
-            batch.save(update_fields=["backup"])
-            return batch.backup
+        if taken and not RandomBatch.objects.filter(pk=batch_id, backup__isnull=True).update(
+            backup_id=Subquery(this_number.values("pk")[:1])
+        ):
+            raise PlateError(_("You have already moved a number from this batch to your backups."))
+    if taken:
+        return this_number.get()
     _require_live(Selection.objects.get(pk=selection.pk, citizen_id=selection.citizen_id, city_id=selection.city_id))
-    batch = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
-    if batch is None or number not in batch.numbers:
+    found = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
+    if found is None or number not in found.numbers:
         raise PlateError(_("That number is not in your batch."))
-    if batch.expires_at <= now:
+    if found.expires_at <= now:
         raise PlateError(_("This batch has expired. Draw a new batch."))
-    raise PlateError(_("You have already moved a number from this batch to your backups."))
+    if found.backup_id is not None:
+        raise PlateError(_("You have already moved a number from this batch to your backups."))
+    raise PlateError(_("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number})
 
 
 def validate_candidate(city, plate_type: str, number: str, patterns: list[str] | None = None) -> str | None:
