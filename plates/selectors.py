@@ -7,8 +7,8 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from plates import ga36
@@ -97,15 +97,20 @@ def _scan_picker(city_id: int, plate_type: str) -> list[str]:
     return ["".join(sorted(chars or [], key=lambda c: order.get(c, 99))) for chars in row]
 
 
-def active_ban(id_number: str) -> Ban | None:
-    now = timezone.now()
-    return (
-        Ban.objects.filter(
-            id_number=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
-        )
-        .order_by("-ends_at")
-        .first()
+def _active_bans(id_number: str, now):
+    return Ban.objects.filter(
+        id_number=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
     )
+
+
+def active_ban(id_number: str) -> Ban | None:
+    return _active_bans(id_number, timezone.now()).order_by("-ends_at").first()
+
+
+def is_banned(id_number: str, now) -> Exists:
+    """active_ban as an expression, for a read that annotates it (the confirmation's locking
+    read: one round trip less on the rush path)."""
+    return Exists(_active_bans(id_number, now))
 
 
 def eligible_vehicles(user, city):
@@ -130,19 +135,22 @@ def citizen_selection(pk: int, citizen, city) -> Selection | None:
     return selection
 
 
-def device_citizens(selection: Selection, since) -> int:
+def device_citizens_of_row(since) -> Coalesce:
     """How many other citizens the selection's device (the plates_device cookie of one browser)
     selected for since `since`: the scalper flag, docs/rules.md §2. A shared address alone (a
-    campus, a company, a carrier's NAT) is no evidence of one operator and flags nothing."""
-    if not selection.device_key:
-        return 0
-    return (
-        Selection.objects.filter(created_at__gte=since, device_key=selection.device_key)
-        .exclude(citizen_id=selection.citizen_id)
-        .values("citizen_id")
-        .distinct()
-        .count()
+    campus, a company, a carrier's NAT) is no evidence of one operator and flags nothing, and an
+    empty device key matches nothing. An expression over the Selection row of the outer query:
+    the confirmation's locking read annotates it (one round trip less on the rush path)."""
+    others = (
+        Selection.objects.filter(created_at__gte=since, device_key=OuterRef("device_key"))
+        .exclude(device_key="")
+        .exclude(citizen_id=OuterRef("citizen_id"))
+        .order_by()
+        .values("device_key")
+        .annotate(n=Count("citizen_id", distinct=True))
+        .values("n")
     )
+    return Coalesce(Subquery(others[:1]), Value(0), output_field=IntegerField())
 
 
 def live_backups(selection: Selection) -> list[PlateNumber]:

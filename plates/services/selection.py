@@ -3,6 +3,7 @@
 import datetime
 import re
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
 from django.db.models import F, Subquery
 from django.utils import timezone
@@ -152,7 +153,7 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
     return batch
 
 
-def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
+def backup_claim(selection: Selection, *, batch_id: int, number: str, fetch: bool = True) -> PlateNumber | None:
     """Move one number of a live batch into the backups (one per batch), reserving it.
 
     Only selection.pk, citizen_id and city_id are trusted: the rush endpoint passes an unloaded
@@ -164,7 +165,8 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
     2. fill the batch's single backup slot by a conditional UPDATE (slot still empty): of two
        clicks on one batch, the second finds it filled and rolls its claim back.
     When nothing changed, a second look says why; Selection.DoesNotExist when the selection is
-    not the citizen's in this city.
+    not the citizen's in this city. Returns the claimed number, or None with fetch=False (the
+    rush endpoint needs only the number's text it sent: one round trip less).
     """
     now = timezone.now()
     expires = now + datetime.timedelta(seconds=citysettings.get(selection.city, "plate_backup_seconds"))
@@ -192,7 +194,7 @@ def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNu
         ):
             raise PlateError(_("You have already moved a number from this batch to your backups."))
     if taken:
-        return this_number.get()
+        return this_number.get() if fetch else None
     _require_live(Selection.objects.get(pk=selection.pk, citizen_id=selection.citizen_id, city_id=selection.city_id))
     found = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
     if found is None or number not in found.numbers:
@@ -279,8 +281,17 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     interval = values["plate_compose_interval_seconds"]
     now = timezone.now()
     with transaction.atomic():
-        locked = Selection.objects.select_for_update().get(pk=selection.pk)
-        patterns = withheld_patterns(city)
+        # The city's withheld patterns are read with the lock (one round trip less).
+        locked = (
+            Selection.objects.select_for_update()
+            .annotate(
+                patterns=ArraySubquery(
+                    BannedPattern.objects.filter(city_id=city.pk, is_active=True).order_by("pk").values("pattern")
+                )
+            )
+            .get(pk=selection.pk)
+        )
+        patterns = locked.patterns
         for candidate in candidates:
             error = validate_candidate(city, selection.plate_type, candidate, patterns)
             if error:
@@ -375,7 +386,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
        still this selection's unexpired claim and make it held; the other backups back to the
        pool; the selection closed; the hold created, valid until the end of the N-th working day
        after today (partial-unique: one live hold per vehicle and per number), flagged when the
-       source looks like a scalper (one device for several citizens, selectors.device_citizens);
+       source looks like a scalper (one device for several citizens, selectors.device_citizens_of_row);
        save() writes the history rows of the selection and the hold;
     3. notify.
     """
@@ -396,9 +407,15 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
     now = timezone.now()
     holder = identity.id_key(citizen.id_number)
     with transaction.atomic():
+        # The ban and the device's other citizens are read with the lock, as annotations: one
+        # round trip instead of three on the rush path.
         locked = (
             Selection.objects.select_for_update(of=("self",))
             .select_related("vehicle")
+            .annotate(
+                banned=selectors.is_banned(citizen.id_number, now),
+                device_others=selectors.device_citizens_of_row(now - datetime.timedelta(hours=1)),
+            )
             .filter(pk=selection.pk, citizen_id=citizen.pk, city_id=city.pk)
             .first()
         )
@@ -406,12 +423,9 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             raise Selection.DoesNotExist
         locked.city, locked.citizen = city, citizen
         _require_live(locked)
-        if selectors.active_ban(citizen.id_number) is not None:
+        if locked.banned:
             raise PlateError(_("You may not preselect a number online at present."))
-        flagged = (
-            selectors.device_citizens(locked, now - datetime.timedelta(hours=1)) + 1
-            >= values["plate_suspicious_selections_per_hour"]
-        )
+        flagged = locked.device_others + 1 >= values["plate_suspicious_selections_per_hour"]
         # backup -> held, only this selection's unexpired claim (the locked row's condition is
         # re-checked after any wait); the held number keeps its claim.
         number = (
