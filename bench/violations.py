@@ -57,6 +57,7 @@ def _users(prefix: str, ids: list[str], mobile_base: int):
     """Citizens with these ID numbers (one password hash for all: PBKDF2 is not measured here)."""
     from django.contrib.auth.hashers import make_password
 
+    from portal import identity
     from portal.models import User
 
     password = make_password(PASSWORD)
@@ -75,7 +76,8 @@ def _users(prefix: str, ids: list[str], mobile_base: int):
         ],
         batch_size=2000,
     )
-    return list(User.objects.filter(id_number__in=ids).order_by("id_number"))
+    users = User.objects.filter(id_number_hash__in=[identity.id_key(i) for i in ids])
+    return sorted(users, key=lambda u: u.id_number)
 
 
 def _seed(city, vehicles: int, rows: int, handlers: int):

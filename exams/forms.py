@@ -99,7 +99,7 @@ class LearnerRecordForm(forms.ModelForm):
         fields = ["city", "id_number", "name", "licence_class", "application_accepted_at", "holds_car_licence"]
 
     def clean_id_number(self):
-        return identity.id_key(identity.validate_id_number(self.cleaned_data["id_number"]))
+        return identity.validate_id_number(self.cleaned_data["id_number"])
 
 
 class ResultRowForm(forms.Form):

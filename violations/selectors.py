@@ -26,7 +26,7 @@ def vehicle_has_unsettled(vehicle) -> bool:
 
 
 def active_bindings_of_driver(id_number: str):
-    return Binding.objects.filter(driver_id_number=identity.id_key(id_number), status=Binding.Status.ACTIVE)
+    return Binding.objects.filter(driver_id_number_hash=identity.id_key(id_number), status=Binding.Status.ACTIVE)
 
 
 def live_bindings_of_vehicle(vehicle):
@@ -43,7 +43,7 @@ def visible_violations_q(id_number: str, owned_vehicle_ids, bindings) -> Q:
 
 
 def decisions_of(id_number: str):
-    return Decision.objects.filter(handler_id_number=identity.id_key(id_number))
+    return Decision.objects.filter(handler_id_number_hash=identity.id_key(id_number))
 
 
 def unpaid_points(licence, cycle_start) -> int:

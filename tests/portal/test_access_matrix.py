@@ -22,6 +22,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from portal import identity
 from portal.models import CitySetting, Holiday, MedicalInstitution, Payment, Shipment
 from portal.payments import services as payments
 from portal.postal import services as postal
@@ -227,12 +228,15 @@ def _owner_car(w):
 
         owner = w.users["owner"]
         vehicle = factories.VehicleFactory(
-            city=w.has, owner_id_number=identity.id_key(owner.id_number), owner_name=owner.real_name, plate_type="02"
+            city=w.has,
+            owner_id_number=identity.normalize_id_number(owner.id_number),
+            owner_name=owner.real_name,
+            plate_type="02",
         )
         vehicle.engine_number = f"EA211{vehicle.pk:07d}"
         vehicle.save(update_fields=["engine_number"])
         factories.DrivingLicenceFactory(
-            city=w.has, id_number=identity.id_key(owner.id_number), holder_name=owner.real_name
+            city=w.has, id_number=identity.normalize_id_number(owner.id_number), holder_name=owner.real_name
         )
         w.objects["car"] = vehicle
     return w.objects["car"]
@@ -286,7 +290,7 @@ def _binding(w):
         w.objects["binding"] = Binding.objects.create(
             city=w.has,
             vehicle=car,
-            driver_id_number=identity.id_key(driver.id_number),
+            driver_id_number=identity.normalize_id_number(driver.id_number),
             driver_name=driver.real_name,
             relationship="spouse",
             status=Binding.Status.ACTIVE,
@@ -734,7 +738,7 @@ def _samples(w) -> dict:
         "plates.selection": _selection(w),
         "exams.examsite": _plan(w).site,
         "exams.examplan": _plan(w),
-        "exams.learnerrecord": LearnerRecord.objects.get(id_number=w.users["owner"].id_number),
+        "exams.learnerrecord": LearnerRecord.objects.get(id_number_hash=identity.id_key(w.users["owner"].id_number)),
         "exams.examrequest": ExamRequest.objects.get(pk=request.pk),
         "exams.examresult": None,  # entered by the results page (ADMIN_EXTRA), never edited
         "auth.group": Group.objects.create(name="matrix"),
