@@ -35,6 +35,17 @@ class IdNumberField(EncryptedCharField):
         return None
 
 
+class EncryptedOutboxText(EncryptedCharField):
+    """An outgoing SMS text waiting in the outbox (it holds a verification code): encrypted like
+    an ID number, so neither the table nor a DEBUG log of its SQL shows the code. An empty text
+    stays empty in the database, so "nothing left to send" remains a plain `text = ''` test."""
+
+    def get_db_prep_save(self, value, connection):
+        if value == "":
+            return ""
+        return super().get_db_prep_save(value, connection)
+
+
 class IdHashField(models.CharField):
     """identity.id_key() of the ID number in `source`, recomputed on every save (and bulk_create),
     so it can never drift from the encrypted value beside it."""

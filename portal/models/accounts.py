@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal import identity
-from portal.idfields import IdHashField, IdNumberField
+from portal.idfields import EncryptedOutboxText, IdHashField, IdNumberField
 
 
 class UserManager(BaseUserManager):
@@ -186,7 +186,8 @@ class SmsCode(models.Model):
     delivery_status = models.CharField(max_length=16, blank=True)
     # Outbox: what to send, whether it went, and who holds it now (claimed_until).
     # db_default: rows inserted by hand-written SQL (bench seeding) need no value for these.
-    text = models.CharField(max_length=300, blank=True, default="", db_default="")
+    # Encrypted (portal.idfields): the text holds the code until the gateway takes it.
+    text = EncryptedOutboxText(max_length=300, blank=True, default="", db_default="")
     send_state = models.CharField(
         max_length=8, choices=SendState.choices, default=SendState.NONE, db_default=SendState.NONE
     )
