@@ -164,6 +164,8 @@ class IdNumberAdminMixin:
 
     # --- pages --------------------------------------------------------------------------------
     def get_urls(self):
+        if not self.id_number_fields:
+            return super().get_urls()
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
@@ -173,7 +175,7 @@ class IdNumberAdminMixin:
         ]
 
     def get_changelist(self, request, **kwargs):
-        return _IdKeyChangeList
+        return _IdKeyChangeList if self.id_number_fields else super().get_changelist(request, **kwargs)
 
     @method_decorator(require_POST)
     def id_search_view(self, request):

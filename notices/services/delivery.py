@@ -170,13 +170,13 @@ WITH batch AS (
     FOR UPDATE SKIP LOCKED
 ), marked AS (
     UPDATE notices_notice n SET dispatched_at = %(now)s FROM batch WHERE n.id = batch.id
-    RETURNING n.id, n.id_number, n.kind
+    RETURNING n.id, n.id_number_hash, n.kind
 ), targets AS (
     SELECT m.id AS notice_id, m.kind, u.id AS user_id, u.mobile,
            m.kind = ANY(%(mandatory)s) AS mandatory, m.kind = ANY(%(urgent)s) AS urgent,
            p.sms AS wants_sms, p.push AS wants_push
     FROM marked m
-    JOIN portal_user u ON u.id_number = m.id_number AND u.is_active
+    JOIN portal_user u ON u.id_number_hash = m.id_number_hash AND u.is_active
     LEFT JOIN notices_preference p ON p.user_id = u.id AND p.kind = m.kind
 ), planned AS (
     INSERT INTO notices_delivery

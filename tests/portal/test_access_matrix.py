@@ -564,7 +564,9 @@ ADMIN_MODELS = {
 PROVINCE_WIDE = {"violations.violationcode", "violations.studymaterial", "violations.studyquestion"}
 ADMIN_SITE_URLS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "autocomplete"}
 ADMIN_SITE_URLS |= {"view_on_site", "app_list"}
-STANDARD_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history")
+# id_search and reveal_id: on models with ID numbers, the POST search and audited ID-number reveal
+# (portal.admin_idnumbers), walked below for every model.
+STANDARD_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history", "id_search", "reveal_id")
 # Custom admin views: (clerk_has, clerk_szv) outcome on the Huai'an site; anon and citizens
 # are sent to the login page, the province administrator may use them.
 ADMIN_EXTRA = {
@@ -763,7 +765,7 @@ def _admin_expectations(rights, kind, method):
     may_view = rights in ("view", "change", "add")
     may_view = may_view or rights == "add_only"
     may_change = rights in ("change", "add")
-    if kind in ("changelist", "history"):
+    if kind in ("changelist", "history", "id_search", "reveal_id"):
         return OK if may_view else NO
     if kind == "change" or kind == "simple_history":
         if method == "GET":
@@ -797,6 +799,18 @@ def test_admin_pages(client, world):
                 pages.append(("simple_history", reverse(f"{info}_simple_history", args=[obj.pk, version.history_id])))
         elif label not in samples:
             failures.append(f"{label}: no sample object for the matrix (add one to _samples)")
+        # POST only: the search (ID number in the body) and, where the model holds ID numbers,
+        # the reveal of one record's number.
+        names = getattr(admin.site._registry[model], "id_number_fields", [])
+        posts = [("id_search", reverse(f"{info}_id_search"))] if names else []
+        if obj is not None and names:
+            posts.append(("reveal_id", reverse(f"{info}_reveal_id", args=[obj.pk]) + f"?field={names[0]}"))
+        for kind, path in posts:
+            for persona in ("anon", "owner", "other", "clerk_szv"):
+                _check(client, world, persona, "POST", path, LOGIN, {"q": "x"}, failures, label)
+            _check(client, world, "clerk_has", "GET", path, BAD, {}, failures, label)  # 405
+            expected = _admin_expectations(rights, kind, "POST")
+            _check(client, world, "clerk_has", "POST", path, expected, {"q": "x"}, failures, label)
         for kind, path in pages:
             for persona in ("anon", "owner", "other") if kind == "change" else ("anon",):
                 _check(client, world, persona, "GET", path, LOGIN, {}, failures, label)

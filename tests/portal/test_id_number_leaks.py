@@ -289,3 +289,14 @@ def test_a_plain_filter_on_an_encrypted_column_is_refused_loudly(db):
 
     with pytest.raises(FieldError, match="id_number_hash"):
         User.objects.filter(id_number="11010519491231002X").exists()
+
+
+def test_every_admin_of_a_model_with_id_numbers_masks_them():
+    from django.contrib import admin
+
+    from portal.admin_idnumbers import IdNumberAdminMixin, id_fields
+
+    holding = [model for model in admin.site._registry if id_fields(model)]
+    assert len(holding) >= 15
+    for model in holding:
+        assert isinstance(admin.site._registry[model], IdNumberAdminMixin), model._meta.label

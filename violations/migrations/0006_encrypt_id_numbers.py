@@ -13,7 +13,9 @@ ID_FIELDS = {
     "decision": ["handler_id_number"],
     "historicalbinding": ["driver_id_number"],
     "historicaldecision": ["handler_id_number"],
+    "historicalobjection": ["filer_id_number"],
     "historicalwatchentry": ["id_number"],
+    "objection": ["filer_id_number"],
     "watchentry": ["id_number"],
 }
 
@@ -107,6 +109,26 @@ class Migration(migrations.Migration):
             model_name="watchentry",
             name="id_number",
             field=portal.idfields.IdNumberField(blank=True, verbose_name="ID number"),
+        ),
+        migrations.AddField(
+            model_name="historicalobjection",
+            name="filer_id_number_hash",
+            field=portal.idfields.IdHashField(db_index=True, source="filer_id_number"),
+        ),
+        migrations.AddField(
+            model_name="objection",
+            name="filer_id_number_hash",
+            field=portal.idfields.IdHashField(db_index=True, source="filer_id_number"),
+        ),
+        migrations.AlterField(
+            model_name="historicalobjection",
+            name="filer_id_number",
+            field=portal.idfields.IdNumberField(verbose_name="filed by (ID number)"),
+        ),
+        migrations.AlterField(
+            model_name="objection",
+            name="filer_id_number",
+            field=portal.idfields.IdNumberField(verbose_name="filed by (ID number)"),
         ),
         migrations.RunPython(encrypt, decrypt),
         migrations.AddConstraint(
