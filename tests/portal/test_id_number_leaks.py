@@ -300,3 +300,29 @@ def test_every_admin_of_a_model_with_id_numbers_masks_them():
     assert len(holding) >= 15
     for model in holding:
         assert isinstance(admin.site._registry[model], IdNumberAdminMixin), model._meta.label
+
+
+def test_an_editable_id_number_is_masked_and_kept_when_left_empty(db, has):
+    """The province administrator's change form of a vehicle: the owner's number is not in the
+    page; saving with the box empty keeps it, typing a new one replaces it."""
+    from django.contrib.admin.models import LogEntry
+
+    owner = factories.make_id_number()
+    vehicle = factories.VehicleFactory(city=has, owner_id_number=owner)
+    admin_user = factories.UserFactory(role=User.Role.PROVINCE_ADMIN, is_staff=True, is_superuser=True)
+    client = Client(HTTP_HOST="has.localhost")
+    client.force_login(admin_user)
+    url = f"/admin/portal/vehicle/{vehicle.pk}/change/"
+    page = client.get(url).content.decode()
+    assert owner not in page and identity.mask_id_number(owner) in page and "reveal-id" in page
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "owner_id_number"}
+    data.update(city=has.pk, owner_id_number="", inspection_valid_until="2028-03-31", registered_on="2022-03-01")
+    assert client.post(url, data).status_code == 302
+    vehicle.refresh_from_db()
+    assert vehicle.owner_id_number == owner
+    new = factories.make_id_number()
+    client.post(url, {**data, "owner_id_number": new.lower()})
+    vehicle.refresh_from_db()
+    assert vehicle.owner_id_number == new and vehicle.owner_id_number_hash == identity.id_key(new)
+    assert not LogEntry.objects.filter(change_message__startswith="Revealed").exists()
