@@ -23,7 +23,7 @@ test: install
 	$(PY) bin/testrun.py $(ARGS)
 
 bench: install
-	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)
+	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick) $(if $(NO_GUARDS),--no-guards)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -29,6 +29,7 @@ def _users(prefix: str, ids: list[str], mobile_base: int):
     """Citizens with these ID numbers (one password hash for all: PBKDF2 is not measured here)."""
     from django.contrib.auth.hashers import make_password
 
+    from portal import identity
     from portal.models import User
 
     password = make_password(PASSWORD)
@@ -47,7 +48,8 @@ def _users(prefix: str, ids: list[str], mobile_base: int):
         ],
         batch_size=2000,
     )
-    return list(User.objects.filter(id_number__in=ids).order_by("id_number"))
+    users = User.objects.filter(id_number_hash__in=[identity.id_key(i) for i in ids])
+    return sorted(users, key=lambda u: u.id_number)
 
 
 def _seed(city, vehicles: int, rows: int, handlers: int):
@@ -157,9 +159,10 @@ def run(ctx):
         handler_users = _users("驾驶人", handler_ids, 8_000_000_000)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT v.owner_id_number, r.id FROM violations_violation r JOIN portal_vehicle v ON v.id = r.vehicle_id "
-                "WHERE r.city_id = %s AND r.status = 'unhandled' AND v.owner_id_number = ANY(%s)",
-                [city.pk, handler_ids],
+                "SELECT v.owner_id_number_hash, r.id FROM violations_violation r "
+                "JOIN portal_vehicle v ON v.id = r.vehicle_id "
+                "WHERE r.city_id = %s AND r.status = 'unhandled' AND v.owner_id_number_hash = ANY(%s)",
+                [city.pk, [identity.id_key(i) for i in handler_ids]],
             )
             record_of = dict(cursor.fetchall())
         # Each code is read as soon as it is sent (the harness runs the SMS task inline): codes

@@ -128,7 +128,7 @@ def stats_sections(city):
 
 def bookings_of(id_number: str):
     return (
-        ExamRequest.objects.filter(id_number=identity.id_key(id_number))
+        ExamRequest.objects.filter(id_number_hash=identity.id_key(id_number))
         .select_related("plan__site", "plan__city", "result")
         .order_by("-created_at")
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from plates import ga36
 from plates.models import Ban, Hold, NumberBlock, PlateNumber, PlateType, RandomBatch, Selection
-from portal import citysettings, identity
+from portal import citysettings, identity, idfields
 from portal.db import Prepared
 from portal.models import Vehicle
 
@@ -102,7 +102,7 @@ def active_ban(id_number: str) -> Ban | None:
     now = timezone.now()
     return (
         Ban.objects.filter(
-            id_number=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+            id_number_hash=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
         )
         .order_by("-ends_at")
         .first()
@@ -151,7 +151,7 @@ def citizen_selection(pk: int, citizen, city) -> Selection | None:
     if row is None:
         return None
     selection, rest = selection_from_row(row)
-    selection.vehicle = Vehicle.from_db("default", _VEHICLE_COLUMNS, rest)
+    selection.vehicle = idfields.from_row(Vehicle, _VEHICLE_COLUMNS, rest)
     selection.city, selection.citizen = city, citizen
     return selection
 
@@ -178,7 +178,7 @@ def live_batch(selection: Selection) -> RandomBatch | None:
 def live_holds_for(user):
     """The citizen's held (not yet registered) numbers: for their pages and other apps."""
     return Hold.objects.filter(
-        holder_id_number=identity.id_key(user.id_number), status=Hold.Status.HELD
+        holder_id_number_hash=identity.id_key(user.id_number), status=Hold.Status.HELD
     ).select_related("number", "vehicle", "city")
 
 

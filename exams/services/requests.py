@@ -17,7 +17,7 @@ from exams.models import (
 )
 from exams.services.candidates import record_has_priority, record_key_time, request_refusals
 from exams.services.common import ExamError, _plan_context
-from portal import audit, identity
+from portal import audit, identity, idfields
 
 
 def request_create(
@@ -31,9 +31,9 @@ def request_create(
     subject), stamp the draw hash of its public number; for a phone or counter request notify
     the candidate (online, the page confirms it).
     """
-    id_number = identity.id_key(id_number)
+    id_number = identity.normalize_id_number(id_number)
     with connection.cursor() as cursor:
-        cursor.execute(_records_sql(with_plan=False), [plan.city_id, id_number])
+        cursor.execute(_records_sql(with_plan=False), [plan.city_id, identity.id_key(id_number)])
         rows = cursor.fetchall()
     records = [_record_from_row(row) for row in rows]
     return _request(plan, records, id_number=id_number, channel=channel, actor=actor, now=now)
@@ -43,11 +43,11 @@ def request_create_online(*, city, plan_id: int, id_number: str, user=None, now=
     """A candidate's own request from the plans page: request_create with the plan and the
     candidate's learner records read in one query (`user`, the candidate's account, is who the
     history row names). ExamPlan.DoesNotExist: no such plan in this city."""
-    id_number = identity.id_key(id_number)
+    id_number = identity.normalize_id_number(id_number)
     if not 0 < plan_id < 2**63:
         raise ExamPlan.DoesNotExist
     with connection.cursor() as cursor:
-        cursor.execute(_records_sql(with_plan=True), [id_number, plan_id, city.pk])
+        cursor.execute(_records_sql(with_plan=True), [identity.id_key(id_number), plan_id, city.pk])
         rows = cursor.fetchall()
     if not rows:
         raise ExamPlan.DoesNotExist
@@ -75,27 +75,27 @@ def _records_sql(*, with_plan: bool) -> str:
     live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
     extras = f"""
         ARRAY(SELECT r.subject FROM exams_examrequest r
-               WHERE r.id_number = l.id_number AND r.status IN ({live})) AS live_subjects"""
+               WHERE r.id_number_hash = l.id_number_hash AND r.status IN ({live})) AS live_subjects"""
     order = "ORDER BY l.status, l.application_accepted_at DESC"  # "active" sorts before "void"
     completed = f"'{LearnerRecord.Status.COMPLETED}'"
     if not with_plan:
         return f"""
             SELECT {record_columns}, {extras}
               FROM exams_learnerrecord l
-             WHERE l.city_id = %s AND l.id_number = %s AND l.status <> {completed}
+             WHERE l.city_id = %s AND l.id_number_hash = %s AND l.status <> {completed}
              {order}"""
     plan_columns = ", ".join(f'p."{f.column}"' for f in ExamPlan._meta.concrete_fields)
     return f"""
         SELECT {plan_columns}, {record_columns}, {extras}
           FROM exams_examplan p
           LEFT JOIN exams_learnerrecord l
-            ON l.city_id = p.city_id AND l.id_number = %s AND l.status <> {completed}
+            ON l.city_id = p.city_id AND l.id_number_hash = %s AND l.status <> {completed}
          WHERE p.id = %s AND p.city_id = %s
          {order}"""
 
 
 def _record_from_row(row) -> LearnerRecord:
-    record = LearnerRecord.from_db(connection.alias, _RECORD_FIELDS, row[: len(_RECORD_FIELDS)])
+    record = idfields.from_row(LearnerRecord, _RECORD_FIELDS, row[: len(_RECORD_FIELDS)], connection.alias)
     record.live_subjects = row[len(_RECORD_FIELDS)]
     return record
 
@@ -111,9 +111,10 @@ def _insert_sql() -> str:
     # same as rules.draw_hash; tests compare them), write history.
     return f"""
         WITH ins AS (
-            INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, subject, channel,
-                                           status, priority, key_time, draw_hash, created_at, created_by_id)
-            SELECT n.id, p.id, %s, p.city_id, %s, p.subject, %s, 'requested', %s, %s,
+            INSERT INTO exams_examrequest (id, plan_id, record_id, city_id, id_number, id_number_hash, subject,
+                                           channel, status, priority, key_time, draw_hash, created_at,
+                                           created_by_id)
+            SELECT n.id, p.id, %s, p.city_id, %s, %s, p.subject, %s, 'requested', %s, %s,
                    encode(sha256(convert_to(p.seed || ':' || p.id || '-' ||
                           CASE WHEN n.id < 10000000 THEN lpad(n.id::text, 7, '0') ELSE n.id::text END,
                           'UTF8')), 'hex'),
@@ -163,7 +164,8 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                     _insert_sql(),
                     [
                         record.pk,
-                        id_number,
+                        idfields.encrypt_id(id_number),  # the ID number encrypted, and its look-up key
+                        identity.id_key(id_number),
                         channel,
                         priority,
                         key_time,
@@ -184,6 +186,7 @@ def _request(plan: ExamPlan, records: list, *, id_number: str, channel, actor, n
                 record=record,
                 city=plan.city,
                 id_number=id_number,
+                id_number_hash=identity.id_key(id_number),
                 subject=plan.subject,
                 channel=channel,
                 status=ExamRequest.Status.REQUESTED,
@@ -224,7 +227,7 @@ def request_withdraw(req: ExamRequest, *, id_number: str, now=None) -> None:
     with transaction.atomic():
         changed = ExamRequest.objects.filter(
             pk=req.pk,
-            id_number=identity.id_key(id_number),
+            id_number_hash=identity.id_key(id_number),
             status=ExamRequest.Status.REQUESTED,
             plan__status=ExamPlan.Status.PUBLISHED,
             plan__closes_on__gt=timezone.localdate(now),

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 
 from notices import catalogue, push
 from notices.models import Announcement, Delivery, Notice, Preference
-from portal import identity, sms
+from portal import identity, idfields, sms
 from portal.db import Prepared
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,17 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     """
     catalogue.get(kind)  # fail loudly on an unregistered kind
     notice = Notice(
-        id_number=identity.id_key(id_number), city=city, kind=kind, context=context or {}, dedupe_key=dedupe_key
+        id_number=identity.normalize_id_number(id_number),
+        city=city,
+        kind=kind,
+        context=context or {},
+        dedupe_key=dedupe_key,
     )
     # ON CONFLICT rather than a savepoint around the insert: one round trip, and a repeated key
     # leaves the caller's transaction intact.
     params = {
-        "id_number": notice.id_number,
+        "id_number": idfields.encrypt_id(notice.id_number),
+        "id_number_hash": identity.id_key(notice.id_number),
         "city": getattr(city, "pk", city),
         "kind": kind,
         "context": json.dumps(notice.context),
@@ -84,7 +89,7 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
         row = cursor.fetchone()
     if row is None:
         return None
-    notice.pk = row[0]
+    notice.pk, notice.id_number_hash = row[0], params["id_number_hash"]
     notice._state.adding, notice._state.db = False, "default"
     transaction.on_commit(_kick_delivery)
     return notice
@@ -93,8 +98,8 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
 _NOTIFY_SQL = Prepared(
     "notices_notify",
     f"""
-INSERT INTO {Notice._meta.db_table} (id_number, city_id, kind, context, dedupe_key, created_at)
-VALUES (%(id_number)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
+INSERT INTO {Notice._meta.db_table} (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+VALUES (%(id_number)s, %(id_number_hash)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """,
@@ -165,13 +170,13 @@ WITH batch AS (
     FOR UPDATE SKIP LOCKED
 ), marked AS (
     UPDATE notices_notice n SET dispatched_at = %(now)s FROM batch WHERE n.id = batch.id
-    RETURNING n.id, n.id_number, n.kind
+    RETURNING n.id, n.id_number_hash, n.kind
 ), targets AS (
     SELECT m.id AS notice_id, m.kind, u.id AS user_id, u.mobile,
            m.kind = ANY(%(mandatory)s) AS mandatory, m.kind = ANY(%(urgent)s) AS urgent,
            p.sms AS wants_sms, p.push AS wants_push
     FROM marked m
-    JOIN portal_user u ON u.id_number = m.id_number AND u.is_active
+    JOIN portal_user u ON u.id_number_hash = m.id_number_hash AND u.is_active
     LEFT JOIN notices_preference p ON p.user_id = u.id AND p.kind = m.kind
 ), planned AS (
     INSERT INTO notices_delivery

@@ -465,7 +465,7 @@ _CONFIRM_LOCK = Prepared(
     "plates_confirm_lock",
     f"""
 SELECT {", ".join(f"s.{c}" for c in selectors.SELECTION_COLUMNS)}, v.brand, v.model_name, v.vin,
-       EXISTS (SELECT 1 FROM {_BAN_TABLE} b WHERE b.id_number = %(holder)s AND b.lifted_at IS NULL
+       EXISTS (SELECT 1 FROM {_BAN_TABLE} b WHERE b.id_number_hash = %(holder)s AND b.lifted_at IS NULL
                AND b.starts_at <= %(now)s AND b.ends_at > %(now)s),
        (SELECT count(DISTINCT o.citizen_id) FROM {_SELECTION_TABLE} o
         WHERE o.created_at >= %(since)s AND o.citizen_id <> s.citizen_id
@@ -578,7 +578,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             vehicle_id=locked.vehicle_id,
             selection=locked,
             citizen=citizen,
-            holder_id_number=holder,
+            holder_id_number=citizen.id_number,
             selected_on=selected_on,
             expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
             created_at=now,
