@@ -409,16 +409,13 @@ def _accident(w):
         from django.utils import timezone
 
         from certificates.models import CompulsoryInsurance
-        from portal import identity
         from tests.violations.accident_helpers import png
         from violations.services import accidents
 
         owner, driver = w.users["owner"], w.users["driver"]
         car = _owner_car(w)
-        other_car = factories.VehicleFactory(
-            city=w.has, owner_id_number=identity.id_key(driver.id_number), owner_name=driver.real_name
-        )
-        factories.DrivingLicenceFactory(city=w.has, id_number=identity.id_key(driver.id_number))
+        other_car = factories.VehicleFactory(city=w.has, owner_id_number=driver.id_number, owner_name=driver.real_name)
+        factories.DrivingLicenceFactory(city=w.has, id_number=driver.id_number)
         today = timezone.localdate()
         for n, vehicle in enumerate((car, other_car)):
             CompulsoryInsurance.objects.create(

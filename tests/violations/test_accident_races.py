@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tests.races import race
 from tests.violations.accident_helpers import driver, png
-from tests.violations.test_races import run_threads
 from violations.models import AccidentCase, InsurerNotice
 from violations.services import ViolationError, accidents
 
@@ -70,7 +70,7 @@ def test_agreeing_and_asking_the_police_at_once_give_one_outcome(joined, monkeyp
             return accidents.accident_accept(_fresh(case.pk), user=b, version=case.proposal_version).status
         return accidents.accident_ask_clerk(_fresh(case.pk), user=a).status
 
-    results, errors = run_threads(2, act)
+    results, errors = race(act, 2, start_together=False).returned_and_raised
     assert len(errors) == 1 and isinstance(errors[0], ViolationError)
     final = AccidentCase.objects.get(pk=case.pk)
     assert final.status in ("agreed", "awaiting_clerk")
@@ -88,7 +88,7 @@ def test_a_double_click_on_agree_makes_one_agreement(joined, monkeypatch):
     def act(i):
         return accidents.accident_accept(_fresh(case.pk), user=b, version=case.proposal_version).document_number
 
-    results, errors = run_threads(threads, act)
+    results, errors = race(act, threads, start_together=False).returned_and_raised
     assert len([r for r in results if r]) == 1 and len(errors) == threads - 1
     assert InsurerNotice.objects.filter(case=case).count() == 2
     assert AccidentCase.objects.get(pk=case.pk).history.filter(history_change_reason__contains="agreed").count() == 1
@@ -109,6 +109,6 @@ def test_control_a_read_then_write_lets_both_actions_win(joined):
             AccidentCase.objects.filter(pk=case.pk).update(status=new)
             return new
 
-    results, errors = run_threads(2, naive)
+    results, errors = race(naive, 2, start_together=False).returned_and_raised
     assert not errors and sorted(results) == ["agreed", "awaiting_clerk"]  # two outcomes: the race
     connection.close()
