@@ -442,3 +442,7 @@ class ExamResultAdmin(CityScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The inspection desk's admins register themselves on import (docs/architecture.md).
+from exams import admin_inspection  # noqa: E402, F401

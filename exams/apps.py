@@ -13,6 +13,12 @@ class ExamsConfig(AppConfig):
         hooks.register_service(
             "exams:plans", _("Driving-exam booking"), _("Request a seat in a published exam plan"), order=20
         )
+        hooks.register_service(
+            "inspection:start",
+            _("Vehicle inspection booking"),
+            _("Book an on-site inspection slot for your car"),
+            order=25,
+        )
 
         citysettings.register(
             "exam_priority_months_left",
@@ -122,12 +128,14 @@ class ExamsConfig(AppConfig):
             push=False,
         )
 
-        from exams import selectors
+        from exams import inspection_kinds, selectors
 
+        inspection_kinds.register()
         hooks.register_stats(selectors.stats_sections)
         hooks.register_deadlines(selectors.deadlines)
         # A driving school's dashboard (unit accounts, docs/rules.md §1.2).
         hooks.register_unit_section(selectors.school_section)
+        hooks.register_deadlines(selectors.inspection_deadlines)
         hooks.register_demo(selectors_demo_loader)
 
 

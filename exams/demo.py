@@ -1,4 +1,5 @@
-"""Demo data for `manage.py demo`: Huai'an's exam sites, a week of published plans, a learner."""
+"""Demo data for `manage.py demo`: Huai'an's exam sites, a week of published plans, a learner;
+two inspection stations with two weeks of slots (张伟's overdue 苏HD5678 may book one)."""
 
 import datetime
 
@@ -18,6 +19,53 @@ LEARNERS = [
 
 
 def load(stdout):
+    _load_exams(stdout)
+    _load_inspection(stdout)
+
+
+def _load_inspection(stdout):
+    from exams.models import InspectionStation
+    from exams.services import inspection
+
+    city = City.objects.filter(code="has").first()
+    if city is None or InspectionStation.objects.filter(city=city).exists():
+        return
+    stations = [
+        InspectionStation.objects.create(
+            city=city,
+            name="淮安城东机动车检测站",
+            address="淮安市清江浦区枚乘东路 9 号",
+            phone="0517-83600001",
+            lanes=4,
+            vehicle_kinds=["small_passenger", "large_passenger", "truck"],
+            opens_at=datetime.time(8, 30),
+            closes_at=datetime.time(17, 0),
+            break_from=datetime.time(12, 0),
+            break_until=datetime.time(13, 30),
+            slot_minutes=60,
+            slot_capacity=12,
+        ),
+        InspectionStation.objects.create(
+            city=city,
+            name="淮安区机动车安全技术检测站",
+            address="淮安市淮安区翔宇大道 66 号",
+            phone="0517-85900002",
+            lanes=2,
+            vehicle_kinds=["small_passenger", "motorcycle"],
+            opens_at=datetime.time(8, 0),
+            closes_at=datetime.time(16, 30),
+            break_from=datetime.time(11, 30),
+            break_until=datetime.time(13, 0),
+            slot_minutes=30,
+            slot_capacity=4,
+        ),
+    ]
+    first = timezone.localdate() + datetime.timedelta(days=1)
+    made = sum(len(inspection.slots_generate(s, first, first + datetime.timedelta(days=13))) for s in stations)
+    stdout.write(f"inspection: 2 stations, {made} slots over two weeks (log in as 张伟 and book for 苏HD5678)\n")
+
+
+def _load_exams(stdout):
     city = City.objects.filter(code="has").first()
     if city is None or ExamSite.objects.filter(city=city).exists():
         return

@@ -334,3 +334,21 @@ class ExamResult(models.Model):
     @property
     def passed(self) -> bool:
         return self.outcome in (self.Outcome.PASS, self.Outcome.RETAKE_PASS)
+
+
+# Inspection booking lives in its own module (docs/architecture.md); imported here so Django sees the models.
+from exams.models_inspection import InspectionBooking, InspectionSlot, InspectionStation  # noqa: E402
+
+__all__ = [
+    "ExamPlan",
+    "ExamRequest",
+    "ExamResult",
+    "ExamSite",
+    "InspectionBooking",
+    "InspectionSlot",
+    "InspectionStation",
+    "LearnerRecord",
+    "LicenceClass",
+    "Subject",
+    "LIVE_STATUSES",
+]

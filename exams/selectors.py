@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams import rules
-from exams.models import ExamPlan, ExamRequest, ExamResult
+from exams.models import ExamPlan, ExamRequest, ExamResult, InspectionBooking
 from portal import identity
 from portal.hooks import Deadline, StatsSection
 
@@ -218,4 +218,25 @@ def school_section(unit, vehicles, licences):
             ],
             rows=rows,
         )
+    ]
+
+
+def inspection_deadlines(user):
+    """Calendar-feed entries: each active inspection booking at its slot's start (docs/rules.md §6.4)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    bookings = InspectionBooking.objects.filter(
+        id_number_hash=identity.id_key(user.id_number),
+        status=InspectionBooking.Status.BOOKED,
+        slot__date__gte=timezone.localdate(),
+    ).select_related("slot__station", "vehicle")
+    return [
+        Deadline(
+            when=timezone.make_aware(datetime.datetime.combine(b.slot.date, b.slot.starts_at)),
+            title=_("Vehicle inspection: %(plate)s") % {"plate": b.vehicle},
+            description=f"{b.slot.session} {b.slot.station.name}, {b.slot.station.address} ({b.number})",
+            url=reverse("inspection:booking", args=[b.pk]),
+            uid=f"inspection-booking-{b.pk}",
+        )
+        for b in bookings
     ]

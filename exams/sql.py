@@ -1,4 +1,21 @@
-"""Hand-written SQL of exam booking that the ORM cannot say set-based (docs/architecture.md)."""
+"""Hand-written SQL of exams that the ORM cannot say set-based or in one round trip (docs/architecture.md).
+
+The exam draw's history rows (`history_rows`): the draw ranks and updates every request of a plan
+in one statement, and their audit rows are copied in one INSERT ... SELECT.
+
+Inspection booking (docs/rules.md §6.4): taking a slot's place, inserting the booking and its
+history row are one statement, so a booking costs one round trip for them instead of three (the
+ORM's conditional UPDATE, INSERT and simple_history's INSERT), and the slot row is locked only
+for that statement and the commit. The UPDATE's row count still decides: no place, no row, no
+booking; a second active booking of the car violates the partial unique constraint and the
+whole statement (place included) is undone. The booking's id is drawn before (`booking_next_id`),
+so that its notice can be written before this statement and the slot's row stays locked only
+for the statement and the commit.
+"""
+
+import functools
+
+from exams.models import InspectionBooking
 
 
 def history_rows(cursor, model, where: str, params: list, reason: str, now, user=None) -> None:
@@ -18,3 +35,56 @@ def history_rows(cursor, model, where: str, params: list, reason: str, now, user
         f' SELECT {columns}, %s, %s, %s, %s FROM "{model._meta.db_table}" WHERE {where}',
         [now, "~", str(reason)[:100], getattr(user, "pk", None), *params],
     )
+
+
+@functools.cache
+def booking_insert_sql() -> str:
+    columns = [f.column for f in InspectionBooking._meta.concrete_fields]
+    values = {
+        "id": "%(id)s",
+        "city_id": "%(city)s",
+        "slot_id": "seat.id",
+        "vehicle_id": "%(vehicle)s",
+        "id_number": "%(id_number)s",  # idfields.encrypt_id(): the ORM's field is bypassed
+        "id_number_hash": "%(id_number_hash)s",
+        "status": "'booked'",
+        "due_on": "CAST(%(due_on)s AS date)",
+        "moves": "0",
+        "created_at": "CAST(%(now)s AS timestamptz)",
+        "changed_at": "CAST(%(now)s AS timestamptz)",
+        "result_note": "''",
+    }
+    select = ", ".join(values.get(c, "NULL") for c in columns)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return f"""
+        WITH seat AS (
+            UPDATE exams_inspectionslot SET booked = booked + 1
+             WHERE id = %(slot)s AND booked < capacity
+            RETURNING id
+        ), ins AS (
+            INSERT INTO exams_inspectionbooking ({cols})
+            SELECT {select} FROM seat
+            RETURNING *
+        ), audit AS (
+            {_history_insert(InspectionBooking, "ins", "+")}
+        )
+        SELECT id, created_at, changed_at FROM ins
+    """
+
+
+def _history_insert(model, source: str, history_type: str) -> str:
+    """One history row per row of `source` (a CTE with the model's columns), in the history
+    model's own tracked fields: the rows simple-history would write (portal.audit is the writer
+    for everything that is not inside a rush statement). Placeholders %(history_date)s,
+    %(history_user)s and %(history_reason)s, typed for INSERT ... SELECT."""
+    history = model.history.model
+    cols = ", ".join(f'"{f.column}"' for f in history.tracked_fields)
+    return (
+        f'INSERT INTO "{history._meta.db_table}"'
+        f" ({cols}, history_date, history_change_reason, history_type, history_user_id)"
+        f" SELECT {cols}, CAST(%(history_date)s AS timestamptz), %(history_reason)s, '{history_type}',"
+        f" CAST(%(history_user)s AS bigint) FROM {source}"
+    )
+
+
+BOOKING_NEXT_ID_SQL = "SELECT nextval(pg_get_serial_sequence('exams_inspectionbooking', 'id'))"

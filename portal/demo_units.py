@@ -41,7 +41,7 @@ def load(stdout):
                 "city": city,
                 "plate_number": f"苏HD{n:04d}",
                 "plate_type": "01",
-                "owner_id_number": identity.id_key(identity.make_id_number("320812", datetime.date(1975, 1, 1), 700)),
+                "owner_id_number": identity.make_id_number("320812", datetime.date(1975, 1, 1), 700),
                 "owner_name": carrier.name,
                 "kind": Vehicle.Kind.TRUCK,
                 "is_commercial": True,

@@ -244,6 +244,11 @@ RUSH_LIMITS = {
         env.str("RUSH_ACCIDENT_JOIN_USER", default="10/h"),
         env.str("RUSH_ACCIDENT_JOIN_IP", default="30/h"),
     ),
+    # Inspection slot bookings and moves (exams.views_inspection).
+    "exams.inspection": (
+        env.str("RUSH_INSPECTION_USER", default="10/m"),
+        env.str("RUSH_INSPECTION_IP", default="60/m"),
+    ),
     # Attempts at the "I am not a robot" check.
     "antibot.check": ("20/m", "120/m"),
 }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("postal/", include("portal.postal_urls")),
     path("plates/", include("plates.urls")),
     path("exams/", include("exams.urls")),
+    path("inspection/", include("exams.urls_inspection")),
     path("violations/", include("violations.urls")),
     path("certificates/", include("certificates.urls")),
     path("notices/", include("notices.urls")),

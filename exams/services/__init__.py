@@ -5,7 +5,8 @@ guarded by PostgreSQL: a partial unique constraint (one live request per candida
 a share lock on the plan row while requesting, and conditional UPDATEs that move a plan from
 published to allocated exactly once. By topic: common (errors, audit rows), plans, candidates
 (learner records, eligibility), requests, allocation (the draw, cancellation, freed seats),
-fees, results, sweep.
+fees, results, sweep. Inspection booking (车检预约, docs/rules.md §6.4) is a topic of its own,
+used as `exams.services.inspection` (its names are not re-exported here).
 """
 
 from exams.services.allocation import (

@@ -123,3 +123,59 @@ def sit(plan, users_outcomes, *, clerk=None):
     for req in reqs:
         req.refresh_from_db()
     return reqs
+
+
+# --- Inspection booking (docs/rules.md §6.4) ----------------------------------------------------
+@pytest.fixture
+def station(has):
+    from exams.models import InspectionStation
+
+    return InspectionStation.objects.create(
+        city=has,
+        name="淮安城东机动车检测站",
+        address="淮安市清江浦区枚乘东路 9 号",
+        phone="0517-83600000",
+        lanes=3,
+        vehicle_kinds=["small_passenger", "truck"],
+        opens_at=datetime.time(8, 30),
+        closes_at=datetime.time(17, 0),
+        break_from=datetime.time(12, 0),
+        break_until=datetime.time(13, 30),
+        slot_minutes=60,
+        slot_capacity=6,
+    )
+
+
+@pytest.fixture
+def make_slot(station):
+    from exams.models import InspectionSlot
+
+    def make(day, hour=9, capacity=2, at_station=None):
+        st = at_station or station
+        return InspectionSlot.objects.create(
+            city=st.city,
+            station=st,
+            date=day,
+            starts_at=datetime.time(hour, 0),
+            ends_at=datetime.time(hour + 1, 0),
+            capacity=capacity,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_car(has):
+    """make_car(owner, registered_on=..., valid_until=..., **fields): a small private car of the owner."""
+
+    def make(owner, registered_on=datetime.date(2020, 5, 20), valid_until=datetime.date(2026, 5, 31), **fields):
+        return factories.VehicleFactory(
+            city=has,
+            owner_id_number=owner.id_number,
+            owner_name=owner.real_name,
+            registered_on=registered_on,
+            inspection_valid_until=valid_until,
+            **fields,
+        )
+
+    return make

@@ -220,6 +220,50 @@ def _question(w):
     return Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题").pk
 
 
+def _inspection(w):
+    """A station, two slots next week, and a car of the owner booked into the first slot."""
+    if "inspection" not in w.objects:
+        from django.utils import timezone
+
+        from exams.models import InspectionSlot, InspectionStation
+        from exams.services import inspection as inspection_services
+
+        owner = w.users["owner"]
+        station = InspectionStation.objects.create(
+            city=w.has,
+            name="矩阵检测站",
+            address="淮安",
+            vehicle_kinds=["small_passenger"],
+            opens_at=datetime.time(8, 30),
+            closes_at=datetime.time(17, 0),
+            slot_capacity=4,
+        )
+        day = timezone.localdate() + datetime.timedelta(days=7)
+        slots = [
+            InspectionSlot.objects.create(
+                city=w.has,
+                station=station,
+                date=day,
+                starts_at=datetime.time(h),
+                ends_at=datetime.time(h + 1),
+                capacity=4,
+            )
+            for h in (9, 10)
+        ]
+        car = factories.VehicleFactory(
+            city=w.has,
+            owner_id_number=owner.id_number,
+            owner_name=owner.real_name,
+            registered_on=datetime.date(2014, 3, 1),  # past 10 years: on site every year
+            inspection_valid_until=timezone.localdate() + datetime.timedelta(days=30),
+        )
+        booking = inspection_services.booking_create(
+            city=w.has, vehicle_id=car.pk, slot_id=slots[0].pk, id_number=owner.id_number
+        )
+        w.objects["inspection"] = {"station": station, "slots": slots, "car": car, "booking": booking}
+    return w.objects["inspection"]
+
+
 # --- Violations and certificates (built through their own services, as tests/violations and
 # tests/certificates do) ----------------------------------------------------------------------
 def _owner_car(w):
@@ -510,6 +554,25 @@ CITIZEN_ROWS = {
     "exams:offer": Row(lambda w: reverse("exams:offer", args=[_exam_request(w).pk]), own()),
     "exams:permit": Row(lambda w: reverse("exams:permit"), signed_in()),
     "exams:permit_pdf": Row(lambda w: reverse("exams:permit_pdf"), signed_in()),
+    # Inspection booking: the owner's cars and bookings only.
+    "inspection:start": Row(lambda w: reverse("inspection:start"), every(OK)),
+    "inspection:vehicle": Row(lambda w: reverse("inspection:vehicle", args=[_inspection(w)["car"].pk]), own()),
+    "inspection:book": Row(
+        lambda w: reverse("inspection:book", args=[_inspection(w)["car"].pk]),
+        post_only(),
+        post=own(),
+        data={"slot": "1"},
+    ),
+    "inspection:booking": Row(lambda w: reverse("inspection:booking", args=[_inspection(w)["booking"].pk]), own()),
+    "inspection:move": Row(
+        lambda w: reverse("inspection:move", args=[_inspection(w)["booking"].pk]),
+        post_only(),
+        post=own(),
+        data={"slot": "1"},
+    ),
+    "inspection:cancel": Row(
+        lambda w: reverse("inspection:cancel", args=[_inspection(w)["booking"].pk]), post_only(), post=own()
+    ),
     # Notices.
     "notices:inbox": Row(lambda w: reverse("notices:inbox"), signed_in()),
     "notices:detail": Row(lambda w: reverse("notices:detail", args=[_notice(w).pk]), own()),
@@ -696,6 +759,9 @@ ADMIN_MODELS = {
     "exams.learnerrecord": "add",
     "exams.examrequest": "view",
     "exams.examresult": "view",
+    "exams.inspectionstation": "add",
+    "exams.inspectionslot": "add",
+    "exams.inspectionbooking": "view",  # results through their own page (ADMIN_EXTRA)
     "auth.group": "none",
     "violations.violationcode": "view",
     "violations.violation": "add_only",  # entered, deleted with a reason, never edited
@@ -731,6 +797,14 @@ ADMIN_EXTRA = {
     "admin:exams_examplan_results": (lambda w: reverse("admin:exams_examplan_results", args=[_plan(w).pk]), OK),
     "admin:exams_learnerrecord_permit": (lambda w: reverse("admin:exams_learnerrecord_permit", args=[999999]), NF),
     "admin:exams_examrequest_book": (lambda w: reverse("admin:exams_examrequest_book"), OK),
+    "admin:exams_inspectionstation_generate": (
+        lambda w: reverse("admin:exams_inspectionstation_generate", args=[_inspection(w)["station"].pk]),
+        OK,
+    ),
+    "admin:exams_inspectionbooking_result": (
+        lambda w: reverse("admin:exams_inspectionbooking_result", args=[_inspection(w)["booking"].pk]),
+        OK,
+    ),
     "admin:portal_user_verify_identity": (
         lambda w: reverse("admin:portal_user_verify_identity", args=[w.users["other"].pk]),
         OK,
@@ -923,6 +997,9 @@ def _samples(w) -> dict:
         "exams.learnerrecord": LearnerRecord.objects.get(id_number_hash=identity.id_key(w.users["owner"].id_number)),
         "exams.examrequest": ExamRequest.objects.get(pk=request.pk),
         "exams.examresult": None,  # entered by the results page (ADMIN_EXTRA), never edited
+        "exams.inspectionstation": _inspection(w)["station"],
+        "exams.inspectionslot": _inspection(w)["slots"][0],
+        "exams.inspectionbooking": _inspection(w)["booking"],
         "auth.group": Group.objects.create(name="matrix"),
         "violations.violationcode": ViolationCode.objects.filter(code="1625").first(),
         "violations.violation": _violation(w),

@@ -48,6 +48,19 @@ def test_demo_has_the_promised_records(loaded):
     assert DrivingLicence.objects.filter(points__gt=0).count() >= 2
 
 
+def test_demo_inspection_stations_take_zhangs_overdue_car(loaded):
+    from exams.models import InspectionSlot
+    from exams.services import inspection
+
+    overdue = Vehicle.objects.owned_by(demo.ZHANG.id_number).get(plate_number="苏HD5678")
+    assert inspection.vehicle_state(overdue).may_book
+    slot = inspection.open_slots(overdue.city, overdue)[0]
+    booking = inspection.booking_create(
+        city=overdue.city, vehicle_id=overdue.pk, slot_id=slot.pk, id_number=demo.ZHANG.id_number
+    )
+    assert booking.is_active and InspectionSlot.objects.get(pk=slot.pk).booked == 1
+
+
 def test_other_apps_demo_loaders_are_called(has, szv, monkeypatch):
     calls = []
     monkeypatch.setattr(hooks, "demo_loaders", [lambda stdout: calls.append(stdout)])

@@ -14,11 +14,13 @@ def test_every_app_registers_its_service_and_the_home_page_links_each_in_order(h
     assert names == [
         "plates:start",
         "exams:plans",
+        "inspection:start",
         "certificates:start",
         "violations:start",
         "notices:inbox",
         "portal:my_vehicles",
         "notices:announcements",
+        "notices:travel",
     ]
     body = has_client.get("/").content.decode()
     positions = [body.index(f'href="{reverse(name)}"') for name in names]

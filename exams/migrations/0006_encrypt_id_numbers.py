@@ -28,7 +28,7 @@ def decrypt(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exams", "0004_learner_school"),
+        ("exams", "0005_inspection"),
         ("portal", "0009_encrypt_id_numbers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
