@@ -121,7 +121,6 @@ def _seed(n_users, n_warm):
 def _rush(ctx, clients, per_client):
     from django.db import connection
 
-    from bench.exams import _session_cookies
     from exams.models import InspectionBooking
 
     n = clients * per_client
@@ -129,7 +128,7 @@ def _rush(ctx, clients, per_client):
     host = ctx.host("has")
     # Sessions straight into the store the workers read (as bench/exams.py: logging in and the
     # proof of work are measured elsewhere, not here).
-    cookies = [_session_cookies(user) for user in users]
+    cookies = [common.session_cookies(user, antibot_pass=True) for user in users]
     latencies, failures = [], []
 
     def headers_for(k):
