@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint messages
+.PHONY: install run test bench lint messages cluster
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ run: install
 
 test: install
 	$(PY) bin/testrun.py $(ARGS)
+
+# The province deployment on one machine (docs/operations.md "make cluster"); Ctrl-C stops it.
+cluster: install
+	$(PY) bin/cluster.py
 
 bench: install
 	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick) $(if $(NO_GUARDS),--no-guards)

@@ -52,6 +52,10 @@ class Context:
     concurrency: int
     duration: float
     baseline: dict = field(default_factory=dict)
+    # The served processes (gunicorn's master, the Celery worker) and their environment, for
+    # modules that watch them or start more (bench/soak.py: memory, a beat).
+    processes: dict = field(default_factory=dict)
+    served_env: dict = field(default_factory=dict)
 
     def host(self, code: str) -> str:
         """Host header of a city's site, e.g. host("has") -> "has.localhost"."""
@@ -306,6 +310,8 @@ def main(argv=None) -> int:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,  # its start-up banner; only RESULT lines go to stdout
         )
+        ctx.processes = {"gunicorn": gunicorn.pid, "worker": worker.pid}
+        ctx.served_env = served_env
         failed = 0
         try:
             wait_until_up(ctx.base_url, gunicorn)

@@ -84,8 +84,6 @@ def main():
                     "portal",
                     "beat",
                     "--loglevel=INFO",
-                    "--schedule",
-                    str(ROOT / "var" / "celerybeat-schedule"),
                 ],
                 env=env,
                 cwd=ROOT,

@@ -15,6 +15,7 @@ from exams.models import ExamPlan, ExamRequest
 from portal import antibot, identity
 from portal.decorators import city_required, registry_verified_required
 from portal.ratelimits import rush_limit
+from portal.replica import replica_reads
 
 
 @city_required
@@ -155,6 +156,7 @@ def permit_pdf(request):
 
 
 @city_required
+@replica_reads
 def public(request):
     """Per city: each plan's seats, requests, allocated seats and, after the exam, passes (R-DL art 52)."""
     city = request.city
@@ -162,6 +164,7 @@ def public(request):
 
 
 @city_required
+@replica_reads
 def draw(request, plan_id):
     """The plan page with its seed commitment and, once the window closes, the seed, the ranked
     list and the check anyone can repeat (docs/rules.md §3)."""

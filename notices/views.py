@@ -13,6 +13,7 @@ from notices.forms import PreferencesForm, QuestionForm, ReceiptForm
 from notices.models import CalendarFeed, Preference, Question
 from portal import hooks
 from portal.decorators import city_required, registry_verified_required
+from portal.replica import replica_reads
 
 PAGE_SIZE = 20
 RECEIPT_MAX_AGE_SECONDS = 24 * 3600
@@ -88,12 +89,14 @@ def calendar_feed(request, token):
 
 # --- Public information ---------------------------------------------------------------------
 @city_required
+@replica_reads
 def announcements(request):
     city = request.city
     return render(request, "notices/announcements.html", {"page": _page(request, selectors.announcements_for(city))})
 
 
 @city_required
+@replica_reads
 def announcement_detail(request, pk):
     city = request.city
     item = get_object_or_404(selectors.announcements_for(city), pk=pk)
@@ -101,6 +104,7 @@ def announcement_detail(request, pk):
 
 
 @city_required
+@replica_reads
 def articles(request):
     city = request.city
     return render(request, "notices/articles.html", {"page": _page(request, selectors.articles_for(city))})
@@ -147,6 +151,7 @@ def question_ask(request):
 
 
 @city_required
+@replica_reads
 def statistics(request):
     city = request.city
     return render(request, "notices/statistics.html", {"sections": hooks.stats_for(city)})

@@ -58,6 +58,16 @@ class _Client(RedisCacheClient):
         super().__init__(servers, **options)
         self._clients = {}
 
+    def _get_connection_pool(self, write):
+        from django.conf import settings
+
+        if not settings.REDIS_SENTINELS:
+            return super()._get_connection_pool(write)
+        # Behind Sentinel the pool asks the sentinels for the master and follows a failover.
+        if not self._pools:
+            self._pools[0] = sentinel_pool(self._pool_options)
+        return self._pools[0]
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
@@ -76,6 +86,16 @@ class _Client(RedisCacheClient):
     set_many = _tolerant("set_many", [])
     delete_many = _tolerant("delete_many", None)
     clear = _tolerant("clear", False)
+
+
+def sentinel_pool(options=None):
+    """A connection pool to the current Redis master as the sentinels name it (settings)."""
+    from django.conf import settings
+    from redis.sentinel import Sentinel, SentinelConnectionPool
+
+    options = {k: v for k, v in (options or {}).items() if k in ("socket_connect_timeout", "socket_timeout")}
+    sentinel = Sentinel(settings.REDIS_SENTINELS, socket_timeout=0.5)
+    return SentinelConnectionPool(settings.REDIS_SENTINEL_MASTER, sentinel, **options)
 
 
 class RedisCache(DjangoRedisCache):

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +104,24 @@ if DB_PREPARED_STATEMENTS:
     # first (PostgreSQL's default). Only server-side prepared statements (portal.db and the
     # foreign-key checks) are affected; Django's own queries are not prepared.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
+# A streaming replica for reads that may lag a little (docs/operations.md "Reads from the
+# replica"): public pages, statistics, the violations look-up and the clerk's search. Everything
+# else, and every read of a visitor who has just written, goes to the primary (portal.replica).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "portal.replica.StickyPrimaryMiddleware",
+    )
+# Reads leave the replica while it lags more than this, or for STICKY seconds after the visitor's
+# own write (a POST), so that nobody misses what they have just done.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -192,12 +211,41 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=8, day_of_month=1),
     },
     "certificates-sweep": {"task": "certificates.tasks.sweep", "schedule": crontab(minute=10, hour=0)},
+    "portal-beat-heartbeat": {"task": "portal.tasks.beat_heartbeat", "schedule": timedelta(seconds=30)},
 }
+# Exactly one effective beat however many are started (docs/operations.md, "Celery beat"): the
+# schedule lives in Redis and a beat sends only while it holds RedBeat's lock there. The lock
+# lapses LOCK_TIMEOUT seconds after its holder dies, and a waiting beat retries every
+# MAX_LOOP_INTERVAL seconds, so another beat takes over within about 35 s.
+CELERY_BEAT_SCHEDULER = "portal.beat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = env.str("CELERY_REDBEAT_REDIS_URL", default=REDIS_URL)
+CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="open122:redbeat")
+CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+# The beat heartbeat is stale (GET /healthz/celery answers 503) after this many seconds.
+BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)
 # A message taken by a worker that dies is handed out again after this long (Redis broker). The
 # default is an hour, while a verification code lives 5 minutes: 2 minutes leaves a redelivered
 # SMS time to arrive. Tasks must finish well within it (the longest, a sweep batch, takes
 # seconds); a redelivery of a task still running is harmless because each claims its rows.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120)}
+# A notice delivery claimed by a worker that died is claimed again after this long
+# (notices.services.delivery; the SMS reference keeps the second send from doubling).
+NOTICES_CLAIM_LEASE_SECONDS = env.int("NOTICES_CLAIM_LEASE_SECONDS", default=300)
+# Redis through Sentinel (docs/deploy.md "Redis"): with REDIS_SENTINELS ("host:port,...") the
+# cache, the Celery broker and the beat lock ask the sentinels for the current master, so a
+# failover needs no change of configuration. REDIS_URL then only names the database number.
+REDIS_SENTINELS = [(h, int(p)) for h, _, p in (a.rpartition(":") for a in env.list("REDIS_SENTINELS", default=[]))]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="open122")
+if REDIS_SENTINELS:
+    CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS)
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+    CELERY_REDBEAT_REDIS_URL = f"redis-sentinel://{REDIS_SENTINELS[0][0]}:{REDIS_SENTINELS[0][1]}/0"
+    CELERY_REDBEAT_REDIS_OPTIONS = {
+        "sentinels": REDIS_SENTINELS,
+        "service_name": REDIS_SENTINEL_MASTER,
+        "socket_timeout": 1,
+    }
 
 # --- External parties behind backends ------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")
@@ -274,6 +322,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the web processes over plain HTTP behind the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz"]
 # HSTS over the city sub-domains too (every site is <city>.<PORTAL_DOMAIN>).
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -300,10 +350,31 @@ CONTENT_SECURITY_POLICY = {
 # Uploads are checked by content and size in the portal (portal.uploads), not only at the proxy.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 
+# Every log record carries the request's id (X-Request-ID from the proxy, else a new one, sent
+# back in the response); LOG_FORMAT=json writes one JSON object per line for a log collector.
+LOG_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

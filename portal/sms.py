@@ -57,7 +57,9 @@ class ConsoleBackend(BaseBackend):
     def send(self, mobile, text, reference=""):
         message_id = uuid.uuid4().hex
         # Development only: the full number is shown so a developer can log in; never logged.
-        print(f"[SMS to {mobile}] {text}", flush=True)
+        # The reference is printed so that an operator (and tests/cluster/test_faults.py) can
+        # count what a real gateway would send: one message per reference.
+        print(f"[SMS to {mobile} ref={reference}] {text}", flush=True)
         return message_id
 
 

@@ -23,3 +23,16 @@ def send_verification_sms(sms_code_id: int) -> str:
 @shared_task
 def sms_outbox_sweep() -> dict:
     return sms_outbox.outbox_sweep()
+
+
+@shared_task(ignore_result=True, expires=60)
+def beat_heartbeat() -> None:
+    """Sent by the active beat every 30 s; the worker that runs it records the time, which
+    GET /healthz/celery reports (portal.views.health)."""
+    import time
+
+    from django.core.cache import cache
+
+    from portal.views.health import HEARTBEAT_KEY
+
+    cache.set(HEARTBEAT_KEY, time.time(), timeout=None)

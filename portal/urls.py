@@ -2,7 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.views import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/celery", health.celery_health, name="healthz_celery"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts_urls")),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.admin_helpers import CityScopedAdmin, clerk_city
+from portal.replica import replica_reads
 from violations import selectors, services
 from violations.forms_admin import CsvForm, ReasonForm, ViolationEntryForm
 from violations.models import (
@@ -121,6 +122,10 @@ class ViolationAdmin(CityScopedAdmin):
     raw_id_fields = ["vehicle", "code"]
     actions = ["delete_with_reason", "decide_at_counter"]
     change_list_template = "violations/admin/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        # The clerk's search reads from the replica (docs/operations.md "Reads from the replica").
+        return replica_reads(super().changelist_view)(request, extra_context=extra_context)
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup in ("occurred_from", "occurred_to") or super().lookup_allowed(lookup, value, request)

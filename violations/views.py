@@ -14,6 +14,7 @@ from portal import identity, verification
 from portal.auth_backends import UNCACHED_FIELDS
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
 from portal.ratelimits import client_ip
+from portal.replica import replica_reads
 from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
@@ -59,6 +60,7 @@ def visible_records(user, ids=None):
     return records, by_vehicle
 
 
+@replica_reads
 @city_required
 def start(request):
     """My violations: each record with status, fine, points and what the citizen can do."""

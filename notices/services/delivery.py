@@ -14,6 +14,7 @@ import logging
 import time
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
@@ -32,8 +33,9 @@ QUIET_END = datetime.time(8, 0)
 # Retries after a failed send: 1, 5, 30 minutes, 2 hours; the 5th failure is final.
 BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 30, 120)]
 MAX_ATTEMPTS = len(BACKOFF) + 1
-# A claimed delivery whose worker died is retried after this lease (at-least-once sending).
-CLAIM_LEASE = datetime.timedelta(minutes=5)
+# A claimed delivery whose worker died is retried after this lease (at-least-once sending; the
+# SMS reference makes the gateway send it once, docs/operations.md "Faults").
+CLAIM_LEASE = datetime.timedelta(seconds=settings.NOTICES_CLAIM_LEASE_SECONDS)
 # Held in the default cache from the moment a delivery kick is queued until that task starts, so
 # a rush publishes one Celery message per worker run instead of one per notice. The expiry only
 # matters when a kick is lost or stuck behind long tasks: after it, the next notice kicks again.
@@ -310,13 +312,21 @@ def deliver_all(*, budget_seconds: float) -> dict:
     return totals
 
 
+def delivery_reference(delivery_id: int) -> str:
+    """The SMS gateway's out_id for a delivery (repeated sends of it are sent once)."""
+    return f"open122-delivery-{delivery_id}"
+
+
 def _send(delivery: Delivery) -> tuple[str, str]:
     notice = delivery.notice
     if delivery.channel == Delivery.Channel.SMS:
         if not delivery.user.is_active or not delivery.user.mobile:
             raise RuntimeError("recipient has no active mobile")
         text = sms_text(notice)
-        return text, sms.send_sms(delivery.user.mobile, text)
+        # One reference per delivery: a worker killed between the gateway's answer and our write
+        # leaves the claim to lapse and the delivery is sent again with the same out_id, which
+        # the gateway sends once (portal/sms.py; docs/operations.md "Faults").
+        return text, sms.send_sms(delivery.user.mobile, text, reference=delivery_reference(delivery.pk))
     with translation.override("zh-hans"):
         title, body = notice.title, notice.body
     message_id = push.send_push(

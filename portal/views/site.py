@@ -8,8 +8,10 @@ from portal import hooks
 from portal.context_processors import city_url
 from portal.decorators import city_required, registry_verified_required
 from portal.models import City, DrivingLicence, Vehicle
+from portal.replica import replica_reads
 
 
+@replica_reads
 def home(request):
     if request.city is None:
         cities = [(c, city_url(c, request)) for c in City.objects.filter(is_active=True)]

@@ -9,6 +9,7 @@ from django.urls import reverse
 import notices
 from notices import own_kinds, push, services
 from notices.models import Delivery, Notice, Preference
+from notices.services import delivery as delivery_services
 from portal import sms
 from tests.factories import UserFactory, make_id_number
 from tests.notices.conftest import at
@@ -107,7 +108,7 @@ def test_urgent_sms_ignore_quiet_hours(citizen, has, sms_outbox):
 def test_a_retry_falling_into_quiet_hours_waits_for_the_morning(citizen, has, sms_outbox, monkeypatch):
     with time_machine.travel(at(DAY, 20, 50), tick=False):
         notify_points(citizen, has)
-    monkeypatch.setattr(sms, "send_sms", lambda *a: (_ for _ in ()).throw(ConnectionError("gateway down")))
+    monkeypatch.setattr(sms, "send_sms", lambda *a, **kw: (_ for _ in ()).throw(ConnectionError("gateway down")))
     assert deliver(20, 59)["retry"] == 1
     monkeypatch.undo()
     assert deliver(21, 5)["held"] == 1
@@ -117,7 +118,7 @@ def test_a_retry_falling_into_quiet_hours_waits_for_the_morning(citizen, has, sm
 def test_failed_sends_retry_with_backoff_then_fail(citizen, has, monkeypatch):
     services.preferences_save(user=citizen, choices={own_kinds.POINTS_9: (True, False)})
     notify_points(citizen, has)
-    monkeypatch.setattr(sms, "send_sms", lambda *a: (_ for _ in ()).throw(ConnectionError("gateway down")))
+    monkeypatch.setattr(sms, "send_sms", lambda *a, **kw: (_ for _ in ()).throw(ConnectionError("gateway down")))
     minute = datetime.timedelta(minutes=1)
     start = at(DAY, 10)
     with time_machine.travel(start, tick=False):
@@ -164,3 +165,45 @@ def test_sms_receipt_for_a_notice_uses_its_own_message_id(citizen, has, client, 
     payload = push.receipt_payload(message_id, "failed", channel="sms")
     assert client.post(reverse("notices:receipt", args=["sms"]), payload).status_code == 200
     assert Delivery.objects.get(channel="sms").status == "failed"
+
+
+def _killed_after_the_gateway_accepted(monkeypatch, citizen, has, drop_reference=False):
+    """A worker dies between the gateway's answer and recording the SMS delivery as sent: the
+    claim lapses and the delivery is sent again (docs/operations.md "Faults")."""
+    real_send = sms.send_sms
+
+    def send(mobile, text, reference=""):
+        return real_send(mobile, text, "" if drop_reference else reference)
+
+    notify_points(citizen, has)
+    with time_machine.travel(at(DAY, 10), tick=False), monkeypatch.context() as patch:
+        services.dispatch_new()
+        Delivery.objects.filter(channel="push").delete()  # only the SMS matters here
+
+        def send_then_die(*args, **kwargs):
+            send(*args, **kwargs)
+            raise SystemExit("worker killed")
+
+        patch.setattr(sms, "send_sms", send_then_die)
+        with pytest.raises(SystemExit):
+            services.deliver_due()
+    monkeypatch.setattr(sms, "send_sms", send)
+    assert deliver(10, 1)["sent"] == 0  # still claimed by the dead worker
+    lapsed = at(DAY, 10) + delivery_services.CLAIM_LEASE + datetime.timedelta(seconds=1)
+    with time_machine.travel(lapsed, tick=False):
+        assert services.deliver_due()["sent"] == 1  # the claim lapsed: sent again
+
+
+def test_a_worker_killed_after_the_gateway_accepted_a_notice_sms_does_not_send_it_twice(
+    monkeypatch, citizen, has, sms_outbox
+):
+    _killed_after_the_gateway_accepted(monkeypatch, citizen, has)
+    # Both sends carried the delivery's reference, which the gateway sends once.
+    assert len(sms_outbox) == 1
+    delivery = Delivery.objects.get(channel="sms")
+    assert delivery.status == "sent" and delivery.message_id == sms_outbox[0]["message_id"]
+
+
+def test_control_without_the_delivery_reference_the_resend_is_a_second_sms(monkeypatch, citizen, has, sms_outbox):
+    _killed_after_the_gateway_accepted(monkeypatch, citizen, has, drop_reference=True)
+    assert len(sms_outbox) == 2

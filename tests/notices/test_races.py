@@ -39,10 +39,10 @@ def _count_sends(monkeypatch):
     lock = threading.Lock()
     real = sms.send_sms
 
-    def counting(mobile, text):
+    def counting(mobile, text, reference=""):
         with lock:
             sent.append(mobile)
-        return real(mobile, text)
+        return real(mobile, text, reference)
 
     monkeypatch.setattr(sms, "send_sms", counting)
     return sent

@@ -722,6 +722,8 @@ NO_RECORD = {
     "accounts:register": "registration form",
     "accounts:password_reset": "password reset by SMS code",
     "accounts:sms_receipt": "SMS gateway's signed receipt (tests/portal/test_sms.py)",
+    "healthz": "load balancer's health check: reads no record (tests/portal/test_health.py)",
+    "healthz_celery": "monitoring's worker ping and beat heartbeat (tests/portal/test_health.py)",
 }
 
 # --- Admin ----------------------------------------------------------------------------------
