@@ -101,12 +101,12 @@ class _ConnectionWatch(threading.Thread):
 def run(ctx):
     from django.core.management import call_command
 
-    from notices import kinds
+    from notices import catalogue
 
     with contextlib.redirect_stdout(io.StringIO()):  # its logins; only RESULT lines go to stdout
         call_command("demo", verbosity=0)
     # Every kind's SMS and push left on, as the form shows them to a citizen who changes nothing.
-    keep_all = {f"{channel}:{code}": "on" for code in kinds.all_kinds() for channel in ("sms", "push")}
+    keep_all = {f"{channel}:{code}": "on" for code in catalogue.all_kinds() for channel in ("sms", "push")}
     minutes = float(os.environ.get("SOAK_MINUTES", "0.17" if ctx.quick else "10"))
     concurrency = 4 if ctx.quick else CONCURRENCY
     host = ctx.host("has")

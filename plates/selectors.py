@@ -7,14 +7,13 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from plates import ga36
 from plates.models import Ban, Hold, NumberBlock, PlateNumber, PlateType, RandomBatch, Selection
-from portal import citysettings, identity, idfields
-from portal.db import Prepared
+from portal import citysettings, identity
 from portal.models import Vehicle
 
 _TABLE = PlateNumber._meta.db_table
@@ -98,15 +97,20 @@ def _scan_picker(city_id: int, plate_type: str) -> list[str]:
     return ["".join(sorted(chars or [], key=lambda c: order.get(c, 99))) for chars in row]
 
 
-def active_ban(id_number: str) -> Ban | None:
-    now = timezone.now()
-    return (
-        Ban.objects.filter(
-            id_number_hash=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
-        )
-        .order_by("-ends_at")
-        .first()
+def _active_bans(id_number: str, now):
+    return Ban.objects.filter(
+        id_number_hash=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
     )
+
+
+def active_ban(id_number: str) -> Ban | None:
+    return _active_bans(id_number, timezone.now()).order_by("-ends_at").first()
+
+
+def is_banned(id_number: str, now) -> Exists:
+    """active_ban as an expression, for a read that annotates it (the confirmation's locking
+    read: one round trip less on the rush path)."""
+    return Exists(_active_bans(id_number, now))
 
 
 def eligible_vehicles(user, city):
@@ -122,38 +126,31 @@ def user_vehicles(user, city):
     return Vehicle.objects.owned_by(user.id_number).filter(city=city)
 
 
-# A selection's columns in model order, for hand-written reads that build it with from_db.
-SELECTION_COLUMNS = [f.attname for f in Selection._meta.concrete_fields]
-_VEHICLE_COLUMNS = [f.attname for f in Vehicle._meta.concrete_fields]
-_CITIZEN_SELECTION = Prepared(
-    "plates_citizen_selection",
-    f"SELECT {', '.join('s.' + c for c in SELECTION_COLUMNS)}, {', '.join('v.' + c for c in _VEHICLE_COLUMNS)}"
-    f" FROM {Selection._meta.db_table} s JOIN {Vehicle._meta.db_table} v ON v.id = s.vehicle_id"
-    " WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s",
-)
-
-
-def selection_from_row(row) -> tuple[Selection, tuple]:
-    """A stored Selection from a row that starts with SELECTION_COLUMNS, and the rest of the row."""
-    n = len(SELECTION_COLUMNS)
-    return Selection.from_db("default", SELECTION_COLUMNS, row[:n]), row[n:]
-
-
 def citizen_selection(pk: int, citizen, city) -> Selection | None:
-    """The citizen's selection in this city with its vehicle, or None.
-
-    Every selection page starts here, so it is one prepared statement rather than an ORM query
-    (whose compiling cost as much as the rest of a rush request); the city and citizen are the
-    caller's (the filter just matched them) rather than joined."""
-    with connection.cursor() as cursor:
-        _CITIZEN_SELECTION.execute(cursor, {"selection": pk, "citizen": citizen.pk, "city": city.pk})
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    selection, rest = selection_from_row(row)
-    selection.vehicle = idfields.from_row(Vehicle, _VEHICLE_COLUMNS, rest)
-    selection.city, selection.citizen = city, citizen
+    """The citizen's selection in this city with its vehicle, or None. The city and citizen are
+    the caller's (the filter just matched them) rather than joined."""
+    selection = Selection.objects.select_related("vehicle").filter(pk=pk, citizen=citizen, city=city).first()
+    if selection is not None:
+        selection.city, selection.citizen = city, citizen
     return selection
+
+
+def device_citizens_of_row(since) -> Coalesce:
+    """How many other citizens the selection's device (the plates_device cookie of one browser)
+    selected for since `since`: the scalper flag, docs/rules.md §2. A shared address alone (a
+    campus, a company, a carrier's NAT) is no evidence of one operator and flags nothing, and an
+    empty device key matches nothing. An expression over the Selection row of the outer query:
+    the confirmation's locking read annotates it (one round trip less on the rush path)."""
+    others = (
+        Selection.objects.filter(created_at__gte=since, device_key=OuterRef("device_key"))
+        .exclude(device_key="")
+        .exclude(citizen_id=OuterRef("citizen_id"))
+        .order_by()
+        .values("device_key")
+        .annotate(n=Count("citizen_id", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(others[:1]), Value(0), output_field=IntegerField())
 
 
 def live_backups(selection: Selection) -> list[PlateNumber]:

@@ -191,16 +191,15 @@ def backup(request, pk):
     # Not loaded first: the claim statement checks that the selection is this citizen's, in this
     # city, open and verified (a rush endpoint saves the query).
     selection = Selection(pk=pk, citizen=request.user, city=request.city)
+    number = form.cleaned_data["number"]
     try:
-        claimed = services.backup_claim(
-            selection, batch_id=form.cleaned_data["batch"], number=form.cleaned_data["number"]
-        )
+        services.backup_claim(selection, batch_id=form.cleaned_data["batch"], number=number, fetch=False)
     except Selection.DoesNotExist:
         raise Http404 from None
     except services.PlateError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(number)s is reserved for you as a backup.") % {"number": claimed.number})
+        messages.success(request, _("%(number)s is reserved for you as a backup.") % {"number": number})
     return redirect("plates:selection", pk)
 
 

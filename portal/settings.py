@@ -95,15 +95,6 @@ DATABASES = {
 # Persistent connections in production (gunicorn); 0 in development so runserver threads close them.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# portal.db prepares the rush's hand-written statements once per connection. Behind a pooler in
-# transaction mode (PgBouncer) set DB_PREPARED_STATEMENTS=false: a server connection there may
-# never have seen the PREPARE, and the pooler refuses the startup option below.
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
-if DB_PREPARED_STATEMENTS:
-    # Those statements look rows up by key: plan them once per connection rather than five times
-    # first (PostgreSQL's default). Only server-side prepared statements (portal.db and the
-    # foreign-key checks) are affected; Django's own queries are not prepared.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
 # A streaming replica for reads that may lag a little (docs/operations.md "Reads from the
 # replica"): public pages, statistics, the violations look-up and the clerk's search. Everything
 # else, and every read of a visitor who has just written, goes to the primary (portal.replica).

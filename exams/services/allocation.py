@@ -13,14 +13,14 @@ from exams.models import (
     ExamRequest,
     LearnerRecord,
 )
-from exams.services.common import ExamError, _local_start, _plan_context, _today
+from exams.services.common import ExamError, local_start, local_today, plan_context
 from exams.services.fees import fee_close_open, fee_refund, fee_terms
 from portal import audit, citysettings, identity, workdays
 
 
 # --- The draw -----------------------------------------------------------------------------------
 def plans_due(today=None) -> list[int]:
-    today = today or _today()
+    today = today or local_today()
     return list(
         ExamPlan.objects.filter(status=ExamPlan.Status.PUBLISHED, closes_on__lte=today).values_list("pk", flat=True)
     )
@@ -111,7 +111,7 @@ def decisions_notify(plan_ids, *, now=None) -> int:
             kind,
             id_number=req.id_number,
             city=req.plan.city,
-            context=_plan_context(req.plan) | {"number": req.number, "rank": req.rank},
+            context=plan_context(req.plan) | {"number": req.number, "rank": req.rank},
             dedupe_key=f"exams.decision.{req.pk}",
         ):
             sent += 1
@@ -132,7 +132,7 @@ def _notify_fee_due(req: ExamRequest) -> None:
         "exams.fee_due",
         id_number=req.id_number,
         city=req.city,
-        context=_plan_context(req.plan)
+        context=plan_context(req.plan)
         | {
             "number": req.number,
             "fee": str(req.fee),
@@ -177,7 +177,7 @@ def booking_cancel(req: ExamRequest, *, actor=None, now=None) -> ExamRequest:
             "exams.cancelled",
             id_number=req.id_number,
             city=req.city,
-            context=_plan_context(req.plan) | {"number": req.number},
+            context=plan_context(req.plan) | {"number": req.number},
             dedupe_key=f"exams.cancelled.{req.pk}",
         )
     seats_offer(req.plan, now=now)
@@ -194,7 +194,7 @@ def seats_offer(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
     """
     now = now or timezone.now()
     offered = []
-    exam_start = _local_start(plan.date, plan.starts_at)
+    exam_start = local_start(plan.date, plan.starts_at)
     with transaction.atomic():
         locked = ExamPlan.objects.select_for_update().filter(pk=plan.pk, status=ExamPlan.Status.ALLOCATED).first()
         if locked is None or exam_start <= now:
@@ -237,7 +237,7 @@ def seats_offer(plan: ExamPlan, *, now=None) -> list[ExamRequest]:
                 "exams.seat_offered",
                 id_number=candidate.id_number,
                 city=locked.city,
-                context=_plan_context(locked)
+                context=plan_context(locked)
                 | {"number": candidate.number, "deadline": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M")},
                 dedupe_key=f"exams.seat_offered.{candidate.pk}",
             )
@@ -271,7 +271,7 @@ def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -
                 "exams.allocated",
                 id_number=req.id_number,
                 city=req.city,
-                context=_plan_context(req.plan) | {"number": req.number, "rank": req.rank},
+                context=plan_context(req.plan) | {"number": req.number, "rank": req.rank},
                 dedupe_key=f"exams.offer_accepted.{req.pk}",
             )
             _notify_fee_due(req)
@@ -325,7 +325,7 @@ def bookings_expire_unpaid(*, now=None) -> int:
                 "exams.fee_unpaid",
                 id_number=req.id_number,
                 city=req.city,
-                context=_plan_context(req.plan) | {"number": req.number, "fee": str(req.fee)},
+                context=plan_context(req.plan) | {"number": req.number, "fee": str(req.fee)},
                 dedupe_key=f"exams.fee_unpaid.{req.pk}",
             )
         freed.append(req)

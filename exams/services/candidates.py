@@ -18,28 +18,36 @@ from exams.models import (
     LearnerRecord,
     Subject,
 )
-from exams.services.common import _local_start, _today, r_dl_period_end
+from exams.services.common import local_start, local_today, r_dl_period_end
 from exams.services.plans import plan_is_open
 from portal import citysettings, identity
 
 
 # --- Candidates and eligibility -----------------------------------------------------------------
-def record_find(city, id_number: str, licence_class: str | None = None):
-    """The candidate's active learner record in this city (the newest, or for this class),
-    annotated with the subjects of their live requests (read in the same query)."""
+def records_query(city_id: int, id_key: str):
+    """The candidate's learner records in this city that are not completed, the one a session
+    examines first ("active" sorts before "void", then the newest), each annotated with the
+    subjects of their live requests (read in the same query). `id_key`: portal.identity.id_key."""
     live = (
         ExamRequest.objects.filter(id_number_hash=OuterRef("id_number_hash"), status__in=LIVE_STATUSES)
         .order_by()
         .values("subject")
     )
-    qs = (
-        LearnerRecord.objects.filter(city=city, id_number_hash=identity.id_key(id_number))
+    return (
+        LearnerRecord.objects.filter(city_id=city_id, id_number_hash=id_key)
         .exclude(status=LearnerRecord.Status.COMPLETED)
         .annotate(live_subjects=ArraySubquery(live))
+        .order_by("status", "-application_accepted_at")
     )
+
+
+def record_find(city, id_number: str, licence_class: str | None = None):
+    """The candidate's active learner record in this city (the newest, or for this class),
+    annotated with the subjects of their live requests (read in the same query)."""
+    qs = records_query(city.pk, identity.id_key(id_number))
     if licence_class:
         qs = qs.filter(licence_class=licence_class)
-    return qs.order_by("status", "-application_accepted_at").first()  # "active" sorts before "void"
+    return qs.first()
 
 
 @dataclass
@@ -74,7 +82,7 @@ def request_refusals(
     record: LearnerRecord | None, plan: ExamPlan, *, today=None, state: CandidateState | None = None
 ) -> list[str]:
     """Every reason this candidate may not request this plan today (empty: eligible)."""
-    today = today or _today()
+    today = today or local_today()
     if record is None:
         return [
             _(
@@ -166,7 +174,7 @@ def request_refusals(
 def record_key_time(record: LearnerRecord) -> datetime.datetime:
     """The ranking time of docs/rules.md §3: the application time before any exam, else the last
     exam date; a later self-cancellation or no-show replaces it. Earlier ranks higher."""
-    key = record.application_accepted_at if record.last_exam_on is None else _local_start(record.last_exam_on)
+    key = record.application_accepted_at if record.last_exam_on is None else local_start(record.last_exam_on)
     if record.last_cancel_at and record.last_cancel_at > key:
         key = record.last_cancel_at
     return key

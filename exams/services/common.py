@@ -20,11 +20,11 @@ class ExamError(Exception):
         self.reasons = [str(r) for r in (reasons or [message])]
 
 
-def _today():
+def local_today():
     return timezone.localdate()
 
 
-def _local_start(day: datetime.date, at: datetime.time = datetime.time.min) -> datetime.datetime:
+def local_start(day: datetime.date, at: datetime.time = datetime.time.min) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, at))
 
 
@@ -36,7 +36,7 @@ def r_dl_period_end(start: datetime.date, days: int) -> datetime.date:
     return start + datetime.timedelta(days=days)
 
 
-def _plan_context(plan: ExamPlan) -> dict:
+def plan_context(plan: ExamPlan) -> dict:
     return {
         "date": plan.date.isoformat(),
         "session": plan.session,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.models import ExamPlan, ExamRequest, Subject
-from exams.services.common import ExamError, _local_start
+from exams.services.common import ExamError, local_start
 from portal import audit, citysettings
 from portal.payments import selectors as payment_selectors
 from portal.payments import services as payments
@@ -44,7 +44,7 @@ def fee_terms(plan: ExamPlan, now: datetime.datetime) -> tuple:
     if fee is None:
         return None, None
     hours = citysettings.get(plan.city, "exam_fee_pay_hours")
-    return fee, min(now + datetime.timedelta(hours=hours), _local_start(plan.date, plan.starts_at))
+    return fee, min(now + datetime.timedelta(hours=hours), local_start(plan.date, plan.starts_at))
 
 
 def fee_pay_start(req: ExamRequest, *, payer, request=None, now=None):

@@ -18,7 +18,7 @@ from exams.models import (
     ExamSite,
     Subject,
 )
-from exams.services.common import ExamError, _plan_context, _today
+from exams.services.common import ExamError, local_today, plan_context
 from exams.services.fees import fee_close_open, fee_refund
 from portal import audit, citysettings, workdays
 
@@ -30,7 +30,7 @@ def plan_closes_on(plan: ExamPlan) -> datetime.date:
 
 
 def plan_is_open(plan: ExamPlan, today=None) -> bool:
-    today = today or _today()
+    today = today or local_today()
     return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and today < plan.closes_on
 
 
@@ -151,7 +151,7 @@ def plan_seed_revealed(plan: ExamPlan, today=None) -> bool:
     """The seed is public once no request can be made any more: from the closing day on."""
     if plan.status in (ExamPlan.Status.ALLOCATED, ExamPlan.Status.DONE, ExamPlan.Status.CANCELLED):
         return True
-    today = today or _today()
+    today = today or local_today()
     return plan.status == ExamPlan.Status.PUBLISHED and plan.closes_on is not None and plan.closes_on <= today
 
 
@@ -246,7 +246,7 @@ def plan_cancel(plan: ExamPlan, *, actor=None, now=None) -> int:
                 "exams.plan_cancelled",
                 id_number=req.id_number,
                 city=plan.city,
-                context=_plan_context(plan) | {"number": req.number},
+                context=plan_context(plan) | {"number": req.number},
                 dedupe_key=f"exams.plan_cancelled.{req.pk}",
             )
     return len(live)

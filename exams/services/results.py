@@ -14,7 +14,7 @@ from exams.models import (
     Subject,
 )
 from exams.services.candidates import permit_issue
-from exams.services.common import ExamError, _local_start, _plan_context
+from exams.services.common import ExamError, local_start, plan_context
 from portal import audit
 
 
@@ -70,7 +70,7 @@ def result_record(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
                 record.status = LearnerRecord.Status.COMPLETED
         else:
             if outcome == ExamResult.Outcome.NO_SHOW:
-                no_show_at = _local_start(plan.date, plan.starts_at)
+                no_show_at = local_start(plan.date, plan.starts_at)
                 if not record.last_cancel_at or no_show_at > record.last_cancel_at:
                     record.last_cancel_at = no_show_at
             used = {"2": record.subject2_bookings, "3": record.road_bookings}.get(subject, 0)
@@ -91,7 +91,7 @@ def result_record(req: ExamRequest, outcome: str, *, actor=None, score=None, ret
             "exams.result",
             id_number=req.id_number,
             city=plan.city,
-            context=_plan_context(plan) | {"outcome": str(result.get_outcome_display())},
+            context=plan_context(plan) | {"outcome": str(result.get_outcome_display())},
             dedupe_key=f"exams.result.{req.pk}",
         )
         if voided:

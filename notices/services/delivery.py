@@ -9,20 +9,19 @@ report the final outcome by a signed receipt (record_receipt).
 """
 
 import datetime
-import json
 import logging
 import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 
-from notices import catalogue, push
+from notices import catalogue, push, sql
 from notices.models import Announcement, Delivery, Notice, Preference
-from portal import identity, idfields, sms
-from portal.db import Prepared
+from portal import identity, sms
 
 log = logging.getLogger(__name__)
 
@@ -68,44 +67,20 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     JSON-serialisable (dates as ISO strings), no ID numbers or phone numbers.
     """
     catalogue.get(kind)  # fail loudly on an unregistered kind
-    notice = Notice(
+    notice = sql.notice_insert(
         id_number=identity.normalize_id_number(id_number),
-        city=city,
+        city_id=getattr(city, "pk", city),
         kind=kind,
         context=context or {},
         dedupe_key=dedupe_key,
+        created_at=timezone.now(),
     )
-    # ON CONFLICT rather than a savepoint around the insert: one round trip, and a repeated key
-    # leaves the caller's transaction intact.
-    params = {
-        "id_number": idfields.encrypt_id(notice.id_number),
-        "id_number_hash": identity.id_key(notice.id_number),
-        "city": getattr(city, "pk", city),
-        "kind": kind,
-        "context": json.dumps(notice.context),
-        "dedupe_key": dedupe_key,
-        "created_at": notice.created_at,
-    }
-    with connection.cursor() as cursor:
-        _NOTIFY_SQL.execute(cursor, params)
-        row = cursor.fetchone()
-    if row is None:
+    if notice is None:
         return None
-    notice.pk, notice.id_number_hash = row[0], params["id_number_hash"]
-    notice._state.adding, notice._state.db = False, "default"
+    if hasattr(city, "pk"):
+        notice.city = city  # the caller's, not read again
     transaction.on_commit(_kick_delivery)
     return notice
-
-
-_NOTIFY_SQL = Prepared(
-    "notices_notify",
-    f"""
-INSERT INTO {Notice._meta.db_table} (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
-VALUES (%(id_number)s, %(id_number_hash)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
-ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id
-""",
-)
 
 
 def _kick_delivery() -> None:
@@ -164,45 +139,6 @@ def _kind_lists():
     }
 
 
-_DISPATCH_SQL = """
-WITH batch AS (
-    SELECT id FROM notices_notice
-    WHERE dispatched_at IS NULL
-    ORDER BY id LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-), marked AS (
-    UPDATE notices_notice n SET dispatched_at = %(now)s FROM batch WHERE n.id = batch.id
-    RETURNING n.id, n.id_number_hash, n.kind
-), targets AS (
-    SELECT m.id AS notice_id, m.kind, u.id AS user_id, u.mobile,
-           m.kind = ANY(%(mandatory)s) AS mandatory, m.kind = ANY(%(urgent)s) AS urgent,
-           p.sms AS wants_sms, p.push AS wants_push
-    FROM marked m
-    JOIN portal_user u ON u.id_number_hash = m.id_number_hash AND u.is_active
-    LEFT JOIN notices_preference p ON p.user_id = u.id AND p.kind = m.kind
-), planned AS (
-    INSERT INTO notices_delivery
-        (notice_id, channel, user_id, status, urgent, attempts, next_attempt_at, text, message_id, last_error,
-         created_at)
-    SELECT notice_id, 'sms', user_id, 'pending', urgent, 0,
-           CASE WHEN urgent THEN %(now)s ELSE %(sms_at)s END, '', '', '', %(now)s
-    FROM targets
-    WHERE kind = ANY(%(sms_kinds)s) AND mobile <> '' AND (mandatory OR wants_sms IS NOT FALSE)
-    UNION ALL
-    SELECT notice_id, 'push', user_id, 'pending', urgent, 0, %(now)s, '', '', '', %(now)s
-    FROM targets
-    WHERE kind = ANY(%(push_kinds)s) AND (mandatory OR wants_push IS NOT FALSE)
-    ON CONFLICT (notice_id, channel) DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM planned)
-"""
-# Every delivery run executes it, usually twice (the last call finds nothing), and PostgreSQL
-# took longer planning it than running it; no row selection depends on a value, so one
-# generic plan fits every call. The claim below stays plain text: its plan depends on `now`.
-_DISPATCH = Prepared("notices_dispatch", _DISPATCH_SQL)
-
-
 def dispatch_new(*, now=None, limit: int = 5000) -> tuple[int, int]:
     """Plan SMS and push deliveries for notices not yet dispatched, one batch.
 
@@ -214,29 +150,24 @@ def dispatch_new(*, now=None, limit: int = 5000) -> tuple[int, int]:
     """
     now = now or timezone.now()
     params = {"now": now, "sms_at": sms_release_time(now), "limit": limit, **_kind_lists()}
-    with transaction.atomic(), connection.cursor() as cursor:
-        _DISPATCH.execute(cursor, params)
-        notices, deliveries = cursor.fetchone()
-    return notices, deliveries
-
-
-_CLAIM_SQL = """
-UPDATE notices_delivery SET attempts = attempts + 1, next_attempt_at = %(lease)s
-WHERE id IN (
-    SELECT id FROM notices_delivery
-    WHERE status = 'pending' AND next_attempt_at <= %(now)s
-    ORDER BY next_attempt_at, id LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
+    with transaction.atomic():
+        return sql.notices_dispatch(params)
 
 
 def _claim(now, limit) -> list[int]:
-    params = {"now": now, "lease": now + CLAIM_LEASE, "limit": limit}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, params)
-        return [row[0] for row in cursor.fetchall()]
+    """Claim up to `limit` due pending deliveries for this worker: attempts + 1, next attempt
+    pushed out by CLAIM_LEASE. In one short transaction the rows are locked with SKIP LOCKED,
+    so a parallel worker passes over them instead of waiting, and once committed they are no
+    longer due, so no other worker takes them until the lease runs out."""
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+    return ids
 
 
 def sms_text(notice: Notice) -> str:

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notices import own_kinds
-from notices.models import CalendarFeed, Question, _new_token
+from notices.models import CalendarFeed, Question
 
 
 def question_ask(*, user, city, subject: str, body: str) -> Question:
@@ -62,7 +62,7 @@ def calendar_feed_regenerate(user) -> str:
     with transaction.atomic():
         feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
         if not created:
-            feed.token = _new_token()
+            feed.token = CalendarFeed._meta.get_field("token").get_default()  # a fresh token
             feed.created_at = timezone.now()
             feed.save(update_fields=["token", "created_at"])
     return feed.token

@@ -1,5 +1,5 @@
 """Shared pieces of the preselection services: the error type, city values, the hold deadline
-and the one conditional UPDATE that reserves a number (docs/architecture.md: scarce things are decided by PostgreSQL, not Python).
+and the condition under which a number may be claimed (docs/architecture.md: scarce things are decided by PostgreSQL, not Python).
 
 Time comes from timezone.now() (not the database clock) so that the rules can be tested with
 time travel.
@@ -9,13 +9,13 @@ import datetime
 import logging
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import Q
 from django.utils import timezone
 
 from plates.models import Hold, PlateNumber
 from portal import citysettings, workdays
 
 log = logging.getLogger(__name__)
-_TABLE = PlateNumber._meta.db_table
 START_PURPOSE = "plates.start"
 CONFIRM_PURPOSE = "plates.confirm"
 
@@ -24,7 +24,7 @@ class PlateError(Exception):
     """A user-facing reason why a preselection step did not happen (nothing was written)."""
 
 
-def _vehicle_label(vehicle) -> str:
+def vehicle_label(vehicle) -> str:
     # Notices carry no personal data: brand, model and the VIN's last 6 identify the car.
     return f"{vehicle.brand} {vehicle.model_name} (VIN …{vehicle.vin[-6:]})".strip()
 
@@ -55,36 +55,13 @@ def deadline_day(hold: Hold) -> datetime.date:
 
 
 # --- Claims ----------------------------------------------------------------------------------
-def claimable_sql(alias: str = "") -> str:
-    """The SQL condition under which a number may be claimed, for every claiming statement.
+def claimable(now) -> Q:
+    """The condition under which a number may be claimed, for every claim of a number.
 
-    A number is free when it is available, or when it is a backup whose claim has run out (so an
-    expired backup is free at every instant, before the sweep tidies it). Inside a conditional
-    UPDATE (or a SELECT ... FOR UPDATE) two concurrent claims serialise on the row, and the
-    second re-checks this condition against the first one's result. Needs %(now)s.
+    A number is claimable when it is available, or when it is a backup whose claim has run out
+    (so an expired backup is claimable at every instant, before the sweep tidies it). In a
+    conditional UPDATE (`.filter(claimable(now)).update(...)`) two concurrent claims serialise
+    on the row, and the second re-checks this condition against the first one's result, so its
+    row count is 0 (docs/architecture.md "Scarce things under a rush").
     """
-    a = f"{alias}." if alias else ""
-    return f"({a}status = 'available' OR ({a}status = 'backup' AND {a}claim_expires_at < %(now)s))"
-
-
-def _loaded(instance):
-    # Built from RETURNING columns: mark it as a stored row without another SELECT.
-    instance._state.adding = False
-    return instance
-
-
-def _claimed_backup(selection, *, number_id, block_id, serial, plate_type, number, expires) -> PlateNumber:
-    """The number a claiming statement just made this selection's backup, from its RETURNING columns."""
-    return _loaded(
-        PlateNumber(
-            id=number_id,
-            city_id=selection.city_id,
-            block_id=block_id,
-            plate_type=plate_type,
-            number=number,
-            serial=serial,
-            status=PlateNumber.Status.BACKUP,
-            claimed_selection_id=selection.pk,
-            claim_expires_at=expires,
-        )
-    )
+    return Q(status=PlateNumber.Status.AVAILABLE) | Q(status=PlateNumber.Status.BACKUP, claim_expires_at__lt=now)

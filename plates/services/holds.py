@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,12 +10,12 @@ import notices
 from plates import ga36, selectors
 from plates.models import Ban, Hold, PlateNumber, Selection
 from plates.services.common import (
-    _TABLE,
     PlateError,
-    _vehicle_label,
     ban_period,
+    claimable,
     deadline_day,
     hold_deadline,
+    vehicle_label,
 )
 from portal import audit, citysettings, identity
 from portal.models import Vehicle
@@ -267,22 +267,21 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
             status=Selection.Status.CANCELLED, ended_at=now
         )
         audit.record_rows(Selection.objects.filter(pk__in=cancelled), "cancelled: number chosen at the office", clerk)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_TABLE} SET status = 'held', claimed_selection_id = NULL, claim_expires_at = NULL, taken_at = %s"
-                f" WHERE city_id = %s AND plate_type = %s AND number = %s"
-                f" AND (status = 'available' OR (status = 'backup' AND claim_expires_at < %s)) RETURNING id",
-                [now, city.pk, vehicle.plate_type, number, now],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        # The conditional UPDATE decides: of clerks after one number, only one changes its row.
+        taken = (
+            PlateNumber.objects.filter(city=city, plate_type=vehicle.plate_type, number=number)
+            .filter(claimable(now))
+            .update(status=PlateNumber.Status.HELD, claimed_selection=None, claim_expires_at=None, taken_at=now)
+        )
+        if not taken:
             raise PlateError(_("%(number)s has just been taken. Draw again.") % {"number": number})
+        number_id = PlateNumber.objects.filter(city=city, number=number).values_list("pk", flat=True).get()
         selected_on = timezone.localdate(now)
         try:
             with transaction.atomic():
                 hold = Hold.objects.create(
                     city=city,
-                    number_id=row[0],
+                    number_id=number_id,
                     vehicle=vehicle,
                     holder_id_number=identity.normalize_id_number(vehicle.owner_id_number),
                     source=Hold.Source.HALL,
@@ -299,7 +298,7 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
             context={
                 "number": number,
                 "deadline": deadline_day(hold).isoformat(),
-                "vehicle": _vehicle_label(vehicle),
+                "vehicle": vehicle_label(vehicle),
                 "ban_years": citysettings.get(city, "plate_ban_years"),
             },
             dedupe_key=f"plates.hold_confirmed:{hold.pk}",

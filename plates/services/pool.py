@@ -2,15 +2,14 @@
 
 import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
-from plates import ga36, selectors
+from plates import ga36, selectors, sql
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
 from plates.services.common import (
-    _TABLE,
     PlateError,
     ban_period,
     deadline_day,
@@ -90,23 +89,17 @@ def block_open(block: NumberBlock) -> int | None:
 
 
 def _generate_numbers(block: NumberBlock) -> int:
-    sets = block_position_sets(block)
     patterns = list(BannedPattern.objects.filter(city=block.city_id, is_active=True).values_list("pattern", flat=True))
-    joins = ", ".join(f"unnest(%s::text[]) AS p{i}" for i in range(len(sets)))
-    concat = " || ".join(f"p{i}" for i in range(len(sets)))
-    cap = ga36.MAX_LETTERS_ORDINARY if block.plate_type == ga36.SMALL_CAR else len(sets)
-    sql = (
-        f"INSERT INTO {_TABLE} (city_id, block_id, plate_type, number, serial, status, sort_key)"
-        f" SELECT %s, %s, %s, %s || s, s, CASE WHEN s ~ ANY(%s::text[]) THEN 'withheld' ELSE 'available' END, random()"
-        f" FROM (SELECT {concat} AS s FROM {joins}) AS serials"
-        f" WHERE length(regexp_replace(s, '[0-9]', '', 'g')) <= %s"
-        f" ON CONFLICT (number) DO NOTHING"
+    sets = block_position_sets(block)
+    return sql.numbers_generate(
+        city_id=block.city_id,
+        block_id=block.pk,
+        plate_type=block.plate_type,
+        prefix=block.prefix,
+        sets=sets,
+        patterns=patterns,
+        max_letters=ga36.MAX_LETTERS_ORDINARY if block.plate_type == ga36.SMALL_CAR else len(sets),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [block.city_id, block.pk, block.plate_type, block.prefix, patterns, *[list(s) for s in sets], cap]
-        )
-        return cursor.rowcount
 
 
 def pattern_apply(pattern: BannedPattern) -> int:
@@ -160,15 +153,6 @@ def sweep() -> dict:
 
 
 LAPSE_CHUNK = 500
-_LAPSE_SQL = f"""
-UPDATE {Hold._meta.db_table} SET status = 'lapsed', ended_at = %(now)s
-WHERE id IN (
-    SELECT id FROM {Hold._meta.db_table} WHERE status = 'held' AND expires_at < %(now)s
-      AND NOT (flagged AND approved_at IS NULL AND invoice_uploaded_at IS NOT NULL)
-    ORDER BY expires_at LIMIT %(chunk)s FOR UPDATE SKIP LOCKED
-)
-RETURNING id, number_id
-"""
 
 
 def _lapse_expired(now) -> int:
@@ -180,9 +164,7 @@ def _lapse_expired(now) -> int:
     2. their numbers back to the pool; 3. one ban per holder-hold; 4. audit rows and notices.
     """
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_LAPSE_SQL, {"now": now, "chunk": LAPSE_CHUNK})
-            rows = cursor.fetchall()
+        rows = sql.holds_lapse_expired(now=now, chunk=LAPSE_CHUNK)
         if not rows:
             return 0
         PlateNumber.objects.filter(pk__in=[number_id for _, number_id in rows], status=PlateNumber.Status.HELD).update(

@@ -1,31 +1,27 @@
 """A citizen's preselection: start, SMS, random batches, backups, self-composed rounds, confirmation."""
 
 import datetime
-import json
 import re
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, transaction
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import notices
 from plates import ga36, selectors
-from plates.models import Ban, BannedPattern, Hold, PlateNumber, RandomBatch, Selection
+from plates.models import BannedPattern, Hold, PlateNumber, RandomBatch, Selection
 from plates.services.common import (
-    _TABLE,
     CONFIRM_PURPOSE,
     START_PURPOSE,
     PlateError,
-    _claimed_backup,
-    _loaded,
-    _vehicle_label,
-    claimable_sql,
+    claimable,
     deadline_day,
     hold_deadline,
+    vehicle_label,
 )
-from portal import audit, citysettings, identity, verification
-from portal.db import Prepared
+from portal import audit, citysettings, verification
 from portal.models import Vehicle
 
 
@@ -157,88 +153,57 @@ def batch_draw(selection: Selection, *, avoid_four: bool = False) -> RandomBatch
     return batch
 
 
-_BATCH_TABLE = RandomBatch._meta.db_table
-_SELECTION_TABLE = Selection._meta.db_table
-# One statement does the whole move, so a rush costs one round trip per claim:
-#   batch   - this selection's live batch holding the number, with its backup slot still empty,
-#             locked (FOR UPDATE) so a double click cannot fill the slot twice; the selection
-#             must be the citizen's, in this city, open and SMS-verified (the view does not load
-#             it first: that query was a third of a claim's cost);
-#   claimed - the number, if free (common.claimable_sql), only if the batch qualified;
-#   slot    - the batch remembers its backup, only if the claim succeeded.
-# A statement is atomic on its own: a number is never claimed without its slot or vice versa.
-_BACKUP_SQL = Prepared(
-    "plates_backup",
-    f"""
-WITH batch AS (
-    SELECT b.id, s.plate_type FROM {_BATCH_TABLE} b JOIN {_SELECTION_TABLE} s ON s.id = b.selection_id
-    WHERE b.id = %(batch)s AND b.selection_id = %(selection)s AND b.backup_id IS NULL AND b.expires_at > %(now)s
-      AND b.numbers @> %(numbers)s::jsonb
-      AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s AND s.status = 'open' AND s.sms_verified_at IS NOT NULL
-    FOR UPDATE OF b
-), claimed AS (
-    UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
-    WHERE city_id = %(city)s AND plate_type = (SELECT plate_type FROM batch) AND number = %(number)s
-      AND {claimable_sql()}
-    RETURNING id, block_id, serial, plate_type
-), slot AS (
-    UPDATE {_BATCH_TABLE} SET backup_id = (SELECT id FROM claimed)
-    WHERE id IN (SELECT id FROM batch) AND EXISTS (SELECT 1 FROM claimed)
-    RETURNING id
-)
-SELECT (SELECT count(*) FROM batch), claimed.id, claimed.block_id, claimed.serial, claimed.plate_type,
-       (SELECT count(*) FROM slot)
-FROM (SELECT 1) AS one LEFT JOIN claimed ON true
-""",
-)
-
-
-def backup_claim(selection: Selection, *, batch_id: int, number: str) -> PlateNumber:
+def backup_claim(selection: Selection, *, batch_id: int, number: str, fetch: bool = True) -> PlateNumber | None:
     """Move one number of a live batch into the backups (one per batch), reserving it.
 
     Only selection.pk, citizen_id and city_id are trusted: the rush endpoint passes an unloaded
-    Selection(pk, citizen, city), and the statement (_BACKUP_SQL) itself checks that the
-    selection is that citizen's, open and verified, checks the batch, claims the number and
-    fills the batch's single backup slot. When it changes nothing, a second look says why;
-    Selection.DoesNotExist when the selection is not the citizen's in this city.
+    Selection(pk, citizen, city). In one short transaction:
+    1. claim the number by a conditional UPDATE, whose row count decides: the number must be
+       claimable (available, or a backup whose claim ran out), in a batch of this selection
+       that is live, holds it and has its backup slot empty, and the selection must be the
+       citizen's, in this city, open and SMS-verified;
+    2. fill the batch's single backup slot by a conditional UPDATE (slot still empty): of two
+       clicks on one batch, the second finds it filled and rolls its claim back.
+    When nothing changed, a second look says why; Selection.DoesNotExist when the selection is
+    not the citizen's in this city. Returns the claimed number, or None with fetch=False (the
+    rush endpoint needs only the number's text it sent: one round trip less).
     """
     now = timezone.now()
-    seconds = citysettings.get(selection.city, "plate_backup_seconds")
-    expires = now + datetime.timedelta(seconds=seconds)
-    params = {
-        "batch": batch_id,
-        "selection": selection.pk,
-        "now": now,
-        "numbers": json.dumps([number]),
-        "expires": expires,
-        "city": selection.city_id,
-        "citizen": selection.citizen_id,
-        "number": number,
-    }
-    with connection.cursor() as cursor:
-        _BACKUP_SQL.execute(cursor, params)
-        batch_ok, number_id, block_id, serial, plate_type, _slot = cursor.fetchone()
-    if number_id is not None:
-        return _claimed_backup(
-            selection,
-            number_id=number_id,
-            block_id=block_id,
-            serial=serial,
-            plate_type=plate_type,
-            number=number,
-            expires=expires,
+    expires = now + datetime.timedelta(seconds=citysettings.get(selection.city, "plate_backup_seconds"))
+    batch = RandomBatch.objects.filter(
+        pk=batch_id,
+        selection_id=selection.pk,
+        selection__citizen_id=selection.citizen_id,
+        selection__city_id=selection.city_id,
+        selection__status=Selection.Status.OPEN,
+        selection__sms_verified_at__isnull=False,
+        backup__isnull=True,
+        expires_at__gt=now,
+        numbers__contains=[number],
+    )
+    this_number = PlateNumber.objects.filter(city_id=selection.city_id, number=number)
+    with transaction.atomic():
+        # The batch's plate type is NULL unless the batch qualifies, and then nothing matches.
+        taken = (
+            this_number.filter(plate_type=Subquery(batch.values("selection__plate_type")[:1]))
+            .filter(claimable(now))
+            .update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires)
         )
-    if batch_ok:
-        raise PlateError(
-            _("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number}
-        )
+        if taken and not RandomBatch.objects.filter(pk=batch_id, backup__isnull=True).update(
+            backup_id=Subquery(this_number.values("pk")[:1])
+        ):
+            raise PlateError(_("You have already moved a number from this batch to your backups."))
+    if taken:
+        return this_number.get() if fetch else None
     _require_live(Selection.objects.get(pk=selection.pk, citizen_id=selection.citizen_id, city_id=selection.city_id))
-    batch = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
-    if batch is None or number not in batch.numbers:
+    found = RandomBatch.objects.filter(pk=batch_id, selection_id=selection.pk).first()
+    if found is None or number not in found.numbers:
         raise PlateError(_("That number is not in your batch."))
-    if batch.expires_at <= now:
+    if found.expires_at <= now:
         raise PlateError(_("This batch has expired. Draw a new batch."))
-    raise PlateError(_("You have already moved a number from this batch to your backups."))
+    if found.backup_id is not None:
+        raise PlateError(_("You have already moved a number from this batch to your backups."))
+    raise PlateError(_("Someone has just taken %(number)s. Pick another number from this batch.") % {"number": number})
 
 
 def validate_candidate(city, plate_type: str, number: str, patterns: list[str] | None = None) -> str | None:
@@ -262,53 +227,6 @@ def validate_candidate(city, plate_type: str, number: str, patterns: list[str] |
 
 def withheld_patterns(city) -> list[str]:
     return list(BannedPattern.objects.filter(city=city, is_active=True).values_list("pattern", flat=True))
-
-
-_PATTERN_TABLE = BannedPattern._meta.db_table
-# A round's read: the selection, locked so that one selection runs one round at a time, and the
-# city's withheld patterns (candidates are checked against them).
-_COMPOSE_LOCK = Prepared(
-    "plates_compose_lock",
-    f"""
-SELECT s.status, s.compose_tries_used, s.last_compose_at,
-       ARRAY(SELECT b.pattern FROM {_PATTERN_TABLE} b WHERE b.city_id = %(city)s AND b.is_active ORDER BY b.id)
-FROM {_SELECTION_TABLE} s WHERE s.id = %(selection)s
-FOR UPDATE OF s
-""",
-)
-
-
-# A round claims its candidates in order, one statement each, and stops at the first that is
-# free. The claim that succeeds counts the round's tries in the same statement, so the claimed
-# number's row lock is held only until the commit that follows: under a rush the other citizens
-# after the same lucky number wait behind that lock. (One statement for the whole round, with
-# SELECT ... FOR UPDATE over the candidates, deadlocked: a locking read keeps the lock on a row
-# it waited for and then passed over as taken.)
-#   claimed  - the candidate becomes this selection's backup, if free (common.claimable_sql);
-#   done     - then the tries: one per candidate before it.
-# The selection's history row follows (portal.audit).
-def _count_tries(only_if: str = "") -> str:
-    return f"""done AS (
-    UPDATE {_SELECTION_TABLE}
-    SET compose_tries_used = compose_tries_used + %(cost)s, last_compose_at = %(now)s
-    WHERE id = %(selection)s {only_if}
-    RETURNING *
-)"""
-
-
-_COMPOSE_CLAIM = Prepared(
-    "plates_compose_claim",
-    f"""
-WITH claimed AS (
-    UPDATE {_TABLE} SET status = 'backup', claimed_selection_id = %(selection)s, claim_expires_at = %(expires)s
-    WHERE city_id = %(city)s AND plate_type = %(plate_type)s AND number = %(number)s AND {claimable_sql()}
-    RETURNING id, block_id, serial
-), {_count_tries("AND EXISTS (SELECT 1 FROM claimed)")}
-SELECT claimed.id, claimed.block_id, claimed.serial, done.compose_tries_used FROM claimed, done
-""",
-)
-# A round where no candidate was free: every candidate costs a try.
-_COMPOSE_MISS = Prepared("plates_compose_miss", f"WITH {_count_tries()} SELECT compose_tries_used FROM done")
 
 
 class RoundResult(tuple):
@@ -337,8 +255,9 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     withheld patterns with it; 2. validate every candidate (a rule violation costs nothing);
     3. enforce the minimum interval and the tries left; 4. refuse, at no cost, a candidate that
     is already one of this selection's live backups (docs/rules.md §2); 5. claim the candidates
-    in order until one is free (_COMPOSE_CLAIM), counting the tries: each candidate that is not
-    free costs one (a round where none is free costs one per candidate, _COMPOSE_MISS).
+    in order until one is claimable (one conditional UPDATE each), counting the tries in the same
+    transaction: each candidate that is not free costs one (a round where none is free costs
+    one per candidate).
     Returns a RoundResult (claimed number or None, tries spent, candidates not on offer).
     """
     _require_live(selection)
@@ -362,15 +281,24 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     interval = values["plate_compose_interval_seconds"]
     now = timezone.now()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            _COMPOSE_LOCK.execute(cursor, {"selection": selection.pk, "city": city.pk})
-            status, used, last_compose_at, patterns = cursor.fetchone()
+        # The city's withheld patterns are read with the lock (one round trip less).
+        locked = (
+            Selection.objects.select_for_update()
+            .annotate(
+                patterns=ArraySubquery(
+                    BannedPattern.objects.filter(city_id=city.pk, is_active=True).order_by("pk").values("pattern")
+                )
+            )
+            .get(pk=selection.pk)
+        )
+        patterns = locked.patterns
         for candidate in candidates:
             error = validate_candidate(city, selection.plate_type, candidate, patterns)
             if error:
                 raise PlateError(f"{candidate}: {error}")
-        if status != Selection.Status.OPEN:
+        if locked.status != Selection.Status.OPEN:
             raise PlateError(_("This preselection has ended."))
+        used, last_compose_at = locked.compose_tries_used, locked.last_compose_at
         left = tries - used
         if left <= 0:
             raise PlateError(_("You have used all %(n)d self-composed tries.") % {"n": tries})
@@ -395,35 +323,27 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
                 )
         not_offered = [c for c in candidates if known.get(c, (None,))[0] in (None, PlateNumber.Status.WITHHELD)]
         expires = now + datetime.timedelta(seconds=values["plate_backup_seconds"])
-        params = {
-            "city": city.pk,
-            "plate_type": selection.plate_type,
-            "now": now,
-            "selection": selection.pk,
-            "expires": expires,
-        }
-        claimed = None
-        with connection.cursor() as cursor:
-            for cost, candidate in enumerate(candidates):
-                _COMPOSE_CLAIM.execute(cursor, {**params, "number": candidate, "cost": cost})
-                row = cursor.fetchone()
-                if row is not None:
-                    number_id, block_id, serial, used = row
-                    claimed = _claimed_backup(
-                        selection,
-                        number_id=number_id,
-                        block_id=block_id,
-                        serial=serial,
-                        plate_type=selection.plate_type,
-                        number=candidate,
-                        expires=expires,
-                    )
-                    break
-            else:
-                cost = len(candidates)
-                _COMPOSE_MISS.execute(cursor, {**params, "cost": cost})
-                (used,) = cursor.fetchone()
-        audit.record(selection, "self-composed round", selection.citizen_id, at=now)
+        # One conditional UPDATE per candidate, in the citizen's order, until one changes a row.
+        # (One statement for the whole round, with SELECT ... FOR UPDATE over the candidates,
+        # deadlocked: a locking read keeps the lock on a row it waited for and then passed over
+        # as taken.) The claimed number's row lock is held until the commit just after.
+        claimed, cost = None, len(candidates)
+        for tried, candidate in enumerate(candidates):
+            if (
+                PlateNumber.objects.filter(city_id=city.pk, plate_type=selection.plate_type, number=candidate)
+                .filter(claimable(now))
+                .update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires)
+            ):
+                claimed, cost = candidate, tried
+                break
+        # The tries, in the same transaction: each candidate that was not free cost one.
+        locked.compose_tries_used, locked.last_compose_at = used + cost, now
+        # save() with update_fields: simple-history writes the selection's row (portal.audit).
+        locked._history_user, locked._change_reason = selection.citizen, "self-composed round"
+        locked.save(update_fields=["compose_tries_used", "last_compose_at"])
+    used = locked.compose_tries_used
+    if claimed is not None:
+        claimed = PlateNumber.objects.get(city_id=city.pk, number=claimed)
     selection.compose_tries_used, selection.last_compose_at = used, now
     tried = candidates[:cost] if claimed is not None else candidates
     return RoundResult(claimed, cost, [c for c in tried if c in not_offered])
@@ -453,69 +373,6 @@ def selection_check_exhausted(selection: Selection) -> bool:
 
 
 # --- Confirmation and the hold -----------------------------------------------------------------
-_BAN_TABLE = Ban._meta.db_table
-_VEHICLE_TABLE = Vehicle._meta.db_table
-# The confirmation's one read, under the selection's row lock: the selection (all its columns,
-# so the caller keeps a whole Selection) if it is this citizen's in this city, the vehicle's label, whether the
-# citizen is banned (selectors.active_ban), and how many other citizens the same device (the
-# plates_device cookie of one browser) selected for within the hour: the scalper flag,
-# docs/rules.md §2. A shared address alone (a campus, a company, a carrier's NAT) is no evidence
-# of one operator and flags nothing.
-_CONFIRM_LOCK = Prepared(
-    "plates_confirm_lock",
-    f"""
-SELECT {", ".join(f"s.{c}" for c in selectors.SELECTION_COLUMNS)}, v.brand, v.model_name, v.vin,
-       EXISTS (SELECT 1 FROM {_BAN_TABLE} b WHERE b.id_number_hash = %(holder)s AND b.lifted_at IS NULL
-               AND b.starts_at <= %(now)s AND b.ends_at > %(now)s),
-       (SELECT count(DISTINCT o.citizen_id) FROM {_SELECTION_TABLE} o
-        WHERE o.created_at >= %(since)s AND o.citizen_id <> s.citizen_id
-          AND s.device_key <> '' AND o.device_key = s.device_key)
-FROM {_SELECTION_TABLE} s JOIN {_VEHICLE_TABLE} v ON v.id = s.vehicle_id
-WHERE s.id = %(selection)s AND s.citizen_id = %(citizen)s AND s.city_id = %(city)s
-FOR UPDATE OF s
-""",
-)
-
-
-_HOLD_TABLE = Hold._meta.db_table
-# Every Hold column but the id, given as typed parameters (in INSERT ... SELECT PostgreSQL would
-# take them for text); the values come from a Hold built in Python, so model defaults apply.
-_HOLD_FIELDS = [f for f in Hold._meta.concrete_fields if not f.primary_key]
-_HOLD_VALUES = ", ".join(f"CAST(%(h_{f.column})s AS {f.db_type(connection)})" for f in _HOLD_FIELDS)
-# The whole confirmation in one round trip, all or nothing (a refused step writes nothing):
-#   held      - backup -> held, only this selection's unexpired claim;
-#   released  - the selection's other backups back to the pool: every number an open selection
-#               still claims is one of its backups (only a confirmed number keeps the claim
-#               after it is held), so no status test, which would lead PostgreSQL to the partial
-#               index of live backups and through every live backup in the city (selectors.live_backups);
-#   done      - the selection closed;
-#   new_hold  - the hold (partial-unique: one live hold per vehicle and per number).
-# The history rows of the selection and the hold follow (portal.audit).
-# Every step after `held` happens only if `held` found the claim.
-_CONFIRM_SQL = Prepared(
-    "plates_confirm",
-    f"""
-WITH held AS (
-    UPDATE {_TABLE} SET status = 'held', claim_expires_at = NULL, taken_at = %(now)s
-    WHERE id = %(number)s AND status = 'backup' AND claimed_selection_id = %(selection)s AND claim_expires_at > %(now)s
-    RETURNING number, block_id, serial
-), released AS (
-    UPDATE {_TABLE} SET status = 'available', claimed_selection_id = NULL, claim_expires_at = NULL
-    WHERE claimed_selection_id = %(selection)s AND id <> %(number)s AND EXISTS (SELECT 1 FROM held)
-), done AS (
-    UPDATE {_SELECTION_TABLE} SET status = 'done', ended_at = %(now)s
-    WHERE id = %(selection)s AND EXISTS (SELECT 1 FROM held)
-    RETURNING *
-), new_hold AS (
-    INSERT INTO {_HOLD_TABLE} ({", ".join(f.column for f in _HOLD_FIELDS)})
-    SELECT {_HOLD_VALUES} FROM held
-    RETURNING *
-)
-SELECT new_hold.id, held.number, held.block_id, held.serial FROM held, new_hold
-""",
-)
-
-
 def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -> Hold:
     """Turn one of the selection's backups into the vehicle's hold.
 
@@ -525,13 +382,13 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
 
     1. check the second SMS code when the city asks for it (before any lock, and only for a
        selection that can still be confirmed);
-    2. lock and read the selection in one statement; refuse a banned citizen;
-    3. in one statement (_CONFIRM_SQL): backup -> held by a conditional UPDATE (only this
-       selection's unexpired claim), the other backups back to the pool, the selection closed,
-       the hold created, valid until the end of the N-th working day after today
-       (partial-unique: one live hold per vehicle and per number), flagged when the source looks
-       like a scalper (one device for several citizens);
-    4. the history rows of the selection and the hold (portal.audit); notify.
+    2. in one transaction: lock the selection; refuse a banned citizen; lock the backup if it is
+       still this selection's unexpired claim and make it held; the other backups back to the
+       pool; the selection closed; the hold created, valid until the end of the N-th working day
+       after today (partial-unique: one live hold per vehicle and per number), flagged when the
+       source looks like a scalper (one device for several citizens, selectors.device_citizens_of_row);
+       save() writes the history rows of the selection and the hold;
+    3. notify.
     """
     city = selection.city
     citizen = selection.citizen
@@ -548,33 +405,56 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         _require_live(Selection(status=state[0][0], sms_verified_at=state[0][1]))
         verification.check_code(citizen.mobile, CONFIRM_PURPOSE, code)
     now = timezone.now()
-    holder = identity.id_key(citizen.id_number)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            _CONFIRM_LOCK.execute(
-                cursor,
-                {
-                    "selection": selection.pk,
-                    "citizen": citizen.pk,
-                    "city": city.pk,
-                    "holder": holder,
-                    "now": now,
-                    "since": now - datetime.timedelta(hours=1),
-                },
+        # The ban and the device's other citizens are read with the lock, as annotations: one
+        # round trip instead of three on the rush path.
+        locked = (
+            Selection.objects.select_for_update(of=("self",))
+            .select_related("vehicle")
+            .annotate(
+                banned=selectors.is_banned(citizen.id_number, now),
+                device_others=selectors.device_citizens_of_row(now - datetime.timedelta(hours=1)),
             )
-            row = cursor.fetchone()
-        if row is None:
+            .filter(pk=selection.pk, citizen_id=citizen.pk, city_id=city.pk)
+            .first()
+        )
+        if locked is None:
             raise Selection.DoesNotExist
-        locked, (brand, model_name, vin, banned, others) = selectors.selection_from_row(row)
         locked.city, locked.citizen = city, citizen
         _require_live(locked)
-        if banned:
+        if locked.banned:
             raise PlateError(_("You may not preselect a number online at present."))
-        flagged = others + 1 >= values["plate_suspicious_selections_per_hour"]
+        flagged = locked.device_others + 1 >= values["plate_suspicious_selections_per_hour"]
+        # backup -> held, only this selection's unexpired claim (the locked row's condition is
+        # re-checked after any wait); the held number keeps its claim.
+        number = (
+            PlateNumber.objects.select_for_update()
+            .filter(
+                pk=number_id,
+                status=PlateNumber.Status.BACKUP,
+                claimed_selection_id=locked.pk,
+                claim_expires_at__gt=now,
+            )
+            .first()
+        )
+        if number is None:
+            raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
+        number.status, number.claim_expires_at, number.taken_at = PlateNumber.Status.HELD, None, now
+        number.save(update_fields=["status", "claim_expires_at", "taken_at"])
+        # The selection's other backups back to the pool: every number an open selection still
+        # claims is one of its backups, so no status test, which would lead PostgreSQL to the
+        # partial index of live backups and through every live backup in the city
+        # (selectors.live_backups).
+        PlateNumber.objects.filter(claimed_selection_id=locked.pk).exclude(pk=number.pk).update(
+            status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None
+        )
+        locked.status, locked.ended_at = Selection.Status.DONE, now
+        locked._history_user, locked._change_reason = citizen, "number confirmed"
+        locked.save(update_fields=["status", "ended_at"])
         selected_on = timezone.localdate(now)
         hold = Hold(
             city=city,
-            number_id=number_id,
+            number=number,
             vehicle_id=locked.vehicle_id,
             selection=locked,
             citizen=citizen,
@@ -585,35 +465,12 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flagged=flagged,
             flag_reason=_("One browser selected numbers for several citizens within an hour.") if flagged else "",
         )
-        params = {f"h_{f.column}": f.get_db_prep_save(f.pre_save(hold, True), connection) for f in _HOLD_FIELDS}
-        params.update(now=now, number=number_id, selection=locked.pk)
-        with connection.cursor() as cursor:
-            _CONFIRM_SQL.execute(cursor, params)
-            row = cursor.fetchone()
-        if row is None:
-            raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
-        held = row[1:]
-        hold.pk = row[0]
-        hold.number = _loaded(
-            PlateNumber(
-                id=number_id,
-                city_id=city.pk,
-                block_id=held[1],
-                plate_type=locked.plate_type,
-                number=held[0],
-                serial=held[2],
-                status=PlateNumber.Status.HELD,
-                taken_at=now,
-            )
-        )
-        _loaded(hold)
-        locked.status, locked.ended_at = Selection.Status.DONE, now
-        audit.record(locked, "number confirmed", citizen, reload=False, at=now)
-        audit.record(hold, "number confirmed", citizen, created=True, reload=False, at=now)
+        hold._history_user, hold._change_reason = citizen, "number confirmed"
+        hold.save()  # partial-unique: one live hold per vehicle and per number
         context = {
-            "number": held[0],
+            "number": number.number,
             "deadline": deadline_day(hold).isoformat(),
-            "vehicle": _vehicle_label(Vehicle(brand=brand, model_name=model_name, vin=vin)),
+            "vehicle": vehicle_label(locked.vehicle),
             "ban_years": values["plate_ban_years"],
         }
         for kind in ["plates.hold_confirmed"] + (["plates.hold_flagged"] if flagged else []):

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import last_code
+from tests.e2e.conftest import AxeCheckedPage
 from tests.violations.accident_helpers import driver, png
 from violations.models import AccidentCase
 
@@ -51,7 +52,8 @@ def test_two_citizens_settle_an_accident_by_agreement(page, browser, site_url):
     other = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     other.set_default_timeout(15000)
     try:
-        page_b = other.new_page()
+        # Party B's pages are checked by axe like the fixture's (tests/e2e/conftest.py).
+        page_b = AxeCheckedPage(other.new_page())
         _login(page_b, site_url, b, "/violations/accidents/join/")
         page_b.fill("#id_join_code", code)
         page_b.get_by_test_id("join-submit").click()
@@ -86,5 +88,6 @@ def test_two_citizens_settle_an_accident_by_agreement(page, browser, site_url):
             page.get_by_test_id("document-pdf").click()
         with open(download.value.path(), "rb") as pdf:
             assert pdf.read(4) == b"%PDF"
+        page_b.check_pending()
     finally:
         other.close()

@@ -6,16 +6,15 @@ race is real (all threads passed the Python checks together), and the control sw
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 
 from exams import sql
 from exams.models import InspectionBooking, InspectionSlot
 from exams.services import inspection as services
-from tests import factories
+from tests import factories, races
 from tests.exams.conftest import on
+from tests.races import race
 
 D = datetime.date
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,29 +22,10 @@ THREADS = 16
 MONDAY = D(2026, 3, 9)
 
 
-def run_threads(n, target):
-    errors, results = [], [None] * n
-
-    def wrap(i):
-        try:
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
-
-
 def hold_before_statement(monkeypatch, parties):
     """Every booking waits at a barrier right before the statement that takes the place (inside
     its transaction, after every check)."""
-    barrier = threading.Barrier(parties, timeout=20)
+    barrier = races.barrier(parties)
     reached = []
     original = sql.booking_insert_sql
 
@@ -73,7 +53,9 @@ def test_sixteen_cars_rushing_a_slot_of_four_get_exactly_four_places(crowd, make
     slot = make_slot(MONDAY, capacity=4)
     reached = hold_before_statement(monkeypatch, THREADS)
     with on(D(2026, 3, 2)):
-        results, errors = run_threads(THREADS, lambda i: book(owners[i], cars[i], slot))
+        results, errors = race(
+            lambda i: book(owners[i], cars[i], slot), THREADS, start_together=False
+        ).returned_and_raised
     assert len(reached) == THREADS  # all sixteen were past every check at once
     assert len([r for r in results if r is not None]) == 4
     assert len(errors) == 12 and all("已约满" in e.message for e in errors)
@@ -87,7 +69,7 @@ def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, ma
     any writes, and all sixteen get one of the four places."""
     owners, cars = crowd
     slot = make_slot(MONDAY, capacity=4)
-    barrier = threading.Barrier(THREADS, timeout=20)
+    barrier = races.barrier(THREADS)
     guarded = sql.booking_insert_sql()
     assert guarded.count("SET booked = booked + 1") == 1 and guarded.count("AND booked < capacity") == 1
 
@@ -101,7 +83,9 @@ def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, ma
 
     monkeypatch.setattr(sql, "booking_insert_sql", read_then_write)
     with on(D(2026, 3, 2)):
-        results, errors = run_threads(THREADS, lambda i: book(owners[i], cars[i], slot))
+        results, errors = race(
+            lambda i: book(owners[i], cars[i], slot), THREADS, start_together=False
+        ).returned_and_raised
     assert errors == []
     assert InspectionBooking.objects.filter(slot=slot, status="booked").count() == THREADS  # 16 cars, 4 places
     slot.refresh_from_db()
@@ -111,7 +95,7 @@ def test_control_without_the_conditional_update_the_slot_is_overbooked(crowd, ma
 def test_one_car_booked_sixteen_times_at_once_has_one_active_booking(citizen, make_car, make_slot, monkeypatch):
     car = make_car(citizen)
     slots = [make_slot(MONDAY, 8 + i % 8, capacity=5) for i in range(8)]
-    barrier = threading.Barrier(THREADS, timeout=20)
+    barrier = races.barrier(THREADS)
     original = services.vehicle_state
     reached = []
 
@@ -123,7 +107,9 @@ def test_one_car_booked_sixteen_times_at_once_has_one_active_booking(citizen, ma
 
     monkeypatch.setattr(services, "vehicle_state", held)
     with on(D(2026, 3, 2)):
-        results, errors = run_threads(THREADS, lambda i: book(citizen, car, slots[i % 8]))
+        results, errors = race(
+            lambda i: book(citizen, car, slots[i % 8]), THREADS, start_together=False
+        ).returned_and_raised
     assert len(reached) == THREADS
     assert len([r for r in results if r is not None]) == 1
     assert len(errors) == THREADS - 1 and all("已有" in e.message for e in errors)
@@ -138,7 +124,7 @@ def test_moves_in_opposite_directions_neither_deadlock_nor_lose_a_place(make_car
     with on(D(2026, 3, 2)):
         for i, owner in enumerate(owners):
             bookings.append(book(owner, make_car(owner), early if i % 2 else late))
-    barrier = threading.Barrier(THREADS, timeout=20)
+    barrier = races.barrier(THREADS)
 
     def move(i):
         target = late if i % 2 else early
@@ -148,7 +134,7 @@ def test_moves_in_opposite_directions_neither_deadlock_nor_lose_a_place(make_car
         )
 
     with on(D(2026, 3, 3)):
-        results, errors = run_threads(THREADS, move)
+        results, errors = race(move, THREADS, start_together=False).returned_and_raised
     assert errors == []
     early.refresh_from_db(), late.refresh_from_db()
     assert (early.booked, late.booked) == (THREADS // 2, THREADS // 2)

@@ -35,7 +35,7 @@ def test_rush_request(candidate_with_requests, make_learner, django_assert_max_n
     client, plans = candidate_with_requests
     newcomer, _ = make_learner("C1")
     client.force_login(newcomer)
-    with on(D(2026, 7, 1)), page_budget(django_assert_max_num_queries, "exams:request", 6):
+    with on(D(2026, 7, 1)), page_budget(django_assert_max_num_queries, "exams:request", 8):
         response = client.post(f"/exams/plans/{plans[1].pk}/request/")
     assert response.status_code == 302
     assert ExamRequest.objects.filter(plan=plans[1]).count() == 1

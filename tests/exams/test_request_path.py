@@ -1,5 +1,5 @@
-"""The request path reads the plan, the candidate's records and their live subjects in one query
-of its own (services.requests._records_sql): it must decide exactly as record_find + request_refusals do.
+"""The request path reads the plan and the candidate's records and their live subjects
+with records_query (services.candidates), as record_find does: it must decide exactly as record_find + request_refusals do.
 
 Each test runs through the clerk's entry point (request_create with a plan) and the candidate's
 (request_create_online with the plan's id, what the page calls).

@@ -196,8 +196,8 @@ def _history_values(row) -> dict:
 
 
 def test_the_confirmation_keeps_the_audit_trail_simple_history_would(citizen_client, citizen, selection, has):
-    # The confirmation writes its history rows through portal.audit (simple-history): each must
-    # hold what simple_history itself records for the same row, and the citizen who acted.
+    # The confirmation writes its history rows through save() (simple_history): each must hold
+    # what simple_history records for the same stored row, and the citizen who acted.
     set_city(has, "plate_second_sms", False)
     number = drawn_backup(selection)
     citizen_client.post(reverse("plates:confirm", args=[selection.pk]), {"action": "confirm", "number_id": number.pk})

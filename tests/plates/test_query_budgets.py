@@ -53,7 +53,7 @@ def test_rush_backup(citizen_client, selection, django_assert_max_num_queries):
         drawn_backup(selection)
     batch = services.batch_draw(selection)
     url = reverse("plates:backup", args=[selection.pk])
-    with page_budget(django_assert_max_num_queries, "plates:backup", 4):
+    with page_budget(django_assert_max_num_queries, "plates:backup", 7):
         response = citizen_client.post(url, {"batch": batch.pk, "number": batch.numbers[0]})
     assert response.status_code == 302
     assert PlateNumber.objects.get(number=batch.numbers[0]).status == "backup"
@@ -65,7 +65,7 @@ def test_rush_confirm(citizen_client, has, selection, django_assert_max_num_quer
     set_city(has, "plate_second_sms", False)
     backups = [drawn_backup(selection) for _ in range(3)]
     url = reverse("plates:confirm", args=[selection.pk])
-    with page_budget(django_assert_max_num_queries, "plates:confirm-post", 12):
+    with page_budget(django_assert_max_num_queries, "plates:confirm-post", 15):
         response = citizen_client.post(url, {"action": "confirm", "number_id": backups[1].pk})
     assert response.status_code == 302 and "/plates/hold/" in response.url
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tests import races
 from tests.races import race
 from tests.violations.accident_helpers import driver, png
 from violations.models import AccidentCase, InsurerNotice
@@ -43,7 +44,7 @@ def joined(has):
 
 
 def _hold_after_checks(monkeypatch, parties):
-    barrier = threading.Barrier(parties, timeout=20)
+    barrier = races.barrier(parties)
     original = accidents.role_of
 
     def held(case, user):
@@ -97,7 +98,7 @@ def test_a_double_click_on_agree_makes_one_agreement(joined, monkeypatch):
 def test_control_a_read_then_write_lets_both_actions_win(joined):
     """Without the conditional UPDATE on the status, both threads see "joined" and both act."""
     case, _a, _b = joined
-    barrier = threading.Barrier(2, timeout=20)
+    barrier = races.barrier(2)
 
     def naive(i):
         with transaction.atomic():
