@@ -27,7 +27,7 @@ cluster: install
 	$(PY) bin/cluster.py
 
 bench: install
-	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)
+	$(PY) bin/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick) $(if $(NO_GUARDS),--no-guards)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -61,7 +61,8 @@ def _seed_rush(n_users):
     # A region code and a mobile block of our own, so other bench modules' users never collide.
     # Birth dates follow this module's earlier candidates only: counting every user would make
     # candidates seeded after many others too young for C1 (refused, not measured).
-    base = User.objects.filter(id_number__startswith="320891").count()
+    # Counted by this module's mobile block: ID numbers are encrypted, so no prefix match.
+    base = User.objects.filter(mobile__startswith="1376").count()
     offset = random.randrange(10**6)
     users = [
         User(
@@ -119,7 +120,7 @@ def _rush(ctx, clients, per_client):
     elapsed = result.elapsed
     accepted = ExamRequest.objects.filter(plan__in=plans, status="requested").count()
     duplicates = (
-        ExamRequest.objects.filter(plan__in=plans, status="requested").values("id_number").distinct().count()
+        ExamRequest.objects.filter(plan__in=plans, status="requested").values("id_number_hash").distinct().count()
         != accepted
     )
     return {
@@ -139,6 +140,7 @@ def _seed_draw(n_plans, n_requests):
     from django.utils import timezone
 
     from exams.models import ExamSite
+    from portal import identity, idfields
     from portal.models import City
 
     city = City.objects.get(code="has")
@@ -167,28 +169,40 @@ def _seed_draw(n_plans, n_requests):
         )
         plan_ids = [row[0] for row in cur.fetchall()]
         tag = common.unique_suffix()
+        # ID numbers are stored encrypted beside their look-up key (portal.idfields), which SQL
+        # cannot compute: both are made here and handed over as arrays.
+        numbers = [f"B{tag[:7]}{g:010d}" for g in range(1, n_requests + 1)]
         cur.execute(
             """
-            INSERT INTO exams_learnerrecord (city_id, id_number, name, licence_class, application_accepted_at,
-                                             holds_car_licence, permit_number, priority_used, status,
-                                             subject2_bookings, road_bookings)
-            SELECT %s, %s || lpad(g::text, 10, '0'), 'bench', 'C1', %s - (g || ' minutes')::interval,
+            INSERT INTO exams_learnerrecord (city_id, id_number, id_number_hash, name, licence_class,
+                                             application_accepted_at, holds_car_licence, permit_number,
+                                             priority_used, status, subject2_bookings, road_bookings)
+            SELECT %s, e.enc, e.hash, 'bench', 'C1', %s - (e.g || ' minutes')::interval,
                    false, '', '{}', 'active', 0, 0
-              FROM generate_series(1, %s) g
+              FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS e(enc, hash, g)
+             ORDER BY e.g
+            RETURNING id
             """,
-            [city.pk, f"B{tag[:7]}", now, n_requests],
+            [
+                city.pk,
+                now,
+                [idfields.encrypt_id(n) for n in numbers],
+                [identity.id_key(n) for n in numbers],
+            ],
         )
+        record_ids = [row[0] for row in cur.fetchall()]
         cur.execute(
             """
-            INSERT INTO exams_examrequest (plan_id, record_id, city_id, id_number, subject, channel, status, priority,
-                                           key_time, draw_hash, created_at)
-            SELECT (%s::bigint[])[1 + (row_number() OVER (ORDER BY l.id) - 1) %% %s], l.id, l.city_id, l.id_number, '1',
-                   'online', 'requested', (l.id %% 97 = 0), l.application_accepted_at - ((l.id %% 5) || ' days')::interval,
-                   md5(l.id::text) || md5(l.id_number), %s
+            INSERT INTO exams_examrequest (plan_id, record_id, city_id, id_number, id_number_hash, subject, channel,
+                                           status, priority, key_time, draw_hash, created_at)
+            SELECT (%s::bigint[])[1 + (row_number() OVER (ORDER BY l.id) - 1) %% %s], l.id, l.city_id, l.id_number,
+                   l.id_number_hash, '1', 'online', 'requested', (l.id %% 97 = 0),
+                   l.application_accepted_at - ((l.id %% 5) || ' days')::interval,
+                   md5(l.id::text) || md5(l.id_number_hash), %s
               FROM exams_learnerrecord l
-             WHERE l.id_number LIKE %s
+             WHERE l.id = ANY(%s)
             """,
-            [plan_ids, n_plans, now, f"B{tag[:7]}%"],
+            [plan_ids, n_plans, now, record_ids],
         )
     return plan_ids
 

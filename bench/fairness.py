@@ -11,6 +11,10 @@ the city's defaults applies to both). A person stops at the first lucky number; 
 Result: bot_share and human_share are lucky numbers won (reserved as backups at the end) per
 account of each group; the rush is fair when bot_share <= human_share. fleet_started counts the
 fleet accounts that got past the per-address limit on starting a selection (portal.ratelimits).
+
+The control (`bin/bench.py --only fairness --no-guards`, guards=0 in the RESULT line) runs the
+same rush with those limits and the proof of work off: the fleet then wins more per account than
+the people, which is what the guards are there to prevent (figures in docs/benchmarks.md).
 """
 
 import asyncio
@@ -81,6 +85,8 @@ async def _drive(ctx, contenders, lucky, rounds, interval):
 
 
 def run(ctx) -> dict:
+    from django.conf import settings
+
     from plates import selectors
     from portal.models import City, CitySetting
 
@@ -117,5 +123,7 @@ def run(ctx) -> dict:
         "fleet_started": sum(c.started for c in fleet),
         "people_started": sum(c.started for c in people),
         "fair": int(bot_share <= human_share),
+        # 0 in the control run (bin/bench.py --no-guards): no rush limits, no proof of work.
+        "guards": int(not settings.BENCH_NO_GUARDS),
         "rush_s": round(elapsed, 1),
     }

@@ -75,20 +75,28 @@ def _seed(n_users, n_warm):
     )
     password = make_password(PASSWORD)  # one hash for all: seeding must not cost n x PBKDF2
     verified_at = datetime.datetime.now(datetime.UTC)
+
     # A region code and a mobile block of this module's own (other modules' users never collide).
-    base = User.objects.filter(id_number__startswith="320893").count()
+    # ID numbers are encrypted (portal.idfields): the first free block is found by their keys.
+    def numbers(base):
+        return [
+            identity.make_id_number("320893", datetime.date(1960, 1, 1) + datetime.timedelta(days=base + i), i % 1000)
+            for i in range(n_users + n_warm)
+        ]
+
+    base = 0
+    while User.objects.filter(id_number_hash__in=[identity.id_key(n) for n in numbers(base)]).exists():
+        base += n_users + n_warm
     offset = random.randrange(10**6)
     users = [
         User(
-            id_number=identity.make_id_number(
-                "320893", datetime.date(1960, 1, 1) + datetime.timedelta(days=base + i), i % 1000
-            ),
+            id_number=number,
             mobile=f"1377{(offset + i) % 10**7:07d}",
             real_name=f"车主{i}",
             password=password,
             identity_verified_at=verified_at,
         )
-        for i in range(n_users + n_warm)
+        for i, number in enumerate(numbers(base))
     ]
     User.objects.bulk_create(users)
     today = timezone.localdate()
@@ -97,7 +105,7 @@ def _seed(n_users, n_warm):
             city=city,
             vin=f"LINSP{tag[:4].upper()}{i:08d}",
             plate_number=f"苏H{tag[:2].upper()}{i:05d}",
-            owner_id_number=identity.id_key(u.id_number),
+            owner_id_number=u.id_number,
             owner_name=u.real_name,
             kind=Vehicle.Kind.SMALL_PASSENGER,
             status=Vehicle.Status.NORMAL,

@@ -216,7 +216,14 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8765")))
     parser.add_argument("--duration", type=float, help="seconds per measurement (default 10, quick 1)")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--no-guards",
+        action="store_true",
+        help="the control run: rush limits (portal.ratelimits) and the proof of work (portal.antibot) off",
+    )
     args = parser.parse_args(argv)
+    if args.no_guards:
+        os.environ["BENCH_NO_GUARDS"] = "1"  # read by portal.bench_settings, in gunicorn and here
 
     # Named after the database in DATABASE_URL (open122 when unset): developers who each have
     # their own database get their own bench database, and one run never drops another's.

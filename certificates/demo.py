@@ -20,7 +20,7 @@ QUEUE_OWNERS = [("吴昊", 623, "13812340032"), ("郑洁", 631, "13812340033"), 
 
 def _user(name, birth, seq, mobile) -> User:
     id_number = identity.make_id_number("320812", birth, seq)
-    user = User.objects.filter(id_number=identity.id_key(id_number)).first()
+    user = User.objects.filter(id_number_hash=identity.id_key(id_number)).first()
     if user is None:
         user = User.objects.create_user(id_number, mobile, name, PASSWORD)
     return user
@@ -32,7 +32,7 @@ def _car(city, user, vin, plate, registered_on, valid_until) -> Vehicle:
         defaults={
             "city": city,
             "plate_number": plate,
-            "owner_id_number": identity.id_key(user.id_number),
+            "owner_id_number": identity.normalize_id_number(user.id_number),
             "owner_name": user.real_name,
             "brand": "比亚迪",
             "model_name": "秦PLUS BYD7152",
@@ -84,7 +84,7 @@ def load(stdout):
         file_number="320800123431",
         defaults={
             "city": city,
-            "id_number": identity.id_key(zhou.id_number),
+            "id_number": identity.normalize_id_number(zhou.id_number),
             "holder_name": zhou.real_name,
             "licence_class": "C1",
             "first_issued_on": due - relativedelta(years=6),
@@ -98,7 +98,7 @@ def load(stdout):
     if (
         hospital is not None
         and staff is not None
-        and not MedicalCertificate.objects.filter(id_number=identity.id_key(zhou.id_number)).exists()
+        and not MedicalCertificate.objects.filter(id_number_hash=identity.id_key(zhou.id_number)).exists()
     ):
         services.medical_upload(
             staff,
@@ -134,7 +134,7 @@ def load(stdout):
             city=city,
             item=Item.VEHICLE_LICENCE if index != 1 else Item.PLATES,
             applicant=owner,
-            id_number=identity.id_key(owner.id_number),
+            id_number=identity.normalize_id_number(owner.id_number),
             vehicle=vehicle,
             kind=Application.Kind.REPLACE,
             delivery=Application.Delivery.POST,
@@ -175,7 +175,7 @@ def _deferral_demo(city, today):
         file_number="320800123435",
         defaults={
             "city": city,
-            "id_number": identity.id_key(soldier.id_number),
+            "id_number": identity.normalize_id_number(soldier.id_number),
             "holder_name": soldier.real_name,
             "mobile": soldier.mobile,
             "licence_class": "C1",

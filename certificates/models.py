@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class Item(models.TextChoices):
@@ -141,7 +142,8 @@ class Application(models.Model):
         "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("applicant")
     )
     # Keyed as portal.identity.id_key() keys it (docs/rules.md §1).
-    id_number = models.CharField(_("applicant's ID number"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("applicant's ID number"))
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     vehicle = models.ForeignKey(
         "portal.Vehicle", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("vehicle")
     )
@@ -327,7 +329,8 @@ class MedicalCertificate(models.Model):
         "portal.MedicalInstitution", on_delete=models.PROTECT, related_name="+", verbose_name=_("institution")
     )
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     name = models.CharField(_("name"), max_length=32)
     exam_date = models.DateField(_("exam date"))
     height_cm = models.PositiveSmallIntegerField(_("height (cm)"))
@@ -359,7 +362,7 @@ class MedicalCertificate(models.Model):
         verbose_name_plural = _("medical certificates")
         indexes = [
             models.Index(
-                fields=["id_number", "-exam_date"],
+                fields=["id_number_hash", "-exam_date"],
                 condition=models.Q(is_current=True),
                 name="cert_medical_current",
             )

@@ -34,7 +34,7 @@ def newest_valid_medical(id_number: str, on: datetime.date | None = None, licenc
     licence_class, only one that lists that class. Exams and licence renewal use this."""
     on = on or timezone.localdate()
     qs = MedicalCertificate.objects.filter(
-        id_number=identity.id_key(id_number),
+        id_number_hash=identity.id_key(id_number),
         is_current=True,
         conclusion=MedicalCertificate.Conclusion.FIT,
         exam_date__gte=rules.medical_oldest_valid_exam(on),
@@ -48,7 +48,7 @@ def newest_valid_medical(id_number: str, on: datetime.date | None = None, licenc
 def medicals_of(id_number: str):
     """A citizen's own certificates, current versions, newest first."""
     return (
-        MedicalCertificate.objects.filter(id_number=identity.id_key(id_number), is_current=True)
+        MedicalCertificate.objects.filter(id_number_hash=identity.id_key(id_number), is_current=True)
         .select_related("institution")
         .order_by("-exam_date", "-id")
     )
@@ -104,7 +104,7 @@ def fees() -> dict[str, object]:
 
 
 def applications_of(id_number: str, city=None):
-    qs = Application.objects.filter(id_number=identity.id_key(id_number)).select_related("vehicle", "licence")
+    qs = Application.objects.filter(id_number_hash=identity.id_key(id_number)).select_related("vehicle", "licence")
     if city is not None:
         qs = qs.filter(city=city)
     return qs.order_by("-submitted_at")

@@ -196,7 +196,7 @@ def _own_case(request, number) -> Application:
         Application.objects.select_related("vehicle", "licence", "city", "applicant"),
         number=number,
         city=request.city,
-        id_number=identity.id_key(request.user.id_number),
+        id_number_hash=identity.id_key(request.user.id_number),
     )
 
 

@@ -282,7 +282,8 @@ class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
         "city",
     ]
     list_filter = ["city", "status", "licence_class"]
-    search_fields = ["=id_number", "name", "=permit_number"]
+    # ID numbers are searched by keyed hash (portal.admin_idnumbers).
+    search_fields = ["name", "=permit_number"]
     readonly_fields = [
         "permit_number",
         "permit_issued_on",
@@ -325,13 +326,6 @@ class LearnerRecordAdmin(MaskedIdMixin, CityScopedAdmin):
             kwargs["form"] = forms.ModelForm
         return super().get_form(request, obj, **kwargs)
 
-    def get_search_results(self, request, queryset, search_term):
-        from portal import identity
-
-        if len(search_term.strip()) == 18:
-            search_term = identity.id_key(search_term)
-        return super().get_search_results(request, queryset, search_term)
-
     @admin.display(description=_("learner permit"))
     def permit_link(self, obj):
         from django.utils.html import format_html
@@ -362,7 +356,7 @@ class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
     clerk_can = ("view",)
     list_display = ["number_display", "id_masked", "plan", "channel", "status", "priority", "rank", "created_at"]
     list_filter = ["status", "channel", "subject", "city"]
-    search_fields = ["=id_number"]
+    search_fields = []  # by ID number through its keyed hash (portal.admin_idnumbers)
     list_select_related = ["plan__site"]
     actions = ["cancel_at_counter"]
     readonly_fields = [f.name if f.name != "id_number" else "id_masked" for f in ExamRequest._meta.fields]
@@ -377,13 +371,6 @@ class ExamRequestAdmin(MaskedIdMixin, CityScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        from portal import identity
-
-        if len(search_term.strip()) == 18:
-            search_term = identity.id_key(search_term)
-        return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description=_("Cancel the selected bookings at the counter"))
     def cancel_at_counter(self, request, queryset):

@@ -100,10 +100,10 @@ def _load_exams(stdout):
     # The platform's demo citizens all hold licences already: the learners are our own.
     for name, birth, seq, mobile, permit_days_ago in LEARNERS:
         id_number = identity.make_id_number("320803", birth, seq)
-        user = User.objects.filter(id_number=id_number).first()
+        user = User.objects.filter(id_number_hash=identity.id_key(id_number)).first()
         if user is None:
             user = User.objects.create_user(id_number, mobile, name, password=PASSWORD)
-        if LearnerRecord.objects.filter(id_number=identity.id_key(id_number)).exists():
+        if LearnerRecord.objects.filter(id_number_hash=identity.id_key(id_number)).exists():
             continue
         record = services.record_create(
             city=city,

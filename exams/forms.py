@@ -107,7 +107,7 @@ class LearnerRecordForm(forms.ModelForm):
         ]
 
     def clean_id_number(self):
-        return identity.id_key(identity.validate_id_number(self.cleaned_data["id_number"]))
+        return identity.validate_id_number(self.cleaned_data["id_number"])
 
 
 class ResultRowForm(forms.Form):

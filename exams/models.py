@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class Subject(models.TextChoices):
@@ -134,7 +135,8 @@ class LearnerRecord(models.Model):
         "portal.City", on_delete=models.PROTECT, related_name="learner_records", verbose_name=_("city")
     )
     # Stored as identity.id_key(); the candidate's account is found by it, not linked.
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     name = models.CharField(_("name"), max_length=64)
     licence_class = models.CharField(_("class applied for"), max_length=2, choices=LicenceClass.choices)
     application_accepted_at = models.DateTimeField(_("application accepted at"))
@@ -180,7 +182,7 @@ class LearnerRecord(models.Model):
         verbose_name_plural = _("learner records")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number", "licence_class"],
+                fields=["id_number_hash", "licence_class"],
                 condition=models.Q(status="active"),
                 name="learnerrecord_one_active",
             )
@@ -232,7 +234,8 @@ class ExamRequest(models.Model):
         LearnerRecord, on_delete=models.PROTECT, related_name="requests", verbose_name=_("learner record")
     )
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    id_number = models.CharField(_("ID number"), max_length=18)
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(source="id_number")
     # Copied from the plan so the database can enforce one live request per subject.
     subject = models.CharField(_("subject"), max_length=1, choices=Subject.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
@@ -262,14 +265,14 @@ class ExamRequest(models.Model):
         verbose_name_plural = _("exam requests")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number", "subject"],
+                fields=["id_number_hash", "subject"],
                 condition=models.Q(status__in=LIVE_STATUSES),
                 name="examrequest_one_live_per_subject",
             )
         ]
         indexes = [
             models.Index(fields=["plan", "status"], name="examrequest_plan_status"),
-            models.Index(fields=["id_number", "subject", "status"], name="examrequest_person_subject"),
+            models.Index(fields=["id_number_hash", "subject", "status"], name="examrequest_person_subject"),
             models.Index(fields=["status", "offer_expires_at"], name="examrequest_offer_expiry"),
         ]
 

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 from portal.models import Vehicle
 
 
@@ -131,8 +132,10 @@ class InspectionBooking(models.Model):
     vehicle = models.ForeignKey(
         "portal.Vehicle", on_delete=models.PROTECT, related_name="inspection_bookings", verbose_name=_("vehicle")
     )
-    # The booker, stored as identity.id_key(): the vehicle's owner at booking time.
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    # The booker: the vehicle's owner at booking time. Encrypted, found by its keyed hash
+    # identity.id_key() (portal.idfields, docs/rules.md §1).
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
     # The validity end this inspection renews (the registry's value when booked).
     due_on = models.DateField(_("inspection due on"), null=True, blank=True)

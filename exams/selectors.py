@@ -128,7 +128,7 @@ def stats_sections(city):
 
 def bookings_of(id_number: str):
     return (
-        ExamRequest.objects.filter(id_number=identity.id_key(id_number))
+        ExamRequest.objects.filter(id_number_hash=identity.id_key(id_number))
         .select_related("plan__site", "plan__city", "result")
         .order_by("-created_at")
     )
@@ -226,7 +226,7 @@ def inspection_deadlines(user):
     if not getattr(user, "is_authenticated", False):
         return []
     bookings = InspectionBooking.objects.filter(
-        id_number=identity.id_key(user.id_number),
+        id_number_hash=identity.id_key(user.id_number),
         status=InspectionBooking.Status.BOOKED,
         slot__date__gte=timezone.localdate(),
     ).select_related("slot__station", "vehicle")

@@ -47,7 +47,8 @@ def booking_insert_sql() -> str:
         "city_id": "%(city)s",
         "slot_id": "seat.id",
         "vehicle_id": "%(vehicle)s",
-        "id_number": "%(id_number)s",
+        "id_number": "%(id_number)s",  # idfields.encrypt_id(): the ORM's field is bypassed
+        "id_number_hash": "%(id_number_hash)s",
         "status": "'booked'",
         "due_on": "CAST(%(due_on)s AS date)",
         "moves": "0",

@@ -76,7 +76,7 @@ def _own_request(request, request_id):
         ExamRequest.objects.select_related("plan__site"),
         pk=request_id,
         city=request.city,
-        id_number=identity.id_key(request.user.id_number),
+        id_number_hash=identity.id_key(request.user.id_number),
     )
 
 
@@ -120,7 +120,7 @@ def offer(request, request_id):
         ExamRequest.objects.select_related("plan__site"),
         pk=request_id,
         city=request.city,
-        id_number=request.user.id_number,
+        id_number_hash=identity.id_key(request.user.id_number),
     )
     if request.method == "POST":
         accept = request.POST.get("answer") == "accept"

@@ -30,7 +30,7 @@ def start(request):
         for vehicle in Vehicle.objects.owned_by(user.id_number).filter(city=city).order_by("id"):
             rows.append((vehicle, services.vehicle_state(vehicle, today)))
         bookings = list(
-            InspectionBooking.objects.filter(city=city, id_number=identity.id_key(user.id_number))
+            InspectionBooking.objects.filter(city=city, id_number_hash=identity.id_key(user.id_number))
             .select_related("slot__station", "vehicle")
             .order_by("-created_at")[:20]
         )
@@ -111,7 +111,7 @@ def _own_booking(request, booking_id):
         InspectionBooking.objects.select_related("slot__station", "slot__city", "vehicle"),
         pk=booking_id,
         city=request.city,
-        id_number=identity.id_key(request.user.id_number),
+        id_number_hash=identity.id_key(request.user.id_number),
     )
 
 

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from notices import catalogue
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class Notice(models.Model):
@@ -18,7 +19,9 @@ class Notice(models.Model):
     their Delivery rows are the record of what went out.
     """
 
-    id_number = models.CharField(_("recipient ID number"), max_length=18)
+    id_number = IdNumberField(_("recipient ID number"))
+
+    id_number_hash = IdHashField(source="id_number")
     # Neither indexed nor a database constraint: each costs the sweeps' bulk inserts (the deferred
     # FK check alone was a fifth of a million-row sweep), nothing hot filters notices by city, and
     # cities are never deleted (PROTECT still guards deletes made through Django).
@@ -48,7 +51,7 @@ class Notice(models.Model):
         constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="notice_dedupe_key")]
         indexes = [
             # The inbox list and the header's unread badge (a person has few notices).
-            models.Index(fields=["id_number", "-created_at"], name="notice_inbox_list"),
+            models.Index(fields=["id_number_hash", "-created_at"], name="notice_inbox_list"),
             # deliver_pending picks up notices whose channels are not planned yet.
             models.Index(fields=["id"], name="notice_undispatched", condition=models.Q(dispatched_at__isnull=True)),
         ]

@@ -17,11 +17,11 @@ from portal.models import DrivingLicence, Vehicle
 
 
 def inbox_for(user):
-    return Notice.objects.filter(id_number=identity.id_key(user.id_number)).select_related("city")
+    return Notice.objects.filter(id_number_hash=identity.id_key(user.id_number)).select_related("city")
 
 
 def unread_count(user) -> int:
-    return Notice.objects.filter(id_number=identity.id_key(user.id_number), read_at__isnull=True).count()
+    return Notice.objects.filter(id_number_hash=identity.id_key(user.id_number), read_at__isnull=True).count()
 
 
 def announcements_for(city):

@@ -5,10 +5,11 @@ import json
 from django.db import connection
 
 from notices.models import Notice
+from portal import identity, idfields
 
 _NOTIFY_SQL = f"""
-INSERT INTO {Notice._meta.db_table} (id_number, city_id, kind, context, dedupe_key, created_at)
-VALUES (%(id_number)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
+INSERT INTO {Notice._meta.db_table} (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+VALUES (%(id_number)s, %(id_number_hash)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING *
 """
@@ -23,7 +24,9 @@ def notice_insert(*, id_number: str, city_id, kind: str, context: dict, dedupe_k
     savepoint adds two round trips to every notice of a rush (a plate confirmation sends one).
     """
     params = {
-        "id_number": id_number,
+        # The ORM's field is bypassed: the ID number encrypted, and its look-up key (portal.idfields).
+        "id_number": idfields.encrypt_id(id_number),
+        "id_number_hash": identity.id_key(id_number),
         "city": city_id,
         "kind": kind,
         "context": json.dumps(context),
@@ -41,13 +44,13 @@ WITH batch AS (
     FOR UPDATE SKIP LOCKED
 ), marked AS (
     UPDATE notices_notice n SET dispatched_at = %(now)s FROM batch WHERE n.id = batch.id
-    RETURNING n.id, n.id_number, n.kind
+    RETURNING n.id, n.id_number_hash, n.kind
 ), targets AS (
     SELECT m.id AS notice_id, m.kind, u.id AS user_id, u.mobile,
            m.kind = ANY(%(mandatory)s) AS mandatory, m.kind = ANY(%(urgent)s) AS urgent,
            p.sms AS wants_sms, p.push AS wants_push
     FROM marked m
-    JOIN portal_user u ON u.id_number = m.id_number AND u.is_active
+    JOIN portal_user u ON u.id_number_hash = m.id_number_hash AND u.is_active
     LEFT JOIN notices_preference p ON p.user_id = u.id AND p.kind = m.kind
 ), planned AS (
     INSERT INTO notices_delivery

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class PlateType(models.TextChoices):
@@ -225,7 +226,8 @@ class Hold(models.Model):
         verbose_name=_("citizen"),
     )
     # Through identity.id_key(); bans and notices go to the person, account or not.
-    holder_id_number = models.CharField(_("holder's ID number"), max_length=18, db_index=True)
+    holder_id_number = IdNumberField(_("holder's ID number"))
+    holder_id_number_hash = IdHashField(source="holder_id_number", db_index=True)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.ONLINE)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
     selected_on = models.DateField(_("selected on"))
@@ -292,7 +294,8 @@ class Ban(models.Model):
     """No online preselection for a person while starts_at <= now < ends_at and not lifted."""
 
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="ban")
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))

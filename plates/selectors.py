@@ -99,7 +99,7 @@ def _scan_picker(city_id: int, plate_type: str) -> list[str]:
 
 def _active_bans(id_number: str, now):
     return Ban.objects.filter(
-        id_number=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+        id_number_hash=identity.id_key(id_number), lifted_at__isnull=True, starts_at__lte=now, ends_at__gt=now
     )
 
 
@@ -175,7 +175,7 @@ def live_batch(selection: Selection) -> RandomBatch | None:
 def live_holds_for(user):
     """The citizen's held (not yet registered) numbers: for their pages and other apps."""
     return Hold.objects.filter(
-        holder_id_number=identity.id_key(user.id_number), status=Hold.Status.HELD
+        holder_id_number_hash=identity.id_key(user.id_number), status=Hold.Status.HELD
     ).select_related("number", "vehicle", "city")
 
 

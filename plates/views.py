@@ -35,7 +35,7 @@ def _get_hold(request, pk) -> Hold:
     return get_object_or_404(
         Hold.objects.select_related("number", "vehicle", "city"),
         pk=pk,
-        holder_id_number=identity.id_key(request.user.id_number),
+        holder_id_number_hash=identity.id_key(request.user.id_number),
         city=request.city,
     )
 

@@ -120,12 +120,12 @@ def register_citizen(*, real_name: str, id_number: str, mobile: str, password: s
     this person. A concurrent duplicate that slips past the check hits the unique constraints and
     gets the same message.
     """
-    id_number = identity.id_key(id_number)
+    id_number = identity.normalize_id_number(id_number)
     mobile = identity.normalize_mobile(mobile)
     if request is not None:
         limits_enforce(request, "register-submit", [mobile, id_number], SUBMIT_PER_IP, SUBMIT_PER_TARGET, "code")
     code_check(mobile, PURPOSE_REGISTER, code)
-    if User.objects.filter(id_number=id_number).exists():
+    if User.objects.filter(id_number_hash=identity.id_key(id_number)).exists():
         raise AccountError(duplicate_id_message(), field="id_number")
     mobiles = registry.mobiles_on_file(id_number)
     verified = mobiles is not None and mobile in mobiles
@@ -141,7 +141,7 @@ def register_citizen(*, real_name: str, id_number: str, mobile: str, password: s
                 identity_verified_how=IdentityCheck.REGISTRY_SMS if verified else "",
             )
     except IntegrityError:
-        if User.objects.filter(id_number=id_number).exists():
+        if User.objects.filter(id_number_hash=identity.id_key(id_number)).exists():
             raise AccountError(duplicate_id_message(), field="id_number") from None
         # The mobile was proven a moment ago and taken since: only its owner can see this.
         raise AccountError(

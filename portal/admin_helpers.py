@@ -5,6 +5,8 @@ from django.db import DatabaseError, connection, transaction
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.admin_idnumbers import IdNumberAdminMixin
+
 
 def clerk_city(user):
     """The city a clerk works for, or None for anyone else."""
@@ -29,12 +31,13 @@ def database_accepts(sql: str, params) -> bool:
     return True
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(IdNumberAdminMixin, SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose history form never writes without the change permission.
 
     django-simple-history's history_form_view ("revert") saves the posted form after checking
     only the view permission, so a clerk allowed to look at a record could change it there. Every
     admin with a history page derives from this class (tests/portal/test_access_matrix.py checks).
+    It also masks ID numbers and searches them by keyed hash (portal.admin_idnumbers).
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

@@ -16,7 +16,7 @@ def find_user(login: str) -> User | None:
     if not login:
         return None
     if identity.looks_like_id_number(login):
-        return User.objects.filter(id_number=identity.id_key(login)).first()
+        return User.objects.filter(id_number_hash=identity.id_key(login)).first()
     return User.objects.filter(mobile=identity.normalize_mobile(login)).first()
 
 

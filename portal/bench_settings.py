@@ -53,3 +53,9 @@ CLIENT_IP_HEADER = "HTTP_X_BENCH_CLIENT_IP"
 # Python; its cost is lowered from 5,000 to 200 PBKDF2 iterations per derivation so that solving
 # for 128 simulated citizens does not take the harness's share of the two cores. Same protocol.
 ANTIBOT_COST = int(os.environ.get("BENCH_ANTIBOT_COST", "200"))
+# The fairness control (bin/bench.py --no-guards, docs/benchmarks.md): the same rush with the
+# per-account and per-address limits and the proof of work off, to show what they prevent.
+BENCH_NO_GUARDS = os.environ.get("BENCH_NO_GUARDS") == "1"
+if BENCH_NO_GUARDS:
+    ANTIBOT_ENABLED = False
+    RUSH_LIMITS = {group: ("1000000/m", "1000000/m") for group in RUSH_LIMITS}  # noqa: F405

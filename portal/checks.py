@@ -18,7 +18,10 @@ PUBLIC_DEFAULT_SECRETS = {
     "SMS_HTTP_SECRET": "dev-sms-secret",
     "PUSH_SANDBOX_SECRET": "dev-push-secret",
     "ACCIDENT_INSURER_SECRET": "dev-insurer-secret",
+    "ID_HASH_KEY": "dev-id-hash-key",
 }
+# Fernet keys that encrypt ID numbers (portal.idfields): a list, the first of which encrypts.
+PUBLIC_DEFAULT_ENCRYPTION_KEY = "Rrx5nviSxS3W639aW6a2fnu9TmWL-AlqOKJId8RilrQ="
 SANDBOX_BACKENDS = {
     "PAYMENT_GATEWAY": ("portal.payments.gateways.SandboxGateway",),
     "POSTAL_CARRIER": ("portal.postal.carriers.SandboxCarrier",),
@@ -36,7 +39,8 @@ HINT = "Configure the real service and its secret, or set ALLOW_SANDBOX_BACKENDS
 
 @checks.register("open122", deploy=False)
 def production_backends(app_configs=None, **kwargs):
-    """open122.E001: a sandbox backend with DEBUG off; open122.E002: a public default secret."""
+    """open122.E001: a sandbox backend with DEBUG off; open122.E002: a public default secret;
+    open122.E003: ID numbers encrypted with the public default key."""
     if settings.DEBUG or getattr(settings, "ALLOW_SANDBOX_BACKENDS", False):
         return []
     errors = []
@@ -59,6 +63,18 @@ def production_backends(app_configs=None, **kwargs):
                     id="open122.E002",
                 )
             )
+    keys = getattr(settings, "FIELD_ENCRYPTION_KEY", None) or []
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    if not keys or keys[0] == PUBLIC_DEFAULT_ENCRYPTION_KEY:
+        errors.append(
+            checks.Error(
+                "ID_ENCRYPTION_KEY (the key that encrypts ID numbers) is the default written in the repository "
+                "while DEBUG is off.",
+                hint="Generate one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'` and keep it out of the repository (docs/deploy.md).",
+                id="open122.E003",
+            )
+        )
     return errors
 
 

@@ -16,7 +16,7 @@ SCHOOL_ADMIN = ("严华", datetime.date(1983, 9, 12), 682, "13812340042")
 
 def _login(name, birth, seq, mobile) -> User:
     id_number = identity.make_id_number("320812", birth, seq)
-    user = User.objects.filter(id_number=identity.id_key(id_number)).first()
+    user = User.objects.filter(id_number_hash=identity.id_key(id_number)).first()
     return user or User.objects.create_user(id_number, mobile, name, PASSWORD)
 
 
@@ -41,7 +41,7 @@ def load(stdout):
                 "city": city,
                 "plate_number": f"苏HD{n:04d}",
                 "plate_type": "01",
-                "owner_id_number": identity.id_key(identity.make_id_number("320812", datetime.date(1975, 1, 1), 700)),
+                "owner_id_number": identity.make_id_number("320812", datetime.date(1975, 1, 1), 700),
                 "owner_name": carrier.name,
                 "kind": Vehicle.Kind.TRUCK,
                 "is_commercial": True,
@@ -59,7 +59,7 @@ def load(stdout):
             file_number=f"32080090{n:04d}",
             defaults={
                 "city": city,
-                "id_number": identity.id_key(driver_id),
+                "id_number": identity.normalize_id_number(driver_id),
                 "holder_name": name,
                 "licence_class": "A2",
                 "first_issued_on": today - datetime.timedelta(days=12 * 365),

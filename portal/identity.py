@@ -1,7 +1,8 @@
 """Resident ID numbers and mobile numbers: validation, normalisation, masking, look-up keys.
 
-ID numbers are sensitive personal information (PIPL art 28). Every query by ID number goes
-through id_key(), so encryption at rest with a keyed hash can later change only this module.
+ID numbers are sensitive personal information (PIPL art 28). They are encrypted at rest
+(portal.idfields) and every query by ID number goes through id_key(), the keyed hash stored in
+the *_hash column beside each encrypted one (docs/rules.md §1).
 """
 
 import datetime
@@ -87,8 +88,14 @@ def validate_mobile(value: str) -> str:
 
 
 def id_key(id_number: str) -> str:
-    """The value stored and queried for an ID number. Today the normalised number itself."""
-    return normalize_id_number(id_number)
+    """The look-up key of an ID number: HMAC-SHA256 under settings.ID_HASH_KEY of its normalised
+    form (so ３２０８… and 3208… give one key), "" for none. Stored in every *_hash column
+    (portal.idfields.IdHashField) and the only thing queries compare: the ciphertext beside it is
+    randomised, and an unkeyed hash of 18 digits with a checksum is reversed by enumeration."""
+    value = normalize_id_number(id_number)
+    if not value:
+        return ""
+    return hmac.new(settings.ID_HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def limit_key(value: str) -> str:

@@ -26,8 +26,8 @@ def registry_mobile_change(id_number: str, new_mobile: str, *, by=None, reason: 
     changed = 0
     with transaction.atomic():
         for model, field, owner_field in (
-            (Vehicle, "owner_mobile", "owner_id_number"),
-            (DrivingLicence, "mobile", "id_number"),
+            (Vehicle, "owner_mobile", "owner_id_number_hash"),
+            (DrivingLicence, "mobile", "id_number_hash"),
         ):
             for row in model.objects.select_for_update().filter(**{owner_field: key}).exclude(**{field: new_mobile}):
                 setattr(row, field, new_mobile)

@@ -18,6 +18,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else environ.Env.NOTSET)
+# docs/rules.md §1 (PIPL art 28): ID numbers are encrypted at rest (portal.idfields) with
+# ID_ENCRYPTION_KEY (Fernet keys, comma-separated: the first encrypts, all decrypt, for rotation)
+# and found by an HMAC under ID_HASH_KEY, a separate key that cannot be rotated without
+# recomputing every *_hash column. The defaults are public: portal.checks refuses them in production.
+DEV_ID_ENCRYPTION_KEY = "Rrx5nviSxS3W639aW6a2fnu9TmWL-AlqOKJId8RilrQ="
+DEV_ID_HASH_KEY = "dev-id-hash-key"
+FIELD_ENCRYPTION_KEY = env.list("ID_ENCRYPTION_KEY", default=[DEV_ID_ENCRYPTION_KEY])
+ID_HASH_KEY = env.str("ID_HASH_KEY", default=DEV_ID_HASH_KEY)
 # Host names are <city code>.<PORTAL_DOMAIN>; the bare domain is the province page.
 PORTAL_DOMAIN = env.str("PORTAL_DOMAIN", default="localhost")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[PORTAL_DOMAIN, f".{PORTAL_DOMAIN}", "127.0.0.1"])
@@ -118,6 +126,9 @@ CACHES = {
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = ["portal.auth_backends.IdNumberOrMobileBackend"]
+# User.id_number is encrypted (randomised ciphertext), so its uniqueness lives on
+# id_number_hash; the backend and UserManager.get_by_natural_key look logins up by that hash.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"

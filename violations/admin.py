@@ -290,7 +290,7 @@ class ViolationAdmin(CityScopedAdmin):
 
         done = 0
         for violation in queryset.select_related("vehicle"):
-            owner = User.objects.filter(id_number=violation.vehicle.owner_id_number).first()
+            owner = User.objects.filter(id_number_hash=violation.vehicle.owner_id_number_hash).first()
             if owner is None:
                 owner = User(id_number=violation.vehicle.owner_id_number, real_name=violation.vehicle.owner_name)
             try:

@@ -37,7 +37,7 @@ def load(stdout):
         Binding.objects.create(
             city=zhang_car.city,
             vehicle=zhang_car,
-            driver_id_number=identity.id_key(WANG_ID),
+            driver_id_number=identity.normalize_id_number(WANG_ID),
             driver_name="王芳",
             relationship=Binding.Relationship.FRIEND,
             status=Binding.Status.ACTIVE,

@@ -29,7 +29,7 @@ def _photo(label: str) -> tuple[bytes, str]:
 def _zhao(city) -> User:
     from portal.management.commands.demo import PASSWORD
 
-    user = User.objects.filter(id_number=ZHAO_ID).first()
+    user = User.objects.filter(id_number_hash=identity.id_key(ZHAO_ID)).first()
     if user is None:
         user = User.objects.create_user(
             ZHAO_ID, ZHAO_MOBILE, "赵磊", PASSWORD, identity_verified_at=timezone.now(), identity_verified_how="counter"
@@ -107,7 +107,7 @@ def _case(city, a, b, a_car, b_car, hours_ago, place, a_damage, b_damage):
 
 def load(stdout):
     city = City.objects.filter(code="has").first()
-    zhang = User.objects.filter(id_number=ZHANG_ID).first()
+    zhang = User.objects.filter(id_number_hash=identity.id_key(ZHANG_ID)).first()
     if city is None or zhang is None or AccidentCase.objects.filter(city=city).exists():
         return
     zhao = _zhao(city)

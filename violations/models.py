@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 POINT_VALUES = (12, 9, 6, 3, 1, 0)  # R-PTS art 8: the only point values (docs/rules.md §5.1)
 
@@ -143,7 +144,8 @@ class Decision(models.Model):
     licence = models.ForeignKey(
         "portal.DrivingLicence", on_delete=models.PROTECT, related_name="+", verbose_name=_("handler's licence")
     )
-    handler_id_number = models.CharField(_("handler's ID number"), max_length=18, db_index=True)
+    handler_id_number = IdNumberField(_("handler's ID number"))
+    handler_id_number_hash = IdHashField(source="handler_id_number", db_index=True)
     handler_name = models.CharField(_("handler"), max_length=64)
     decided_at = models.DateTimeField(_("decided at"))
     due_on = models.DateField(_("pay without surcharge by"))
@@ -194,7 +196,8 @@ class Binding(models.Model):
     vehicle = models.ForeignKey(
         "portal.Vehicle", on_delete=models.PROTECT, related_name="bindings", verbose_name=_("vehicle")
     )
-    driver_id_number = models.CharField(_("driver's ID number"), max_length=18, db_index=True)
+    driver_id_number = IdNumberField(_("driver's ID number"))
+    driver_id_number_hash = IdHashField(source="driver_id_number", db_index=True)
     driver_name = models.CharField(_("driver"), max_length=64)
     relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
@@ -211,7 +214,7 @@ class Binding(models.Model):
         verbose_name_plural = _("bindings of non-owned vehicles")
         constraints = [
             models.UniqueConstraint(
-                fields=["vehicle", "driver_id_number"],
+                fields=["vehicle", "driver_id_number_hash"],
                 condition=models.Q(status__in=["requested", "active"]),
                 name="binding_one_live_per_driver",
             )
@@ -236,7 +239,8 @@ class WatchEntry(models.Model):
 
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
     # Either a person (ID key) or a vehicle.
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
+    id_number = IdNumberField(_("ID number"), blank=True)
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     name = models.CharField(_("name"), max_length=64, blank=True)
     vehicle = models.ForeignKey(
         "portal.Vehicle", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("vehicle")
@@ -258,13 +262,13 @@ class WatchEntry(models.Model):
         verbose_name_plural = _("watch list")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(id_number="") | models.Q(vehicle__isnull=False), name="watch_person_or_vehicle"
+                condition=~models.Q(id_number_hash="") | models.Q(vehicle__isnull=False), name="watch_person_or_vehicle"
             ),
             models.CheckConstraint(
                 condition=models.Q(cleared_at__isnull=True) | ~models.Q(cleared_reason=""), name="watch_cleared_reason"
             ),
             models.UniqueConstraint(
-                fields=["id_number", "reason"],
+                fields=["id_number_hash", "reason"],
                 condition=models.Q(cleared_at__isnull=True, vehicle__isnull=True),
                 name="watch_one_open_per_person",
             ),
@@ -291,7 +295,8 @@ class Objection(models.Model):
         Violation, on_delete=models.PROTECT, related_name="objections", verbose_name=_("violation")
     )
     city = models.ForeignKey("portal.City", on_delete=models.PROTECT, related_name="+", verbose_name=_("city"))
-    filer_id_number = models.CharField(_("filed by (ID number)"), max_length=18, db_index=True)
+    filer_id_number = IdNumberField(_("filed by (ID number)"))
+    filer_id_number_hash = IdHashField(source="filer_id_number", db_index=True)
     filer_name = models.CharField(_("filed by"), max_length=64)
     reason = models.TextField(_("reason"), max_length=2000)
     filed_at = models.DateTimeField(_("filed at"))

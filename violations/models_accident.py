@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.idfields import IdHashField, IdNumberField
+
 
 class Situation(models.TextChoices):
     """The standard situations of the quick-settlement responsibility table (docs/rules.md §5.7).
@@ -126,7 +128,9 @@ class AccidentParty(models.Model):
         "portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("account")
     )
     # The licence number (驾驶证号) of a mainland driver is the ID number (portal.identity.id_key).
-    id_number = models.CharField(_("licence number"), max_length=18, db_index=True)
+    # Encrypted at rest, found by its keyed hash (portal.idfields, docs/rules.md §1).
+    id_number = IdNumberField(_("licence number"))
+    id_number_hash = IdHashField(db_index=True)
     name = models.CharField(_("name"), max_length=64, blank=True)
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     plate_number = models.CharField(_("plate number"), max_length=10)

@@ -30,7 +30,7 @@ def vehicle_has_unsettled(vehicle) -> bool:
 
 
 def active_bindings_of_driver(id_number: str):
-    return Binding.objects.filter(driver_id_number=identity.id_key(id_number), status=Binding.Status.ACTIVE)
+    return Binding.objects.filter(driver_id_number_hash=identity.id_key(id_number), status=Binding.Status.ACTIVE)
 
 
 def live_bindings_of_vehicle(vehicle):
@@ -47,13 +47,19 @@ def visible_vehicles(id_number: str) -> tuple[list[int], list[Binding]]:
         .annotate(since=Value(None, output_field=DateTimeField()))
         .values_list("pk", "since")
     )
-    bound = Binding.objects.filter(driver_id_number=key, status=Binding.Status.ACTIVE).values_list(
+    bound = Binding.objects.filter(driver_id_number_hash=key, status=Binding.Status.ACTIVE).values_list(
         "vehicle_id", "approved_at"
     )
     rows = list(owned.union(bound, all=True))
     owned_ids = sorted({pk for pk, since in rows if since is None})
     bindings = [
-        Binding(vehicle_id=pk, driver_id_number=key, status=Binding.Status.ACTIVE, approved_at=since)
+        Binding(
+            vehicle_id=pk,
+            driver_id_number=id_number,
+            driver_id_number_hash=key,
+            status=Binding.Status.ACTIVE,
+            approved_at=since,
+        )
         for pk, since in rows
         if since is not None and pk not in owned_ids
     ]
@@ -70,7 +76,7 @@ def visible_violations_q(id_number: str, owned_vehicle_ids, bindings) -> Q:
 
 
 def decisions_of(id_number: str):
-    return Decision.objects.filter(handler_id_number=identity.id_key(id_number))
+    return Decision.objects.filter(handler_id_number_hash=identity.id_key(id_number))
 
 
 def unpaid_points(licence, cycle_start) -> int:

@@ -3,16 +3,27 @@
 Why not the ORM: ten million records are written by one INSERT ... SELECT generate_series per
 table (minutes instead of hours of per-object saves), with the table's secondary indexes dropped
 for the load and built once afterwards. Nothing here runs in a request.
+
+ID numbers are stored encrypted with their keyed hash beside them (portal.idfields, docs/rules.md
+§1), neither of which SQL can compute without the keys: the owners' and handlers' numbers are
+encrypted and hashed in Python and handed to the INSERT as two arrays, a batch at a time.
 """
+
+from portal import identity, idfields
+
+# Rows per INSERT when ID numbers come from Python (two arrays of this length per statement).
+_BATCH = 50_000
 
 _VEHICLES = """
 INSERT INTO portal_vehicle (city_id, vin, conformity_cert_number, engine_number, plate_number, plate_type,
-    owner_id_number, owner_name, kind, is_commercial, is_van, seats, brand, model_name, manufactured_on,
-    registered_on, inspection_valid_until, status)
+    owner_id_number, owner_id_number_hash, owner_name, kind, is_commercial, is_van, seats, brand, model_name,
+    manufactured_on, registered_on, inspection_valid_until, status)
 SELECT %(city)s, 'VIOB' || lpad(i::text, 13, '0'), '', 'EV' || lpad(i::text, 10, '0'), '苏V' || lpad(i::text, 7, '0'),
-       '02', '329903' || lpad(i::text, 12, '0'), '车主', 'small_passenger', false, false, 5, '', '', NULL,
+       '02', e.enc, e.hash, '车主', 'small_passenger', false, false, 5, '', '', NULL,
        current_date - 1000, current_date + 400, 'normal'
-FROM generate_series(1, %(n)s) AS i
+FROM unnest(%(enc)s::text[], %(hash)s::text[]) WITH ORDINALITY AS e(enc, hash, k)
+CROSS JOIN LATERAL (SELECT %(lo)s + e.k - 1 AS i) AS x
+ORDER BY e.k
 """
 
 # Records spread over every vehicle but the handlers' (the last `handlers` vehicles), two years
@@ -42,12 +53,35 @@ FROM generate_series(%(from)s, %(to)s) AS v
 """
 
 _HANDLER_LICENCES = """
-INSERT INTO portal_drivinglicence (city_id, id_number, file_number, holder_name, licence_class, first_issued_on,
-    valid_from, valid_until, points, cycle_start, status)
-SELECT %(city)s, '329903' || lpad((v + 1)::text, 12, '0'), 'V' || lpad((v + 1)::text, 11, '0'), '驾驶人', 'C1',
+INSERT INTO portal_drivinglicence (city_id, id_number, id_number_hash, file_number, holder_name, licence_class,
+    first_issued_on, valid_from, valid_until, points, cycle_start, status)
+SELECT %(city)s, e.enc, e.hash, 'V' || lpad(i::text, 11, '0'), '驾驶人', 'C1',
        current_date - 3650, current_date - 1000, current_date + 2000, 0, current_date - 100, 'normal'
-FROM generate_series(%(from)s, %(to)s) AS v
+FROM unnest(%(enc)s::text[], %(hash)s::text[]) WITH ORDINALITY AS e(enc, hash, k)
+CROSS JOIN LATERAL (SELECT %(lo)s + e.k - 1 AS i) AS x
+ORDER BY e.k
 """
+
+
+def bench_id_number(i: int) -> str:
+    """The seeded owner of vehicle number i (1-based) and holder of licence number i."""
+    return f"329903{i:012d}"
+
+
+def _insert_people(cursor, statement: str, params: dict, first: int, last: int) -> None:
+    """Run `statement` for numbers first..last in batches, with the encrypted ID numbers (`enc`)
+    and their look-up keys (`hash`) of bench_id_number(i) as arrays."""
+    for lo in range(first, last + 1, _BATCH):
+        numbers = [bench_id_number(i) for i in range(lo, min(lo + _BATCH, last + 1))]
+        cursor.execute(
+            statement,
+            {
+                **params,
+                "lo": lo,
+                "enc": [idfields.encrypt_id(n) for n in numbers],
+                "hash": [identity.id_key(n) for n in numbers],
+            },
+        )
 
 
 def _superuser(cursor) -> bool:
@@ -65,7 +99,7 @@ def bench_seed(cursor, *, city_id: int, vehicles: int, rows: int, handlers: int)
         # for the records), costing more than the load itself; the ids are correct by
         # construction. Only a superuser may switch them off; otherwise the load is just slower.
         cursor.execute("SET session_replication_role = replica")
-    cursor.execute(_VEHICLES, {"city": city_id, "n": vehicles})
+    _insert_people(cursor, _VEHICLES, {"city": city_id}, 1, vehicles)
     cursor.execute("SELECT min(id), max(id), count(*) FROM portal_vehicle WHERE city_id = %s", [city_id])
     first, last, count = cursor.fetchone()
     if last - first + 1 != count:
@@ -96,7 +130,8 @@ def bench_seed(cursor, *, city_id: int, vehicles: int, rows: int, handlers: int)
         cursor.execute("SELECT id FROM violations_violationcode WHERE code = '1344'")
         params = {"city": city_id, "first": first, "from": vehicles - handlers, "to": vehicles - 1}
         cursor.execute(_HANDLER_RECORDS, {**params, "code": cursor.fetchone()[0]})
-        cursor.execute(_HANDLER_LICENCES, params)
+        # Licence v + 1 is held by the owner of vehicle v + 1 (bench_id_number).
+        _insert_people(cursor, _HANDLER_LICENCES, {"city": city_id}, vehicles - handlers + 1, vehicles)
     finally:
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("SET maintenance_work_mem = '512MB'")

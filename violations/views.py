@@ -155,7 +155,7 @@ def _my_decision(request, number) -> Decision:
     return get_object_or_404(
         Decision.objects.select_related("violation__code", "violation__vehicle", "city", "licence"),
         number=number,
-        handler_id_number=identity.id_key(request.user.id_number),
+        handler_id_number_hash=identity.id_key(request.user.id_number),
     )
 
 
@@ -217,9 +217,11 @@ def bindings(request):
         else:
             messages.success(request, _("Request sent. The owner approves it with an SMS code."))
             return redirect("violations:bindings")
-    mine = Binding.objects.filter(driver_id_number=key).select_related("vehicle").order_by("-requested_at")[:50]
+    mine = Binding.objects.filter(driver_id_number_hash=key).select_related("vehicle").order_by("-requested_at")[:50]
     owned = (
-        Binding.objects.filter(vehicle__owner_id_number=key).select_related("vehicle").order_by("-requested_at")[:50]
+        Binding.objects.filter(vehicle__owner_id_number_hash=key)
+        .select_related("vehicle")
+        .order_by("-requested_at")[:50]
     )
     return render(
         request,
@@ -232,7 +234,7 @@ def _owner_binding(request, pk) -> Binding:
     return get_object_or_404(
         Binding.objects.select_related("vehicle", "city"),
         pk=pk,
-        vehicle__owner_id_number=identity.id_key(request.user.id_number),
+        vehicle__owner_id_number_hash=identity.id_key(request.user.id_number),
     )
 
 
@@ -282,7 +284,7 @@ def binding_approve(request, pk):
 def binding_revoke(request, pk):
     key = identity.id_key(request.user.id_number)
     binding = get_object_or_404(Binding.objects.select_related("vehicle", "city"), pk=pk)
-    if key not in (binding.driver_id_number, binding.vehicle.owner_id_number):
+    if key not in (binding.driver_id_number_hash, binding.vehicle.owner_id_number_hash):
         raise Http404
     try:
         services.binding_revoke(binding, user=request.user)
@@ -328,7 +330,7 @@ def objection_photo(request, token):
     user = request.user
     allowed = (
         user.is_superuser
-        or photo.objection.filer_id_number == identity.id_key(user.id_number)
+        or photo.objection.filer_id_number_hash == identity.id_key(user.id_number)
         or clerk_city(user) == photo.objection.city
     )
     if not allowed:

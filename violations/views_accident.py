@@ -27,7 +27,7 @@ def _my_case(request, pk) -> tuple[AccidentCase, str]:
     """The case and the viewer's role, or 404: only the two parties see a case."""
     key = identity.id_key(request.user.id_number)
     party = get_object_or_404(
-        AccidentParty.objects.select_related("case__city"), case_id=int(pk), user=request.user, id_number=key
+        AccidentParty.objects.select_related("case__city"), case_id=int(pk), user=request.user, id_number_hash=key
     )
     case = AccidentCase.objects.select_related("city").prefetch_related("parties").get(pk=party.case_id)
     return case, party.role
@@ -39,7 +39,7 @@ def _my_case(request, pk) -> tuple[AccidentCase, str]:
 def accident_list(request):
     key = identity.id_key(request.user.id_number)
     cases = (
-        AccidentCase.objects.filter(parties__user=request.user, parties__id_number=key)
+        AccidentCase.objects.filter(parties__user=request.user, parties__id_number_hash=key)
         .prefetch_related("parties")
         .order_by("-created_at")[:50]
     )
@@ -230,7 +230,7 @@ def accident_photo(request, token):
     key = identity.id_key(user.id_number)
     allowed = (
         user.is_superuser
-        or photo.case.parties.filter(user=user, id_number=key).exists()
+        or photo.case.parties.filter(user=user, id_number_hash=key).exists()
         or clerk_city(user) == photo.case.city
     )
     if not allowed:

@@ -257,12 +257,12 @@ def refusals(item, user, city, *, vehicle=None, licence=None, today=None, check_
     today = today or timezone.localdate()
     key = identity.id_key(user.id_number)
     if item in LICENCE_ITEMS:
-        if licence is None or licence.id_number != key:
+        if licence is None or licence.id_number_hash != key:
             return [Refusal(_("Choose one of your own driving licences."))]
         out = _licence_refusals(item, licence, city, today, user.id_number)
         subject = {"licence": licence}
     else:
-        if vehicle is None or vehicle.owner_id_number != key:
+        if vehicle is None or vehicle.owner_id_number_hash != key:
             return [Refusal(_("Choose one of your own vehicles."))]
         out = _vehicle_refusals(item, vehicle, city, today)
         subject = {"vehicle": vehicle}
@@ -378,7 +378,7 @@ def application_submit(
         "city": city,
         "item": item,
         "applicant": user,
-        "id_number": identity.id_key(user.id_number),
+        "id_number": identity.normalize_id_number(user.id_number),
         "vehicle": vehicle,
         "licence": licence,
         "kind": kind,

@@ -44,9 +44,9 @@ def person_known(id_number: str, name: str) -> bool:
     key = identity.id_key(id_number)
     name = name.strip()
     return (
-        User.objects.filter(id_number=key, real_name=name).exists()
-        or DrivingLicence.objects.filter(id_number=key, holder_name=name).exists()
-        or Vehicle.objects.filter(owner_id_number=key, owner_name=name).exists()
+        User.objects.filter(id_number_hash=key, real_name=name).exists()
+        or DrivingLicence.objects.filter(id_number_hash=key, holder_name=name).exists()
+        or Vehicle.objects.filter(owner_id_number_hash=key, owner_name=name).exists()
     )
 
 
@@ -77,7 +77,7 @@ def medical_upload(user, *, id_number: str, name: str, **data) -> MedicalCertifi
     certificate = MedicalCertificate(
         institution=institution,
         city=institution.city,
-        id_number=identity.id_key(id_number),
+        id_number=identity.normalize_id_number(id_number),
         name=name.strip(),
         uploaded_by=user,
         uploaded_at=now,

@@ -252,7 +252,10 @@ def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -
     fee, due = fee_terms(req.plan, now) if accept else (None, None)
     with transaction.atomic():
         changed = ExamRequest.objects.filter(
-            pk=req.pk, id_number=identity.id_key(id_number), status=ExamRequest.Status.OFFERED, offer_expires_at__gt=now
+            pk=req.pk,
+            id_number_hash=identity.id_key(id_number),
+            status=ExamRequest.Status.OFFERED,
+            offer_expires_at__gt=now,
         ).update(
             status=ExamRequest.Status.ALLOCATED if accept else ExamRequest.Status.OFFER_DECLINED,
             decided_at=now,

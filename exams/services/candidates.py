@@ -29,12 +29,12 @@ def records_query(city_id: int, id_key: str):
     examines first ("active" sorts before "void", then the newest), each annotated with the
     subjects of their live requests (read in the same query). `id_key`: portal.identity.id_key."""
     live = (
-        ExamRequest.objects.filter(id_number=OuterRef("id_number"), status__in=LIVE_STATUSES)
+        ExamRequest.objects.filter(id_number_hash=OuterRef("id_number_hash"), status__in=LIVE_STATUSES)
         .order_by()
         .values("subject")
     )
     return (
-        LearnerRecord.objects.filter(city_id=city_id, id_number=id_key)
+        LearnerRecord.objects.filter(city_id=city_id, id_number_hash=id_key)
         .exclude(status=LearnerRecord.Status.COMPLETED)
         .annotate(live_subjects=ArraySubquery(live))
         .order_by("status", "-application_accepted_at")
@@ -62,7 +62,7 @@ def candidate_state(record: LearnerRecord, subjects=None) -> CandidateState:
     """`subjects`: the plan subjects the caller will check (None: all); subject 1 has no failure wait."""
     live = getattr(record, "live_subjects", None)
     if live is None:
-        live = ExamRequest.objects.filter(id_number=record.id_number, status__in=LIVE_STATUSES).values_list(
+        live = ExamRequest.objects.filter(id_number_hash=record.id_number_hash, status__in=LIVE_STATUSES).values_list(
             "subject", flat=True
         )
     live = set(live)
@@ -208,7 +208,7 @@ def record_create(*, city, id_number: str, name: str, licence_class: str, accept
     id_number = identity.validate_id_number(id_number)
     return LearnerRecord.objects.create(
         city=city,
-        id_number=identity.id_key(id_number),
+        id_number=identity.normalize_id_number(id_number),
         name=name,
         licence_class=licence_class,
         application_accepted_at=accepted_at or timezone.now(),

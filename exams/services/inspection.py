@@ -25,7 +25,7 @@ from exams import sql
 from exams.models import InspectionBooking, InspectionSlot, InspectionStation
 from exams.services.common import ExamError
 from notices import inspection as cycles
-from portal import citysettings, identity, registry, workdays
+from portal import citysettings, identity, idfields, registry, workdays
 from portal.models import Vehicle
 from violations import selectors as violation_selectors
 
@@ -287,8 +287,9 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None, 
     is written just before that statement, in the same transaction.
     """
     now = now or timezone.now()
+    id_number = identity.normalize_id_number(id_number)
     key = identity.id_key(id_number)
-    vehicle = _own_vehicle(city, vehicle_id, key)
+    vehicle = _own_vehicle(city, vehicle_id, id_number)
     state = vehicle_state(vehicle, timezone.localdate(now), violations=False)
     if not state.may_book:
         raise InspectionError(state.message)
@@ -306,12 +307,13 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None, 
                 city=city,
                 slot=slot,
                 vehicle=vehicle,
-                id_number=key,
+                id_number=id_number,
+                id_number_hash=key,
                 due_on=vehicle.inspection_valid_until,
             )
             notices.notify(
                 "exams.inspection_booked",
-                id_number=key,
+                id_number=id_number,
                 city=city,
                 context=_context(booking, slot),
                 dedupe_key=f"exams.inspection_booked.{booking.pk}",
@@ -323,7 +325,8 @@ def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None, 
                     "slot": slot.pk,
                     "city": city.pk,
                     "vehicle": vehicle.pk,
-                    "id_number": key,
+                    "id_number": idfields.encrypt_id(id_number),
+                    "id_number_hash": key,
                     "due_on": vehicle.inspection_valid_until,
                     "now": now,
                     "history_date": now,
@@ -347,7 +350,7 @@ def _locked_own_booking(city, booking_id: int, id_number: str) -> InspectionBook
     booking = (
         InspectionBooking.objects.select_for_update(of=("self",))
         .select_related("slot__station", "slot__city", "vehicle")
-        .filter(pk=booking_id, city=city, id_number=identity.id_key(id_number))
+        .filter(pk=booking_id, city=city, id_number_hash=identity.id_key(id_number))
         .first()
     )
     if booking is None:

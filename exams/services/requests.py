@@ -26,7 +26,13 @@ def request_create(
     confirms it).
     """
     return _request(
-        plan.city, plan.pk, id_number=identity.id_key(id_number), channel=channel, actor=actor, now=now, given=plan
+        plan.city,
+        plan.pk,
+        id_number=identity.normalize_id_number(id_number),
+        channel=channel,
+        actor=actor,
+        now=now,
+        given=plan,
     )
 
 
@@ -39,7 +45,7 @@ def request_create_online(*, city, plan_id: int, id_number: str, user=None, now=
     return _request(
         city,
         plan_id,
-        id_number=identity.id_key(id_number),
+        id_number=identity.normalize_id_number(id_number),
         channel=ExamRequest.Channel.ONLINE,
         actor=None,
         by=user,
@@ -60,7 +66,7 @@ def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=N
             plan = given or locked
             plan.city = city
             # Ordered as record_find orders them.
-            records = list(records_query(city.pk, id_number))
+            records = list(records_query(city.pk, identity.id_key(id_number)))
             record = records[0] if records else None
             if record is not None and record.licence_class not in plan.licence_classes:
                 # An applicant for two classes (rare) books with the record this session examines.
@@ -83,6 +89,7 @@ def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=N
                 record=record,
                 city=city,
                 id_number=id_number,
+                id_number_hash=identity.id_key(id_number),
                 subject=plan.subject,
                 channel=channel,
                 status=ExamRequest.Status.REQUESTED,
@@ -125,7 +132,7 @@ def request_withdraw(req: ExamRequest, *, id_number: str, now=None) -> None:
     with transaction.atomic():
         changed = ExamRequest.objects.filter(
             pk=req.pk,
-            id_number=identity.id_key(id_number),
+            id_number_hash=identity.id_key(id_number),
             status=ExamRequest.Status.REQUESTED,
             plan__status=ExamPlan.Status.PUBLISHED,
             plan__closes_on__gt=timezone.localdate(now),

@@ -68,7 +68,7 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     """
     catalogue.get(kind)  # fail loudly on an unregistered kind
     notice = sql.notice_insert(
-        id_number=identity.id_key(id_number),
+        id_number=identity.normalize_id_number(id_number),
         city_id=getattr(city, "pk", city),
         kind=kind,
         context=context or {},

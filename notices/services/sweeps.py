@@ -27,8 +27,8 @@ _LIVE = "v.status IN ('normal', 'overdue')"
 _LIVE_OR_SCRAP = "v.status IN ('normal', 'overdue', 'scrap')"
 
 _INSPECTION_SQL = f"""
-INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT v.owner_id_number AS id_number, v.city_id, s.kind,
+INSERT INTO notices_notice (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+SELECT v.owner_id_number AS id_number, v.owner_id_number_hash, v.city_id, s.kind,
        jsonb_build_object('plate', COALESCE(v.plate_number, v.vin), 'valid_until', to_char(d, 'YYYY-MM-DD')) AS context,
        'insp:' || v.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_vehicle v
@@ -71,8 +71,8 @@ CROSS JOIN LATERAL (SELECT (e2 + make_interval(months => {CYCLE.format(at="e2")}
 """
 
 _SCRAP_SQL = f"""
-INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT v.owner_id_number AS id_number, v.city_id, s.kind,
+INSERT INTO notices_notice (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+SELECT v.owner_id_number AS id_number, v.owner_id_number_hash, v.city_id, s.kind,
        jsonb_build_object(
            'plate', COALESCE(v.plate_number, v.vin), 'valid_until', to_char(d, 'YYYY-MM-DD'),
            'scrap_date', to_char(e3, 'YYYY-MM-DD'), 'void_date', to_char(e3 + g.days, 'YYYY-MM-DD')) AS context,
@@ -126,8 +126,8 @@ ON CONFLICT (dedupe_key) DO NOTHING
 # moved it to (DrivingLicence.renewal_deferred_until, docs/rules.md §4.7). A deferred due date is
 # never before the expiry, so the index range on valid_until still finds every row.
 _LICENCE_SQL = f"""
-INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT l.id_number, l.city_id, s.kind,
+INSERT INTO notices_notice (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+SELECT l.id_number, l.id_number_hash, l.city_id, s.kind,
        jsonb_build_object('licence_class', l.licence_class, 'valid_until', to_char(d, 'YYYY-MM-DD')) AS context,
        'lic:' || l.id || ':' || to_char(d, 'YYYYMMDD') || ':' || s.stage AS dedupe_key, %(now)s
 FROM portal_drivinglicence l
@@ -155,8 +155,8 @@ ON CONFLICT (dedupe_key) DO NOTHING
 
 # R-PTS arts 17, 29: a warning from 9 points, the full-score notice at 12; once per points cycle.
 _POINTS_SQL = f"""
-INSERT INTO notices_notice (id_number, city_id, kind, context, dedupe_key, created_at)
-SELECT l.id_number, l.city_id,
+INSERT INTO notices_notice (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
+SELECT l.id_number, l.id_number_hash, l.city_id,
        CASE WHEN l.points >= 12 THEN '{k.POINTS_12}' ELSE '{k.POINTS_9}' END AS kind,
        jsonb_build_object('points', l.points, 'cycle_start', to_char(l.cycle_start, 'YYYY-MM-DD')) AS context,
        'pts:' || l.id || ':' || to_char(l.cycle_start, 'YYYYMMDD') || ':'

@@ -73,7 +73,7 @@ def _end_with_ban(hold_id: int, *, to: str, reason: str, kind: str) -> Hold | No
 
 def hold_abandon(hold: Hold, *, citizen) -> Hold:
     """The citizen gives the number up: it returns to the pool and they are banned."""
-    if hold.holder_id_number != identity.id_key(citizen.id_number):
+    if hold.holder_id_number_hash != identity.id_key(citizen.id_number):
         raise PlateError(_("This number is not held for you."))
     ended = _end_with_ban(
         hold.pk,
@@ -119,7 +119,7 @@ def hold_upload_invoice(hold: Hold, *, citizen, invoice) -> None:
     On a flagged hold the office has the next step from then on: the hold cannot lapse until the
     clerk has decided (Hold.under_review, the sweep skips it), and the review has its own time
     limit (review_due_at, set once, at the first upload)."""
-    if hold.holder_id_number != identity.id_key(citizen.id_number):
+    if hold.holder_id_number_hash != identity.id_key(citizen.id_number):
         raise PlateError(_("This number is not held for you."))
     now = timezone.now()
     with transaction.atomic():
@@ -283,7 +283,7 @@ def hall_select(*, clerk, city, vehicle, number: str) -> Hold:
                     city=city,
                     number_id=number_id,
                     vehicle=vehicle,
-                    holder_id_number=identity.id_key(vehicle.owner_id_number),
+                    holder_id_number=identity.normalize_id_number(vehicle.owner_id_number),
                     source=Hold.Source.HALL,
                     selected_on=selected_on,
                     expires_at=hold_deadline(selected_on, city),

@@ -21,7 +21,7 @@ from plates.services.common import (
     hold_deadline,
     vehicle_label,
 )
-from portal import audit, citysettings, identity, verification
+from portal import audit, citysettings, verification
 from portal.models import Vehicle
 
 
@@ -405,7 +405,6 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         _require_live(Selection(status=state[0][0], sms_verified_at=state[0][1]))
         verification.check_code(citizen.mobile, CONFIRM_PURPOSE, code)
     now = timezone.now()
-    holder = identity.id_key(citizen.id_number)
     with transaction.atomic():
         # The ban and the device's other citizens are read with the lock, as annotations: one
         # round trip instead of three on the rush path.
@@ -459,7 +458,7 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             vehicle_id=locked.vehicle_id,
             selection=locked,
             citizen=citizen,
-            holder_id_number=holder,
+            holder_id_number=citizen.id_number,
             selected_on=selected_on,
             expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
             created_at=now,

@@ -98,7 +98,7 @@ class UserAdmin(HistoryAdmin):
     form = UserAdminForm
     list_display = ["real_name", "masked_id", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
-    search_fields = ["real_name", "=id_number", "=mobile"]
+    search_fields = ["real_name", "=mobile"]  # and ID numbers by keyed hash (portal.admin_idnumbers)
     fields = [
         "real_name",
         "id_number",
@@ -239,9 +239,7 @@ class UserAdmin(HistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = identity.nfkc(search_term).strip()
-        if len(term) == 18:
-            search_term = identity.id_key(term)
-        elif identity.normalize_mobile(term).isdigit():
+        if identity.normalize_mobile(term).isdigit():
             search_term = identity.normalize_mobile(term)
         return super().get_search_results(request, queryset, search_term)
 

@@ -42,7 +42,7 @@ class PaymentAdmin(CityScopedAdmin):
         "paid_at",
     ]
     list_filter = ["city", "status", "purpose", "gateway"]
-    search_fields = ["=order_number", "=gateway_transaction_id", "reference", "=payer_id_number"]
+    search_fields = ["=order_number", "=gateway_transaction_id", "reference"]  # + payer by keyed hash
     date_hierarchy = "created_at"
     show_full_result_count = False
     clerk_can = ("view",)

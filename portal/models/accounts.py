@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import EncryptedOutboxText, IdHashField, IdNumberField
 
 
 class UserManager(BaseUserManager):
@@ -20,6 +21,10 @@ class UserManager(BaseUserManager):
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username):
+        # The ID number column is encrypted: the login name is found by its keyed hash.
+        return self.get(id_number_hash=identity.id_key(username))
 
     def create_superuser(self, id_number, mobile, real_name, password=None, **extra):
         extra.update(is_staff=True, is_superuser=True, role=User.Role.PROVINCE_ADMIN)
@@ -41,8 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         PROVINCE_ADMIN = "province", _("province administrator")
 
     real_name = models.CharField(_("real name"), max_length=32)
-    # Stored normalised (upper-case X). Look-ups go through portal.identity.id_key().
-    id_number = models.CharField(_("resident ID number"), max_length=18, unique=True)
+    # Stored normalised (upper-case X), encrypted; look-ups by id_number_hash = identity.id_key().
+    id_number = IdNumberField(_("resident ID number"))
+    id_number_hash = IdHashField(source="id_number", unique=True)
     mobile = models.CharField(_("mobile number"), max_length=11, unique=True)
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CITIZEN)
     medical_institution = models.ForeignKey(
@@ -184,7 +190,8 @@ class SmsCode(models.Model):
     delivery_status = models.CharField(max_length=16, blank=True)
     # Outbox: what to send, whether it went, and who holds it now (claimed_until).
     # db_default: rows inserted by hand-written SQL (bench seeding) need no value for these.
-    text = models.CharField(max_length=300, blank=True, default="", db_default="")
+    # Encrypted (portal.idfields): the text holds the code until the gateway takes it.
+    text = EncryptedOutboxText(max_length=300, blank=True, default="", db_default="")
     send_state = models.CharField(
         max_length=8, choices=SendState.choices, default=SendState.NONE, db_default=SendState.NONE
     )

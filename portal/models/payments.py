@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class Payment(models.Model):
@@ -43,7 +44,8 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("payer account"),
     )
-    payer_id_number = models.CharField(_("payer's ID number"), max_length=18, db_index=True)
+    payer_id_number = IdNumberField(_("payer's ID number"))
+    payer_id_number_hash = IdHashField(source="payer_id_number", db_index=True)
     payer_name = models.CharField(_("payer"), max_length=64, blank=True)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
     refunded_amount = models.DecimalField(_("refunded (yuan)"), max_digits=10, decimal_places=2, default=Decimal("0"))

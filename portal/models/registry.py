@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal import identity
+from portal.idfields import IdHashField, IdNumberField
 
 
 class PlateType(models.TextChoices):
@@ -21,7 +22,7 @@ class PlateType(models.TextChoices):
 
 class VehicleQuerySet(models.QuerySet):
     def owned_by(self, id_number: str):
-        return self.filter(owner_id_number=identity.id_key(id_number))
+        return self.filter(owner_id_number_hash=identity.id_key(id_number))
 
 
 class Vehicle(models.Model):
@@ -48,7 +49,8 @@ class Vehicle(models.Model):
     engine_number = models.CharField(_("engine number"), max_length=32, blank=True, default="", db_default="")
     plate_number = models.CharField(_("plate number"), max_length=10, null=True, blank=True, unique=True)
     plate_type = models.CharField(_("plate type"), max_length=2, choices=PlateType.choices, default=PlateType.SMALL)
-    owner_id_number = models.CharField(_("owner's ID number"), max_length=18, db_index=True)
+    owner_id_number = IdNumberField(_("owner's ID number"))
+    owner_id_number_hash = IdHashField(source="owner_id_number", db_index=True)
     owner_name = models.CharField(_("owner"), max_length=64)
     # The owner's mobile on file (联系电话): the registry's proof of who may see the record online.
     owner_mobile = models.CharField(_("owner's mobile on file"), max_length=11, blank=True, default="", db_default="")
@@ -85,7 +87,7 @@ class Vehicle(models.Model):
 
 class DrivingLicenceQuerySet(models.QuerySet):
     def held_by(self, id_number: str):
-        return self.filter(id_number=identity.id_key(id_number))
+        return self.filter(id_number_hash=identity.id_key(id_number))
 
 
 class DrivingLicence(models.Model):
@@ -102,7 +104,8 @@ class DrivingLicence(models.Model):
     )
     # The licence number of a mainland driver is their resident ID number; the file number
     # (档案编号) is what identifies the licence record in the office systems.
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("ID number"))
+    id_number_hash = IdHashField(source="id_number", db_index=True)
     file_number = models.CharField(_("file number"), max_length=12, unique=True)
     holder_name = models.CharField(_("holder"), max_length=64)
     mobile = models.CharField(_("holder's mobile on file"), max_length=11, blank=True, default="", db_default="")

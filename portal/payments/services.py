@@ -116,7 +116,7 @@ def start_payment(
                     description=description,
                     city=city,
                     payer=payer if payer is not None and payer.pk else None,
-                    payer_id_number=identity.id_key(payer_id_number),
+                    payer_id_number=identity.normalize_id_number(payer_id_number),
                     payer_name=payer_name or "",
                     amount=amount,
                     gateway=gateway.code,

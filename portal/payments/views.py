@@ -93,7 +93,7 @@ def _is_payer(user, payment) -> bool:
         return False
     if payment.payer_id is not None:
         return payment.payer_id == user.pk
-    return bool(user.id_number) and identity.id_key(user.id_number) == payment.payer_id_number
+    return bool(user.id_number) and identity.id_key(user.id_number) == payment.payer_id_number_hash
 
 
 def _may_see(user, payment) -> bool:

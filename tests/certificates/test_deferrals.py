@@ -12,6 +12,7 @@ from certificates.models import Deferral, Item
 from notices import own_kinds
 from notices import services as notice_services
 from notices.models import Notice
+from portal import identity
 from portal.models import DrivingLicence
 from tests.certificates.conftest import D, on
 from tests.conftest import city_client
@@ -95,12 +96,14 @@ def test_approval_moves_the_renewal_notices_and_window(citizen, licence, clerk_h
     # No "expired" notice a day after the old expiry: the due date is the deferred one.
     with on(D(2027, 7, 1)):
         notice_services.sweep()
-    kinds = set(Notice.objects.filter(id_number=licence.id_number).values_list("kind", flat=True))
+    kinds = set(Notice.objects.filter(id_number_hash=identity.id_key(licence.id_number)).values_list("kind", flat=True))
     assert own_kinds.LICENCE_EXPIRED not in kinds
     with on(D(2029, 4, 1)):
         notice_services.sweep()
     window = Notice.objects.get(
-        id_number=licence.id_number, kind=own_kinds.LICENCE_WINDOW, context__valid_until="2029-06-30"
+        id_number_hash=identity.id_key(licence.id_number),
+        kind=own_kinds.LICENCE_WINDOW,
+        context__valid_until="2029-06-30",
     )
     assert window.context["valid_until"] == "2029-06-30"
     # Renewal opens 90 days before the deferred date, not the original one.

@@ -235,13 +235,14 @@ def test_a_worker_killed_in_a_sweep_leaves_its_effects_once(cluster):
 # through the sandbox gateway, whose signed notification the test then posts as the gateway does.
 PAYMENT_SETUP = """
 import json, secrets
+from portal import identity
 from portal.models import User
 from portal.payments import gateways
 from violations import services
 from violations.models import Violation
 decision = None
 for v in Violation.objects.filter(status='unhandled').select_related('vehicle').order_by('pk'):
-    owner = User.objects.filter(id_number=v.vehicle.owner_id_number).first()
+    owner = User.objects.filter(id_number_hash=identity.id_key(v.vehicle.owner_id_number)).first()
     if owner is None:
         continue
     try:
@@ -313,10 +314,11 @@ def test_a_connection_dropped_in_a_payment_notification_settles_once_on_the_retr
 # opened with the start code; then a number drawn, claimed as backup and the confirm code sent.
 PLATE_START = """
 import json, uuid
+from portal import identity
 from portal.models import SmsCode, User, Vehicle
 from plates import services
 car = Vehicle.objects.filter(status='new', plate_number__isnull=True).order_by('pk').first()
-owner = User.objects.get(id_number=car.owner_id_number)
+owner = User.objects.get(id_number_hash=identity.id_key(car.owner_id_number))
 car.pk = None
 car.vin = 'LFAULT' + uuid.uuid4().hex[:11].upper()
 car.conformity_cert_number = 'WAC' + uuid.uuid4().hex[:12].upper()

@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from exams.models import InspectionBooking, InspectionSlot, InspectionStation
-from portal import identity
 from tests import factories
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +17,7 @@ def test_citizen_books_and_moves_an_inspection_slot(page, site_url):
     today = timezone.localdate()
     car = factories.VehicleFactory(
         city=city,
-        owner_id_number=identity.id_key(user.id_number),
+        owner_id_number=user.id_number,
         owner_name=user.real_name,
         registered_on=datetime.date(2012, 5, 20),  # past 10 years: on site every year
         inspection_valid_until=today + datetime.timedelta(days=40),

@@ -20,7 +20,7 @@ def test_see_my_violation_handle_pay_and_download_the_decision(page, site_url):
     city = factories.city("has")
     owner = factories.UserFactory()
     factories.DrivingLicenceFactory(
-        city=city, id_number=identity.id_key(owner.id_number), holder_name=owner.real_name, points=3
+        city=city, id_number=identity.normalize_id_number(owner.id_number), holder_name=owner.real_name, points=3
     )
     vehicle = factories.VehicleFactory(city=city, owner_id_number=owner.id_number, owner_name=owner.real_name)
     violation = services.violation_record(

@@ -8,6 +8,7 @@ import pytest
 from exams import rules, services
 from exams.models import ExamPlan, ExamRequest, LearnerRecord
 from notices.models import Notice
+from portal import identity
 from portal.models import CitySetting, Holiday
 from tests.exams.conftest import at, on, sit
 
@@ -136,7 +137,7 @@ def test_permit_with_under_6_months_left_gets_one_priority_booking_per_subject(m
         services.request_create(plan=plan, id_number=other.id_number)
     with on(plan.closes_on):
         services.sweep()
-    assert ExamRequest.objects.get(plan=plan, id_number=prio.id_number).status == "allocated"
+    assert ExamRequest.objects.get(plan=plan, id_number_hash=identity.id_key(prio.id_number)).status == "allocated"
     record.refresh_from_db()
     assert record.priority_used == ["2"]
     assert services.record_has_priority(record, "2", D(2026, 8, 1)) is False
@@ -267,7 +268,7 @@ def test_counter_cancellation_up_to_1_working_day_before_and_the_seat_is_offered
     assert rec_a.last_cancel_at == at(D(2026, 6, 12), 16)  # a self-cancellation for the next draw
     assert req_b.status == "offered"
     assert req_b.offer_expires_at == at(D(2026, 6, 13), 16)
-    assert Notice.objects.filter(kind="exams.seat_offered", id_number=b.id_number).exists()
+    assert Notice.objects.filter(kind="exams.seat_offered", id_number_hash=identity.id_key(b.id_number)).exists()
 
 
 def test_offer_expires_after_24_hours_and_passes_to_the_next(make_learner, make_plan, clerk_has):
@@ -311,7 +312,7 @@ def test_subject_1_pass_issues_a_three_year_permit(make_learner, make_plan):
     assert record.subject1_passed_on == D(2026, 6, 15)
     assert (record.permit_issued_on, record.permit_valid_until) == (D(2026, 6, 15), D(2029, 6, 15))
     assert record.last_exam_on == D(2026, 6, 15)
-    assert Notice.objects.filter(kind="exams.result", id_number=user.id_number).count() == 1
+    assert Notice.objects.filter(kind="exams.result", id_number_hash=identity.id_key(user.id_number)).count() == 1
 
 
 def test_permit_never_runs_past_the_upper_age_limit(make_learner, make_plan):

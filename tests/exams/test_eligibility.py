@@ -6,6 +6,7 @@ import pytest
 
 from exams import services
 from exams.models import ExamRequest, LearnerRecord
+from portal import identity
 from tests.exams.conftest import on, sit
 
 D = datetime.date
@@ -140,7 +141,9 @@ def test_fifth_failed_road_test_voids_the_other_passes(make_learner, make_plan):
     assert record.road_bookings == 5
     from notices.models import Notice
 
-    assert Notice.objects.filter(kind="exams.passes_voided", id_number=user.id_number).count() == 1
+    assert (
+        Notice.objects.filter(kind="exams.passes_voided", id_number_hash=identity.id_key(user.id_number)).count() == 1
+    )
     again = make_plan(D(2026, 7, 31), subject="1")
     assert any("作废" in r for r in refusals_on(record, again, D(2026, 7, 1)))
 
@@ -198,7 +201,7 @@ def test_one_live_request_per_subject_but_subject_2_and_road_together(make_learn
         with pytest.raises(services.ExamError, match="不能重复申请"):
             services.request_create(plan=s2b, id_number=user.id_number)
         services.request_create(plan=road, id_number=user.id_number)
-    assert ExamRequest.objects.filter(id_number=user.id_number, status="requested").count() == 2
+    assert ExamRequest.objects.filter(id_number_hash=identity.id_key(user.id_number), status="requested").count() == 2
 
 
 def test_a_passed_subject_cannot_be_requested_again(make_learner, make_plan):

@@ -11,6 +11,7 @@ import time_machine
 from exams import services
 from exams.models import ExamPlan, ExamRequest
 from notices.models import Notice
+from portal import identity
 from portal.models import CitySetting, Payment
 from portal.payments import gateways
 from portal.payments import services as payments
@@ -41,7 +42,7 @@ def test_a_seat_owes_the_fee_the_page_showed_until_the_citys_time_limit(make_lea
     assert (a.status, b.status, c.status) == ("allocated", "allocated", "not_allocated")
     assert a.fee == Decimal("70.00") and a.fee_due_at == at(plan.closes_on, 1) + datetime.timedelta(hours=36)
     assert c.fee is None  # no seat, no fee
-    assert Notice.objects.filter(kind="exams.fee_due", id_number=users[0].id_number).count() == 1
+    assert Notice.objects.filter(kind="exams.fee_due", id_number_hash=identity.id_key(users[0].id_number)).count() == 1
 
     has_client.force_login(users[0])
     with on(plan.closes_on, 9):
@@ -79,7 +80,9 @@ def test_a_fee_unpaid_past_its_limit_frees_the_booking(make_learner, make_plan, 
     started.refresh_from_db()
     assert started.status == Payment.Status.CANCELLED
     assert gateways.SandboxGateway().payer_pays(started.order_number) is False  # can no longer be paid
-    assert Notice.objects.filter(kind="exams.fee_unpaid", id_number=users[0].id_number).count() == 1
+    assert (
+        Notice.objects.filter(kind="exams.fee_unpaid", id_number_hash=identity.id_key(users[0].id_number)).count() == 1
+    )
     assert a.record.__class__.objects.get(pk=a.record_id).last_cancel_at == due
     with pytest.raises(services.ExamError):
         services.fee_pay_start(a, payer=users[0])

@@ -9,6 +9,7 @@ import pytest
 
 from exams import services
 from exams.models import ExamPlan, ExamRequest, ExamResult, LearnerRecord
+from portal import identity
 from tests.audit import acting_as, created_row, one_row
 from tests.exams.conftest import at, on, pay_fee
 
@@ -31,7 +32,11 @@ def test_a_plan_from_publication_to_results(make_learner, make_plan, clerk_has):
         ]
         for req, user in zip(reqs, (a, b, c), strict=True):
             created_row(ExamRequest, req.pk, user)
-        with acting_as(c), one_row(reqs[2], c), one_row(LearnerRecord.objects.get(id_number=c.id_number), c):
+        with (
+            acting_as(c),
+            one_row(reqs[2], c),
+            one_row(LearnerRecord.objects.get(id_number_hash=identity.id_key(c.id_number)), c),
+        ):
             services.request_withdraw(reqs[2], id_number=c.id_number)
     req_a, req_b = reqs[:2]
     with on(plan.closes_on, 1):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from exams.models import InspectionBooking, InspectionSlot
 from exams.services import inspection as services
 from notices.models import Notice
-from portal import citysettings
+from portal import citysettings, identity
 from portal.models import CitySetting, Vehicle
 from tests import factories
 from tests.exams.conftest import at, on
@@ -24,7 +24,11 @@ MONDAY = D(2026, 3, 9)
 
 
 def kinds_for(user):
-    return list(Notice.objects.filter(id_number=user.id_number).order_by("id").values_list("kind", flat=True))
+    return list(
+        Notice.objects.filter(id_number_hash=identity.id_key(user.id_number))
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
 
 
 def book(user, car, slot, when=None):
@@ -280,11 +284,13 @@ def test_a_pass_stops_the_overdue_reminders_of_the_notices_sweep(make_car, make_
     with on(D(2026, 3, 10)):
         sweep()
     overdue = "notices.inspection_overdue"
-    assert Notice.objects.filter(id_number=late_owner.id_number, kind=overdue).count() == 1
-    assert not Notice.objects.filter(id_number=passed_owner.id_number, kind=overdue).exists()
+    assert Notice.objects.filter(id_number_hash=identity.id_key(late_owner.id_number), kind=overdue).count() == 1
+    assert not Notice.objects.filter(id_number_hash=identity.id_key(passed_owner.id_number), kind=overdue).exists()
     with on(D(2026, 6, 10)):
         sweep()
-    assert not Notice.objects.filter(id_number=passed_owner.id_number, kind__startswith="notices.").exists()
+    assert not Notice.objects.filter(
+        id_number_hash=identity.id_key(passed_owner.id_number), kind__startswith="notices."
+    ).exists()
 
 
 # --- Slots from a station's template ---------------------------------------------------------------
@@ -306,7 +312,7 @@ def test_notices_link_to_the_booking_and_the_reminders_to_booking(citizen, make_
     from portal import hooks
 
     booking = book(citizen, make_car(citizen), make_slot(MONDAY))
-    notice = Notice.objects.get(id_number=citizen.id_number, kind="exams.inspection_booked")
+    notice = Notice.objects.get(id_number_hash=identity.id_key(citizen.id_number), kind="exams.inspection_booked")
     assert notice.context["plate"] == booking.vehicle.plate_number and notice.context["date"] == "2026-03-09"
     assert hooks.notice_link(notice.kind, notice.context) == (f"/inspection/bookings/{booking.pk}/", "打开预约")
     assert hooks.notice_link("exams.inspection_moved", {"number": "../x"}) is None

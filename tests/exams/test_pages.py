@@ -6,6 +6,7 @@ import pytest
 
 from exams import services
 from exams.models import ExamPlan, ExamRequest, LearnerRecord
+from portal import identity
 from tests import factories
 from tests.exams.conftest import at, on, sit
 
@@ -21,7 +22,7 @@ def test_candidate_requests_a_seat_sees_the_rank_and_withdraws(make_learner, mak
         page = has_client.post(f"/exams/plans/{plan.pk}/request/", follow=True)
         body = page.content.decode()
         assert "受理中" in body
-        req = ExamRequest.objects.get(id_number=user.id_number)
+        req = ExamRequest.objects.get(id_number_hash=identity.id_key(user.id_number))
         assert req.channel == "online" and f"{req.number}" in body
         page = has_client.post(f"/exams/requests/{req.pk}/withdraw/", follow=True)
     req.refresh_from_db()
@@ -38,7 +39,7 @@ def test_second_submission_shows_the_reason_not_an_error_page(make_learner, make
         page = has_client.post(f"/exams/plans/{plan.pk}/request/", follow=True)
     assert page.status_code == 200
     assert "该科目已有" in page.content.decode()
-    assert ExamRequest.objects.filter(id_number=user.id_number).count() == 1
+    assert ExamRequest.objects.filter(id_number_hash=identity.id_key(user.id_number)).count() == 1
 
 
 def test_bad_inputs_are_404_or_405_never_500(make_learner, make_plan, has_client, szv):
@@ -213,11 +214,14 @@ def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, m
             "/admin/exams/examrequest/book/", {"id_number": user.id_number.lower(), "plan": s2.pk, "channel": "phone"}
         )
     assert ok.status_code == 302
-    req = ExamRequest.objects.get(id_number=user.id_number)
+    req = ExamRequest.objects.get(id_number_hash=identity.id_key(user.id_number))
     assert req.channel == "phone" and req.created_by is not None
     from notices.models import Notice
 
-    assert Notice.objects.filter(kind="exams.request_accepted", id_number=user.id_number).count() == 1
+    assert (
+        Notice.objects.filter(kind="exams.request_accepted", id_number_hash=identity.id_key(user.id_number)).count()
+        == 1
+    )
 
 
 def test_clerk_cancels_at_the_counter_and_enters_results(clerk_client, make_learner, make_plan):

@@ -6,7 +6,7 @@ from django.urls import reverse
 import notices
 from notices import own_kinds
 from notices.models import Article, Notice, Question
-from portal import hooks
+from portal import hooks, identity
 from tests.conftest import city_client
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_question_answered_by_clerk_is_published_without_personal_data(has, citi
     assert question.answered_by == clerk_has and question.published
     assert question.history.first().history_user == clerk_has
 
-    notice = Notice.objects.get(id_number=citizen.id_number)
+    notice = Notice.objects.get(id_number_hash=identity.id_key(citizen.id_number))
     assert notice.kind == own_kinds.QUESTION_ANSWERED and notice.context["subject"] == "外地车辆检验"
 
     has_client.logout()

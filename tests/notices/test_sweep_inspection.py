@@ -7,6 +7,7 @@ import time_machine
 
 from notices import own_kinds, services
 from notices.models import Notice
+from portal import identity
 from tests.factories import VehicleFactory
 from tests.notices.conftest import at
 
@@ -16,7 +17,9 @@ D = datetime.date(2027, 6, 30)
 
 
 def kinds_for(vehicle):
-    return sorted(Notice.objects.filter(id_number=vehicle.owner_id_number).values_list("kind", flat=True))
+    return sorted(
+        Notice.objects.filter(id_number_hash=identity.id_key(vehicle.owner_id_number)).values_list("kind", flat=True)
+    )
 
 
 def sweep_on(day):
@@ -36,7 +39,7 @@ def test_window_opens_three_months_before_validity_ends(car):
     assert kinds_for(car) == []
     sweep_on("2027-03-30")
     assert kinds_for(car) == [own_kinds.INSPECTION_WINDOW]
-    notice = Notice.objects.get(id_number=car.owner_id_number)
+    notice = Notice.objects.get(id_number_hash=identity.id_key(car.owner_id_number))
     assert notice.context == {"plate": car.plate_number, "valid_until": "2027-06-30"}
     assert car.plate_number in notice.title
 

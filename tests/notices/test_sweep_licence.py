@@ -7,6 +7,7 @@ import time_machine
 
 from notices import own_kinds, services
 from notices.models import Notice
+from portal import identity
 from tests.factories import DrivingLicenceFactory
 from tests.notices.conftest import at
 
@@ -19,7 +20,9 @@ def sweep_on(day):
 
 
 def kinds_for(licence):
-    return sorted(Notice.objects.filter(id_number=licence.id_number).values_list("kind", flat=True))
+    return sorted(
+        Notice.objects.filter(id_number_hash=identity.id_key(licence.id_number)).values_list("kind", flat=True)
+    )
 
 
 @pytest.fixture

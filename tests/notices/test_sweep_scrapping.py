@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from notices import own_kinds, services
 from notices.models import Announcement, Notice
+from portal import identity
 from tests.factories import VehicleFactory
 from tests.notices.conftest import at
 
@@ -20,7 +21,9 @@ def sweep_on(day):
 
 
 def kinds_for(vehicle):
-    return set(Notice.objects.filter(id_number=vehicle.owner_id_number).values_list("kind", flat=True))
+    return set(
+        Notice.objects.filter(id_number_hash=identity.id_key(vehicle.owner_id_number)).values_list("kind", flat=True)
+    )
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from notices import own_kinds, services
 from notices.models import Delivery, Notice, Preference, TravelAdvisory, TravelSubscription
+from portal import identity
 from tests import factories
 from tests.conftest import city_client
 from tests.notices.conftest import at
@@ -167,7 +168,9 @@ def test_clerk_publishes_in_the_admin(client, has, clerk_has):
         bad = staff.post("/admin/notices/traveladvisory/add/", {**data, "ends_at_1": "06:00"})
         assert bad.status_code == 200 and not TravelAdvisory.objects.exists()
         assert staff.post("/admin/notices/traveladvisory/add/", data).status_code == 302
-    assert Notice.objects.filter(id_number=fan.id_number, kind=own_kinds.TRAVEL_PUBLISHED).exists()
+    assert Notice.objects.filter(
+        id_number_hash=identity.id_key(fan.id_number), kind=own_kinds.TRAVEL_PUBLISHED
+    ).exists()
 
 
 TEXT = st.one_of(st.sampled_from(["", " ", "\x00", "A" * 100, "淮海东路", "{road}", "%(x)s"]), st.text(max_size=40))

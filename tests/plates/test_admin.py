@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from plates import services
 from plates.models import Ban, BannedPattern, Hold, NumberBlock, PlateNumber
+from portal import identity
 from portal.models import Vehicle
 from tests.plates.conftest import confirmed_hold, new_vehicle, on, open_block, set_city, verified_selection
 
@@ -120,11 +121,12 @@ def test_lapse_and_release_actions(clerk_client, citizen, other_citizen, has, po
     clerk_client.post(url, {"action": "lapse", "_selected_action": [lapsed.pk]})
     clerk_client.post(url, {"action": "release", "_selected_action": [released.pk]})
     assert (
-        Hold.objects.get(pk=lapsed.pk).status == "lapsed" and Ban.objects.filter(id_number=citizen.id_number).exists()
+        Hold.objects.get(pk=lapsed.pk).status == "lapsed"
+        and Ban.objects.filter(id_number_hash=identity.id_key(citizen.id_number)).exists()
     )
     assert (
         Hold.objects.get(pk=released.pk).status == "released"
-        and not Ban.objects.filter(id_number=other_citizen.id_number).exists()
+        and not Ban.objects.filter(id_number_hash=identity.id_key(other_citizen.id_number)).exists()
     )
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from notices.models import Notice
 from plates.models import Hold, PlateNumber, Selection
+from portal import identity
 from tests.conftest import last_code
 from tests.plates.conftest import at, drawn_backup, new_vehicle, set_city
 
@@ -100,7 +101,9 @@ def test_full_journey_ends_with_a_voucher_and_a_pdf(citizen_client, citizen, veh
     assert citizen.id_number not in voucher
     pdf = citizen_client.get(reverse("plates:voucher_pdf", args=[hold.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    assert Notice.objects.filter(kind="plates.hold_confirmed", id_number=citizen.id_number).exists()
+    assert Notice.objects.filter(
+        kind="plates.hold_confirmed", id_number_hash=identity.id_key(citizen.id_number)
+    ).exists()
     # Selected on Friday 20 Nov 2026: held until the end of the 3rd working day, Wednesday 25 Nov.
     assert hold.selected_on == datetime.date(2026, 11, 20)
     assert "2026-11-25" in voucher

@@ -9,6 +9,7 @@ from django.urls import reverse
 from notices.models import Notice
 from plates import selectors, services
 from plates.models import Ban, Hold, PlateNumber
+from portal import identity
 from portal.models import Vehicle
 from tests.plates.conftest import at, confirmed_hold, drawn_backup, new_vehicle, on, set_city, verified_selection
 
@@ -48,7 +49,9 @@ def test_sweep_lapses_a_hold_after_its_last_day_bans_and_returns_the_number(citi
     assert PlateNumber.objects.get(pk=hold.number_id).status == "available"
     ban = Ban.objects.get()
     assert ban.id_number == citizen.id_number and ban.hold == hold
-    assert Notice.objects.filter(kind="plates.hold_lapsed", id_number=citizen.id_number).count() == 1
+    assert (
+        Notice.objects.filter(kind="plates.hold_lapsed", id_number_hash=identity.id_key(citizen.id_number)).count() == 1
+    )
 
 
 def test_ban_runs_two_years_from_the_preselection_to_the_end_of_its_last_day(citizen, client, has, pool):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from notices.models import Notice
 from plates import services
 from plates.models import Ban, Hold
+from portal import identity
 from tests import factories
 from tests.plates.conftest import at, confirmed_hold, new_vehicle, on, set_city, verified_selection
 
@@ -146,7 +147,10 @@ def test_a_refused_invoice_gives_the_step_back_to_the_citizen_who_then_lapses_wi
     # Three working days from the refusal: Monday, Tuesday, Wednesday 2 December.
     assert services.deadline_day(hold) == datetime.date(2026, 12, 2)
     assert hold.history.order_by("-history_id").first().history_user == clerk_has
-    assert Notice.objects.filter(kind="plates.invoice_refused", id_number=citizen.id_number).count() == 1
+    assert (
+        Notice.objects.filter(kind="plates.invoice_refused", id_number_hash=identity.id_key(citizen.id_number)).count()
+        == 1
+    )
     with on(datetime.date(2026, 12, 2), 23, 59):
         assert services.sweep()["holds_lapsed"] == 0
     with on(datetime.date(2026, 12, 3), 0, 0, 1):

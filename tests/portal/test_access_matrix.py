@@ -22,6 +22,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from portal import identity
 from portal.models import CitySetting, Holiday, MedicalInstitution, Payment, Shipment
 from portal.payments import services as payments
 from portal.postal import services as postal
@@ -226,7 +227,6 @@ def _inspection(w):
 
         from exams.models import InspectionSlot, InspectionStation
         from exams.services import inspection as inspection_services
-        from portal import identity
 
         owner = w.users["owner"]
         station = InspectionStation.objects.create(
@@ -252,7 +252,7 @@ def _inspection(w):
         ]
         car = factories.VehicleFactory(
             city=w.has,
-            owner_id_number=identity.id_key(owner.id_number),
+            owner_id_number=owner.id_number,
             owner_name=owner.real_name,
             registered_on=datetime.date(2014, 3, 1),  # past 10 years: on site every year
             inspection_valid_until=timezone.localdate() + datetime.timedelta(days=30),
@@ -272,12 +272,15 @@ def _owner_car(w):
 
         owner = w.users["owner"]
         vehicle = factories.VehicleFactory(
-            city=w.has, owner_id_number=identity.id_key(owner.id_number), owner_name=owner.real_name, plate_type="02"
+            city=w.has,
+            owner_id_number=identity.normalize_id_number(owner.id_number),
+            owner_name=owner.real_name,
+            plate_type="02",
         )
         vehicle.engine_number = f"EA211{vehicle.pk:07d}"
         vehicle.save(update_fields=["engine_number"])
         factories.DrivingLicenceFactory(
-            city=w.has, id_number=identity.id_key(owner.id_number), holder_name=owner.real_name
+            city=w.has, id_number=identity.normalize_id_number(owner.id_number), holder_name=owner.real_name
         )
         w.objects["car"] = vehicle
     return w.objects["car"]
@@ -331,7 +334,7 @@ def _binding(w):
         w.objects["binding"] = Binding.objects.create(
             city=w.has,
             vehicle=car,
-            driver_id_number=identity.id_key(driver.id_number),
+            driver_id_number=identity.normalize_id_number(driver.id_number),
             driver_name=driver.real_name,
             relationship="spouse",
             status=Binding.Status.ACTIVE,
@@ -450,16 +453,13 @@ def _accident(w):
         from django.utils import timezone
 
         from certificates.models import CompulsoryInsurance
-        from portal import identity
         from tests.violations.accident_helpers import png
         from violations.services import accidents
 
         owner, driver = w.users["owner"], w.users["driver"]
         car = _owner_car(w)
-        other_car = factories.VehicleFactory(
-            city=w.has, owner_id_number=identity.id_key(driver.id_number), owner_name=driver.real_name
-        )
-        factories.DrivingLicenceFactory(city=w.has, id_number=identity.id_key(driver.id_number))
+        other_car = factories.VehicleFactory(city=w.has, owner_id_number=driver.id_number, owner_name=driver.real_name)
+        factories.DrivingLicenceFactory(city=w.has, id_number=driver.id_number)
         today = timezone.localdate()
         for n, vehicle in enumerate((car, other_car)):
             CompulsoryInsurance.objects.create(
@@ -787,7 +787,9 @@ ADMIN_MODELS = {
 PROVINCE_WIDE = {"violations.violationcode", "violations.studymaterial", "violations.studyquestion"}
 ADMIN_SITE_URLS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "autocomplete"}
 ADMIN_SITE_URLS |= {"view_on_site", "app_list"}
-STANDARD_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history")
+# id_search and reveal_id: on models with ID numbers, the POST search and audited ID-number reveal
+# (portal.admin_idnumbers), walked below for every model.
+STANDARD_SUFFIXES = ("changelist", "add", "change", "history", "delete", "simple_history", "id_search", "reveal_id")
 # Custom admin views: (clerk_has, clerk_szv) outcome on the Huai'an site; anon and citizens
 # are sent to the login page, the province administrator may use them.
 ADMIN_EXTRA = {
@@ -994,7 +996,7 @@ def _samples(w) -> dict:
         "plates.selection": _selection(w),
         "exams.examsite": _plan(w).site,
         "exams.examplan": _plan(w),
-        "exams.learnerrecord": LearnerRecord.objects.get(id_number=w.users["owner"].id_number),
+        "exams.learnerrecord": LearnerRecord.objects.get(id_number_hash=identity.id_key(w.users["owner"].id_number)),
         "exams.examrequest": ExamRequest.objects.get(pk=request.pk),
         "exams.examresult": None,  # entered by the results page (ADMIN_EXTRA), never edited
         "exams.inspectionstation": _inspection(w)["station"],
@@ -1026,7 +1028,7 @@ def _admin_expectations(rights, kind, method):
     may_view = rights in ("view", "change", "add")
     may_view = may_view or rights == "add_only"
     may_change = rights in ("change", "add")
-    if kind in ("changelist", "history"):
+    if kind in ("changelist", "history", "id_search", "reveal_id"):
         return OK if may_view else NO
     if kind == "change" or kind == "simple_history":
         if method == "GET":
@@ -1060,6 +1062,18 @@ def test_admin_pages(client, world):
                 pages.append(("simple_history", reverse(f"{info}_simple_history", args=[obj.pk, version.history_id])))
         elif label not in samples:
             failures.append(f"{label}: no sample object for the matrix (add one to _samples)")
+        # POST only: the search (ID number in the body) and, where the model holds ID numbers,
+        # the reveal of one record's number.
+        names = getattr(admin.site._registry[model], "id_number_fields", [])
+        posts = [("id_search", reverse(f"{info}_id_search"))] if names else []
+        if obj is not None and names:
+            posts.append(("reveal_id", reverse(f"{info}_reveal_id", args=[obj.pk]) + f"?field={names[0]}"))
+        for kind, path in posts:
+            for persona in ("anon", "owner", "other", "clerk_szv"):
+                _check(client, world, persona, "POST", path, LOGIN, {"q": "x"}, failures, label)
+            _check(client, world, "clerk_has", "GET", path, BAD, {}, failures, label)  # 405
+            expected = _admin_expectations(rights, kind, "POST")
+            _check(client, world, "clerk_has", "POST", path, expected, {"q": "x"}, failures, label)
         for kind, path in pages:
             for persona in ("anon", "owner", "other") if kind == "change" else ("anon",):
                 _check(client, world, persona, "GET", path, LOGIN, {}, failures, label)

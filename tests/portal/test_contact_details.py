@@ -17,9 +17,9 @@ NEW = "13912345678"
 
 @pytest.fixture
 def records(citizen, has):
-    key = identity.id_key(citizen.id_number)
-    car = factories.VehicleFactory(city=has, owner_id_number=key, owner_mobile=citizen.mobile)
-    lic = factories.DrivingLicenceFactory(city=has, id_number=key, mobile=citizen.mobile)
+    number = identity.normalize_id_number(citizen.id_number)
+    car = factories.VehicleFactory(city=has, owner_id_number=number, owner_mobile=citizen.mobile)
+    lic = factories.DrivingLicenceFactory(city=has, id_number=number, mobile=citizen.mobile)
     stranger = factories.VehicleFactory(city=has, owner_mobile="13700000000")
     return car, lic, stranger
 

@@ -16,7 +16,16 @@ def test_standard_vectors_are_valid(number):
 
 def test_lower_case_x_is_accepted_and_stored_upper_case():
     assert identity.validate_id_number(" 11010519491231002x ") == "11010519491231002X"
-    assert identity.id_key("11010519491231002x") == "11010519491231002X"
+    assert identity.id_key("11010519491231002x") == identity.id_key("11010519491231002X")
+
+
+def test_id_key_is_a_keyed_hash_of_the_normalised_number(settings):
+    key = identity.id_key("１１０１０５１９４９１２３１００２ｘ")  # full-width spelling: one key
+    assert key == identity.id_key("11010519491231002X")
+    assert len(key) == 64 and "11010519491231002X" not in key
+    settings.ID_HASH_KEY = "another-key"
+    assert identity.id_key("11010519491231002X") != key  # keyed: the key is needed to compute it
+    assert identity.id_key("") == ""
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import sys
 from decimal import Decimal
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -22,7 +23,7 @@ def test_debug_off_with_the_sandboxes_and_default_secrets_is_an_error(settings):
     settings.DEBUG = False
     settings.ALLOW_SANDBOX_BACKENDS = False
     errors = checks.production_backends()
-    assert _ids(errors) == ["open122.E001", "open122.E002"]
+    assert _ids(errors) == ["open122.E001", "open122.E002", "open122.E003"]
     names = " ".join(e.msg for e in errors)
     for name in (
         "PAYMENT_GATEWAY",
@@ -32,6 +33,8 @@ def test_debug_off_with_the_sandboxes_and_default_secrets_is_an_error(settings):
         "SMS_HTTP_SECRET",
         "ACCIDENT_INSURER_BACKEND",
         "ACCIDENT_INSURER_SECRET",
+        "ID_HASH_KEY",
+        "ID_ENCRYPTION_KEY",
     ):
         assert name in names
     with pytest.raises(SystemCheckError):
@@ -50,7 +53,17 @@ def test_real_backends_with_own_secrets_pass(settings):
     secrets = ("PAYMENT_SANDBOX_SECRET", "POSTAL_SANDBOX_SECRET", "SMS_HTTP_SECRET", "PUSH_SANDBOX_SECRET")
     for name in (*secrets, "ACCIDENT_INSURER_SECRET"):
         setattr(settings, name, f"own-{name}")
+    settings.ID_HASH_KEY = "own-id-hash-key"
+    # A new encryption key first; the public one may stay behind it to read rows not yet re-encrypted.
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode(), checks.PUBLIC_DEFAULT_ENCRYPTION_KEY]
     assert checks.production_backends() == []
+
+
+def test_the_public_encryption_key_first_is_an_error(settings):
+    settings.DEBUG = False
+    settings.ALLOW_SANDBOX_BACKENDS = False
+    settings.FIELD_ENCRYPTION_KEY = [checks.PUBLIC_DEFAULT_ENCRYPTION_KEY, Fernet.generate_key().decode()]
+    assert "open122.E003" in _ids(checks.production_backends())
 
 
 def test_a_demo_may_allow_the_sandboxes_explicitly_and_debug_needs_nothing(settings):
@@ -159,6 +172,8 @@ def test_check_deploy_with_production_settings_reports_nothing():
         PUSH_SANDBOX_SECRET=secrets.token_hex(16),
         ACCIDENT_INSURER_BACKEND="violations.insurers.HttpInsurer",
         ACCIDENT_INSURER_SECRET=secrets.token_hex(16),
+        ID_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        ID_HASH_KEY=secrets.token_urlsafe(32),
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
     )
     result = subprocess.run(

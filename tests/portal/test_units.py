@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from notices import own_kinds
 from notices import services as notice_services
 from notices.models import Notice
-from portal import unit_services
+from portal import identity, unit_services
 from portal.models import Unit, UnitMember
 from tests import factories
 from tests.conftest import city_client
@@ -210,7 +210,9 @@ def test_monthly_summary_once_per_month_to_each_admin(two_units):
         assert notice_services.unit_summaries() == 0
     with time_machine.travel(datetime.datetime(2027, 4, 1, 8, tzinfo=datetime.UTC), tick=False):
         assert notice_services.unit_summaries() == 2
-    notice = Notice.objects.filter(kind=own_kinds.UNIT_MONTHLY, id_number=two_units["a_admin"].id_number).first()
+    notice = Notice.objects.filter(
+        kind=own_kinds.UNIT_MONTHLY, id_number_hash=identity.id_key(two_units["a_admin"].id_number)
+    ).first()
     assert notice.context["unit"] == "淮安危货运输有限公司" and notice.context["vehicles"] == 1
 
 

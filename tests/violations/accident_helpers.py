@@ -9,7 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from certificates.models import CompulsoryInsurance
-from portal import identity, sms
+from portal import sms
 from tests import factories
 from tests.conftest import last_code
 
@@ -30,11 +30,11 @@ def driver(city, plate, insurer="中国人民财产保险股份有限公司", in
     """A registry-verified citizen with a valid C1 licence and an insured car."""
     person = factories.UserFactory(**user)
     factories.DrivingLicenceFactory(
-        city=city, id_number=identity.id_key(person.id_number), holder_name=person.real_name, mobile=person.mobile
+        city=city, id_number=person.id_number, holder_name=person.real_name, mobile=person.mobile
     )
     vehicle = factories.VehicleFactory(
         city=city,
-        owner_id_number=identity.id_key(person.id_number),
+        owner_id_number=person.id_number,
         owner_name=person.real_name,
         owner_mobile=person.mobile,
         plate_number=plate,

@@ -62,7 +62,7 @@ def person(has):
         if licence:
             factories.DrivingLicenceFactory(
                 city=has,
-                id_number=identity.id_key(citizen.id_number),
+                id_number=identity.normalize_id_number(citizen.id_number),
                 holder_name=citizen.real_name,
                 points=points,
                 status=status,
@@ -81,7 +81,7 @@ def car(has):
     def make(owner, plate_type="02", engine=None, **fields):
         vehicle = factories.VehicleFactory(
             city=has,
-            owner_id_number=identity.id_key(owner.id_number),
+            owner_id_number=identity.normalize_id_number(owner.id_number),
             owner_name=owner.real_name,
             plate_type=plate_type,
             **fields,
@@ -120,7 +120,7 @@ def bind():
         return Binding.objects.create(
             city=vehicle.city,
             vehicle=vehicle,
-            driver_id_number=identity.id_key(driver.id_number),
+            driver_id_number=identity.normalize_id_number(driver.id_number),
             driver_name=driver.real_name,
             relationship=relationship,
             status=Binding.Status.ACTIVE,

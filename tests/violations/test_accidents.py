@@ -118,7 +118,9 @@ def test_a_starts_b_joins_with_the_code_and_sms_both_agree_and_the_insurers_are_
     assert case.status == "joined"
     party_b = case.party("B")
     assert party_b.user == b and party_b.vehicle == b.vehicle and party_b.insurer == "中国平安财产保险股份有限公司"
-    assert Notice.objects.filter(kind="violations.accident_joined", id_number=identity.id_key(a.id_number)).exists()
+    assert Notice.objects.filter(
+        kind="violations.accident_joined", id_number_hash=identity.id_key(a.id_number)
+    ).exists()
 
     response = _agree(client, case, a, b)
     assert response.status_code == 302
@@ -236,7 +238,9 @@ def test_the_case_lapses_when_the_other_party_never_confirms(client, a, b):
         assert response.status_code == 200
     case.refresh_from_db()
     assert case.status == "lapsed" and case.party("B").user is None
-    assert Notice.objects.filter(kind="violations.accident_lapsed", id_number=identity.id_key(a.id_number)).exists()
+    assert Notice.objects.filter(
+        kind="violations.accident_lapsed", id_number_hash=identity.id_key(a.id_number)
+    ).exists()
     assert case.history.filter(history_change_reason__startswith="lapsed").exists()
 
 

@@ -50,7 +50,7 @@ def test_the_third_driver_besides_the_owner_is_refused(person, car):
         ask(third, vehicle)
     assert "2" in exc.value.message
     # A request made before the limit was reached cannot be approved past it either.
-    services.binding_revoke(Binding.objects.get(driver_id_number=identity.id_key(second.id_number)), user=owner)
+    services.binding_revoke(Binding.objects.get(driver_id_number_hash=identity.id_key(second.id_number)), user=owner)
     pending = ask(third, vehicle)
     services.binding_approve(ask(second, vehicle), owner=owner)
     with pytest.raises(services.ViolationError):
@@ -70,7 +70,7 @@ def test_a_driver_registers_at_most_three_non_owned_vehicles(person, car):
 def _owner(vehicle):
     from portal.models import User
 
-    return User.objects.get(id_number=vehicle.owner_id_number)
+    return User.objects.get(id_number_hash=identity.id_key(vehicle.owner_id_number))
 
 
 def test_owner_approves_with_an_sms_code_on_the_page_and_revokes(client, person, car):
@@ -103,7 +103,7 @@ def test_one_driver_handling_three_non_owned_plates_is_watched_and_stopped(perso
             services.violation_handle([r.pk], user=driver)
         assert not WatchEntry.objects.exists()
         services.violation_handle([records[2].pk], user=driver)
-        assert WatchEntry.objects.filter(id_number=identity.id_key(driver.id_number)).exists()
+        assert WatchEntry.objects.filter(id_number_hash=identity.id_key(driver.id_number)).exists()
         with pytest.raises(services.ViolationError) as exc:
             services.violation_handle([records[3].pk], user=driver)
     assert "watch list" in exc.value.message or "重点" in exc.value.message

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from notices.models import Notice
+from portal import identity
 from portal.models import DrivingLicence
 from tests.conftest import last_code
 from tests.violations.conftest import D, at, on
@@ -140,7 +141,7 @@ def test_handling_issues_a_decision_records_points_and_notifies(person, car, rec
     assert decision.due_on == D(2026, 7, 17)
     assert decision.number.startswith("320800")
     assert licence_of(owner).points == 6
-    assert Notice.objects.filter(kind="violations.decided", id_number=owner.id_number).exists()
+    assert Notice.objects.filter(kind="violations.decided", id_number_hash=identity.id_key(owner.id_number)).exists()
     assert violation.history.first().history_user == owner
 
 

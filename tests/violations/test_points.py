@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from notices.models import Notice
+from portal import identity
 from portal.models import DrivingLicence
 from tests.violations.conftest import D, at, on
 from violations import services
@@ -65,7 +66,7 @@ def test_reaching_12_holds_the_licence_and_sends_a_notice(person, car, record, c
         services.violation_handle([violation.pk], user=owner, online=False, by=clerk_has)
     licence = licence_of(owner)
     assert licence.points == 12 and licence.status == "full_score"
-    assert Notice.objects.filter(kind="violations.full_score", id_number=owner.id_number).exists()
+    assert Notice.objects.filter(kind="violations.full_score", id_number_hash=identity.id_key(owner.id_number)).exists()
 
 
 def test_full_score_points_stay_at_cycle_end(person):

@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from notices.models import Notice
+from portal import identity
 from tests.violations.conftest import D, at, on
 from violations import selectors, services
 from violations.models import Violation, ViolationCode
@@ -71,7 +72,12 @@ def test_proposed_penalty_notice_after_five_records_unhandled_30_days(person, ca
     with on(D(2026, 7, 31)):
         assert services.sweep_proposed_penalty() == 1
         assert services.sweep_proposed_penalty() == 0  # once per set of records
-    assert Notice.objects.filter(kind="violations.proposed_penalty", id_number=owner.id_number).count() == 1
+    assert (
+        Notice.objects.filter(
+            kind="violations.proposed_penalty", id_number_hash=identity.id_key(owner.id_number)
+        ).count()
+        == 1
+    )
 
 
 def test_four_records_bring_no_proposed_penalty(person, car, record):

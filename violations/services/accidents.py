@@ -83,7 +83,7 @@ def vehicles_of(user):
     from violations.selectors import active_bindings_of_driver
 
     bound = list(active_bindings_of_driver(user.id_number).values_list("vehicle_id", flat=True))
-    owned_or_bound = Q(owner_id_number=identity.id_key(user.id_number)) | Q(pk__in=bound)
+    owned_or_bound = Q(owner_id_number_hash=identity.id_key(user.id_number)) | Q(pk__in=bound)
     return Vehicle.objects.filter(owned_or_bound, plate_number__isnull=False).order_by("plate_number")
 
 
@@ -194,7 +194,7 @@ def accident_start(
             case=case,
             role="A",
             user=user,
-            id_number=identity.id_key(user.id_number),
+            id_number=identity.normalize_id_number(user.id_number),
             name=user.real_name,
             mobile=user.mobile,
             plate_number=vehicle.plate_number,
@@ -206,7 +206,11 @@ def accident_start(
             confirmed_at=now,
         )
         AccidentParty.objects.create(
-            case=case, role="B", id_number=other_key, plate_number=other_plate[:10], damage=other_damage.strip()[:100]
+            case=case,
+            role="B",
+            id_number=identity.normalize_id_number(other_licence_number),
+            plate_number=other_plate[:10],
+            damage=other_damage.strip()[:100],
         )
         for kind, items in photos.items():
             for data, content_type in items:
@@ -227,9 +231,9 @@ def join_refusals(case, user) -> list[str]:
     party_b = case.party("B")
     party_a = case.party("A")
     key = identity.id_key(user.id_number)
-    if party_a.id_number == key:
+    if party_a.id_number_hash == key:
         return [_("You started this case; the other driver joins it with the code.")]
-    if party_b.id_number != key:
+    if party_b.id_number_hash != key:
         return [
             _(
                 "The licence number the other party entered is not yours. Ask them to withdraw the case and start "
@@ -303,7 +307,7 @@ def accident_withdraw(case, *, user) -> AccidentCase:
 def role_of(case, user) -> str | None:
     key = identity.id_key(user.id_number)
     for party in case.parties.all():
-        if party.user_id == user.pk and party.id_number == key:
+        if party.user_id == user.pk and party.id_number_hash == key:
             return party.role
     return None
 

@@ -27,7 +27,7 @@ def _limits(vehicle, driver_key):
             % {"n": per_vehicle}
         )
     per_driver = citysettings.get(vehicle.city, "binding_vehicles_per_driver")
-    if Binding.objects.filter(driver_id_number=driver_key, status=Binding.Status.ACTIVE).count() >= per_driver:
+    if Binding.objects.filter(driver_id_number_hash=driver_key, status=Binding.Status.ACTIVE).count() >= per_driver:
         reasons.append(
             _("The driver already has %(n)s non-owned vehicles registered, the most allowed.") % {"n": per_driver}
         )
@@ -46,7 +46,7 @@ def binding_request(*, user, plate_type: str, plate_number: str, engine_last6: s
     # One answer for "no such car" and "wrong engine number": the form reveals nothing about others' cars.
     if vehicle is None or not vehicle.engine_number or vehicle.engine_number.upper()[-6:] != engine_last6:
         raise ViolationError(_("No vehicle matches this plate type, plate number and engine number."))
-    if vehicle.owner_id_number == key:
+    if vehicle.owner_id_number_hash == key:
         raise ViolationError(_("This is your own vehicle: its records are already yours."))
     if relationship not in Binding.Relationship.values:
         raise ViolationError(_("Choose your relationship to the owner."))
@@ -61,7 +61,7 @@ def binding_request(*, user, plate_type: str, plate_number: str, engine_last6: s
             binding = Binding(
                 city=vehicle.city,
                 vehicle=vehicle,
-                driver_id_number=key,
+                driver_id_number=identity.normalize_id_number(user.id_number),
                 driver_name=user.real_name,
                 relationship=relationship,
                 requested_at=timezone.now(),
@@ -86,7 +86,7 @@ def binding_request(*, user, plate_type: str, plate_number: str, engine_last6: s
 
 
 def _owned_binding(binding, owner):
-    if binding.vehicle.owner_id_number != identity.id_key(owner.id_number):
+    if binding.vehicle.owner_id_number_hash != identity.id_key(owner.id_number):
         raise ViolationError(_("Only the vehicle's owner may do this."))
 
 
@@ -94,7 +94,9 @@ def _lock_for_approval(binding) -> None:
     """Two approvals counting the same vehicle's or driver's bindings wait for each other: the
     vehicle row and the driver's licence row are locked before the count (in that order)."""
     Vehicle.objects.select_for_update().filter(pk=binding.vehicle_id).first()
-    DrivingLicence.objects.select_for_update().filter(id_number=binding.driver_id_number).order_by("pk").first()
+    DrivingLicence.objects.select_for_update().filter(id_number_hash=binding.driver_id_number_hash).order_by(
+        "pk"
+    ).first()
 
 
 def binding_approve(binding, *, owner) -> Binding:
@@ -145,7 +147,7 @@ def binding_refuse(binding, *, owner) -> None:
 def binding_revoke(binding, *, user) -> None:
     """The owner revokes a binding (or the driver withdraws it) at any time."""
     key = identity.id_key(user.id_number)
-    if key not in (binding.vehicle.owner_id_number, binding.driver_id_number):
+    if key not in (binding.vehicle.owner_id_number_hash, binding.driver_id_number_hash):
         raise ViolationError(_("Only the owner or the driver may end this binding."))
     now = timezone.now()
     with transaction.atomic():
@@ -155,7 +157,9 @@ def binding_revoke(binding, *, user) -> None:
         if not won:
             raise ViolationError(_("This binding has already ended."))
         audit.record(binding, "revoked", user)
-        other = binding.driver_id_number if key == binding.vehicle.owner_id_number else binding.vehicle.owner_id_number
+        other = (
+            binding.driver_id_number if key == binding.vehicle.owner_id_number_hash else binding.vehicle.owner_id_number
+        )
         notices.notify(
             "violations.binding_revoked",
             id_number=other,

@@ -48,7 +48,7 @@ def handler_licence(id_number: str):
 
 def _binding_for(vehicle, id_number):
     return Binding.objects.filter(
-        vehicle=vehicle, driver_id_number=identity.id_key(id_number), status=Binding.Status.ACTIVE
+        vehicle=vehicle, driver_id_number_hash=identity.id_key(id_number), status=Binding.Status.ACTIVE
     ).first()
 
 
@@ -65,7 +65,7 @@ def record_refusals(violation, *, id_number: str, licence, binding=None, watched
         )
         return reasons
     vehicle = violation.vehicle
-    owner = vehicle.owner_id_number == key
+    owner = vehicle.owner_id_number_hash == key
     if not owner:
         binding = binding if binding is not None else _binding_for(vehicle, id_number)
         if binding is None:
@@ -153,7 +153,6 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
     if not ids:
         raise ViolationError(_("Choose at least one record to handle."))
     id_number = user.id_number
-    key = identity.id_key(id_number)
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -171,7 +170,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
             raise ViolationError(_("Some of these records do not exist."))
         reasons = []
         if online:
-            watched = watch.watch_reasons(key, [r.vehicle for r in records])
+            watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
             for record in records:
                 reasons += [
                     f"{record.plate_number} {timezone.localtime(record.occurred_at):%Y-%m-%d %H:%M}: {r}"
@@ -205,7 +204,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
                 violation=record,
                 city=record.city,
                 licence=licence,
-                handler_id_number=key,
+                handler_id_number=id_number,
                 handler_name=user.real_name,
                 decided_at=now,
                 due_on=today + datetime.timedelta(days=PAY_DAYS),
@@ -223,7 +222,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
             decisions.append(decision)
             notices.notify(
                 "violations.decided",
-                id_number=key,
+                id_number=id_number,
                 city=record.city,
                 context={
                     "number": decision.number,
@@ -238,7 +237,7 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
         audit.record(licence, f"{total} points recorded", by or user)
         if licence.points >= 12:
             _full_score(licence, by)
-        watch.check_after_handling(key, user.real_name, records, now)
+        watch.check_after_handling(id_number, user.real_name, records, now)
     return decisions
 
 

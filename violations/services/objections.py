@@ -44,11 +44,11 @@ def may_object(violation, id_number: str) -> bool:
     from violations.models import Binding
 
     key = identity.id_key(id_number)
-    if violation.vehicle.owner_id_number == key:
+    if violation.vehicle.owner_id_number_hash == key:
         return True
     return Binding.objects.filter(
         vehicle_id=violation.vehicle_id,
-        driver_id_number=key,
+        driver_id_number_hash=key,
         status=Binding.Status.ACTIVE,
         approved_at__lt=violation.occurred_at,
     ).exists()
@@ -75,7 +75,7 @@ def objection_file(violation, *, user, reason: str, photos=()) -> Objection:
             objection = Objection(
                 violation=violation,
                 city=violation.city,
-                filer_id_number=identity.id_key(user.id_number),
+                filer_id_number=identity.normalize_id_number(user.id_number),
                 filer_name=user.real_name,
                 reason=reason[:2000],
                 filed_at=now,

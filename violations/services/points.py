@@ -116,14 +116,15 @@ def study_refusals(licence, today=None) -> list[str]:
     if taken >= STUDY_MAX_PER_CYCLE:
         reasons.append(_("You have already had 6 points taken off by study in this cycle, the most allowed."))
     if Violation.objects.filter(
-        vehicle__owner_id_number=licence.id_number, status__in=[Violation.Status.UNHANDLED, Violation.Status.OBJECTED]
+        vehicle__owner_id_number_hash=licence.id_number_hash,
+        status__in=[Violation.Status.UNHANDLED, Violation.Status.OBJECTED],
     ).exists():
         reasons.append(_("Every record of your vehicles must be handled first."))
-    if Decision.objects.filter(handler_id_number=licence.id_number, status=Decision.Status.UNPAID).exists():
+    if Decision.objects.filter(handler_id_number_hash=licence.id_number_hash, status=Decision.Status.UNPAID).exists():
         reasons.append(_("Every fine must be paid first."))
     three_cycles = licence.cycle_start.replace(year=licence.cycle_start.year - 3)
     if Decision.objects.filter(
-        handler_id_number=licence.id_number,
+        handler_id_number_hash=licence.id_number_hash,
         violation__code__code__in=STUDY_BARRED_CODES,
         decided_at__date__gte=three_cycles,
     ).exists():
@@ -131,7 +132,7 @@ def study_refusals(licence, today=None) -> list[str]:
             _("Drink-driving or forged or borrowed plates in the last three cycles bar point reduction (R-PTS art 27).")
         )
     if (
-        Vehicle.objects.filter(owner_id_number=licence.id_number)
+        Vehicle.objects.filter(owner_id_number_hash=licence.id_number_hash)
         .filter(status__in=[Vehicle.Status.OVERDUE_INSPECTION, Vehicle.Status.SCRAP])
         .exists()
     ):

@@ -31,7 +31,7 @@ def _year_ago(now):
 def open_entries(id_number: str | None = None, vehicles=()):
     q = Q(pk__in=[])
     if id_number:
-        q |= Q(id_number=identity.id_key(id_number), vehicle__isnull=True)
+        q |= Q(id_number_hash=identity.id_key(id_number), vehicle__isnull=True)
     vehicle_ids = [v.pk for v in vehicles]
     if vehicle_ids:
         q |= Q(vehicle_id__in=vehicle_ids)
@@ -56,7 +56,7 @@ def _list(*, city, reason, detail, now, id_number="", name="", vehicle=None) -> 
     existing = (
         existing.filter(vehicle=vehicle)
         if vehicle is not None
-        else existing.filter(id_number=id_number, vehicle__isnull=True)
+        else existing.filter(id_number_hash=identity.id_key(id_number), vehicle__isnull=True)
     )
     if existing.exists():
         return None
@@ -85,16 +85,17 @@ def _list(*, city, reason, detail, now, id_number="", name="", vehicle=None) -> 
     return entry
 
 
-def check_after_handling(key: str, name: str, records, now) -> list[WatchEntry]:
+def check_after_handling(id_number: str, name: str, records, now) -> list[WatchEntry]:
     """Run after a handling commits its decisions (same transaction)."""
+    key = identity.id_key(id_number)
     listed = []
     since = _year_ago(now)
-    non_owned = [r for r in records if r.vehicle.owner_id_number != key]
+    non_owned = [r for r in records if r.vehicle.owner_id_number_hash != key]
     if non_owned:
         city = non_owned[0].city
         plates = (
-            Decision.objects.filter(handler_id_number=key, decided_at__gte=since)
-            .exclude(violation__vehicle__owner_id_number=key)
+            Decision.objects.filter(handler_id_number_hash=key, decided_at__gte=since)
+            .exclude(violation__vehicle__owner_id_number_hash=key)
             .values("violation__vehicle_id")
             .distinct()
             .count()
@@ -107,7 +108,7 @@ def check_after_handling(key: str, name: str, records, now) -> list[WatchEntry]:
                     reason=WatchEntry.Reason.PLATES_PER_DRIVER,
                     detail=detail,
                     now=now,
-                    id_number=key,
+                    id_number=id_number,
                     name=name,
                 )
             )
@@ -122,12 +123,13 @@ def check_after_handling(key: str, name: str, records, now) -> list[WatchEntry]:
                     )
                 )
     for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
-        handlers = list(
-            Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
-            .values_list("handler_id_number", "handler_name")
-            .distinct()
+        # Keyed by the decrypted number: each row's ciphertext differs, so SQL DISTINCT cannot.
+        handlers = dict(
+            Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since).values_list(
+                "handler_id_number", "handler_name"
+            )
         )
-        distinct = {h for h, _n in handlers}
+        distinct = set(handlers)
         if len(distinct) >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
             detail = _("%(n)s drivers handled records of %(plate)s in 12 months") % {
                 "n": len(distinct),
@@ -142,7 +144,7 @@ def check_after_handling(key: str, name: str, records, now) -> list[WatchEntry]:
                     vehicle=vehicle,
                 )
             )
-            for handler, handler_name in handlers:
+            for handler, handler_name in handlers.items():
                 if handler != vehicle.owner_id_number:
                     listed.append(
                         _list(

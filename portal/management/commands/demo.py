@@ -121,7 +121,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, logins=False, **options):
         if not logins:
-            if once and User.objects.filter(id_number=PROVINCE_ADMIN.id_number).exists():
+            if once and User.objects.filter(id_number_hash=identity.id_key(PROVINCE_ADMIN.id_number)).exists():
                 self.stdout.write("Demo data already loaded (run `manage.py demo` without --once to refresh it).")
             else:
                 self.load()
@@ -179,7 +179,7 @@ class Command(BaseCommand):
             fields.setdefault("registered_on", today - datetime.timedelta(days=3 * 365))
             defaults = {
                 "city": city,
-                "owner_id_number": identity.id_key(owner.id_number),
+                "owner_id_number": identity.normalize_id_number(owner.id_number),
                 "owner_name": owner.name,
                 # The mobile on file: demo citizens' accounts are verified against it (docs/rules.md §1).
                 "owner_mobile": owner.mobile,
@@ -250,7 +250,7 @@ class Command(BaseCommand):
                 file_number=file_number,
                 defaults={
                     "city": city,
-                    "id_number": identity.id_key(holder.id_number),
+                    "id_number": identity.normalize_id_number(holder.id_number),
                     "holder_name": holder.name,
                     "mobile": holder.mobile,
                     "licence_class": licence_class,
@@ -269,7 +269,7 @@ class Command(BaseCommand):
         licence(has, CHEN, "320800123404", "C2", datetime.date(2016, 11, 2), 12, DrivingLicence.Status.FULL_SCORE)
 
     def _user(self, login: DemoLogin, **fields) -> User:
-        user = User.objects.filter(id_number=login.id_number).first()
+        user = User.objects.filter(id_number_hash=identity.id_key(login.id_number)).first()
         if user is None:
             user = User(id_number=login.id_number)
         user.mobile, user.real_name = login.mobile, login.name
