@@ -449,6 +449,8 @@ def main():
     base = int(os.environ.get("CLUSTER_PORT", "8200"))
     cluster = Cluster(Path(os.environ.get("CLUSTER_DIR", ROOT / "var" / "cluster")), base)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C even when started in the background by a shell, which starts it with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"Starting the cluster in {cluster.dir} (logs there) ...", flush=True)
     cluster.start()
     try:
