@@ -2,12 +2,14 @@
 demo's records in every service, restore the dump into a new database, and compare every
 table's row count and a checksum of the key tables' contents."""
 
+import importlib
 import os
 import subprocess
 import uuid
 
 import psycopg2
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
 
@@ -22,6 +24,14 @@ KEY_TABLES = [
     "violations_violation",
     "certificates_application",
     "notices_notice",
+]
+
+
+SEED_MIGRATIONS = [
+    "portal.migrations.0002_seed_cities_holidays",
+    "violations.migrations.0002_seed_codes",
+    "violations.migrations.0003_seed_study",
+    "certificates.migrations.0002_fee_table",
 ]
 
 
@@ -61,13 +71,11 @@ def _census(dbname, key_tables):
 
 @pytest.mark.django_db(transaction=True)
 def test_dump_restore_drill_keeps_every_row(tmp_path):
-    from portal.cities_data import ensure_cities, ensure_holidays
-    from portal.models import City, Holiday
-
-    # The reference data the migrations seed (an earlier transactional test may have flushed it),
-    # then committed rows in every service's tables.
-    ensure_cities(City)
-    ensure_holidays(Holiday)
+    # The reference data the migrations seed (an earlier transactional test may have flushed it:
+    # cities, holidays, violation codes, study material, the fee table), then committed rows in
+    # every service's tables. Each seed is idempotent.
+    for module in SEED_MIGRATIONS:
+        importlib.import_module(module).seed(django_apps, None)
     call_command("demo", verbosity=0)
     source = connection.settings_dict["NAME"]
     counts, sums = _census(source, KEY_TABLES)
