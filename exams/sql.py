@@ -19,6 +19,42 @@ import functools
 
 from exams.models import ExamPlan, ExamRequest, InspectionBooking
 
+# --- The draw (exams.services.allocation.plans_allocate) ----------------------------------------
+# Set-based: every live request of the closing plans is ranked and decided in one statement, not
+# loaded and saved row by row. DRAW_CLOSE_PLANS returns the ids it moved (the ORM's update() returns
+# only a count, and a concurrent or repeated run must find nothing to move).
+DRAW_CLOSE_PLANS = (
+    "UPDATE exams_examplan SET status = 'allocated', allocated_at = %s"
+    " WHERE id = ANY(%s) AND status = 'published' AND closes_on <= %s RETURNING id"
+)
+DRAW_RANK_REQUESTS = """
+    UPDATE exams_examrequest r
+       SET rank = ranked.rn,
+           decided_at = %s,
+           status = CASE WHEN ranked.rn <= ranked.capacity THEN 'allocated' ELSE 'not_allocated' END
+      FROM (SELECT q.id, p.capacity,
+                   ROW_NUMBER() OVER (PARTITION BY q.plan_id
+                                      ORDER BY q.priority DESC, q.key_time, q.draw_hash, q.id) AS rn
+              FROM exams_examrequest q JOIN exams_examplan p ON p.id = q.plan_id
+             WHERE q.plan_id = ANY(%s) AND q.status = 'requested') ranked
+     WHERE r.id = ranked.id
+"""
+# Each plan's fee and pay-by time (fees.fee_terms) onto its allocated seats, one statement for all.
+DRAW_SET_FEES = """
+    UPDATE exams_examrequest r SET fee = t.fee, fee_due_at = t.due
+      FROM unnest(%s::bigint[], %s::numeric[], %s::timestamptz[]) AS t(plan_id, fee, due)
+     WHERE r.plan_id = t.plan_id AND r.status = 'allocated'
+"""
+# Priority bookings used by allocated requests; returns the learner records changed (for history).
+DRAW_USE_PRIORITY = """
+    UPDATE exams_learnerrecord l
+       SET priority_used = array_append(l.priority_used, r.subject)
+      FROM exams_examrequest r
+     WHERE r.record_id = l.id AND r.plan_id = ANY(%s) AND r.status = 'allocated' AND r.priority
+       AND NOT (r.subject = ANY(l.priority_used))
+    RETURNING l.id
+"""
+
 
 def history_rows(cursor, model, where: str, params: list, reason: str, now, user=None) -> None:
     """The history rows (django-simple-history's table) of every row the draw just changed.

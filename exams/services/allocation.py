@@ -39,50 +39,15 @@ def plans_allocate(plan_ids, *, now=None) -> list[int]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE exams_examplan SET status = 'allocated', allocated_at = %s"
-            " WHERE id = ANY(%s) AND status = 'published' AND closes_on <= %s RETURNING id",
-            [now, list(plan_ids), today],
-        )
+        cursor.execute(sql.DRAW_CLOSE_PLANS, [now, list(plan_ids), today])
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return []
-        cursor.execute(
-            """
-            UPDATE exams_examrequest r
-               SET rank = ranked.rn,
-                   decided_at = %s,
-                   status = CASE WHEN ranked.rn <= ranked.capacity THEN 'allocated' ELSE 'not_allocated' END
-              FROM (SELECT q.id, p.capacity,
-                           ROW_NUMBER() OVER (PARTITION BY q.plan_id
-                                              ORDER BY q.priority DESC, q.key_time, q.draw_hash, q.id) AS rn
-                      FROM exams_examrequest q JOIN exams_examplan p ON p.id = q.plan_id
-                     WHERE q.plan_id = ANY(%s) AND q.status = 'requested') ranked
-             WHERE r.id = ranked.id
-            """,
-            [now, ids],
-        )
+        cursor.execute(sql.DRAW_RANK_REQUESTS, [now, ids])
         terms = {plan.pk: fee_terms(plan, now) for plan in ExamPlan.objects.filter(pk__in=ids).select_related("city")}
         charged = [pk for pk, (fee, _due) in terms.items() if fee is not None]
-        cursor.execute(
-            """
-            UPDATE exams_examrequest r SET fee = t.fee, fee_due_at = t.due
-              FROM unnest(%s::bigint[], %s::numeric[], %s::timestamptz[]) AS t(plan_id, fee, due)
-             WHERE r.plan_id = t.plan_id AND r.status = 'allocated'
-            """,
-            [charged, [terms[pk][0] for pk in charged], [terms[pk][1] for pk in charged]],
-        )
-        cursor.execute(
-            """
-            UPDATE exams_learnerrecord l
-               SET priority_used = array_append(l.priority_used, r.subject)
-              FROM exams_examrequest r
-             WHERE r.record_id = l.id AND r.plan_id = ANY(%s) AND r.status = 'allocated' AND r.priority
-               AND NOT (r.subject = ANY(l.priority_used))
-            RETURNING l.id
-            """,
-            [ids],
-        )
+        cursor.execute(sql.DRAW_SET_FEES, [charged, [terms[pk][0] for pk in charged], [terms[pk][1] for pk in charged]])
+        cursor.execute(sql.DRAW_USE_PRIORITY, [ids])
         used = [row[0] for row in cursor.fetchall()]
         sql.history_rows(cursor, ExamPlan, "id = ANY(%s)", [ids], "allocated", now)
         sql.history_rows(
