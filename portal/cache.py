@@ -46,8 +46,8 @@ def _tolerant(operation, fallback):
     return method
 
 
-def _incr_failed(*args):
-    raise ValueError("cache unavailable")
+# INCRBY only when the key exists (nil otherwise), as Django's incr promises.
+_INCR_EXISTING = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end"
 
 
 class _Client(RedisCacheClient):
@@ -57,6 +57,7 @@ class _Client(RedisCacheClient):
         options.setdefault("socket_timeout", 2)
         super().__init__(servers, **options)
         self._clients = {}
+        self._scripts = {}
 
     def _get_connection_pool(self, write):
         from django.conf import settings
@@ -67,6 +68,23 @@ class _Client(RedisCacheClient):
         if not self._pools:
             self._pools[0] = sentinel_pool(self._pool_options)
         return self._pools[0]
+
+    def incr(self, key, delta):
+        """One round trip: Django's incr asks EXISTS, then INCRBY (two, and a key expiring between
+        them comes back as a counter without its expiry). django-ratelimit calls it for every
+        limit of every rush request; the script does both steps atomically in Redis."""
+        try:
+            client = self.get_client(key, write=True)
+            script = self._scripts.get(id(client))
+            if script is None:
+                script = self._scripts[id(client)] = client.register_script(_INCR_EXISTING)
+            value = script(keys=[key], args=[delta])
+        except DOWN:
+            _warn("incr")
+            raise ValueError("cache unavailable") from None
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -82,7 +100,6 @@ class _Client(RedisCacheClient):
     delete = _tolerant("delete", False)
     get_many = _tolerant("get_many", {})
     has_key = _tolerant("has_key", False)
-    incr = _tolerant("incr", _incr_failed)
     set_many = _tolerant("set_many", [])
     delete_many = _tolerant("delete_many", None)
     clear = _tolerant("clear", False)
