@@ -13,10 +13,17 @@ gets the same treatment without declaring anything:
 - the change list's search box POSTs (admin/search_form.html); an ID number typed there becomes
   the keyed hash `idk=<identity.id_key()>` in the address, anything else the usual `q=`, so no
   ID number reaches an access log. Searching filters the *_hash columns.
+
+Mobiles are personal data too (docs/rules.md §1): where a change list searches a mobile column
+(`=mobile` in search_fields, also on admins without ID numbers, which mix this in themselves),
+its box POSTs the same way, and a typed mobile goes into the address encrypted (Fernet under the
+ID-number key, randomised: `sq=<token>`). The column holds the mobile in clear (logins look it
+up), so there is no hash to search by; the session would put it in Redis.
 """
 
 from urllib.parse import urlencode
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.views.main import ChangeList
@@ -32,12 +39,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from encrypted_model_fields.fields import decrypt_str, encrypt_str
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import identity
 from portal.idfields import IdHashField, IdNumberField
 
 ID_KEY_PARAM = "idk"  # the keyed hash of a searched ID number, in change list addresses
+SEARCH_TOKEN_PARAM = "sq"  # a searched mobile, encrypted, in change list addresses
+_PERSONAL_PARAMS = ("q", ID_KEY_PARAM, SEARCH_TOKEN_PARAM, "p")
 
 
 def id_fields(model) -> list[str]:
@@ -51,17 +61,21 @@ class _IdKeyChangeList(ChangeList):
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
         lookup_params.pop(ID_KEY_PARAM, None)
+        lookup_params.pop(SEARCH_TOKEN_PARAM, None)
         return lookup_params
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         model_admin = self.model_admin
         url = reverse(f"{model_admin.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_id_search")
-        keep = {k: v for k, v in self.params.items() if k not in ("q", ID_KEY_PARAM, "p")}
+        keep = {k: v for k, v in self.params.items() if k not in _PERSONAL_PARAMS}
         self.id_search_action = f"{url}?{urlencode(keep)}" if keep else url
         self.id_search_csrf = get_token(request)
         self.id_search_by_key = bool(request.GET.get(ID_KEY_PARAM))
-        self.id_number_search = bool(model_admin.id_number_fields)
+        self.mobile_search_by_token = bool(request.GET.get(SEARCH_TOKEN_PARAM))
+        self.id_number_search = model_admin.personal_search
+        self.searches_id_numbers = bool(model_admin.id_number_fields)
+        self.searches_mobiles = bool(model_admin.mobile_search_fields)
 
 
 class _KeepIdNumberField(forms.CharField):
@@ -125,12 +139,30 @@ class _Revealed:
         return repr(identity.mask_id_number(self.value))
 
 
+def _looks_like_mobile(term: str) -> bool:
+    mobile = identity.normalize_mobile(term)
+    return len(mobile) == 11 and mobile.isdigit() and mobile.startswith("1")
+
+
+def _search_token(mobile: str) -> str:
+    return encrypt_str(mobile).decode("ascii")
+
+
+def _searched_mobile(token: str) -> str | None:
+    try:
+        return decrypt_str(token[:500])
+    except (InvalidToken, TypeError, ValueError):
+        return None
+
+
 class IdNumberAdminMixin:
     """See the module docstring. Mixed into HistoryAdmin (portal.admin_helpers)."""
 
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)
         self.id_number_fields = id_fields(model)
+        self.mobile_search_fields = [f.lstrip("=^@") for f in self.search_fields if "mobile" in f]
+        self.personal_search = bool(self.id_number_fields or self.mobile_search_fields)
         for name in self.id_number_fields:
             setattr(self, f"{name}_masked", self._masked_display(name))
 
@@ -164,18 +196,17 @@ class IdNumberAdminMixin:
 
     # --- pages --------------------------------------------------------------------------------
     def get_urls(self):
-        if not self.id_number_fields:
+        if not self.personal_search:
             return super().get_urls()
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
-        return [
-            path("search/", wrap(self.id_search_view), name=f"{prefix}_id_search"),
-            path("<path:object_id>/reveal-id/", wrap(self.reveal_id_view), name=f"{prefix}_reveal_id"),
-            *super().get_urls(),
-        ]
+        urls = [path("search/", wrap(self.id_search_view), name=f"{prefix}_id_search")]
+        if self.id_number_fields:
+            urls.append(path("<path:object_id>/reveal-id/", wrap(self.reveal_id_view), name=f"{prefix}_reveal_id"))
+        return [*urls, *super().get_urls()]
 
     def get_changelist(self, request, **kwargs):
-        return _IdKeyChangeList if self.id_number_fields else super().get_changelist(request, **kwargs)
+        return _IdKeyChangeList if self.personal_search else super().get_changelist(request, **kwargs)
 
     @method_decorator(require_POST)
     def id_search_view(self, request):
@@ -183,9 +214,11 @@ class IdNumberAdminMixin:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         term = identity.nfkc(request.POST.get("q", "")).strip()[:200]
-        keep = {k: v for k, v in request.GET.items() if k not in ("q", ID_KEY_PARAM, "p")}
+        keep = {k: v for k, v in request.GET.items() if k not in _PERSONAL_PARAMS}
         if self.id_number_fields and identity.looks_like_id_number(term):
             keep[ID_KEY_PARAM] = identity.id_key(term)
+        elif self.mobile_search_fields and _looks_like_mobile(term):
+            keep[SEARCH_TOKEN_PARAM] = _search_token(identity.normalize_mobile(term))
         elif term:
             keep["q"] = term
         url = reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
@@ -229,6 +262,15 @@ class IdNumberAdminMixin:
         return [f for f in fields if f.lstrip("=^@") not in self.id_number_fields]
 
     def get_search_results(self, request, queryset, search_term):
+        token = request.GET.get(SEARCH_TOKEN_PARAM, "") if self.mobile_search_fields else ""
+        if token:
+            mobile = _searched_mobile(token)
+            if mobile is None:  # a token that is not ours, or was cut
+                return queryset.none(), False
+            q = Q()
+            for name in self.mobile_search_fields:
+                q |= Q(**{name: mobile})
+            return queryset.filter(q), False
         key = request.GET.get(ID_KEY_PARAM, "") if self.id_number_fields else ""
         term = identity.nfkc(search_term).strip()
         if not key and self.id_number_fields and identity.looks_like_id_number(term):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import account_services, identity
 from portal.admin_helpers import CityScopedAdmin, HistoryAdmin, clerk_city
+from portal.admin_idnumbers import IdNumberAdminMixin
 from portal.forms import LoginForm
 from portal.models import ClerkProfile, SmsCode, User
 
@@ -252,7 +253,7 @@ class ClerkProfileAdmin(CityScopedAdmin):
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(admin.ModelAdmin):
+class SmsCodeAdmin(IdNumberAdminMixin, admin.ModelAdmin):
     """Read-only trail for "I never got the code": when, for what, and what the gateway reported."""
 
     list_display = [

@@ -1062,10 +1062,11 @@ def test_admin_pages(client, world):
                 pages.append(("simple_history", reverse(f"{info}_simple_history", args=[obj.pk, version.history_id])))
         elif label not in samples:
             failures.append(f"{label}: no sample object for the matrix (add one to _samples)")
-        # POST only: the search (ID number in the body) and, where the model holds ID numbers,
+        # POST only: the search (ID number or mobile in the body) and, where the model holds ID numbers,
         # the reveal of one record's number.
         names = getattr(admin.site._registry[model], "id_number_fields", [])
-        posts = [("id_search", reverse(f"{info}_id_search"))] if names else []
+        searched = getattr(admin.site._registry[model], "personal_search", False)  # ID numbers or mobiles
+        posts = [("id_search", reverse(f"{info}_id_search"))] if searched else []
         if obj is not None and names:
             posts.append(("reveal_id", reverse(f"{info}_reveal_id", args=[obj.pk]) + f"?field={names[0]}"))
         for kind, path in posts:
