@@ -9,11 +9,12 @@ and the reads this app's pages and services share.
 import datetime
 import re
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from certificates import rules
 from certificates.models import (
+    LICENCE_ITEMS,
     Application,
     CompulsoryInsurance,
     Deferral,
@@ -24,7 +25,8 @@ from certificates.models import (
     VehicleTax,
 )
 from portal import identity
-from portal.models import MedicalInstitution
+from portal.auth_backends import UNCACHED_FIELDS
+from portal.models import DrivingLicence, MedicalInstitution, User, Vehicle
 from portal.processcache import TimedCache
 
 
@@ -101,6 +103,29 @@ _fees = TimedCache(_load_fees)
 def fees() -> dict[str, object]:
     """The province's fee table, the national standard for any fee it does not list."""
     return _fees.get()
+
+
+def own_subject(item, user, pk: int):
+    """The user's own driving licence (licence items) or vehicle with this pk, or None.
+
+    Found by the hash of the ID number, which the session's cached user carries. The ID number
+    and mobile are never cached (portal.auth_backends.UNCACHED_FIELDS) and every page of an
+    application needs both: they come back in the same statement, as subqueries on the user's
+    primary key, and are set on `user` (one round trip where the user's fields and the subject
+    were two)."""
+    if item in LICENCE_ITEMS:
+        qs = DrivingLicence.objects.filter(id_number_hash=user.id_number_hash)
+    else:
+        qs = Vehicle.objects.filter(owner_id_number_hash=user.id_number_hash)
+    missing = sorted(user.get_deferred_fields() & set(UNCACHED_FIELDS))
+    own = User.objects.filter(pk=user.pk)
+    # Each subquery's output field is the user's own, so the ID number comes back decrypted.
+    qs = qs.annotate(**{f"_applicant_{name}": Subquery(own.values(name)) for name in missing})
+    subject = qs.filter(pk=pk).first()
+    if subject is not None:
+        for name in missing:
+            setattr(user, name, getattr(subject, f"_applicant_{name}"))
+    return subject
 
 
 def applications_of(id_number: str, city=None):

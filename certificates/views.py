@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 from certificates import forms, rules, selectors, services
 from certificates.models import LICENCE_ITEMS, Application, Item, MedicalCertificate
 from portal import identity
-from portal.auth_backends import UNCACHED_FIELDS
 from portal.decorators import city_required, redirect_to_verify, registry_verified_required
-from portal.models import DrivingLicence, Vehicle
+from portal.models import DrivingLicence
 from portal.payments import selectors as payment_selectors
 from portal.postal import selectors as postal_selectors
 from portal.ratelimits import client_ip
@@ -23,15 +22,6 @@ from portal.verification import VerificationError
 
 ITEM_SLUGS = {item.value.replace("_", "-"): item for item in Item}
 SLUG_OF = {item: slug for slug, item in ITEM_SLUGS.items()}
-
-
-def _load_personal_fields(user) -> None:
-    """The session's user comes from the cache without ID number and mobile
-    (portal.auth_backends.UNCACHED_FIELDS), each loaded by its own query on first use; a page
-    that reads both loads them together, one query instead of two."""
-    deferred = user.get_deferred_fields() & set(UNCACHED_FIELDS)
-    if len(deferred) > 1:
-        user.refresh_from_db(fields=sorted(deferred))
 
 
 def _item(slug) -> Item:
@@ -91,16 +81,17 @@ def choose(request, item_slug):
 
 
 def _subject(request, item, subject_id):
-    if item in LICENCE_ITEMS:
-        return {"licence": get_object_or_404(DrivingLicence.objects.held_by(request.user.id_number), pk=subject_id)}
-    return {"vehicle": get_object_or_404(Vehicle.objects.owned_by(request.user.id_number), pk=subject_id)}
+    # The user's ID number and mobile are loaded with the subject (selectors.own_subject).
+    subject = selectors.own_subject(item, request.user, subject_id)
+    if subject is None:
+        raise Http404
+    return {"licence": subject} if item in LICENCE_ITEMS else {"vehicle": subject}
 
 
 @city_required
 @login_required
 @registry_verified_required
 def apply(request, item_slug, subject_id):
-    _load_personal_fields(request.user)
     item = _item(item_slug)
     if subject_id > 2**62:
         raise Http404

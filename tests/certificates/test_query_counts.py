@@ -10,7 +10,7 @@ from tests import factories
 from tests.conftest import last_code
 
 
-def test_a_submission_is_one_read_of_the_account_one_of_the_car_and_the_writes(
+def test_a_submission_is_one_read_of_the_car_and_the_account_one_code_update_and_the_writes(
     citizen_client, citizen, car, django_assert_max_num_queries
 ):
     url = f"/certificates/apply/vehicle-licence/{car.pk}/"
@@ -24,10 +24,10 @@ def test_a_submission_is_one_read_of_the_account_one_of_the_car_and_the_writes(
         "address": "江苏省淮安市清江浦区健康东路 1 号",
         "code": last_code(citizen.mobile),
     }
-    # ID number and mobile together (1), the car (1); in the transaction: the code checked and
-    # spent in its savepoint (4), the case, its history row and first step (3), the notice (1,
-    # prepared once per connection: 2), and the test's own savepoint around it all (2).
-    with django_assert_max_num_queries(13):
+    # The car with the account's ID number and mobile (1); in the transaction: the code checked
+    # and spent by one conditional UPDATE (1), the case, its history row and first step (3), the
+    # notice (1, prepared once per connection: 2), and the test's own savepoint around it all (2).
+    with django_assert_max_num_queries(9):
         assert citizen_client.post(url, data).status_code == 302
     assert Application.objects.filter(vehicle=car, status="submitted").count() == 1
 

@@ -2,7 +2,8 @@
 
 Before the quota rows were locked, 20 concurrent sends to one mobile made 6 codes despite the
 60-second rule, and a burst took a daily cap of 10 to 11. Each race below has a control that
-runs the old count-then-insert check the same way and shows the burst getting through.
+runs the old count-then-insert check the same way and shows the burst getting through. A right
+code used by 20 requests at once is accepted once; its control reads the code before spending it.
 """
 
 import datetime
@@ -84,3 +85,43 @@ def test_control_without_the_locked_quota_an_address_passes_its_cap():
     all_counted = barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
     race(lambda i: _unlocked_send(f"1381234{i:04d}", "10.9.9.9", 10, 10, all_counted), THREADS)
     assert SmsCode.objects.filter(ip="10.9.9.9").count() > 10
+
+
+def _right_code_sent():
+    code = "135790"
+    now = timezone.now()
+    SmsCode.objects.create(
+        mobile=MOBILE,
+        purpose="register",
+        code_hash=verification._hash(MOBILE, "register", code),
+        created_at=now,
+        expires_at=now + datetime.timedelta(minutes=5),
+    )
+    return code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_20_uses_of_one_right_code_at_once_accept_one():
+    # check_code spends a right code by one conditional UPDATE: the row lock makes the others
+    # re-check `used_at IS NULL` on the committed row, and they find the code spent.
+    code = _right_code_sent()
+    results = race(lambda i: verification.check_code(MOBILE, "register", code), THREADS).outcomes
+    assert sum(r is None for r in results) == 1
+    assert sum(isinstance(r, verification.VerificationError) for r in results) == THREADS - 1
+    assert SmsCode.objects.get(mobile=MOBILE).used_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_spending_a_code_read_before_the_write_accepts_it_many_times():
+    code = _right_code_sent()
+    all_read = barrier(THREADS, timeout=60)  # a thread that fails early must not hang the rest
+
+    def read_then_spend(i):
+        sms = SmsCode.objects.filter(mobile=MOBILE, purpose="register", used_at__isnull=True).first()
+        all_read.wait()
+        if sms is None or sms.code_hash != verification._hash(MOBILE, "register", code):
+            raise verification.VerificationError("refused")
+        return SmsCode.objects.filter(pk=sms.pk).update(used_at=timezone.now())
+
+    results = race(read_then_spend, THREADS).outcomes
+    assert sum(r == 1 for r in results) > 1
