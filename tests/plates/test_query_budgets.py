@@ -77,3 +77,22 @@ def test_hold_page(citizen_client, has, selection, django_assert_max_num_queries
     hold = confirmed_hold(selection)
     with page_budget(django_assert_max_num_queries, "plates:hold", 5):
         assert citizen_client.get(reverse("plates:hold", args=[hold.pk])).status_code == 200
+
+
+def test_rush_compose(citizen_client, has, selection, django_assert_max_num_queries):
+    """A self-composed round that claims its second candidate: the selection's read, the locking
+    read (with the withheld patterns and the candidates' rows), one conditional UPDATE per
+    candidate tried, the tries and their history row."""
+    from tests.plates.conftest import set_city
+
+    set_city(has, "plate_compose_interval_seconds", 0)
+    PlateNumber.objects.filter(number="苏HA000A").update(status="held")
+    data = {f"c{i}_prefix": "苏H" for i in range(2)}
+    data.update({f"c0_{p}": ch for p, ch in enumerate("A000A")})
+    data.update({f"c1_{p}": ch for p, ch in enumerate("A000B")})
+    url = reverse("plates:compose", args=[selection.pk])
+    citizen_client.get(url)  # the picker, cached for 30 s
+    with page_budget(django_assert_max_num_queries, "plates:compose-post", 9):
+        response = citizen_client.post(url, data)
+    assert response.status_code == 302 and response.url.endswith(f"/plates/s/{selection.pk}/")
+    assert PlateNumber.objects.get(number="苏HA000B").status == "backup"
