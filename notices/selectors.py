@@ -21,7 +21,9 @@ def inbox_for(user):
 
 
 def unread_count(user) -> int:
-    return Notice.objects.filter(id_number_hash=identity.id_key(user.id_number), read_at__isnull=True).count()
+    # The account's stored key of its ID number: the logged-in user comes from the cache without
+    # the ID number itself (portal.auth_backends), and reading it was a query on every page.
+    return Notice.objects.filter(id_number_hash=user.id_number_hash, read_at__isnull=True).count()
 
 
 def announcements_for(city):

@@ -5,7 +5,8 @@ import re
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -281,13 +282,35 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
     interval = values["plate_compose_interval_seconds"]
     now = timezone.now()
     with transaction.atomic():
-        # The city's withheld patterns are read with the lock (one round trip less).
+        # The city's withheld patterns and the candidates' rows are read with the lock (two round
+        # trips less): which candidates exist in the pool, in what state, and whether one is
+        # already this selection's live backup (it costs nothing), so that a number not on offer
+        # at all is told apart.
         locked = (
             Selection.objects.select_for_update()
             .annotate(
                 patterns=ArraySubquery(
                     BannedPattern.objects.filter(city_id=city.pk, is_active=True).order_by("pk").values("pattern")
-                )
+                ),
+                known=ArraySubquery(
+                    PlateNumber.objects.filter(city_id=city.pk, plate_type=selection.plate_type, number__in=candidates)
+                    .order_by()
+                    .values(
+                        row=JSONObject(
+                            id="pk",
+                            number="number",
+                            status="status",
+                            own=ExpressionWrapper(
+                                Q(
+                                    status=PlateNumber.Status.BACKUP,
+                                    claimed_selection_id=selection.pk,
+                                    claim_expires_at__gt=now,
+                                ),
+                                output_field=BooleanField(),
+                            ),
+                        )
+                    )
+                ),
             )
             .get(pk=selection.pk)
         )
@@ -307,21 +330,13 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
         if last_compose_at and (now - last_compose_at).total_seconds() < interval:
             wait = interval - int((now - last_compose_at).total_seconds())
             raise PlateError(_("Please wait %(s)d seconds before the next round.") % {"s": wait})
-        # Which candidates exist in the pool, and in what state: a citizen's own backup is told
-        # apart (it costs nothing), and so is a number that is not on offer at all.
-        known = {
-            number: (status, claimed_by, claim_expires)
-            for number, status, claimed_by, claim_expires in PlateNumber.objects.filter(
-                city_id=city.pk, plate_type=selection.plate_type, number__in=candidates
-            ).values_list("number", "status", "claimed_selection_id", "claim_expires_at")
-        }
+        known = {row["number"]: row for row in locked.known}
         for candidate in candidates:
-            status, claimed_by, claim_expires = known.get(candidate, (None, None, None))
-            if status == PlateNumber.Status.BACKUP and claimed_by == selection.pk and claim_expires > now:
+            if known.get(candidate, {}).get("own"):
                 raise PlateError(
                     _("%(number)s is already one of your backups; this round cost nothing.") % {"number": candidate}
                 )
-        not_offered = [c for c in candidates if known.get(c, (None,))[0] in (None, PlateNumber.Status.WITHHELD)]
+        not_offered = [c for c in candidates if known.get(c, {}).get("status") in (None, PlateNumber.Status.WITHHELD)]
         expires = now + datetime.timedelta(seconds=values["plate_backup_seconds"])
         # One conditional UPDATE per candidate, in the citizen's order, until one changes a row.
         # (One statement for the whole round, with SELECT ... FOR UPDATE over the candidates,
@@ -342,8 +357,24 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
         locked._history_user, locked._change_reason = selection.citizen, "self-composed round"
         locked.save(update_fields=["compose_tries_used", "last_compose_at"])
     used = locked.compose_tries_used
-    if claimed is not None:
+    if claimed is not None and claimed not in known:  # a row created after the read (a block opening)
         claimed = PlateNumber.objects.get(city_id=city.pk, number=claimed)
+    elif claimed is not None:
+        # The number as the UPDATE left it, from the row read with the lock (no further read;
+        # its other fields load on use, as with .only()).
+        claimed = PlateNumber.from_db(
+            locked._state.db,
+            ["id", "city_id", "plate_type", "number", "status", "claimed_selection_id", "claim_expires_at"],
+            [
+                known[claimed]["id"],
+                city.pk,
+                selection.plate_type,
+                claimed,
+                PlateNumber.Status.BACKUP,
+                selection.pk,
+                expires,
+            ],
+        )
     selection.compose_tries_used, selection.last_compose_at = used, now
     tried = candidates[:cost] if claimed is not None else candidates
     return RoundResult(claimed, cost, [c for c in tried if c in not_offered])
@@ -406,46 +437,55 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
         verification.check_code(citizen.mobile, CONFIRM_PURPOSE, code)
     now = timezone.now()
     with transaction.atomic():
-        # The ban and the device's other citizens are read with the lock, as annotations: one
-        # round trip instead of three on the rush path.
+        # The ban, the device's other citizens and the backup's number are read with the lock, as
+        # annotations, and the citizen's row with it (the cached logged-in user has no ID number,
+        # which the hold and its notice need): one round trip instead of five on the rush path.
         locked = (
             Selection.objects.select_for_update(of=("self",))
-            .select_related("vehicle")
+            .select_related("vehicle", "citizen")
             .annotate(
-                banned=selectors.is_banned(citizen.id_number, now),
+                banned=selectors.is_banned(citizen, now),
                 device_others=selectors.device_citizens_of_row(now - datetime.timedelta(hours=1)),
+                backup_number=Subquery(
+                    PlateNumber.objects.filter(pk=number_id, claimed_selection_id=OuterRef("pk")).values("number")[:1]
+                ),
             )
             .filter(pk=selection.pk, citizen_id=citizen.pk, city_id=city.pk)
             .first()
         )
         if locked is None:
             raise Selection.DoesNotExist
-        locked.city, locked.citizen = city, citizen
+        holder, locked.city = locked.citizen, city
         _require_live(locked)
         if locked.banned:
             raise PlateError(_("You may not preselect a number online at present."))
         flagged = locked.device_others + 1 >= values["plate_suspicious_selections_per_hour"]
-        # backup -> held, only this selection's unexpired claim (the locked row's condition is
-        # re-checked after any wait); the held number keeps its claim.
-        number = (
-            PlateNumber.objects.select_for_update()
-            .filter(
-                pk=number_id,
-                status=PlateNumber.Status.BACKUP,
-                claimed_selection_id=locked.pk,
-                claim_expires_at__gt=now,
-            )
-            .first()
-        )
-        if number is None:
+        # backup -> held by a conditional UPDATE whose row count decides: only this selection's
+        # unexpired claim (re-checked on the row after any wait); the held number keeps its claim.
+        if not locked.backup_number or not PlateNumber.objects.filter(
+            pk=number_id, status=PlateNumber.Status.BACKUP, claimed_selection_id=locked.pk, claim_expires_at__gt=now
+        ).update(status=PlateNumber.Status.HELD, claim_expires_at=None, taken_at=now):
             raise PlateError(_("Your reservation of this number has run out. Choose another backup or draw again."))
-        number.status, number.claim_expires_at, number.taken_at = PlateNumber.Status.HELD, None, now
-        number.save(update_fields=["status", "claim_expires_at", "taken_at"])
+        # The number as the UPDATE left it (its other fields load on use, as with .only()).
+        number = PlateNumber.from_db(
+            locked._state.db,
+            ["id", "city_id", "plate_type", "number", "status", "claimed_selection_id", "claim_expires_at", "taken_at"],
+            [
+                int(number_id),
+                city.pk,
+                locked.plate_type,
+                locked.backup_number,
+                PlateNumber.Status.HELD,
+                locked.pk,
+                None,
+                now,
+            ],
+        )
         # The selection's other backups back to the pool: every number an open selection still
         # claims is one of its backups, so no status test, which would lead PostgreSQL to the
         # partial index of live backups and through every live backup in the city
         # (selectors.live_backups).
-        PlateNumber.objects.filter(claimed_selection_id=locked.pk).exclude(pk=number.pk).update(
+        PlateNumber.objects.filter(claimed_selection_id=locked.pk).exclude(pk=number_id).update(
             status=PlateNumber.Status.AVAILABLE, claimed_selection=None, claim_expires_at=None
         )
         locked.status, locked.ended_at = Selection.Status.DONE, now
@@ -457,8 +497,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             number=number,
             vehicle_id=locked.vehicle_id,
             selection=locked,
-            citizen=citizen,
-            holder_id_number=citizen.id_number,
+            citizen=holder,
+            holder_id_number=holder.id_number,
             selected_on=selected_on,
             expires_at=hold_deadline(selected_on, city, values["plate_hold_working_days"]),
             created_at=now,
