@@ -50,22 +50,6 @@ def _tolerant(operation, fallback):
 _INCR_EXISTING = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end"
 
 
-# Count one hit on each of several fixed-window counters (portal.ratelimits): a counter that does
-# not exist yet starts at 1 with its expiry (SET NX EX), one that does is incremented. One
-# script for all of a request's limits, where django-ratelimit asks ADD then INCR per limit.
-_COUNT_HITS = """
-local counts = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('SET', key, 1, 'NX', 'EX', ARGV[i]) then
-    counts[i] = 1
-  else
-    counts[i] = redis.call('INCR', key)
-  end
-end
-return counts
-"""
-
-
 class _Client(RedisCacheClient):
     def __init__(self, servers, **options):
         # A Redis that does not answer must cost a page little time, not the OS's minutes.
@@ -91,29 +75,16 @@ class _Client(RedisCacheClient):
         limit of every rush request; the script does both steps atomically in Redis."""
         try:
             client = self.get_client(key, write=True)
-            value = self._script(client, _INCR_EXISTING)(keys=[key], args=[delta])
+            script = self._scripts.get(id(client))
+            if script is None:
+                script = self._scripts[id(client)] = client.register_script(_INCR_EXISTING)
+            value = script(keys=[key], args=[delta])
         except DOWN:
             _warn("incr")
             raise ValueError("cache unavailable") from None
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
-
-    def _script(self, client, source):
-        scripts = self._scripts.setdefault(id(client), {})
-        script = scripts.get(source)
-        if script is None:
-            script = scripts[source] = client.register_script(source)
-        return script
-
-    def count_hits(self, keys, timeouts):
-        """One hit on each counter, one round trip; the counts, or None when Redis is down."""
-        try:
-            client = self.get_client(keys[0], write=True)
-            return [int(n) for n in self._script(client, _COUNT_HITS)(keys=keys, args=timeouts)]
-        except DOWN:
-            _warn("count_hits")
-            return None
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -148,12 +119,6 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
-
-    def count_hits(self, counters: dict[str, int]) -> list[int] | None:
-        """Count one hit on each counter ({key: seconds it lives}) in one round trip: the counts
-        in the same order, or None when Redis is down (portal.ratelimits)."""
-        keys = [self.make_and_validate_key(key) for key in counters]
-        return self._cache.count_hits(keys, list(counters.values()))
 
     def clear(self):
         """Delete this cache's keys only (those under its KEY_PREFIX), not the whole database.
