@@ -180,7 +180,7 @@ def _exam_request(w):
             application_accepted_at=timezone.now() - datetime.timedelta(days=30),
         )
         w.objects["exam_request"] = services.request_create_online(
-            city=w.has, plan_id=_plan(w).pk, id_number=owner.id_number
+            city=w.has, plan_id=_plan(w).pk, user=owner
         )
     return w.objects["exam_request"]
 
