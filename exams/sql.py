@@ -3,19 +3,21 @@
 The exam draw's history rows (`history_rows`): the draw ranks and updates every request of a plan
 in one statement, and their audit rows are copied in one INSERT ... SELECT.
 
-Inspection booking (docs/rules.md §6.4): taking a slot's place, inserting the booking and its
-history row are one statement, so a booking costs one round trip for them instead of three (the
-ORM's conditional UPDATE, INSERT and simple_history's INSERT), and the slot row is locked only
-for that statement and the commit. The UPDATE's row count still decides: no place, no row, no
-booking; a second active booking of the car violates the partial unique constraint and the
-whole statement (place included) is undone. The booking's id is drawn before (`booking_next_id`),
-so that its notice can be written before this statement and the slot's row stays locked only
-for the statement and the commit.
+Inspection booking (docs/rules.md §6.4): taking a slot's place, inserting the booking, its
+history row and its notice are one statement, so a booking costs one round trip for them instead
+of six (BEGIN, the ORM's conditional UPDATE, INSERT, simple_history's INSERT, the notice, COMMIT),
+and the slot row is locked only while that statement runs and commits. The UPDATE's row count
+still decides: no place, no row, no booking, no notice; a second active booking of the car
+violates the partial unique constraint and the whole statement (place included) is undone. The
+booking's id is drawn before (with the vehicle and the slot, services.inspection), so that the
+notice's number is known when the statement is written.
 
 The request's share lock on its plan (`plan_share_lock`): FOR SHARE, which the ORM cannot say.
 """
 
 import functools
+
+import notices
 
 from exams.models import ExamPlan, ExamRequest, InspectionBooking
 
@@ -77,6 +79,7 @@ def history_rows(cursor, model, where: str, params: list, reason: str, now, user
 
 @functools.cache
 def booking_insert_sql() -> str:
+    """The booking statement; its notice is notices.notify_within's, one per inserted booking."""
     columns = [f.column for f in InspectionBooking._meta.concrete_fields]
     values = {
         "id": "%(id)s",
@@ -105,6 +108,8 @@ def booking_insert_sql() -> str:
             RETURNING *
         ), audit AS (
             {_history_insert(InspectionBooking, "ins", "+")}
+        ), notice AS (
+            {notices.notice_insert_sql("ins")}
         )
         SELECT id, created_at, changed_at FROM ins
     """
@@ -125,7 +130,8 @@ def _history_insert(model, source: str, history_type: str) -> str:
     )
 
 
-BOOKING_NEXT_ID_SQL = "SELECT nextval(pg_get_serial_sequence('exams_inspectionbooking', 'id'))"
+# The next booking id, drawn with the vehicle and slot read (a sequence is not transactional).
+BOOKING_NEXT_ID_SQL = "nextval(pg_get_serial_sequence('exams_inspectionbooking', 'id'))"
 
 
 def plan_share_lock(plan_id: int, city_id: int) -> ExamPlan | None:
