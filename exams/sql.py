@@ -18,7 +18,6 @@ The request's share lock on its plan (`plan_share_lock`): FOR SHARE, which the O
 import functools
 
 import notices
-
 from exams.models import ExamPlan, ExamRequest, InspectionBooking
 
 # --- The draw (exams.services.allocation.plans_allocate) ----------------------------------------
