@@ -46,6 +46,16 @@ def _tolerant(operation, fallback):
     return method
 
 
+# Fixed-window counters (portal.ratelimits): for each key, start it at 1 with its expiry when it is
+# new, else add 1; every counter of a request in one round trip.
+_COUNT_HITS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, 1, 'EX', ARGV[i], 'NX') then out[i] = 1 else out[i] = redis.call('INCR', key) end
+end
+return out
+"""
+
 # INCRBY only when the key exists (nil otherwise), as Django's incr promises.
 _INCR_EXISTING = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end"
 
@@ -86,6 +96,19 @@ class _Client(RedisCacheClient):
             raise ValueError(f"Key '{key}' not found.")
         return value
 
+    def count_hits(self, keys, timeouts):
+        """One hit on each counter (created with its timeout when missing); their new values.
+        None when Redis is down."""
+        try:
+            client = self.get_client(keys[0], write=True)
+            script = self._scripts.get(("count_hits", id(client)))
+            if script is None:
+                script = self._scripts[("count_hits", id(client))] = client.register_script(_COUNT_HITS)
+            return script(keys=keys, args=timeouts)
+        except DOWN:
+            _warn("count_hits")
+            return None
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
@@ -119,6 +142,13 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
+
+    def count_hits(self, keys_and_timeouts) -> list[int] | None:
+        """One hit on each (key, timeout in seconds) counter, all in one round trip: the new
+        counts, None when Redis is down. A new counter starts at 1 and expires after its timeout
+        (a fixed window); django-ratelimit would take two round trips per counter (add, incr)."""
+        keys = [self.make_and_validate_key(key) for key, _ in keys_and_timeouts]
+        return self._cache.count_hits(keys, [int(timeout) for _, timeout in keys_and_timeouts])
 
     def clear(self):
         """Delete this cache's keys only (those under its KEY_PREFIX), not the whole database.
