@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Subquery
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import JSONObject
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -278,56 +276,31 @@ def _slot(city, slot_id) -> InspectionSlot:
     return slot
 
 
-# The slot and its station as booking_create needs them, read as one JSON value beside the vehicle.
-_SLOT_FIELDS = JSONObject(
-    id="id",
-    date="date",
-    starts_at="starts_at",
-    ends_at="ends_at",
-    capacity="capacity",
-    booked="booked",
-    station_id="station_id",
-    name="station__name",
-    address="station__address",
-    is_active="station__is_active",
-    vehicle_kinds="station__vehicle_kinds",
-)
-
-
 def _vehicle_and_slot(city, vehicle_id: int, id_key: str, slot_id: int) -> tuple[Vehicle, InspectionSlot | None]:
-    """The booker's own vehicle in this city, the slot (None: not one of this city's), and a
-    booking id drawn from the sequence (`vehicle.next_booking_id`), in one query: a booking
-    under a rush reads both, and two queries were two round trips. The ORM joins only along
-    relations, so the slot comes as a JSON object of a subquery. An id drawn for a booking that
-    is then refused is a gap in the numbers, as a rolled-back booking always left."""
-    slot_row = InspectionSlot.objects.filter(pk=slot_id, city=city).values(row=_SLOT_FIELDS)[:1]
-    vehicle = (
-        Vehicle.objects.filter(owner_id_number_hash=id_key, pk=vehicle_id, city=city)  # Vehicle.objects.owned_by
-        .annotate(next_booking_id=RawSQL(sql.BOOKING_NEXT_ID_SQL, []), slot_row=Subquery(slot_row))
-        .first()
-    )
+    """The booker's own vehicle in this city, the slot (None: not one of this city's) and the
+    booking's id (`vehicle.next_booking_id`), in one query (exams/sql.py)."""
+    vehicle = sql.booking_vehicle_and_slot(city_id=city.pk, vehicle_id=vehicle_id, id_key=id_key, slot_id=slot_id)
     if vehicle is None:
         raise Vehicle.DoesNotExist
-    row = vehicle.slot_row
-    if not slot_id or row is None:
+    if vehicle.slot_id is None:
         return vehicle, None
     station = InspectionStation(
-        id=row["station_id"],
+        id=vehicle.station_id,
         city=city,
-        name=row["name"],
-        address=row["address"],
-        is_active=row["is_active"],
-        vehicle_kinds=row["vehicle_kinds"],
+        name=vehicle.station_name,
+        address=vehicle.station_address,
+        is_active=vehicle.station_is_active,
+        vehicle_kinds=vehicle.station_vehicle_kinds,
     )
     slot = InspectionSlot(
-        id=row["id"],
+        id=vehicle.slot_id,
         city=city,
         station=station,
-        date=datetime.date.fromisoformat(row["date"]),
-        starts_at=datetime.time.fromisoformat(row["starts_at"]),
-        ends_at=datetime.time.fromisoformat(row["ends_at"]),
-        capacity=row["capacity"],
-        booked=row["booked"],
+        date=vehicle.slot_date,
+        starts_at=vehicle.slot_starts_at,
+        ends_at=vehicle.slot_ends_at,
+        capacity=vehicle.slot_capacity,
+        booked=vehicle.slot_booked,
     )
     return vehicle, slot
 
