@@ -55,9 +55,7 @@ def request_plan(request, plan_id):
         messages.error(request, antibot.message())
         return redirect(f"{reverse('portal:human_check')}?next={reverse('exams:plans')}")
     try:
-        req = services.request_create_online(
-            city=city, plan_id=plan_id, id_number=request.user.id_number, user=request.user
-        )
+        req = services.request_create_online(city=city, plan_id=plan_id, user=request.user)
     except ExamPlan.DoesNotExist:
         raise Http404(_("No such exam plan in this city.")) from None
     except services.ExamError as exc:

@@ -94,7 +94,6 @@ def book(request, vehicle_id):
             city=city,
             vehicle_id=vehicle_id,
             slot_id=request.POST.get("slot", ""),
-            id_number=request.user.id_number,
             user=request.user,
         )
     except Vehicle.DoesNotExist:

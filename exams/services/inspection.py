@@ -9,6 +9,7 @@ inspection renews the registry's validity through portal's registry service, whi
 the overdue reminders of the notices sweep.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass
 
@@ -256,93 +257,127 @@ def _context(booking: InspectionBooking, slot: InspectionSlot | None = None) -> 
     }
 
 
-def _own_vehicle(city, vehicle_id: int, id_number: str) -> Vehicle:
-    vehicle = Vehicle.objects.owned_by(id_number).filter(pk=vehicle_id, city=city).first()
-    if vehicle is None:
-        raise Vehicle.DoesNotExist
-    return vehicle
-
-
-def _slot(city, slot_id) -> InspectionSlot:
+def _slot_id(slot_id) -> int:
+    """The typed slot id, 0 for anything that cannot be one."""
     try:
         slot_id = int(str(slot_id).strip())
     except (TypeError, ValueError):
-        slot_id = 0
+        return 0
+    return slot_id if 0 < slot_id < 2**63 else 0
+
+
+def _slot(city, slot_id) -> InspectionSlot:
+    slot_id = _slot_id(slot_id)
     slot = None
-    if 0 < slot_id < 2**63:
+    if slot_id:
         slot = InspectionSlot.objects.select_related("station", "city").filter(pk=slot_id, city=city).first()
     if slot is None:
         raise InspectionError(_("Choose one of the slots offered."))
     return slot
 
 
+def _vehicle_and_slot(city, vehicle_id: int, id_key: str, slot_id: int) -> tuple[Vehicle, InspectionSlot | None]:
+    """The booker's own vehicle in this city, the slot (None: not one of this city's) and the
+    booking's id (`vehicle.next_booking_id`), in one query (exams/sql.py)."""
+    vehicle = sql.booking_vehicle_and_slot(city_id=city.pk, vehicle_id=vehicle_id, id_key=id_key, slot_id=slot_id)
+    if vehicle is None:
+        raise Vehicle.DoesNotExist
+    if vehicle.slot_id is None:
+        return vehicle, None
+    station = InspectionStation(
+        id=vehicle.station_id,
+        city=city,
+        name=vehicle.station_name,
+        address=vehicle.station_address,
+        is_active=vehicle.station_is_active,
+        vehicle_kinds=vehicle.station_vehicle_kinds,
+    )
+    slot = InspectionSlot(
+        id=vehicle.slot_id,
+        city=city,
+        station=station,
+        date=vehicle.slot_date,
+        starts_at=vehicle.slot_starts_at,
+        ends_at=vehicle.slot_ends_at,
+        capacity=vehicle.slot_capacity,
+        booked=vehicle.slot_booked,
+    )
+    return vehicle, slot
+
+
 # --- Bookings -----------------------------------------------------------------------------------
-def booking_create(*, city, vehicle_id: int, slot_id, id_number: str, now=None, user=None) -> InspectionBooking:
+def booking_create(
+    *, city, vehicle_id: int, slot_id, id_number: str | None = None, user=None, now=None
+) -> InspectionBooking:
     """Book a slot for one's own vehicle (Vehicle.DoesNotExist: not theirs in this city).
 
-    Steps: the vehicle's state must be "book" (on-site inspection due); the station must test
-    its kind and the slot must not have begun; in one transaction, one statement takes a place
-    by the conditional UPDATE and inserts the booking and its history row (exams/sql.py; the
-    partial unique constraint refuses a second active booking, undoing the place); its notice
-    is written just before that statement, in the same transaction.
+    The booker is `id_number`, or else `user` (online: the session's user comes from the cache
+    without the ID number, and its look-up key is enough; the booking stores the ID number of
+    the vehicle's owner, who is the booker). `user` is who the history row names.
+
+    Steps: the vehicle, the slot and the booking's id in one read; the vehicle's state must be
+    "book" (on-site inspection due); the station must test its kind and the slot must not have
+    begun; then one statement takes a place by the conditional UPDATE and inserts the booking,
+    its history row and its notice (exams/sql.py; the partial unique constraint refuses a second
+    active booking, undoing the place). One statement is atomic by itself: no transaction
+    around it (inside a caller's transaction, a savepoint keeps that usable after a refusal).
     """
     now = now or timezone.now()
-    id_number = identity.normalize_id_number(id_number)
-    key = identity.id_key(id_number)
-    vehicle = _own_vehicle(city, vehicle_id, id_number)
+    key = identity.id_key(id_number) if id_number is not None else user.id_number_hash
+    wanted = _slot_id(slot_id)
+    vehicle, slot = _vehicle_and_slot(city, vehicle_id, key, wanted)
     state = vehicle_state(vehicle, timezone.localdate(now), violations=False)
     if not state.may_book:
         raise InspectionError(state.message)
-    slot = _slot(city, slot_id)
+    if slot is None:
+        raise InspectionError(_("Choose one of the slots offered."))
     refusal = _slot_refusal(slot, vehicle, now)
     if refusal:
         raise InspectionError(refusal)
+    owner = identity.normalize_id_number(vehicle.owner_id_number)  # the same key: the booker's number
+    booking = InspectionBooking(
+        id=vehicle.next_booking_id,
+        city=city,
+        slot=slot,
+        vehicle=vehicle,
+        id_number=owner,
+        id_number_hash=key,
+        due_on=vehicle.inspection_valid_until,
+    )
+    params = notices.notify_within(
+        "exams.inspection_booked",
+        id_number=owner,
+        city=city,
+        context=_context(booking, slot),
+        dedupe_key=f"exams.inspection_booked.{booking.pk}",
+    )
+    params |= {
+        "id": booking.pk,
+        "slot": slot.pk,
+        "city": city.pk,
+        "vehicle": vehicle.pk,
+        "id_number": idfields.encrypt_id(owner),
+        "id_number_hash": key,
+        "due_on": vehicle.inspection_valid_until,
+        "now": now,
+        "history_date": now,
+        "history_user": getattr(user, "pk", None),
+        "history_reason": "booked online",
+    }
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # The notice first, then the statement that locks the slot's row (exams/sql.py):
-            # under a rush the row is held only for that statement and the commit.
-            cursor.execute(sql.BOOKING_NEXT_ID_SQL)
-            booking = InspectionBooking(
-                id=cursor.fetchone()[0],
-                city=city,
-                slot=slot,
-                vehicle=vehicle,
-                id_number=id_number,
-                id_number_hash=key,
-                due_on=vehicle.inspection_valid_until,
-            )
-            notices.notify(
-                "exams.inspection_booked",
-                id_number=id_number,
-                city=city,
-                context=_context(booking, slot),
-                dedupe_key=f"exams.inspection_booked.{booking.pk}",
-            )
-            cursor.execute(
-                sql.booking_insert_sql(),
-                {
-                    "id": booking.pk,
-                    "slot": slot.pk,
-                    "city": city.pk,
-                    "vehicle": vehicle.pk,
-                    "id_number": idfields.encrypt_id(id_number),
-                    "id_number_hash": key,
-                    "due_on": vehicle.inspection_valid_until,
-                    "now": now,
-                    "history_date": now,
-                    "history_user": getattr(user, "pk", None),
-                    "history_reason": "booked online",
-                },
-            )
+        savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with savepoint, connection.cursor() as cursor:
+            cursor.execute(sql.booking_insert_sql(), params)
             row = cursor.fetchone()
-            if row is None:
-                raise InspectionError(_("This slot is full: choose another one."))
-            booking.created_at, booking.changed_at = row[1], row[2]
-            booking._state.adding, booking._state.db = False, "default"
     except IntegrityError:
         raise InspectionError(
             _("%(plate)s already has an active inspection booking: move or cancel it.") % {"plate": vehicle}
         ) from None
+    if row is None:
+        raise InspectionError(_("This slot is full: choose another one."))
+    notices.notified()
+    booking.created_at, booking.changed_at = row[1], row[2]
+    booking._state.adding, booking._state.db = False, "default"
     return booking
 
 

@@ -25,10 +25,12 @@ def request_create(
     the subject); for a phone or counter request notify the candidate (online, the page
     confirms it).
     """
+    id_number = identity.normalize_id_number(id_number)
     return _request(
         plan.city,
         plan.pk,
-        id_number=identity.normalize_id_number(id_number),
+        id_key=identity.id_key(id_number),
+        id_number=id_number,
         channel=channel,
         actor=actor,
         now=now,
@@ -36,16 +38,21 @@ def request_create(
     )
 
 
-def request_create_online(*, city, plan_id: int, id_number: str, user=None, now=None) -> ExamRequest:
+def request_create_online(*, city, plan_id: int, user, now=None) -> ExamRequest:
     """A candidate's own request from the plans page: request_create with the plan read (and
-    locked) by its id in this city (`user`, the candidate's account, is who the history row
-    names). ExamPlan.DoesNotExist: no such plan in this city."""
+    locked) by its id in this city; `user` is the candidate (whose records are looked up, and
+    whom the history row names). ExamPlan.DoesNotExist: no such plan in this city.
+
+    The user's look-up key is enough: the session's user comes from the cache without the ID
+    number (portal.auth_backends), and reading it would cost a query on every rush request, so
+    the request stores the ID number of the candidate's learner record, found by the same key.
+    """
     if not 0 < plan_id < 2**63:
         raise ExamPlan.DoesNotExist
     return _request(
         city,
         plan_id,
-        id_number=identity.normalize_id_number(id_number),
+        id_key=user.id_number_hash,
         channel=ExamRequest.Channel.ONLINE,
         actor=None,
         by=user,
@@ -53,7 +60,11 @@ def request_create_online(*, city, plan_id: int, id_number: str, user=None, now=
     )
 
 
-def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=None, by=None) -> ExamRequest:
+def _request(
+    city, plan_id: int, *, id_key: str, channel, actor, now, id_number=None, given=None, by=None
+) -> ExamRequest:
+    """`id_number` None: the candidate's own request, stored with their record's ID number (the
+    record was found by `id_key`, so it is the same number; without a record it is refused)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     try:
@@ -66,7 +77,7 @@ def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=N
             plan = given or locked
             plan.city = city
             # Ordered as record_find orders them.
-            records = list(records_query(city.pk, identity.id_key(id_number)))
+            records = list(records_query(city.pk, id_key))
             record = records[0] if records else None
             if record is not None and record.licence_class not in plan.licence_classes:
                 # An applicant for two classes (rare) books with the record this session examines.
@@ -83,13 +94,15 @@ def _request(city, plan_id: int, *, id_number: str, channel, actor, now, given=N
             priority, key_time = record_has_priority(record, plan.subject, today), record_key_time(record)
             if locked.status != ExamPlan.Status.PUBLISHED or locked.closes_on <= today:
                 raise ExamError(_("This plan is not taking requests."))
+            if id_number is None:
+                id_number = identity.normalize_id_number(record.id_number)
             req = ExamRequest(
                 id=locked.next_request_id,
                 plan=plan,
                 record=record,
                 city=city,
                 id_number=id_number,
-                id_number_hash=identity.id_key(id_number),
+                id_number_hash=id_key,
                 subject=plan.subject,
                 channel=channel,
                 status=ExamRequest.Status.REQUESTED,

@@ -83,6 +83,34 @@ def notify(kind: str, *, id_number: str, city=None, context: dict | None = None,
     return notice
 
 
+def notify_within(kind: str, *, id_number: str, city=None, context=None, dedupe_key=None) -> dict:
+    """notify() for a caller whose write is one hand-written statement: the parameters of
+    notice_insert_sql's INSERT, which that statement runs as one of its CTEs. The notice is then
+    written if and only if the caller's row is, in the same round trip. The caller calls
+    `notified()` after the statement, which kicks delivery as notify() does. Same rules for the
+    context as notify()."""
+    catalogue.get(kind)  # fail loudly on an unregistered kind
+    return sql.notice_params(
+        id_number=identity.normalize_id_number(id_number),
+        city_id=getattr(city, "pk", city),
+        kind=kind,
+        context=context or {},
+        dedupe_key=dedupe_key,
+        created_at=timezone.now(),
+    )
+
+
+def notice_insert_sql(source: str) -> str:
+    """The INSERT of notify_within's notice, one per row of `source` (a CTE of the caller's
+    statement): notices.sql.notice_insert_from."""
+    return sql.notice_insert_from(source)
+
+
+def notified() -> None:
+    """After a statement made with notify_within wrote its notice: kick delivery on commit."""
+    transaction.on_commit(_kick_delivery)
+
+
 def _kick_delivery() -> None:
     from notices import tasks
 

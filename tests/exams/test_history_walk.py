@@ -26,10 +26,7 @@ def test_a_plan_from_publication_to_results(make_learner, make_plan, clerk_has):
         services.plan_publish(plan)
     plan.refresh_from_db()
     with on(plan.closes_on - datetime.timedelta(days=1)):
-        reqs = [
-            services.request_create_online(city=plan.city, plan_id=plan.pk, id_number=u.id_number, user=u)
-            for u in (a, b, c)
-        ]
+        reqs = [services.request_create_online(city=plan.city, plan_id=plan.pk, user=u) for u in (a, b, c)]
         for req, user in zip(reqs, (a, b, c), strict=True):
             created_row(ExamRequest, req.pk, user)
         with (

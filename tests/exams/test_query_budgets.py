@@ -4,8 +4,12 @@
 import datetime
 
 import pytest
+import redis
+from django.test import Client
 
-from exams.models import ExamRequest
+from exams.models import ExamRequest, InspectionBooking
+from notices.models import Notice
+from portal.auth_backends import remember_user
 from tests.exams.conftest import at, on, sit
 from tests.querycounts import page_budget
 
@@ -31,14 +35,64 @@ def test_plans_page(candidate_with_requests, django_assert_max_num_queries):
         assert client.get("/exams/").status_code == 200
 
 
-def test_rush_request(candidate_with_requests, make_learner, django_assert_max_num_queries):
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands the cache sends to Redis, by name (one each is a round trip)."""
+    sent = []
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **kwargs):
+        sent.append(str(args[0]).upper())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return sent
+
+
+def test_rush_request(candidate_with_requests, make_learner, django_assert_max_num_queries, redis_commands):
+    """As in production: the user from the cache (without the ID number, which the request
+    does not read), then the transaction: the plan's share lock, the records, the request and
+    its history row. Redis: the session, the user, and each limit's add and incr (django-ratelimit)."""
     client, plans = candidate_with_requests
     newcomer, _ = make_learner("C1")
     client.force_login(newcomer)
-    with on(D(2026, 7, 1)), page_budget(django_assert_max_num_queries, "exams:request", 8):
+    remember_user(newcomer)
+    redis_commands.clear()
+    with on(D(2026, 7, 1)), page_budget(django_assert_max_num_queries, "exams:request", 6) as queries:
         response = client.post(f"/exams/plans/{plans[1].pk}/request/")
     assert response.status_code == 302
     assert ExamRequest.objects.filter(plan=plans[1]).count() == 1
+    assert not any('"portal_user"' in q["sql"] for q in queries.captured_queries)
+    # The account's first request adds its counter (SET NX); the address's counter exists from
+    # the fixture's requests: refused add, then the one-step incr (portal.cache).
+    assert redis_commands == ["GET", "GET", "SET", "SET", "EVALSHA"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inspection_booking(citizen, make_car, make_slot, django_assert_max_num_queries, redis_commands, monkeypatch):
+    """A booking outside any transaction, as in production: one read (the vehicle, the slot and
+    the booking's id) and one statement (the place, the booking, its history row and its notice,
+    committed by itself). Redis: the session, the user, each limit's add and incr, the
+    delivery kick."""
+    from notices import tasks
+
+    kicks = []
+    monkeypatch.setattr(tasks.deliver_new, "apply_async", lambda *a, **k: kicks.append(k))
+    car = make_car(citizen)
+    slot = make_slot(D(2026, 3, 9), 9)
+    client = Client(HTTP_HOST="has.localhost")
+    client.force_login(citizen)
+    remember_user(citizen)
+    client.get("/inspection/")  # the city is kept per process
+    redis_commands.clear()
+    with on(D(2026, 3, 2)), page_budget(django_assert_max_num_queries, "inspection:book", 2):
+        response = client.post(f"/inspection/vehicles/{car.pk}/book/", {"slot": slot.pk})
+    booking = InspectionBooking.objects.get(vehicle=car)
+    assert response.status_code == 302 and response.url == f"/inspection/bookings/{booking.pk}/"
+    assert booking.history.get().history_type == "+"
+    assert Notice.objects.get(dedupe_key=f"exams.inspection_booked.{booking.pk}").kind == "exams.inspection_booked"
+    # Both counters are new (added, SET NX), then the delivery kick's SET NX.
+    assert redis_commands == ["GET", "GET", "SET", "SET", "SET"] and len(kicks) == 1
 
 
 def _sat_plans(make_learner, make_plan):

@@ -26,7 +26,7 @@ def request_as(request):
         try:
             if request.param == "service":
                 return services.request_create(plan=plan, id_number=user.id_number)
-            return services.request_create_online(city=plan.city, plan_id=plan.pk, id_number=user.id_number)
+            return services.request_create_online(city=plan.city, plan_id=plan.pk, user=user)
         except services.ExamError as exc:
             return exc.reasons
 
@@ -142,7 +142,7 @@ def test_online_request_finds_only_plans_of_the_site_city(make_learner, make_pla
     with on(D(2026, 7, 1)):
         for city, plan_id in ((szv, plan.pk), (plan.city, 2**63), (plan.city, 0)):
             with pytest.raises(ExamPlan.DoesNotExist):
-                services.request_create_online(city=city, plan_id=plan_id, id_number=user.id_number)
+                services.request_create_online(city=city, plan_id=plan_id, user=user)
         has_client.force_login(user)
         assert has_client.post(f"/exams/plans/{2**64}/request/").status_code == 404
     assert not ExamRequest.objects.exists()

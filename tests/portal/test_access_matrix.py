@@ -179,9 +179,7 @@ def _exam_request(w):
             licence_class="C1",
             application_accepted_at=timezone.now() - datetime.timedelta(days=30),
         )
-        w.objects["exam_request"] = services.request_create_online(
-            city=w.has, plan_id=_plan(w).pk, id_number=owner.id_number
-        )
+        w.objects["exam_request"] = services.request_create_online(city=w.has, plan_id=_plan(w).pk, user=owner)
     return w.objects["exam_request"]
 
 

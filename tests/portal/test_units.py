@@ -140,7 +140,7 @@ def test_driving_school_sees_its_students_exams(client, has, clerk_has):
         application_accepted_at=timezone.now() - datetime.timedelta(days=30),
         school=school,
     )
-    services.request_create_online(city=has, plan_id=plan.pk, id_number=student.id_number)
+    services.request_create_online(city=has, plan_id=plan.pk, user=student)
     body = page_of(client, admin).content.decode()
     assert "学员王五" in body and student.id_number not in body
     assert "学员王五" not in page_of(client, other_admin).content.decode()
