@@ -36,6 +36,7 @@ class CertificatesConfig(AppConfig):
         register_purpose(services.PAYMENT_PURPOSE, on_paid=services.application_paid, label=_("Certificate fees"))
         register_status_callback(services.MAIL_PURPOSE, on_status=services.mail_status_changed)
         hooks.register_demo(_demo_loader)
+        hooks.register_medical_provider(selectors.medicals_fit_since)
         # The registry sweeps' notices lead to the service that answers them; a case's notices
         # to the case.
         hooks.register_notice_link(
