@@ -163,7 +163,7 @@ def register_all():
         mandatory=True,
         urgent=True,
     )
-    # After each points cycle (docs/rules.md §6.2, R-DL arts 72, 74, 79): sql.CYCLE_DUTIES_SQL.
+    # After each points cycle (docs/rules.md §6.2, R-DL arts 72, 74, 79): notices.sql.cycle_duties_due.
     catalogue.register(
         MEDICAL_DUE,
         title=_("Submit your yearly medical certificate by {due_by}"),
