@@ -44,6 +44,10 @@ class CertificatesConfig(AppConfig):
         )
         hooks.register_notice_link("notices.licence_window", _link("licence-renewal", _("Renew your licence online")))
         hooks.register_notice_link("notices.licence_expired", _link("licence-renewal", _("Renew your licence online")))
+        # The 70+ medical notices after a points cycle (docs/rules.md §6.2) lead to the
+        # holder's certificates on file, where an uploaded one shows up.
+        for kind in ("notices.medical_due", "notices.medical_overdue"):
+            hooks.register_notice_link(kind, _page_link("certificates:my_medicals", _("My medical certificates")))
         from notices import catalogue
 
         for code in catalogue.all_kinds():
@@ -64,6 +68,15 @@ def _link(slug, label):
         from django.urls import reverse
 
         return reverse("certificates:choose", args=[slug]), str(label)
+
+    return link
+
+
+def _page_link(url_name, label):
+    def link(context):
+        from django.urls import reverse
+
+        return reverse(url_name), str(label)
 
     return link
 

@@ -214,3 +214,10 @@ def test_born_29_february_is_70_on_1_march():
     later = holder(D(1956, 2, 29), first_issued_on=D(2000, 3, 1), cycle_start=D(2025, 3, 1))
     sweep_on(D(2026, 3, 1))
     assert kinds_of(later) == [own_kinds.MEDICAL_DUE]
+
+
+def test_the_medical_notice_leads_to_the_holders_certificates():
+    from portal import hooks
+
+    url, label = hooks.notice_link(own_kinds.MEDICAL_DUE, {})
+    assert url == "/certificates/medical/" and label
