@@ -3,11 +3,14 @@
 Seeds vehicles and licences straight into portal's tables with INSERT ... SELECT generate_series
 (a dedicated, inactive city, removed afterwards), with a spread of dates so a realistic share is
 due (about 1 in 8 vehicles within 3 months of its inspection date or overdue, about 1 in 20
-licences near or past expiry, 2% with 9+ points). Then times the real service function
+licences near or past expiry, 2% with 9+ points, 2% of holders aged 70 or more, 5% holding a B2
+licence). Then times the real service function
 (notices.services.sweep), runs it again at once (must
 create nothing), and times the same selection written as one SQL statement (sql_baseline_s):
 the rules' SELECTs joined by UNION ALL, computing the same rows (recipient, kind, context,
-dedupe key) without inserting them.
+dedupe key) without inserting them. The duties after each points cycle (70+ medical, A/B review)
+are not one INSERT ... SELECT (the certificates and violations apps are asked in between), so the
+baselines leave them out; sweep_s includes them (new_medical, new_review).
 """
 
 import re
@@ -39,9 +42,11 @@ ORDER BY s.i
 """
 
 _SEED_LICENCES = """
-INSERT INTO portal_drivinglicence (city_id, id_number, id_number_hash, file_number, holder_name, licence_class, first_issued_on,
-    valid_from, valid_until, points, cycle_start, status)
-SELECT %(city)s, e.enc, e.hash, 'B' || lpad(i::text, 11, '0'), '驾驶人', 'C1',
+INSERT INTO portal_drivinglicence (city_id, id_number, id_number_hash, file_number, holder_name, holder_born_on,
+    licence_class, first_issued_on, valid_from, valid_until, points, cycle_start, status)
+SELECT %(city)s, e.enc, e.hash, 'B' || lpad(i::text, 11, '0'), '驾驶人',
+       CASE WHEN r5 < 0.02 THEN current_date - 25567 - (r6 * 3650)::int ELSE current_date - 6575 - (r6 * 18250)::int END,
+       CASE WHEN r5 > 0.95 THEN 'B2' ELSE 'C1' END,
        current_date - 3650, current_date - 1000,
        CASE WHEN r1 < 0.05 THEN NULL
             WHEN r1 < 0.95 THEN current_date + (r2 * 6 * 365)::int
@@ -51,7 +56,8 @@ SELECT %(city)s, e.enc, e.hash, 'B' || lpad(i::text, 11, '0'), '驾驶人', 'C1'
             WHEN r3 < 0.995 THEN 9 + (r4 * 2)::int ELSE 12 END,
        current_date - (r4 * 364)::int,
        CASE WHEN r1 >= 0.98 THEN 'cancelled' ELSE 'normal' END
-FROM (SELECT i, random() r1, random() r2, random() r3, random() r4 FROM generate_series(%(lo)s, %(hi)s) AS i) s
+FROM (SELECT i, random() r1, random() r2, random() r3, random() r4, random() r5, random() r6
+      FROM generate_series(%(lo)s, %(hi)s) AS i) s
 JOIN unnest(%(enc)s::text[], %(hash)s::text[]) WITH ORDINALITY AS e(enc, hash, k) ON e.k = s.i - %(lo)s + 1
 ORDER BY s.i
 """

@@ -36,6 +36,7 @@ class CertificatesConfig(AppConfig):
         register_purpose(services.PAYMENT_PURPOSE, on_paid=services.application_paid, label=_("Certificate fees"))
         register_status_callback(services.MAIL_PURPOSE, on_status=services.mail_status_changed)
         hooks.register_demo(_demo_loader)
+        hooks.register_medical_provider(selectors.medicals_fit_since)
         # The registry sweeps' notices lead to the service that answers them; a case's notices
         # to the case.
         hooks.register_notice_link(
@@ -43,6 +44,10 @@ class CertificatesConfig(AppConfig):
         )
         hooks.register_notice_link("notices.licence_window", _link("licence-renewal", _("Renew your licence online")))
         hooks.register_notice_link("notices.licence_expired", _link("licence-renewal", _("Renew your licence online")))
+        # The 70+ medical notices after a points cycle (docs/rules.md §6.2) lead to the
+        # holder's certificates on file, where an uploaded one shows up.
+        for kind in ("notices.medical_due", "notices.medical_overdue"):
+            hooks.register_notice_link(kind, _page_link("certificates:my_medicals", _("My medical certificates")))
         from notices import catalogue
 
         for code in catalogue.all_kinds():
@@ -63,6 +68,15 @@ def _link(slug, label):
         from django.urls import reverse
 
         return reverse("certificates:choose", args=[slug]), str(label)
+
+    return link
+
+
+def _page_link(url_name, label):
+    def link(context):
+        from django.urls import reverse
+
+        return reverse(url_name), str(label)
 
     return link
 

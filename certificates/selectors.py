@@ -1,6 +1,7 @@
 """Reads of the certificates app, the public API other apps may use:
 
     newest_valid_medical(id_number, on=None) -> MedicalCertificate | None
+    medicals_fit_since(rows) -> set of ID-number keys (the 70+ medical sweep, through portal.hooks)
     institutions_for(city)
 
 and the reads this app's pages and services share.
@@ -45,6 +46,23 @@ def newest_valid_medical(id_number: str, on: datetime.date | None = None, licenc
     if licence_class:
         qs = qs.filter(classes_fit__contains=[licence_class])
     return qs.order_by("-exam_date", "-id").first()
+
+
+def medicals_fit_since(rows) -> set[str]:
+    """Of `rows` (id_number_hash, since), the keys whose holder has a current certificate
+    concluding "fit" examined on or after `since`: the 70+ yearly medical submitted after a
+    points cycle ended (docs/rules.md §6.2). One query for a whole sweep's candidates; notices
+    asks through portal.hooks.medicals_since."""
+    since = {key: day for key, day in rows}
+    if not since:
+        return set()
+    found = MedicalCertificate.objects.filter(
+        id_number_hash__in=list(since),
+        is_current=True,
+        conclusion=MedicalCertificate.Conclusion.FIT,
+        exam_date__gte=min(since.values()),
+    ).values_list("id_number_hash", "exam_date")
+    return {key for key, exam_date in found if exam_date >= since[key]}
 
 
 def medicals_of(id_number: str):

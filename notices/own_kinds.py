@@ -20,6 +20,10 @@ LICENCE_EXPIRED = "notices.licence_expired"
 LICENCE_CANCELLED = "notices.licence_cancelled"
 POINTS_9 = "notices.points_9"
 POINTS_12 = "notices.points_12"
+MEDICAL_DUE = "notices.medical_due"
+MEDICAL_OVERDUE = "notices.medical_overdue"
+REVIEW_DUE = "notices.review_due"
+REVIEW_OVERDUE = "notices.review_overdue"
 QUESTION_ANSWERED = "notices.question_answered"
 TRAVEL_PUBLISHED = "notices.travel_published"
 TRAVEL_CHANGED = "notices.travel_changed"
@@ -158,6 +162,49 @@ def register_all():
         ),
         mandatory=True,
         urgent=True,
+    )
+    # After each points cycle (docs/rules.md §6.2, R-DL arts 72, 74, 79): notices.sql.cycle_duties_due.
+    catalogue.register(
+        MEDICAL_DUE,
+        title=_("Submit your yearly medical certificate by {due_by}"),
+        body=_(
+            "Your points cycle ended on {cycle_end}. Drivers aged 70 or more submit a medical certificate "
+            "(身体条件证明) within 30 days after each cycle ends, by {due_by}. Have the exam at an authorised "
+            "institution: it sends the certificate to us and you need not bring it."
+        ),
+        label=_("Yearly medical certificate (aged 70 or more)"),
+    )
+    catalogue.register(
+        MEDICAL_OVERDUE,
+        title=_("Your yearly medical certificate is overdue"),
+        body=_(
+            "No medical certificate examined after your points cycle ended on {cycle_end} has reached us; it was "
+            "due by {due_by}. If none is submitted by {last_day}, your {licence_class} driving licence will be "
+            "cancelled."
+        ),
+        mandatory=True,
+        label=_("Overdue yearly medical certificate"),
+    )
+    catalogue.register(
+        REVIEW_DUE,
+        title=_("Your {licence_class} licence is due for review by {due_by}"),
+        body=_(
+            "Points were recorded on your {licence_class} driving licence in the cycle that ended on {cycle_end}. "
+            "Holders of large bus, heavy trailer, city bus, medium bus and large truck licences attend the review "
+            "(审验, with road-safety education) within 30 days after such a cycle ends, by {due_by}."
+        ),
+        label=_("Licence review (large classes)"),
+    )
+    catalogue.register(
+        REVIEW_OVERDUE,
+        title=_("The review of your {licence_class} licence is overdue"),
+        body=_(
+            "The review of your {licence_class} driving licence for the cycle that ended on {cycle_end} was due by "
+            "{due_by}. Attend it at a vehicle administration office as soon as you can, with every violation "
+            "and accident of yours settled first."
+        ),
+        mandatory=True,
+        label=_("Overdue licence review"),
     )
     catalogue.register(
         QUESTION_ANSWERED,

@@ -10,7 +10,7 @@ DELIVER_BUDGET_SECONDS = 45
 
 @shared_task(acks_late=True)
 def sweep() -> dict:
-    """Hourly: the registry sweeps (inspection, scrapping, licence, points)."""
+    """Hourly: the registry sweeps (inspection, scrapping, licence, points, 70+ medical, A/B review)."""
     return services.sweep()
 
 

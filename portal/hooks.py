@@ -154,3 +154,42 @@ def unhandled_violations(vehicle_ids) -> dict[int, int]:
         for vehicle_id, n in counter(ids).items():
             counts[vehicle_id] = counts.get(vehicle_id, 0) + n
     return counts
+
+
+# --- Reviews and 70+ medicals (docs/rules.md §4.7, §6.2) ---------------------------------------
+# The notices sweep finds who is due from the registry, then asks the apps that hold the answer
+# which of them have already acted, so notices reads no service app's tables (design: notices
+# imports only portal). Each provider gets the candidates of one sweep at once and answers in
+# one query.
+# callables (rows: list of (id_number_hash, since)) -> set of id_number_hash with a current "fit"
+# medical certificate examined on or after `since` (certificates)
+medical_providers: list = []
+# callables (rows: list of (licence_id, start, end)) -> set of licence_id with points recorded on a
+# day in [start, end), that is within the points cycle (violations)
+point_record_providers: list = []
+
+
+def register_medical_provider(fn):
+    medical_providers.append(fn)
+    return fn
+
+
+def register_point_records(fn):
+    point_record_providers.append(fn)
+    return fn
+
+
+def medicals_since(rows) -> set:
+    """The ID-number keys of `rows` (key, since) with a fit medical examined on or after since."""
+    rows, found = list(rows), set()
+    for provider in medical_providers if rows else ():
+        found |= set(provider(rows))
+    return found
+
+
+def points_recorded(rows) -> set:
+    """The licence ids of `rows` (id, start, end) with points recorded in [start, end)."""
+    rows, found = list(rows), set()
+    for provider in point_record_providers if rows else ():
+        found |= set(provider(rows))
+    return found

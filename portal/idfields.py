@@ -71,6 +71,40 @@ class IdHashField(models.CharField):
         return value
 
 
+class BirthDateField(models.DateField):
+    """The birth date inside the ID number in `source` (GB 11643 digits 7-14), recomputed on every
+    save (and bulk_create) like IdHashField. The number itself is ciphertext in the database, so a
+    set-based sweep that counts a holder's age (docs/rules.md §6.2: the 70+ medical) reads this
+    column; None when the number holds no real date."""
+
+    def __init__(self, *args, source: str = "id_number", **kwargs):
+        self.source = source
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for key in ("null", "blank", "editable"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = born_on(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def born_on(id_number: str):
+    """The birth date of an 18-digit ID number, or None."""
+    try:
+        return identity.birth_date(identity.normalize_id_number(id_number))
+    except (ValueError, IndexError):
+        return None
+
+
 def _rewrite(model, fields: list[str], connection, convert) -> None:
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)

@@ -100,6 +100,7 @@ def register():
     portal_hooks.register_demo(_demo)
     # Unit accounts (docs/rules.md §1.2): a unit's dashboard and the clerks' key-vehicle list.
     portal_hooks.register_unhandled_violations(selectors.unsettled_counts)
+    portal_hooks.register_point_records(selectors.licences_with_points)
     portal_hooks.register_unit_section(selectors.unit_violations_section)
 
 

@@ -29,6 +29,28 @@ def vehicle_has_unsettled(vehicle) -> bool:
     return Violation.objects.filter(vehicle=vehicle, status__in=Violation.UNSETTLED).exists()
 
 
+def licences_with_points(rows) -> set[int]:
+    """Of `rows` (licence_id, start, end), the licences with points recorded by a decision taken
+    on a day in [start, end) (Beijing dates): R-DL art 72 spares an A/B holder the review of a
+    points cycle without any (docs/rules.md §6.2). One query for a whole sweep's candidates;
+    notices asks through portal.hooks.points_recorded."""
+    spans = {licence_id: (start, end) for licence_id, start, end in rows}
+    if not spans:
+        return set()
+    earliest = min(start for start, _end in spans.values())
+    decided = Decision.objects.filter(
+        licence_id__in=list(spans),
+        points__gt=0,
+        decided_at__gte=datetime.datetime.combine(earliest, datetime.time.min, tzinfo=timezone.get_current_timezone()),
+    ).values_list("licence_id", "decided_at")
+    found = set()
+    for licence_id, decided_at in decided:
+        start, end = spans[licence_id]
+        if start <= timezone.localdate(decided_at) < end:
+            found.add(licence_id)
+    return found
+
+
 def active_bindings_of_driver(id_number: str):
     return Binding.objects.filter(driver_id_number_hash=identity.id_key(id_number), status=Binding.Status.ACTIVE)
 

@@ -1,4 +1,5 @@
-"""The registry sweeps (Celery beat, hourly): inspection, compulsory scrapping, driving licence.
+"""The registry sweeps (Celery beat, hourly): inspection, compulsory scrapping, driving licence,
+points, and the 70+ medical and A/B review after each points cycle.
 
 Each rule is one INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING, so the database does
 the work on millions of rows, and the dedupe key is the sent marker: it names the vehicle or
@@ -17,7 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notices import own_kinds as k
-from portal import citysettings
+from notices import sql
+from portal import citysettings, hooks
 from portal.models import City
 
 CYCLE = "notices_inspection_cycle_months(v.kind, v.is_commercial, v.is_van, v.seats::int, v.registered_on, {at})"
@@ -181,26 +183,64 @@ def _city_void_days():
     return [c.pk for c in cities], [citysettings.get(c, "notice_scrap_void_days") for c in cities]
 
 
-def _run_rule(sql: str, params: dict) -> int:
+def _run_rule(statement: str, params: dict) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # JIT compilation costs more than it saves on these index-range selections. Not waiting
         # for the WAL flush at commit is safe here: a sweep lost in a crash is redone by the next
         # run, which the dedupe keys make idempotent.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         return cursor.rowcount
+
+
+_DUTY_KINDS = {
+    ("med", "due"): k.MEDICAL_DUE,
+    ("med", "overdue"): k.MEDICAL_OVERDUE,
+    ("rev", "due"): k.REVIEW_DUE,
+    ("rev", "overdue"): k.REVIEW_OVERDUE,
+}
+
+
+def _run_cycle_duties(params: dict) -> dict[str, int]:
+    """The 70+ medical and the A/B review after each points cycle (docs/rules.md §6.2).
+
+    Steps, in one transaction: the registry's candidates (notices.sql.cycle_duties_due, which
+    already leaves out every stage noticed before, so a repeated run asks nobody anything); the
+    certificates app says who has a fit medical examined since the cycle ended and the violations
+    app which A/B holders had points recorded in it (R-DL art 72 spares a cycle without any),
+    each in one query through portal.hooks; one INSERT for the rest. Dedupe keys name the
+    licence, the cycle end and the stage, so each is sent once.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        rows = sql.cycle_duties_due(cursor, {"today": params["today"], "review_classes": list(sql.REVIEW_CLASSES)})
+        medicals = [(key, e) for _, key, duty, e, _, _ in rows if duty == "med"]
+        examined = hooks.medicals_since(medicals)
+        reviews = [(pk, start, e) for pk, _, duty, e, _, start in rows if duty == "rev"]
+        with_points = hooks.points_recorded(reviews)
+        due = [
+            (pk, duty, e, stage, _DUTY_KINDS[duty, stage])
+            for pk, key, duty, e, stage, _ in rows
+            if (duty == "med" and key not in examined) or (duty == "rev" and pk in with_points)
+        ]
+        inserted = sql.cycle_duties_insert(cursor, due, params["now"])
+    return {"medical": inserted.count("med"), "review": inserted.count("rev")}
 
 
 def sweep(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> dict[str, int]:
     """Run every registry rule once for `today` (Beijing date); returns rows created per rule.
 
     Steps: per rule one INSERT ... SELECT ... ON CONFLICT DO NOTHING in its own transaction (a
-    failing rule does not undo the others; the next hourly run retries it). New notices are
-    then dispatched to SMS/push by deliver_pending.
+    failing rule does not undo the others; the next hourly run retries it), then the duties after
+    each points cycle (_run_cycle_duties). New notices are then dispatched to SMS/push by
+    deliver_pending.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     city_ids, void_days = _city_void_days()
     params = {"today": today, "now": now, "city_ids": city_ids, "void_days": void_days}
-    return {name: _run_rule(sql, params) for name, sql in RULES}
+    created = {name: _run_rule(statement, params) for name, statement in RULES}
+    created.update(_run_cycle_duties(params))
+    return created

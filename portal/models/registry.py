@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal import identity
-from portal.idfields import IdHashField, IdNumberField
+from portal.idfields import BirthDateField, IdHashField, IdNumberField
 
 
 class PlateType(models.TextChoices):
@@ -108,6 +108,8 @@ class DrivingLicence(models.Model):
     id_number_hash = IdHashField(source="id_number", db_index=True)
     file_number = models.CharField(_("file number"), max_length=12, unique=True)
     holder_name = models.CharField(_("holder"), max_length=64)
+    # From the ID number on every save: the 70+ medical sweep counts ages in SQL (docs/rules.md §6.2).
+    holder_born_on = BirthDateField(_("holder born on"), source="id_number")
     mobile = models.CharField(_("holder's mobile on file"), max_length=11, blank=True, default="", db_default="")
     licence_class = models.CharField(_("class"), max_length=8, default="C1")
     first_issued_on = models.DateField(_("first issued on"))
@@ -131,7 +133,11 @@ class DrivingLicence(models.Model):
         verbose_name = _("driving licence")
         verbose_name_plural = _("driving licences")
         constraints = [models.CheckConstraint(condition=models.Q(points__lte=99), name="licence_points_sane")]
-        indexes = [models.Index(fields=["valid_until"], name="licence_valid_until")]
+        indexes = [
+            models.Index(fields=["valid_until"], name="licence_valid_until"),
+            # The 70+ medical sweep's range (docs/rules.md §6.2): a small share of all licences.
+            models.Index(fields=["holder_born_on"], name="licence_holder_born_on"),
+        ]
 
     def __str__(self):
         return f"{self.licence_class} {self.masked_id_number}"
