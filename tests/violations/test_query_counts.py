@@ -125,6 +125,6 @@ def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, 
     # from the locked rows, not read again), the notice, the watch-list count of the plate's
     # handlers. Was 25: the page's own licence read, a second transaction for the code and three
     # re-reads are gone.
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(17):
         assert client.post("/violations/handle/", data).status_code == 302
     assert Decision.objects.filter(violation=violation).count() == 1

@@ -125,11 +125,19 @@ def _lock_records(ids):
     """The records to handle, locked in id order (two handlers never deadlock)."""
     return list(
         Violation.objects.select_for_update(of=("self",))
-        # The vehicle's city too: the watch-list check reads its limits after the handling.
-        .select_related("code", "vehicle__city", "city")
+        .select_related("code", "vehicle", "city")
         .filter(pk__in=ids)
         .order_by("pk")
     )
+
+
+def _same_city(records):
+    """The watch-list check after a handling reads the vehicle's city's limits: a vehicle of the
+    record's own city (the usual case) takes the record's City rather than a third join."""
+    for record in records:
+        if record.vehicle.city_id == record.city_id:
+            record.vehicle.city = record.city
+    return records
 
 
 def _claim(ids) -> int:
@@ -164,21 +172,27 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None, code:
     now = timezone.now()
     wrong_code = None
     with transaction.atomic():
-        # The handler's licence (handler_licence's choice), found and locked in one query.
+        # The handler's licence (handler_licence's choice), found and locked in one query, which
+        # also asks whether the watch list names the handler or one of the records' vehicles.
         licence = (
             DrivingLicence.objects.held_by(id_number)
             .exclude(status=DrivingLicence.Status.CANCELLED)
             .order_by("-valid_from", "-id")
             .select_for_update(of=("self",))
             .select_related("city")
+            .annotate(watch_listed=watch.listed(id_number, ids))
             .first()
         )
-        records = _lock_records(ids)
+        records = _same_city(_lock_records(ids))
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
         reasons = []
         if online:
-            watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            # Without a licence nobody asked yet (the handling is refused anyway, with the reasons).
+            if licence is None or licence.watch_listed:
+                watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            else:
+                watched = []
             for record in records:
                 reasons += [
                     f"{record.plate_number} {timezone.localtime(record.occurred_at):%Y-%m-%d %H:%M}: {r}"
