@@ -11,12 +11,22 @@ app's `sql.py` built from the history model's own fields (docs/architecture.md, 
 """
 
 import copy
+import functools
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 # A sweep's history rows are written this many at a time.
 BATCH = 1000
+
+
+@functools.cache
+def _history(model):
+    """The model's history manager. simple-history's descriptor builds a new manager class (from
+    `from_queryset`, inspecting every method) on each `Model.history` access, 0.07 ms here;
+    the class-level manager holds nothing but the historical model, so one per
+    model serves every call and thread."""
+    return model.history
 
 
 def _user_or_none(user):
@@ -44,7 +54,7 @@ def record(obj, reason: str = "", user=None, *, created: bool = False, reload: b
     row = copy.copy(obj)
     row.__dict__.pop("_history_user", None)
     row.__dict__.pop("_change_reason", None)
-    type(obj).history.bulk_history_create(
+    _history(type(obj)).bulk_history_create(
         [row],
         update=not created,
         default_user=_user_or_none(user),
@@ -58,7 +68,7 @@ def record_rows(queryset, reason: str = "", user=None, *, at=None) -> int:
     in batches; returns how many."""
     model = queryset.model
     rows = list(queryset.order_by("pk"))
-    model.history.bulk_history_create(
+    _history(model).bulk_history_create(
         rows,
         batch_size=BATCH,
         update=True,

@@ -151,9 +151,11 @@ def check_code(mobile: str, purpose: str, code: str) -> None:
     if spent:
         return
     # The refusal is raised only after the block commits: raising inside it would roll back the
-    # counted wrong try, and the 5-tries limit with it.
+    # counted wrong try, and the 5-tries limit with it. Nothing is raised inside the block, so
+    # inside a caller's transaction (a service that spends the code with its own writes) a
+    # savepoint would protect nothing and cost two round trips: savepoint=False.
     refusal = None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         sms = (
             SmsCode.objects.select_for_update()
             .filter(mobile=mobile, purpose=purpose, used_at__isnull=True)

@@ -19,7 +19,7 @@ from violations import forms, pdf, selectors, services
 from violations.models import Binding, Decision, ObjectionPhoto, Violation
 from violations.services import objections as objection_services
 
-HANDLE_PURPOSE = "violations.handle"
+HANDLE_PURPOSE = services.handling.HANDLE_PURPOSE
 
 
 def _load_personal_fields(user) -> None:
@@ -106,6 +106,22 @@ def handle(request):
     if not chosen:
         messages.error(request, _("Choose at least one record to handle."))
         return redirect("violations:start")
+    form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
+    refused = []
+    if request.method == "POST" and "confirm" in request.POST and form.is_valid():
+        # violation_handle checks every rule under its locks and only then the code: the page's
+        # own checks below are needed only when the page is shown again.
+        try:
+            decisions = services.violation_handle(
+                [r.pk for r in chosen], user=request.user, code=form.cleaned_data["code"]
+            )
+        except verification.VerificationError as exc:
+            form.add_error("code", str(exc))
+        except services.ViolationError as exc:
+            refused = exc.reasons
+        else:
+            messages.success(request, _("%(n)s records handled. Pay the fines to finish.") % {"n": len(decisions)})
+            return redirect("violations:decision", number=decisions[0].number)
     licence = services.handler_licence(request.user.id_number)
     reasons = []
     for record in chosen:
@@ -117,11 +133,11 @@ def handle(request):
         # its locks; asking here too cost every handling a query.
         reasons += services.watch_reasons(request.user.id_number, [r.vehicle for r in chosen])
     reasons += services.group_refusals(chosen, licence)
-    form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
     context = {
         "records": chosen,
         "ids": ",".join(str(r.pk) for r in chosen),
-        "reasons": list(dict.fromkeys(reasons)),
+        # The handling's own reasons when the page found none (it changed a moment ago).
+        "reasons": list(dict.fromkeys(reasons)) or refused,
         "licence": licence,
         "total_fine": sum(r.fine for r in chosen),
         "total_points": sum(r.points for r in chosen),
@@ -135,17 +151,6 @@ def handle(request):
         else:
             context["sms_sent"] = True
             context["sms_notice"] = _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile}
-    elif request.method == "POST" and "confirm" in request.POST and not reasons and form.is_valid():
-        try:
-            verification.check_code(request.user.mobile, HANDLE_PURPOSE, form.cleaned_data["code"])
-            decisions = services.violation_handle([r.pk for r in chosen], user=request.user)
-        except verification.VerificationError as exc:
-            form.add_error("code", str(exc))
-        except services.ViolationError as exc:
-            context["reasons"] = exc.reasons
-        else:
-            messages.success(request, _("%(n)s records handled. Pay the fines to finish.") % {"n": len(decisions)})
-            return redirect("violations:decision", number=decisions[0].number)
     return render(request, "violations/handle.html", context)
 
 

@@ -217,3 +217,45 @@ def test_unpaid_fines_appear_in_the_calendar_feed_and_watch_reasons_on_the_page(
     page = client.get("/violations/").content.decode()
     assert "重点人员名单" in page and "窗口" in page
     assert f'value="{second.pk}"' not in page  # no checkbox: it cannot be handled online
+
+
+def test_the_code_is_checked_in_the_handlings_transaction_after_the_rules(client, person, car, record):
+    """A wrong code is counted and handles nothing; a confirmation the watch list refuses leaves
+    the code unspent (the rules are checked first, under the locks), so it still confirms once
+    the entry is cleared."""
+    from portal.models import SmsCode
+    from violations.models import WatchEntry
+
+    owner = person()
+    vehicle = car(owner)
+    violation = record(vehicle, when=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(owner)
+    client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
+    code = last_code(owner.mobile)
+    sms = SmsCode.objects.filter(mobile=owner.mobile, purpose=services.handling.HANDLE_PURPOSE).get()
+    wrong = client.post("/violations/handle/", {"ids": str(violation.pk), "confirm": "1", "code": "000000"})
+    assert wrong.status_code == 200 and 'data-testid="refusals"' not in wrong.content.decode()
+    sms.refresh_from_db()
+    assert sms.attempts == 1 and sms.used_at is None
+    assert Violation.objects.get(pk=violation.pk).status == "unhandled"
+
+    entry = WatchEntry.objects.create(
+        city=vehicle.city,
+        vehicle=vehicle,
+        reason="drivers_per_plate",
+        detail="3 drivers",
+        listed_at=violation.entered_at,
+    )
+    refused = client.post("/violations/handle/", {"ids": str(violation.pk), "confirm": "1", "code": code})
+    assert refused.status_code == 200 and "重点人员名单" in refused.content.decode()
+    sms.refresh_from_db()
+    assert sms.used_at is None and sms.attempts == 1
+    assert not Decision.objects.filter(violation=violation).exists()
+
+    services.watch_clear(entry, reason="核实为本人驾驶", by=None)
+    done = client.post("/violations/handle/", {"ids": str(violation.pk), "confirm": "1", "code": code})
+    assert done.status_code == 302 and "/decision/" in done["Location"]
+    sms.refresh_from_db()
+    assert sms.used_at is not None
+    assert Decision.objects.filter(violation=violation).count() == 1

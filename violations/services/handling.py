@@ -18,13 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
-from portal import audit, citysettings, identity
+from portal import audit, citysettings, identity, verification
 from portal.models import DrivingLicence, Vehicle
 from portal.models.registry import PlateType
 from violations.models import Binding, Decision, Violation
 from violations.services import watch
 from violations.services.common import ViolationError
 
+# The SMS code that confirms an online handling (docs/rules.md §5.3).
+HANDLE_PURPOSE = "violations.handle"
 # 行政处罚法 art 67: pay within 15 days of the decision; art 72: 3 % a day, capped at the fine.
 PAY_DAYS = 15
 SURCHARGE_RATE = Decimal("0.03")
@@ -123,11 +125,19 @@ def _lock_records(ids):
     """The records to handle, locked in id order (two handlers never deadlock)."""
     return list(
         Violation.objects.select_for_update(of=("self",))
-        # The vehicle's city too: the watch-list check reads its limits after the handling.
-        .select_related("code", "vehicle__city", "city")
+        .select_related("code", "vehicle", "city")
         .filter(pk__in=ids)
         .order_by("pk")
     )
+
+
+def _same_city(records):
+    """The watch-list check after a handling reads the vehicle's city's limits: a vehicle of the
+    record's own city (the usual case) takes the record's City rather than a third join."""
+    for record in records:
+        if record.vehicle.city_id == record.city_id:
+            record.vehicle.city = record.city
+    return records
 
 
 def _claim(ids) -> int:
@@ -142,35 +152,47 @@ def decision_number(city, violation_pk: int, day: datetime.date) -> str:
     return f"{city.division_code}{day:%Y%m%d}{violation_pk:010d}"
 
 
-def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> list[Decision]:
+def violation_handle(violation_ids, *, user, online: bool = True, by=None, code: str | None = None) -> list[Decision]:
     """Handle records: a decision per record, the points on the handler's licence, a notice.
 
     online=True is the citizen's self-service (every rule of docs/rules.md §5.3 applies);
     online=False is a clerk deciding at the counter for the person (`user` is the person,
     `by` the clerk), where only the record's status matters and 12 points may be reached.
+
+    code: the SMS code the citizen confirms with (HANDLE_PURPOSE, to user.mobile). It is checked
+    under the handling's locks once every rule has passed, and spent in the transaction that
+    writes the decisions (one commit instead of two; a refused handling leaves it unspent). A
+    wrong code's counted try still commits: its VerificationError is raised after the block, as
+    portal.verification does, and nothing is handled.
     """
     ids = sorted({int(i) for i in violation_ids})
     if not ids:
         raise ViolationError(_("Choose at least one record to handle."))
     id_number = user.id_number
     now = timezone.now()
-    today = timezone.localdate(now)
+    wrong_code = None
     with transaction.atomic():
-        # The handler's licence (handler_licence's choice), found and locked in one query.
+        # The handler's licence (handler_licence's choice), found and locked in one query, which
+        # also asks whether the watch list names the handler or one of the records' vehicles.
         licence = (
             DrivingLicence.objects.held_by(id_number)
             .exclude(status=DrivingLicence.Status.CANCELLED)
             .order_by("-valid_from", "-id")
             .select_for_update(of=("self",))
             .select_related("city")
+            .annotate(watch_listed=watch.listed(id_number, ids))
             .first()
         )
-        records = _lock_records(ids)
+        records = _same_city(_lock_records(ids))
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
         reasons = []
         if online:
-            watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            # Without a licence nobody asked yet (the handling is refused anyway, with the reasons).
+            if licence is None or licence.watch_listed:
+                watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            else:
+                watched = []
             for record in records:
                 reasons += [
                     f"{record.plate_number} {timezone.localtime(record.occurred_at):%Y-%m-%d %H:%M}: {r}"
@@ -188,56 +210,80 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None) -> li
                 reasons.append(_("The person has no driving licence on file."))
         if reasons:
             raise ViolationError(reasons[0], reasons)
-        if _claim(ids) != len(ids):
-            raise ViolationError(_("Some of these records were handled a moment ago."))
-        total = sum(r.points for r in records)
-        updated = DrivingLicence.objects.filter(pk=licence.pk)
-        if online:
-            limit = citysettings.get(licence.city, "online_points_limit")
-            updated = updated.filter(points__lte=limit - 1 - total)
-        if not updated.update(points=F("points") + total):
-            raise ViolationError(_("Your points changed a moment ago; please look again."))
-        decisions = []
-        for record in records:
-            decision = Decision(
-                number=decision_number(record.city, record.pk, today),
-                violation=record,
-                city=record.city,
-                licence=licence,
-                handler_id_number=id_number,
-                handler_name=user.real_name,
-                decided_at=now,
-                due_on=today + datetime.timedelta(days=PAY_DAYS),
-                fine=record.fine,
-                points=record.points,
-                points_cycle_start=licence.cycle_start,
-            )
-            if record.fine == 0:  # a warning: nothing to pay
-                decision.status, decision.paid_at, decision.paid_amount = Decision.Status.PAID, now, Decimal("0")
-            decision._history_user = by or (user if user.pk else None)
-            decision.save()
-            if record.fine == 0:
-                Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
-            audit.record(record, "handled online" if online else "decided at the counter", by or user)
-            decisions.append(decision)
-            notices.notify(
-                "violations.decided",
-                id_number=id_number,
-                city=record.city,
-                context={
-                    "number": decision.number,
-                    "plate": record.plate_number,
-                    "fine": str(record.fine),
-                    "points": record.points,
-                    "due_on": decision.due_on.isoformat(),
-                },
-                dedupe_key=f"violations.decided:{decision.number}",
-            )
-        licence.refresh_from_db()
-        audit.record(licence, f"{total} points recorded", by or user)
-        if licence.points >= 12:
-            _full_score(licence, by)
-        watch.check_after_handling(id_number, user.real_name, records, now)
+        if code is not None:
+            try:
+                verification.check_code(user.mobile, HANDLE_PURPOSE, code)
+            except verification.VerificationError as exc:
+                wrong_code = exc
+        if wrong_code is None:
+            decisions = _decide(records, licence, user=user, online=online, by=by, now=now)
+    if wrong_code is not None:
+        raise wrong_code
+    return decisions
+
+
+def _decide(records, licence, *, user, online, by, now) -> list[Decision]:
+    """The writes of a handling whose checks passed, inside violation_handle's transaction and
+    under its row locks on the licence and the records."""
+    id_number = user.id_number
+    today = timezone.localdate(now)
+    ids = [r.pk for r in records]
+    if _claim(ids) != len(ids):
+        raise ViolationError(_("Some of these records were handled a moment ago."))
+    total = sum(r.points for r in records)
+    updated = DrivingLicence.objects.filter(pk=licence.pk)
+    if online:
+        limit = citysettings.get(licence.city, "online_points_limit")
+        updated = updated.filter(points__lte=limit - 1 - total)
+    if not updated.update(points=F("points") + total):
+        raise ViolationError(_("Your points changed a moment ago; please look again."))
+    # The licence row is locked since the start of the transaction: its new points are known
+    # without reading it again (the history row below is written from this copy).
+    licence.points += total
+    decisions = []
+    for record in records:
+        decision = Decision(
+            number=decision_number(record.city, record.pk, today),
+            violation=record,
+            city=record.city,
+            licence=licence,
+            handler_id_number=id_number,
+            handler_name=user.real_name,
+            decided_at=now,
+            due_on=today + datetime.timedelta(days=PAY_DAYS),
+            fine=record.fine,
+            points=record.points,
+            points_cycle_start=licence.cycle_start,
+        )
+        if record.fine == 0:  # a warning: nothing to pay
+            decision.status, decision.paid_at, decision.paid_amount = Decision.Status.PAID, now, Decimal("0")
+        decision._history_user = by or (user if user.pk else None)
+        decision.save()
+        # Locked and claimed above: the status is the only column the handling changed, so the
+        # history row is written from the locked copy rather than from a fresh read.
+        record.status = Violation.Status.DECIDED
+        if record.fine == 0:
+            Violation.objects.filter(pk=record.pk).update(status=Violation.Status.PAID)
+            record.status = Violation.Status.PAID
+        audit.record(record, "handled online" if online else "decided at the counter", by or user, reload=False)
+        decisions.append(decision)
+        notices.notify(
+            "violations.decided",
+            id_number=id_number,
+            city=record.city,
+            context={
+                "number": decision.number,
+                "plate": record.plate_number,
+                "fine": str(record.fine),
+                "points": record.points,
+                "due_on": decision.due_on.isoformat(),
+            },
+            dedupe_key=f"violations.decided:{decision.number}",
+        )
+    audit.record(licence, f"{total} points recorded", by or user, reload=False)
+    if licence.points >= 12:
+        _full_score(licence, by)
+    watch.check_after_handling(id_number, user.real_name, records, now)
     return decisions
 
 

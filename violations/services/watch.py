@@ -9,14 +9,14 @@ and where to go, until a clerk clears the entry with a recorded reason.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
 from portal import audit, citysettings, identity
-from violations.models import Binding, Decision, WatchEntry
+from violations.models import Binding, Decision, Violation, WatchEntry
 from violations.services.common import ViolationError
 
 WHERE = gettext_lazy(
@@ -36,6 +36,19 @@ def open_entries(id_number: str | None = None, vehicles=()):
     if vehicle_ids:
         q |= Q(vehicle_id__in=vehicle_ids)
     return WatchEntry.objects.filter(q, cleared_at__isnull=True).select_related("vehicle")
+
+
+def listed(id_number: str, violation_ids) -> Exists:
+    """Whether an open entry names the person or the vehicle of one of these records, as an
+    expression a query that is made anyway can carry (violation_handle asks it with the licence
+    it locks: the entries themselves are read, for their reasons, only when there is one)."""
+    vehicles = Violation.objects.filter(pk__in=list(violation_ids)).values("vehicle_id")
+    return Exists(
+        WatchEntry.objects.filter(
+            Q(id_number_hash=identity.id_key(id_number), vehicle__isnull=True) | Q(vehicle_id__in=vehicles),
+            cleared_at__isnull=True,
+        )
+    )
 
 
 def watch_reasons(id_number: str, vehicles=()) -> list[str]:
