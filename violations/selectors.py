@@ -6,11 +6,11 @@ interface: certificates refuses some applications while a vehicle has unsettled 
 
 import datetime
 
-from django.db.models import DateTimeField, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portal import identity
-from portal.models import Vehicle
+from portal.models import DrivingLicence, Vehicle
 from violations.models import Binding, Decision, Objection, Violation
 
 
@@ -37,42 +37,55 @@ def live_bindings_of_vehicle(vehicle):
     return Binding.objects.filter(vehicle=vehicle, status__in=Binding.LIVE).order_by("requested_at")
 
 
-def visible_vehicles(id_number: str) -> tuple[list[int], list[Binding]]:
-    """The vehicles whose records a citizen sees, in one query (a UNION): the ids of their own
-    vehicles, and their active bindings of other people's vehicles (vehicle and approval time,
-    the two fields visible_violations_q and the handling refusals read)."""
-    key = identity.id_key(id_number)
-    owned = (
-        Vehicle.objects.owned_by(id_number)
-        .annotate(since=Value(None, output_field=DateTimeField()))
-        .values_list("pk", "since")
+def visible_violations(key: str):
+    """Records a citizen may see, by their ID look-up key, in one query: every record of their
+    own vehicles, and of each vehicle bound to them only those after the binding date
+    (docs/rules.md §5.6). The vehicles are a subquery (owned UNION ALL bound), so PostgreSQL
+    reads each one's records by an index range scan on violation_vehicle_time, never the table;
+    each record carries `bound_since`, the approval time of the citizen's binding of its vehicle
+    (None for their own), which the refusals and the page's "registered" badge read.
+    Deleted records are left out; newest first."""
+    bound = Binding.objects.filter(driver_id_number_hash=key, status=Binding.Status.ACTIVE).order_by()
+    vehicle_ids = (
+        Vehicle.objects.filter(owner_id_number_hash=key)
+        .order_by()
+        .values("pk")
+        .union(bound.values("vehicle_id"), all=True)
     )
-    bound = Binding.objects.filter(driver_id_number_hash=key, status=Binding.Status.ACTIVE).values_list(
-        "vehicle_id", "approved_at"
+    since = bound.filter(vehicle_id=OuterRef("vehicle_id")).values("approved_at")[:1]
+    return (
+        Violation.objects.filter(vehicle_id__in=vehicle_ids)
+        .annotate(bound_since=Subquery(since))
+        # Their own vehicle: every record; a bound one: after the binding was approved.
+        .filter(Q(vehicle__owner_id_number_hash=key) | Q(occurred_at__gt=F("bound_since")))
+        .exclude(status=Violation.Status.DELETED)
+        .order_by("-occurred_at", "-id")
     )
-    rows = list(owned.union(bound, all=True))
-    owned_ids = sorted({pk for pk, since in rows if since is None})
-    bindings = [
-        Binding(
-            vehicle_id=pk,
-            driver_id_number=id_number,
-            driver_id_number_hash=key,
-            status=Binding.Status.ACTIVE,
-            approved_at=since,
+
+
+def bindings_of(records, key: str) -> dict[int, Binding]:
+    """The citizen's binding (vehicle and approval time, what the handling refusals read) of each
+    non-owned vehicle among records from visible_violations."""
+    return {
+        r.vehicle_id: Binding(
+            vehicle_id=r.vehicle_id, driver_id_number_hash=key, status=Binding.Status.ACTIVE, approved_at=r.bound_since
         )
-        for pk, since in rows
-        if since is not None and pk not in owned_ids
-    ]
-    return owned_ids, bindings
+        for r in records
+        if r.vehicle.owner_id_number_hash != key
+    }
 
 
-def visible_violations_q(id_number: str, owned_vehicle_ids, bindings) -> Q:
-    """Records a citizen may see: every record of their own vehicles, and of each vehicle bound
-    to them only those after the binding date (docs/rules.md §5.6)."""
-    q = Q(vehicle_id__in=list(owned_vehicle_ids))
-    for binding in bindings:
-        q |= Q(vehicle_id=binding.vehicle_id, occurred_at__gt=binding.approved_at)
-    return q
+def page_licence(key: str):
+    """The licence "my violations" shows and checks: the same one services.handler_licence
+    finds (the newest that is not cancelled), found by the ID look-up key, with only the fields
+    the page and violations.services.record_refusals read (no encrypted ID number to decrypt)."""
+    return (
+        DrivingLicence.objects.filter(id_number_hash=key)
+        .exclude(status=DrivingLicence.Status.CANCELLED)
+        .only("points", "status", "cycle_start", "city_id")
+        .order_by("-valid_from", "-id")
+        .first()
+    )
 
 
 def decisions_of(id_number: str):
