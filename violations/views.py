@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,14 +46,20 @@ def _parse_ids(raw) -> list[int]:
 
 def visible_records(user, ids=None):
     """The citizen's records: all of their own vehicles', and of bound vehicles those after the
-    binding date, with the binding (or None) each is seen through. One query
-    (selectors.visible_violations: the vehicles are its subquery)."""
-    key = user.id_number_hash
-    records = selectors.visible_violations(key).select_related("code", "vehicle", "city", "decision")
+    binding date, with the binding (or None) each is seen through. Two queries: the vehicles
+    (owned and bound, one UNION) and the records (an index range scan per vehicle), by the
+    account's look-up key."""
+    owned, bindings, _licence = selectors.visible_vehicles(user.id_number_hash)
+    q = selectors.visible_violations_q(owned, bindings)
     if ids is not None:  # only these of them (the records being handled or objected to)
-        records = records.filter(pk__in=ids)
-    records = list(records[:200])
-    return records, selectors.bindings_of(records, key)
+        q &= Q(pk__in=ids)
+    records = (
+        Violation.objects.filter(q)
+        .exclude(status=Violation.Status.DELETED)
+        .select_related("code", "vehicle", "city", "decision")
+        .order_by("-occurred_at", "-id")[:200]
+    )
+    return records, {b.vehicle_id: b for b in bindings}
 
 
 # What "my violations" reads of a record and its code, vehicle, city and decision: the page and
@@ -83,26 +90,29 @@ def _number_formatter():
 def start(request):
     """My violations: each record with status, fine, points and what the citizen can do.
 
-    Three queries (the records with the vehicles as a subquery, the licence, the header's unread
-    count), two more when a record is unhandled (the account's ID number, which the refusals
-    read, and the watch list). The rows are plain values, formatted here once: the template
-    only prints them (tests/violations/test_query_counts.py, docs/benchmarks.md)."""
+    Three queries (the vehicles with the licence, the records, the header's unread count), two
+    more when a record is unhandled (the account's ID number, which the refusals read, and the
+    watch list). The rows are plain values, formatted here once: the template only prints them
+    (tests/violations/test_query_counts.py, docs/benchmarks.md)."""
     if not request.user.is_authenticated:
         return render(request, "violations/start.html", {"anonymous": True})
     user = request.user
     if not user.registry_verified:
         return redirect_to_verify(request)
-    key = user.id_number_hash
-    records = list(
-        selectors.visible_violations(key)
-        .select_related("code", "vehicle", "city", "decision")
-        .only(*_START_FIELDS)[:200]
-    )
-    licence = selectors.page_licence(key)
+    owned, bindings, licence = selectors.visible_vehicles(user.id_number_hash, with_licence=True)
+    records = []
+    if owned or bindings:  # no vehicle, no records to look for
+        records = list(
+            Violation.objects.filter(selectors.visible_violations_q(owned, bindings))
+            .exclude(status=Violation.Status.DELETED)
+            .select_related("code", "vehicle", "city", "decision")
+            .only(*_START_FIELDS)
+            .order_by("-occurred_at", "-id")[:200]
+        )
+    bindings = {b.vehicle_id: b for b in bindings}
     # The watch list stops online handling: asked only when there is something to handle.
     unhandled = [r for r in records if r.status == Violation.Status.UNHANDLED]
     watched = services.watch_reasons(user.id_number, [r.vehicle for r in unhandled]) if unhandled else []
-    bindings = selectors.bindings_of(records, key)
     # Labels translated once a page, not once a row.
     statuses = {value: str(label) for value, label in Violation.Status.choices}
     sources = {value: str(label) for value, label in Violation.Source.choices}
