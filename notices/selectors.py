@@ -16,8 +16,11 @@ from portal import citysettings, hooks, identity, workdays
 from portal.models import DrivingLicence, Vehicle
 
 
+# By the account's look-up key (User.id_number_hash, kept equal to identity.id_key of its ID
+# number on every save): the session's user comes from the cache without the ID number, which
+# would cost a query and a decryption on every page that shows the header's unread count.
 def inbox_for(user):
-    return Notice.objects.filter(id_number_hash=identity.id_key(user.id_number)).select_related("city")
+    return Notice.objects.filter(id_number_hash=user.id_number_hash).select_related("city")
 
 
 def unread_count(user) -> int:

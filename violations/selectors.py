@@ -6,11 +6,11 @@ interface: certificates refuses some applications while a vehicle has unsettled 
 
 import datetime
 
-from django.db.models import DateTimeField, Q, Value
+from django.db.models import CharField, DateField, IntegerField, Q, Value
 from django.utils import timezone
 
 from portal import identity
-from portal.models import Vehicle
+from portal.models import DrivingLicence, Vehicle
 from violations.models import Binding, Decision, Objection, Violation
 
 
@@ -59,38 +59,66 @@ def live_bindings_of_vehicle(vehicle):
     return Binding.objects.filter(vehicle=vehicle, status__in=Binding.LIVE).order_by("requested_at")
 
 
-def visible_vehicles(id_number: str) -> tuple[list[int], list[Binding]]:
-    """The vehicles whose records a citizen sees, in one query (a UNION): the ids of their own
-    vehicles, and their active bindings of other people's vehicles (vehicle and approval time,
-    the two fields visible_violations_q and the handling refusals read)."""
-    key = identity.id_key(id_number)
-    owned = (
-        Vehicle.objects.owned_by(id_number)
-        .annotate(since=Value(None, output_field=DateTimeField()))
-        .values_list("pk", "since")
-    )
-    bound = Binding.objects.filter(driver_id_number_hash=key, status=Binding.Status.ACTIVE).values_list(
-        "vehicle_id", "approved_at"
-    )
-    rows = list(owned.union(bound, all=True))
-    owned_ids = sorted({pk for pk, since in rows if since is None})
-    bindings = [
-        Binding(
-            vehicle_id=pk,
-            driver_id_number=id_number,
-            driver_id_number_hash=key,
-            status=Binding.Status.ACTIVE,
-            approved_at=since,
+def _licence(db: str, row: dict) -> DrivingLicence:
+    """A licence from visible_vehicles' row: the fields it read, the others deferred (from_db
+    takes the values in the model's field order)."""
+    values = {"id": row["pk"], **{name: row[name] for name in ("points", "status", "cycle_start", "city_id")}}
+    names = [f.attname for f in DrivingLicence._meta.concrete_fields if f.attname in values]
+    return DrivingLicence.from_db(db, names, [values[name] for name in names])
+
+
+def visible_vehicles(key: str, *, with_licence: bool = False) -> tuple[list[int], list[Binding], DrivingLicence | None]:
+    """The vehicles whose records a citizen sees, by their ID look-up key, in one query (a UNION
+    ALL): the ids of their own vehicles, their active bindings of other people's vehicles
+    (vehicle and approval time, what visible_violations_q and the handling refusals read) and,
+    if asked, the licence "my violations" shows: the one services.handler_licence finds (the
+    newest not cancelled), with only the fields the page and the refusals read (any other is
+    loaded on first use, as with QuerySet.only()). No encrypted ID number is read or decrypted."""
+    # PostgreSQL types a UNION's columns pair by pair from the left, and takes two NULLs for
+    # text: the bindings come first (their approval time types `since`), then the licence (its
+    # fields type theirs), then the vehicles. NULLs, not casts: they compile faster. Django
+    # converts each column as the first part types it.
+    null = Value(None, output_field=CharField())
+    columns = ("kind", "pk", "since", "points", "status", "cycle_start", "city_id")
+    bound = (
+        Binding.objects.filter(driver_id_number_hash=key, status=Binding.Status.ACTIVE)
+        .order_by()
+        .values_list(
+            Value("bound"),
+            "vehicle_id",
+            "approved_at",
+            *[Value(None, output_field=f()) for f in (IntegerField, CharField, DateField, IntegerField)],
         )
-        for pk, since in rows
-        if since is not None and pk not in owned_ids
+    )
+    parts = []
+    if with_licence:
+        parts.append(
+            DrivingLicence.objects.filter(id_number_hash=key)
+            .exclude(status=DrivingLicence.Status.CANCELLED)
+            .order_by("-valid_from", "-id")
+            .values_list(Value("licence"), "pk", null, "points", "status", "cycle_start", "city_id")[:1]
+        )
+    parts.append(
+        Vehicle.objects.filter(owner_id_number_hash=key)
+        .order_by()
+        .values_list(Value("own"), "pk", null, null, null, null, null)
+    )
+    union = bound.union(*parts, all=True)
+    rows = [dict(zip(columns, row, strict=True)) for row in union]
+    owned_ids = sorted({row["pk"] for row in rows if row["kind"] == "own"})
+    bindings = [
+        Binding(vehicle_id=row["pk"], driver_id_number_hash=key, status=Binding.Status.ACTIVE, approved_at=row["since"])
+        for row in rows
+        if row["kind"] == "bound" and row["pk"] not in owned_ids
     ]
-    return owned_ids, bindings
+    licence = next((_licence(union.db, row) for row in rows if row["kind"] == "licence"), None)
+    return owned_ids, bindings, licence
 
 
-def visible_violations_q(id_number: str, owned_vehicle_ids, bindings) -> Q:
+def visible_violations_q(owned_vehicle_ids, bindings) -> Q:
     """Records a citizen may see: every record of their own vehicles, and of each vehicle bound
-    to them only those after the binding date (docs/rules.md §5.6)."""
+    to them only those after the binding date (docs/rules.md §5.6). Each is an index range scan
+    on violation_vehicle_time, however big the table."""
     q = Q(vehicle_id__in=list(owned_vehicle_ids))
     for binding in bindings:
         q |= Q(vehicle_id=binding.vehicle_id, occurred_at__gt=binding.approved_at)

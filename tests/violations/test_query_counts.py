@@ -28,14 +28,40 @@ def test_my_violations_page_costs_the_same_few_queries_for_3_or_12_records(
             record(own, when=at(D(2026, 7, day)))
             record(bound, when=at(D(2026, 7, day)))
         record(bound, when=at(D(2026, 5, 1)))  # before the binding: not shown to the driver
-        # The user's ID number, the vehicles (owned and bound, one UNION), the licence, the
-        # records with code, vehicle and decision, the watch list (records to handle), the inbox.
-        with django_assert_max_num_queries(6):
+        # The records with code, vehicle and decision (the owned and bound vehicles are its
+        # subquery), the licence, the user's ID number and the watch list (there are records to
+        # handle: the refusals read them), the inbox.
+        with django_assert_max_num_queries(5):
             page = client.get("/violations/")
-    assert len(few.captured_queries) == 6
+    assert len(few.captured_queries) == 5
     html = page.content.decode()
     assert html.count('data-testid="violation-') == 15
     assert "2026-05-01" not in html
+
+
+def test_my_violations_page_with_nothing_to_handle_is_three_queries_and_decrypts_no_id_number(
+    client, person, car, record, django_assert_max_num_queries
+):
+    from violations.models import Violation
+
+    citizen = person()
+    vehicle = car(citizen)
+    with on(D(2026, 7, 20)):
+        records = [record(vehicle, when=at(D(2026, 7, day))) for day in range(1, 11)]
+    Violation.objects.filter(pk__in=[r.pk for r in records[:8]]).update(status="paid")
+    Violation.objects.filter(pk__in=[r.pk for r in records[8:]]).update(status="objected")
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(citizen)
+    client.get("/violations/")
+    # The records (with the vehicles as a subquery), the licence, the inbox: the account's ID
+    # number and the watch list are read only when a record can be handled.
+    with django_assert_max_num_queries(3) as captured:
+        page = client.get("/violations/")
+    assert page.content.decode().count('data-testid="violation-') == 10
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    # No encrypted ID number is fetched (each would be decrypted for nothing): only look-up keys.
+    for column in ('"id_number",', '"owner_id_number",', '"handler_id_number",', '"driver_id_number",'):
+        assert column not in sql.replace(" ", "")
 
 
 def test_clerk_search_by_plate_or_by_day_is_three_queries_and_never_counts(
