@@ -14,7 +14,8 @@ from portal import identity
 from tests import factories
 from tests.certificates.conftest import doctor, institution, upload_medical  # noqa: F401 (fixtures)
 from tests.notices.conftest import at
-from violations.models import Decision, Violation, ViolationCode
+from tests.violations.conftest import code as seeded_code
+from violations.models import Decision, Violation
 from violations.services.points import cycles_close
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def holder(born: D, **fields):
 def points_recorded(licence, day: D, points=3):
     """A decision with points taken on `day` (what violations' handling leaves behind)."""
     vehicle = factories.VehicleFactory(city=licence.city)
-    code = ViolationCode.objects.filter(points__gt=0).first() or pytest.skip("no violation codes seeded")
+    code = seeded_code("1625")  # running a red light, 6 points; seeded again if a test flushed it
     when = at(day)
     violation = Violation.objects.create(
         city=licence.city,
