@@ -7,9 +7,12 @@ from django.db import connection
 from notices.models import Notice
 from portal import identity, idfields
 
+_NOTICE_COLUMNS = "(id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)"
+
 _NOTIFY_SQL = f"""
-INSERT INTO {Notice._meta.db_table} (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)
-VALUES (%(id_number)s, %(id_number_hash)s, %(city)s, %(kind)s, %(context)s::jsonb, %(dedupe_key)s, %(created_at)s)
+INSERT INTO {Notice._meta.db_table} {_NOTICE_COLUMNS}
+VALUES (%(notice_id_number)s, %(notice_id_number_hash)s, %(notice_city)s, %(notice_kind)s,
+        %(notice_context)s::jsonb, %(notice_dedupe_key)s, %(notice_created_at)s)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING *
 """
@@ -23,16 +26,9 @@ def notice_insert(*, id_number: str, city_id, kind: str, context: dict, dedupe_k
     bulk_create(ignore_conflicts=True) does not tell which rows it inserted, and create() in a
     savepoint adds two round trips to every notice of a rush (a plate confirmation sends one).
     """
-    params = {
-        # The ORM's field is bypassed: the ID number encrypted, and its look-up key (portal.idfields).
-        "id_number": idfields.encrypt_id(id_number),
-        "id_number_hash": identity.id_key(id_number),
-        "city": city_id,
-        "kind": kind,
-        "context": json.dumps(context),
-        "dedupe_key": dedupe_key,
-        "created_at": created_at,
-    }
+    params = notice_params(
+        id_number=id_number, city_id=city_id, kind=kind, context=context, dedupe_key=dedupe_key, created_at=created_at
+    )
     return next(iter(Notice.objects.raw(_NOTIFY_SQL, params)), None)
 
 
@@ -46,7 +42,7 @@ def notice_insert_from(source: str) -> str:
     (BEGIN, the notice, COMMIT), with its row lock held across them.
     """
     return (
-        f"INSERT INTO {Notice._meta.db_table} (id_number, id_number_hash, city_id, kind, context, dedupe_key, created_at)"
+        f"INSERT INTO {Notice._meta.db_table} {_NOTICE_COLUMNS}"
         " SELECT %(notice_id_number)s, %(notice_id_number_hash)s, CAST(%(notice_city)s AS bigint), %(notice_kind)s,"
         " CAST(%(notice_context)s AS jsonb), %(notice_dedupe_key)s, CAST(%(notice_created_at)s AS timestamptz)"
         f" FROM {source} ON CONFLICT (dedupe_key) DO NOTHING"
@@ -54,7 +50,8 @@ def notice_insert_from(source: str) -> str:
 
 
 def notice_params(*, id_number: str, city_id, kind: str, context: dict, dedupe_key, created_at) -> dict:
-    """The parameters of `notice_insert_from`, as notice_insert stores them."""
+    """The parameters of both INSERTs. The ORM's field is bypassed: the ID number encrypted, and
+    its look-up key beside it (portal.idfields)."""
     return {
         "notice_id_number": idfields.encrypt_id(id_number),
         "notice_id_number_hash": identity.id_key(id_number),
