@@ -16,7 +16,7 @@ def city_url(city, request=None) -> str:
 
 
 # The links in base.html's header, by URL name. They take no arguments, so they are the same for
-# every request of a process: reversed once per URLconf and script prefix instead of four to six
+# every request of a process: reversed once per URLconf and script prefix instead of three to five
 # reverse() calls on every page (about 0.1 ms of the header's rendering).
 HEADER_LINKS = {
     "inbox": "notices:inbox",
