@@ -48,7 +48,7 @@ def handler_licence(id_number: str):
     )
 
 
-def _binding_for(vehicle, key: str):
+def _binding_by_key(vehicle, key: str):
     return Binding.objects.filter(vehicle=vehicle, driver_id_number_hash=key, status=Binding.Status.ACTIVE).first()
 
 
@@ -69,7 +69,7 @@ def record_refusals(violation, *, id_number: str = "", licence, binding=None, wa
     vehicle = violation.vehicle
     owner = vehicle.owner_id_number_hash == key
     if not owner:
-        binding = binding if binding is not None else _binding_for(vehicle, key)
+        binding = binding if binding is not None else _binding_by_key(vehicle, key)
         if binding is None:
             reasons.append(_("Only the owner or a driver who has registered this vehicle may handle its records."))
             return reasons
