@@ -90,16 +90,19 @@ def _number_formatter():
 def start(request):
     """My violations: each record with status, fine, points and what the citizen can do.
 
-    Three queries (the vehicles with the licence, the records, the header's unread count), two
-    more when a record is unhandled (the account's ID number, which the refusals read, and the
-    watch list). The rows are plain values, formatted here once: the template only prints them
-    (tests/violations/test_query_counts.py, docs/benchmarks.md)."""
+    Three queries (the vehicles with the licence, the records with whether the watch list names
+    the citizen or each record's vehicle, the header's unread count), and the watch list's
+    reasons only when it does. Everything is asked by the account's look-up key (cached with the
+    session's user): the page never reads or decrypts the ID number. The rows are plain values,
+    formatted here once: the template only prints them (tests/violations/test_query_counts.py,
+    docs/benchmarks.md)."""
     if not request.user.is_authenticated:
         return render(request, "violations/start.html", {"anonymous": True})
     user = request.user
     if not user.registry_verified:
         return redirect_to_verify(request)
-    owned, bindings, licence = selectors.visible_vehicles(user.id_number_hash, with_licence=True)
+    key = user.id_number_hash
+    owned, bindings, licence = selectors.visible_vehicles(key, with_licence=True)
     records = []
     if owned or bindings:  # no vehicle, no records to look for
         records = list(
@@ -107,12 +110,18 @@ def start(request):
             .exclude(status=Violation.Status.DELETED)
             .select_related("code", "vehicle", "city", "decision")
             .only(*_START_FIELDS)
+            .annotate(watched=services.watch.listed_with_record(key))
             .order_by("-occurred_at", "-id")[:200]
         )
     bindings = {b.vehicle_id: b for b in bindings}
-    # The watch list stops online handling: asked only when there is something to handle.
+    # The watch list stops online handling: its reasons are read only when it names the citizen
+    # or a vehicle with something to handle.
     unhandled = [r for r in records if r.status == Violation.Status.UNHANDLED]
-    watched = services.watch_reasons(user.id_number, [r.vehicle for r in unhandled]) if unhandled else []
+    watched = (
+        services.watch_reasons(key=key, vehicles=[r.vehicle for r in unhandled])
+        if any(r.watched for r in unhandled)
+        else []
+    )
     # Labels translated once a page, not once a row.
     statuses = {value: str(label) for value, label in Violation.Status.choices}
     sources = {value: str(label) for value, label in Violation.Source.choices}
@@ -137,7 +146,7 @@ def start(request):
             # Refusals only for records that can be handled: for the others the page shows none.
             reasons = services.record_refusals(
                 record,
-                id_number=user.id_number,
+                key=key,
                 licence=licence,
                 binding=bindings.get(record.vehicle_id),
                 watched=None,

@@ -28,7 +28,7 @@ def busy_owner(client, person, car, record, bind):
 
 @pytest.mark.parametrize("url", ["/violations/", "/violations/bindings/", "/violations/study/"])
 def test_list_pages(busy_owner, django_assert_max_num_queries, url):
-    budget = {"/violations/": 9, "/violations/bindings/": 6, "/violations/study/": 11}[url]
+    budget = {"/violations/": 7, "/violations/bindings/": 6, "/violations/study/": 11}[url]
     with on(D(2026, 7, 3)), page_budget(django_assert_max_num_queries, f"violations {url}", budget):
         assert busy_owner.get(url).status_code == 200
 

@@ -28,12 +28,13 @@ def test_my_violations_page_costs_the_same_few_queries_for_3_or_12_records(
             record(own, when=at(D(2026, 7, day)))
             record(bound, when=at(D(2026, 7, day)))
         record(bound, when=at(D(2026, 5, 1)))  # before the binding: not shown to the driver
-        # The records with code, vehicle and decision (the owned and bound vehicles are its
-        # subquery), the licence, the user's ID number and the watch list (there are records to
-        # handle: the refusals read them), the inbox.
-        with django_assert_max_num_queries(5):
+        # The vehicles (owned and bound) with the licence, the records with code, vehicle and
+        # decision and whether the watch list names the citizen or the record's vehicle, the
+        # inbox. Was 5: the account's ID number (the refusals go by its look-up key now) and the
+        # watch list's own query are gone.
+        with django_assert_max_num_queries(3):
             page = client.get("/violations/")
-    assert len(few.captured_queries) == 5
+    assert len(few.captured_queries) == 3
     html = page.content.decode()
     assert html.count('data-testid="violation-') == 15
     assert "2026-05-01" not in html
@@ -62,6 +63,50 @@ def test_my_violations_page_with_nothing_to_handle_is_three_queries_and_decrypts
     # No encrypted ID number is fetched (each would be decrypted for nothing): only look-up keys.
     for column in ('"id_number",', '"owner_id_number",', '"handler_id_number",', '"driver_id_number",'):
         assert column not in sql.replace(" ", "")
+
+
+def test_my_violations_page_reads_the_watch_list_reasons_only_when_an_entry_names_the_citizen_or_vehicle(
+    client, person, car, record, django_assert_max_num_queries
+):
+    from portal import identity
+    from violations.models import WatchEntry
+
+    citizen, other = person(), person()
+    vehicle = car(citizen)
+    with on(D(2026, 7, 20)):
+        unhandled = record(vehicle, when=at(D(2026, 7, 1)))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    client.force_login(citizen)
+    client.get("/violations/")
+    # Another person's entry and a cleared entry of the citizen's own stop nothing: three queries.
+    for id_number, cleared_at in ((other.id_number, None), (citizen.id_number, at(D(2026, 7, 10)))):
+        WatchEntry.objects.create(
+            city=vehicle.city,
+            id_number=identity.normalize_id_number(id_number),
+            reason="plates_per_driver",
+            detail="3 plates",
+            listed_at=at(D(2026, 7, 2)),
+            cleared_at=cleared_at,
+            cleared_reason="家庭成员共用" if cleared_at else "",
+        )
+    with on(D(2026, 7, 20)), django_assert_max_num_queries(3):
+        page = client.get("/violations/").content.decode()
+    assert "重点人员名单" not in page and f'value="{unhandled.pk}"' in page
+    # An open entry naming the citizen (no vehicle): its reasons are read, a fourth query, and the
+    # record cannot be chosen; still no encrypted ID number is read.
+    WatchEntry.objects.create(
+        city=vehicle.city,
+        id_number=identity.normalize_id_number(citizen.id_number),
+        reason="plates_per_driver",
+        detail="3 plates",
+        listed_at=at(D(2026, 7, 12)),
+    )
+    with on(D(2026, 7, 20)), django_assert_max_num_queries(4) as captured:
+        page = client.get("/violations/").content.decode()
+    assert "重点人员名单" in page and "窗口" in page
+    assert f'value="{unhandled.pk}"' not in page
+    sql = " ".join(q["sql"] for q in captured.captured_queries).replace(" ", "")
+    assert '"portal_user"."id_number"' not in sql
 
 
 def test_clerk_search_by_plate_or_by_day_is_three_queries_and_never_counts(

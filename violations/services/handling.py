@@ -48,16 +48,16 @@ def handler_licence(id_number: str):
     )
 
 
-def _binding_for(vehicle, id_number):
-    return Binding.objects.filter(
-        vehicle=vehicle, driver_id_number_hash=identity.id_key(id_number), status=Binding.Status.ACTIVE
-    ).first()
+def _binding_by_key(vehicle, key: str):
+    return Binding.objects.filter(vehicle=vehicle, driver_id_number_hash=key, status=Binding.Status.ACTIVE).first()
 
 
-def record_refusals(violation, *, id_number: str, licence, binding=None, watched=None) -> list[str]:
+def record_refusals(violation, *, id_number: str = "", licence, binding=None, watched=None, key: str = "") -> list[str]:
     """Why this person may not handle this one record online (empty: they may). The points
-    limit over a group of records is checked by group_refusals."""
-    key = identity.id_key(id_number)
+    limit over a group of records is checked by group_refusals. The person is their ID number
+    or, from a page that has no need to read and decrypt it, their look-up key
+    (user.id_number_hash, cached with the session's user)."""
+    key = key or identity.id_key(id_number)
     reasons = []
     if watched:
         reasons.extend(watched)
@@ -69,7 +69,7 @@ def record_refusals(violation, *, id_number: str, licence, binding=None, watched
     vehicle = violation.vehicle
     owner = vehicle.owner_id_number_hash == key
     if not owner:
-        binding = binding if binding is not None else _binding_for(vehicle, id_number)
+        binding = binding if binding is not None else _binding_by_key(vehicle, key)
         if binding is None:
             reasons.append(_("Only the owner or a driver who has registered this vehicle may handle its records."))
             return reasons

@@ -9,7 +9,7 @@ and where to go, until a clerk clears the entry with a recorded reason.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,10 +28,13 @@ def _year_ago(now):
     return now - datetime.timedelta(days=365)
 
 
-def open_entries(id_number: str | None = None, vehicles=()):
+def open_entries(id_number: str | None = None, vehicles=(), *, key: str = ""):
+    """The open entries naming the person (their ID number, or their look-up key) or one of
+    the vehicles."""
+    key = key or (identity.id_key(id_number) if id_number else "")
     q = Q(pk__in=[])
-    if id_number:
-        q |= Q(id_number_hash=identity.id_key(id_number), vehicle__isnull=True)
+    if key:
+        q |= Q(id_number_hash=key, vehicle__isnull=True)
     vehicle_ids = [v.pk for v in vehicles]
     if vehicle_ids:
         q |= Q(vehicle_id__in=vehicle_ids)
@@ -51,10 +54,23 @@ def listed(id_number: str, violation_ids) -> Exists:
     )
 
 
-def watch_reasons(id_number: str, vehicles=()) -> list[str]:
-    """The refusals a listed person or vehicle sees: why, and where to go."""
+def listed_with_record(key: str) -> Exists:
+    """Whether an open entry names the person (by their look-up key) or the vehicle of the
+    record in the outer query: "my violations" asks it with the records it reads anyway, and
+    reads the entries themselves, for their reasons, only when there is one."""
+    return Exists(
+        WatchEntry.objects.filter(
+            Q(id_number_hash=key, vehicle__isnull=True) | Q(vehicle_id=OuterRef("vehicle_id")),
+            cleared_at__isnull=True,
+        )
+    )
+
+
+def watch_reasons(id_number: str = "", vehicles=(), *, key: str = "") -> list[str]:
+    """The refusals a listed person or vehicle sees: why, and where to go. The person is their
+    ID number or their look-up key."""
     reasons = []
-    for entry in open_entries(id_number, vehicles):
+    for entry in open_entries(id_number, vehicles, key=key):
         who = _("Vehicle %(plate)s") % {"plate": entry.vehicle} if entry.vehicle_id else _("You")
         reasons.append(
             _("%(who)s are on the watch list of suspected proxy handling (%(why)s): online handling is stopped. ")
