@@ -1,5 +1,6 @@
 """Forms only validate and normalise; the views call certificates.services."""
 
+import functools
 from decimal import Decimal
 
 from django import forms
@@ -16,6 +17,8 @@ LICENCE_CLASSES = ["A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "
 
 
 class ApplyForm(forms.Form):
+    """The application form of one item: build it with apply_form(item)."""
+
     kind = forms.ChoiceField(label=_("Reason"), widget=forms.RadioSelect)
     reason_text = forms.CharField(label=_("Details (how it was lost or damaged)"), max_length=200, required=False)
     temporary_plate_days = forms.IntegerField(
@@ -41,16 +44,7 @@ class ApplyForm(forms.Form):
         error_messages={"invalid": _("The code has 6 digits.")},
         help_text=_("Nothing can be changed once the application is submitted."),
     )
-
-    def __init__(self, *args, item, **kwargs):
-        from certificates.services import KINDS
-
-        super().__init__(*args, **kwargs)
-        self.item = item
-        self.fields["kind"].choices = [(k.value, k.label) for k in KINDS[item]]
-        self.fields["kind"].initial = KINDS[item][0].value
-        if item != Item.PLATES:
-            del self.fields["temporary_plate_days"]
+    item = None
 
     def clean(self):
         data = super().clean()
@@ -65,6 +59,28 @@ class ApplyForm(forms.Form):
                 self.add_error("recipient_phone", exc.messages[0])
         data["temporary_plate_days"] = data.get("temporary_plate_days") or 0
         return data
+
+
+@functools.cache
+def apply_form(item) -> type[ApplyForm]:
+    """ApplyForm for one item: its reasons as the `kind` choices, and the temporary plate only for
+    plates. A class per item, made once per process: every form instance deep-copies its class's
+    fields, so the choices and the field list are set here rather than on each instance (a
+    submission builds one form)."""
+    from certificates.services import KINDS
+
+    attrs = {
+        "item": item,
+        "kind": forms.ChoiceField(
+            label=_("Reason"),
+            widget=forms.RadioSelect,
+            choices=[(k.value, k.label) for k in KINDS[item]],
+            initial=KINDS[item][0].value,
+        ),
+    }
+    if item != Item.PLATES:
+        attrs["temporary_plate_days"] = None  # removes the inherited field
+    return type(f"ApplyForm_{item}", (ApplyForm,), attrs)
 
 
 class _MedicalFields(forms.Form):

@@ -26,7 +26,6 @@ from certificates.models import (
     VehicleTax,
 )
 from portal import identity
-from portal.auth_backends import UNCACHED_FIELDS
 from portal.models import DrivingLicence, MedicalInstitution, User, Vehicle
 from portal.processcache import TimedCache
 
@@ -128,21 +127,25 @@ def own_subject(item, user, pk: int):
 
     Found by the hash of the ID number, which the session's cached user carries. The ID number
     and mobile are never cached (portal.auth_backends.UNCACHED_FIELDS) and every page of an
-    application needs both: they come back in the same statement, as subqueries on the user's
-    primary key, and are set on `user` (one round trip where the user's fields and the subject
-    were two)."""
+    application needs both. The subject was matched on the hash of the user's ID number, so its
+    own copy of the number is the user's: it is set on `user` from there (no subquery, and no
+    second decryption). The mobile comes back in the same statement as a subquery on the user's
+    primary key (one round trip where the user's fields and the subject were two)."""
     if item in LICENCE_ITEMS:
-        qs = DrivingLicence.objects.filter(id_number_hash=user.id_number_hash)
+        qs, number = DrivingLicence.objects.filter(id_number_hash=user.id_number_hash), "id_number"
     else:
-        qs = Vehicle.objects.filter(owner_id_number_hash=user.id_number_hash)
-    missing = sorted(user.get_deferred_fields() & set(UNCACHED_FIELDS))
-    own = User.objects.filter(pk=user.pk)
-    # Each subquery's output field is the user's own, so the ID number comes back decrypted.
-    qs = qs.annotate(**{f"_applicant_{name}": Subquery(own.values(name)) for name in missing})
-    subject = qs.filter(pk=pk).first()
+        qs, number = Vehicle.objects.filter(owner_id_number_hash=user.id_number_hash), "owner_id_number"
+    deferred = user.get_deferred_fields()
+    if "mobile" in deferred:
+        # The subquery's output field is the user's own mobile field.
+        qs = qs.annotate(_applicant_mobile=Subquery(User.objects.filter(pk=user.pk).values("mobile")))
+    # At most one row (the primary key): no ORDER BY (the model's default, or first()'s) to compile.
+    subject = next(iter(qs.filter(pk=pk).order_by()[:1]), None)
     if subject is not None:
-        for name in missing:
-            setattr(user, name, getattr(subject, f"_applicant_{name}"))
+        if "mobile" in deferred:
+            user.mobile = subject._applicant_mobile
+        if "id_number" in deferred:
+            user.id_number = identity.normalize_id_number(getattr(subject, number))
     return subject
 
 

@@ -111,7 +111,7 @@ def apply(request, item_slug, subject_id):
         "address": request.user.postal_address,
         "postcode": request.user.postcode,
     }
-    form = forms.ApplyForm(request.POST or None, item=item, initial=initial)
+    form = forms.apply_form(item)(request.POST or None, initial=initial)
     sms_notice = sms_error = None
     if request.method == "POST" and "send_code" in request.POST:
         try:
@@ -121,7 +121,7 @@ def apply(request, item_slug, subject_id):
         else:
             sms_notice = _("A code was sent to %(mobile)s.") % {"mobile": request.user.masked_mobile}
         # The page comes back with what was typed; no field errors for a form not yet submitted.
-        form = forms.ApplyForm(request.POST, item=item)
+        form = forms.apply_form(item)(request.POST)
         form._errors = ErrorDict()
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data

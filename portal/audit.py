@@ -50,10 +50,13 @@ def record(obj, reason: str = "", user=None, *, created: bool = False, reload: b
         for field in type(obj)._meta.concrete_fields:
             setattr(obj, field.attname, getattr(fresh, field.attname))
     # A copy without what an earlier save() left on the object (simple-history would take an old
-    # _history_user or _change_reason over the ones given here).
-    row = copy.copy(obj)
-    row.__dict__.pop("_history_user", None)
-    row.__dict__.pop("_change_reason", None)
+    # _history_user or _change_reason over the ones given here); an object without them (one just
+    # built and inserted) is passed as it is.
+    row = obj
+    if "_history_user" in obj.__dict__ or "_change_reason" in obj.__dict__:
+        row = copy.copy(obj)
+        row.__dict__.pop("_history_user", None)
+        row.__dict__.pop("_change_reason", None)
     _history(type(obj)).bulk_history_create(
         [row],
         update=not created,

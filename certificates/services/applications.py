@@ -255,7 +255,8 @@ def refusals(item, user, city, *, vehicle=None, licence=None, today=None, check_
     (`check_open=False`: without asking whether a case is already open, which the insertion's
     constraint decides anyway)."""
     today = today or timezone.localdate()
-    key = identity.id_key(user.id_number)
+    # The account's stored look-up key (the cached session user carries it; the ID number is not cached).
+    key = user.id_number_hash
     if item in LICENCE_ITEMS:
         if licence is None or licence.id_number_hash != key:
             return [Refusal(_("Choose one of your own driving licences."))]
