@@ -348,18 +348,17 @@ def compose_round(selection: Selection, candidates: list[str]) -> RoundResult:
         # as taken.) The claimed number's row lock is held until the commit just after.
         claimed, cost = None, len(candidates)
         for tried, candidate in enumerate(candidates):
-            if (
-                PlateNumber.objects.filter(city_id=city.pk, plate_type=selection.plate_type, number=candidate)
-                .filter(claimable(now))
-                .update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires)
-            ):
+            if PlateNumber.objects.filter(
+                claimable(now), city_id=city.pk, plate_type=selection.plate_type, number=candidate
+            ).update(status=PlateNumber.Status.BACKUP, claimed_selection_id=selection.pk, claim_expires_at=expires):
                 claimed, cost = candidate, tried
                 break
         # The tries, in the same transaction: each candidate that was not free cost one.
         locked.compose_tries_used, locked.last_compose_at = used + cost, now
-        # save() with update_fields: simple-history writes the selection's row (portal.audit).
-        locked._history_user, locked._change_reason = selection.citizen, "self-composed round"
-        locked.save(update_fields=["compose_tries_used", "last_compose_at"])
+        # Under the lock: the two fields by UPDATE and the history row from the locked row through
+        # portal.audit, as the confirmation does (cheaper than save()'s signal path).
+        Selection.objects.filter(pk=locked.pk).update(compose_tries_used=used + cost, last_compose_at=now)
+        audit.record(locked, "self-composed round", selection.citizen, reload=False, at=now)
     used = locked.compose_tries_used
     if claimed is not None and claimed not in known:  # a row created after the read (a block opening)
         claimed = PlateNumber.objects.get(city_id=city.pk, number=claimed)
