@@ -128,9 +128,13 @@ def user_vehicles(user, city):
 def citizen_selection(pk: int, citizen, city) -> Selection | None:
     """The citizen's selection in this city with its vehicle, or None. The city and citizen are
     the caller's (the filter just matched them) rather than joined."""
-    selection = Selection.objects.select_related("vehicle").filter(pk=pk, citizen=citizen, city=city).first()
-    if selection is not None:
-        selection.city, selection.citizen = city, citizen
+    # The primary key matches one row at most: no first(), whose ORDER BY and LIMIT cost a
+    # quarter of this read's Python on every selection page.
+    rows = list(Selection.objects.select_related("vehicle").filter(pk=pk, citizen_id=citizen.pk, city_id=city.pk))
+    if not rows:
+        return None
+    selection = rows[0]
+    selection.city, selection.citizen = city, citizen
     return selection
 
 

@@ -135,7 +135,6 @@ def _selection_context(request, selection, with_batch=False):
         "tries_max": tries_max,
         "batch_seconds": citysettings.get(city, "plate_random_batch_seconds"),
         "backup_seconds": citysettings.get(city, "plate_backup_seconds"),
-        "draw_form": forms.DrawForm(),
         "now": timezone.now(),
     }
 
@@ -159,7 +158,7 @@ def selection(request, pk):
         return gate
     services.selection_check_exhausted(selection)
     context = _selection_context(request, selection, with_batch=True)
-    context["draw_form"] = forms.DrawForm()
+    context["draw_form"] = forms.DrawForm()  # the random tab's form only
     return render(request, "plates/selection.html", context)
 
 
