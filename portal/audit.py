@@ -66,6 +66,26 @@ def record(obj, reason: str = "", user=None, *, created: bool = False, reload: b
     )
 
 
+def record_objects(objs, reason: str = "", user=None, *, created: bool = False, at=None) -> None:
+    """record(..., reload=False) for several objects of one model, in one INSERT: objects built
+    or locked and changed in Python (a handling's decisions and records)."""
+    if not objs:
+        return
+    rows = []
+    for obj in objs:
+        row = copy.copy(obj)
+        row.__dict__.pop("_history_user", None)
+        row.__dict__.pop("_change_reason", None)
+        rows.append(row)
+    _history(type(objs[0])).bulk_history_create(
+        rows,
+        update=not created,
+        default_user=_user_or_none(user),
+        default_change_reason=str(reason)[:100],
+        default_date=at or timezone.now(),
+    )
+
+
 def record_rows(queryset, reason: str = "", user=None, *, at=None) -> int:
     """One history row per row of `queryset` (the rows a set-based update just changed), written
     in batches; returns how many."""

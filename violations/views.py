@@ -167,22 +167,15 @@ def start(request):
 @registry_verified_required
 def handle(request):
     """Confirm the chosen records with an SMS code, then handle them together."""
-    _load_personal_fields(request.user)
     ids = _parse_ids(request.POST.getlist("ids") or request.GET.getlist("ids"))
-    records, bindings = visible_records(request.user, ids)
-    chosen = [r for r in records if r.pk in ids]
-    if not chosen:
-        messages.error(request, _("Choose at least one record to handle."))
-        return redirect("violations:start")
     form = forms.CodeForm(request.POST if "confirm" in request.POST else None)
     refused = []
-    if request.method == "POST" and "confirm" in request.POST and form.is_valid():
-        # violation_handle checks every rule under its locks and only then the code: the page's
-        # own checks below are needed only when the page is shown again.
+    if ids and request.method == "POST" and "confirm" in request.POST and form.is_valid():
+        # violation_handle checks every rule under its locks (that the records are the citizen's
+        # to handle among them) and only then the code: the page's own reads and checks below
+        # are needed only when the page is shown again.
         try:
-            decisions = services.violation_handle(
-                [r.pk for r in chosen], user=request.user, code=form.cleaned_data["code"]
-            )
+            decisions = services.violation_handle(ids, user=request.user, code=form.cleaned_data["code"])
         except verification.VerificationError as exc:
             form.add_error("code", str(exc))
         except services.ViolationError as exc:
@@ -190,6 +183,12 @@ def handle(request):
         else:
             messages.success(request, _("%(n)s records handled. Pay the fines to finish.") % {"n": len(decisions)})
             return redirect("violations:decision", number=decisions[0].number)
+    _load_personal_fields(request.user)
+    records, bindings = visible_records(request.user, ids)
+    chosen = [r for r in records if r.pk in ids]
+    if not chosen:
+        messages.error(request, _("Choose at least one record to handle."))
+        return redirect("violations:start")
     licence = services.handler_licence(request.user.id_number)
     reasons = []
     for record in chosen:

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from notices.models import Notice
 from portal import identity
@@ -166,6 +167,35 @@ def test_the_handle_page_confirms_with_an_sms_code_and_shows_the_decision(client
     # Another citizen cannot see it.
     client.force_login(person())
     assert client.get(f"/violations/decision/{decision.number}/").status_code == 404
+
+
+def test_a_confirmation_of_records_not_the_citizens_handles_nothing_and_names_none(client, person, car, record, bind):
+    """The confirmation goes straight to the handling (the page does not read the records
+    first): someone else's record, or a bound car's record from before the binding, is refused
+    as not existing, spends no code and shows neither plate nor time."""
+    owner, driver, stranger = person(), person(), person()
+    vehicle = car(owner)
+    now = datetime.datetime.now(datetime.UTC)
+    bind(vehicle, driver, approved_at=now - datetime.timedelta(hours=1))
+    before = record(vehicle, when=now - datetime.timedelta(hours=2))
+    after = record(vehicle, when=now - datetime.timedelta(minutes=30))
+    client.defaults["HTTP_HOST"] = "has.localhost"
+    for user, ids in ((stranger, [before.pk]), (driver, [before.pk]), (driver, [after.pk, before.pk])):
+        client.force_login(user)
+        client.post("/violations/handle/", {"ids": str(after.pk), "send_code": "1"})
+        code = last_code(user.mobile) if user is driver else "123456"
+        response = client.post(
+            "/violations/handle/", {"ids": ",".join(map(str, ids)), "confirm": "1", "code": code}, follow=True
+        )
+        body = response.content.decode()
+        if user is stranger:
+            assert vehicle.plate_number not in body
+        assert f"{timezone.localtime(before.occurred_at):%Y-%m-%d %H:%M}" not in body
+        assert not Decision.objects.exists()
+    # The driver's code was not spent by the refusals: it handles the record they may handle.
+    client.force_login(driver)
+    done = client.post("/violations/handle/", {"ids": str(after.pk), "confirm": "1", "code": last_code(driver.mobile)})
+    assert done.status_code == 302 and Decision.objects.get().violation_id == after.pk
 
 
 def test_refusal_on_the_page_says_why_and_where_to_go(client, person, car, record):

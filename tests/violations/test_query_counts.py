@@ -189,13 +189,13 @@ def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, 
     client.force_login(owner)
     client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
     data = {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}
-    # The account (ID number and mobile), the vehicles, the chosen record; in the handling's one
-    # transaction (2 for its savepoint, BEGIN and COMMIT outside a test): the licence locked
-    # with the watch list's answer, the record locked, the code checked and spent (2), the
-    # record claimed, the points, the decision and its history, the record's and the licence's
-    # history rows (written from the locked rows, not read again), the notice, the watch-list
-    # count of the plate's handlers. Was 25: the page's own licence read, a second transaction
-    # for the code, the watch list's own query and three re-reads are gone.
-    with django_assert_max_num_queries(17):
+    # The handling's one transaction (2 for its savepoint, BEGIN and COMMIT outside a test): the
+    # licence locked with the watch list's answer and the account's mobile, the record locked,
+    # the code checked and spent, the record claimed, the points, the decision and its history,
+    # the record's and the licence's history rows (written from the locked rows, not read
+    # again), the notice, the watch-list count of the plate's handlers. Was 17: the page no
+    # longer reads the account, the vehicles and the records before it (the handling checks
+    # them under its locks); 25 before that.
+    with django_assert_max_num_queries(13):
         assert client.post("/violations/handle/", data).status_code == 302
     assert Decision.objects.filter(violation=violation).count() == 1

@@ -9,7 +9,7 @@ and where to go, until a clerk clears the entry with a recorded reason.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,14 +41,15 @@ def open_entries(id_number: str | None = None, vehicles=(), *, key: str = ""):
     return WatchEntry.objects.filter(q, cleared_at__isnull=True).select_related("vehicle")
 
 
-def listed(id_number: str, violation_ids) -> Exists:
-    """Whether an open entry names the person or the vehicle of one of these records, as an
-    expression a query that is made anyway can carry (violation_handle asks it with the licence
-    it locks: the entries themselves are read, for their reasons, only when there is one)."""
+def listed(key: str, violation_ids) -> Exists:
+    """Whether an open entry names the person (by their ID look-up key) or the vehicle of one of
+    these records, as an expression a query that is made anyway can carry (violation_handle asks
+    it with the licence it locks: the entries themselves are read, for their reasons, only when
+    there is one)."""
     vehicles = Violation.objects.filter(pk__in=list(violation_ids)).values("vehicle_id")
     return Exists(
         WatchEntry.objects.filter(
-            Q(id_number_hash=identity.id_key(id_number), vehicle__isnull=True) | Q(vehicle_id__in=vehicles),
+            Q(id_number_hash=key, vehicle__isnull=True) | Q(vehicle_id__in=vehicles),
             cleared_at__isnull=True,
         )
     )
@@ -152,16 +153,16 @@ def check_after_handling(id_number: str, name: str, records, now) -> list[WatchE
                     )
                 )
     for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
-        # Keyed by the decrypted number: each row's ciphertext differs, so SQL DISTINCT cannot.
-        handlers = dict(
-            Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since).values_list(
-                "handler_id_number", "handler_name"
-            )
-        )
-        distinct = set(handlers)
-        if len(distinct) >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
+        # Counted by the handlers' look-up keys (each row's ciphertext differs, the key does not):
+        # their numbers and names are read, and decrypted, only when the count lists them.
+        decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
+        count = decisions.aggregate(n=Count("handler_id_number_hash", distinct=True))["n"]
+        if count >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
+            handlers = {}
+            for handler, handler_name in decisions.values_list("handler_id_number", "handler_name"):
+                handlers[identity.id_key(handler)] = (handler, handler_name)
             detail = _("%(n)s drivers handled records of %(plate)s in 12 months") % {
-                "n": len(distinct),
+                "n": count,
                 "plate": vehicle,
             }
             listed.append(
@@ -173,8 +174,8 @@ def check_after_handling(id_number: str, name: str, records, now) -> list[WatchE
                     vehicle=vehicle,
                 )
             )
-            for handler, handler_name in handlers.items():
-                if handler != vehicle.owner_id_number:
+            for handler_key, (handler, handler_name) in handlers.items():
+                if handler_key != vehicle.owner_id_number_hash:
                     listed.append(
                         _list(
                             city=vehicle.city,
