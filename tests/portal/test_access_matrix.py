@@ -3,7 +3,8 @@
 The matrix is complete by construction: test_every_url_has_a_row walks Django's URL resolver and
 fails for a URL name that has no row here. Adding an app's URLs (violations, certificates) means
 adding its rows to CITIZEN_ROWS and its admin models to ADMIN_MODELS (and custom admin views to
-ADMIN_EXTRA), each with the objects it needs (a builder taking the `World`).
+ADMIN_EXTRA), each with the objects it needs (a builder of tests/portal/access_builders.py
+taking the `World`).
 
 Personas, all on Huai'an's site (has.localhost) unless stated: `anon`; `owner`, a citizen who
 owns the records; `other`, another citizen; `clerk_has`, a Huai'an clerk, whose rights on each
@@ -16,21 +17,45 @@ callbacks BAD (400/403/404: refused without a change).
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portal import identity
-from portal.models import CitySetting, Holiday, MedicalInstitution, Payment, Shipment
-from portal.payments import services as payments
-from portal.postal import services as postal
+from portal.models import CitySetting, Holiday, MedicalInstitution
 from tests import factories
+from tests.portal.access_builders import (
+    World,
+    build_accident,
+    build_announcement,
+    build_application,
+    build_article,
+    build_binding,
+    build_decision,
+    build_deferral,
+    build_document,
+    build_exam_request,
+    build_feed,
+    build_hold,
+    build_inspection,
+    build_medical,
+    build_notice,
+    build_objection,
+    build_owner_car,
+    build_payment,
+    build_plan,
+    build_question,
+    build_selection,
+    build_shipment,
+    build_travel_advisory,
+    build_travel_subscription,
+    build_unit_staff,
+    build_violation,
+)
 
 OK, LOGIN, NF, NO, BAD = "OK", "LOGIN", "NF", "NO", "BAD"
 PERSONAS = ("anon", "owner", "other", "clerk_has", "clerk_szv", "province")
-payments.register_purpose("matrix.fee", label="Matrix fee")
 
 
 def _outcome(response) -> str:
@@ -46,16 +71,6 @@ def _outcome(response) -> str:
     if code in (400, 405, 429):
         return BAD
     raise AssertionError(f"unexpected status {code}")
-
-
-@dataclass
-class World:
-    """The records the rows point at: one of each, owned by `owner`, in Huai'an."""
-
-    has: object
-    szv: object
-    users: dict
-    objects: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -86,431 +101,30 @@ def signed_in(**overrides) -> dict:
     return {**every(OK), "anon": LOGIN, **overrides}
 
 
-# --- Builders -----------------------------------------------------------------------------
-def _payment(w) -> Payment:
-    if "payment" not in w.objects:
-        p = payments.start_payment(
-            purpose="matrix.fee",
-            reference="matrix:1",
-            city=w.has,
-            payer=w.users["owner"],
-            amount=Decimal("10.00"),
-            description="matrix",
-        )
-        Payment.objects.filter(pk=p.pk).update(status=Payment.Status.PAID, paid_at=datetime.datetime.now(datetime.UTC))
-        w.objects["payment"] = p
-    return w.objects["payment"]
-
-
-def _shipment(w) -> Shipment:
-    if "shipment" not in w.objects:
-        w.objects["shipment"] = postal.create_shipment(
-            city=w.has,
-            purpose="matrix.mail",
-            reference="matrix:1",
-            recipient_name="收件人",
-            recipient_phone="13900001111",
-            address="淮安市清江浦区1号",
-            contents="驾驶证",
-        )
-    return w.objects["shipment"]
-
-
-def _selection(w):
-    if "selection" not in w.objects:
-        from tests.plates.conftest import new_vehicle, open_block, verified_selection
-
-        open_block(w.has)
-        w.objects["selection"] = verified_selection(w.users["owner"], new_vehicle(w.users["owner"], w.has))
-    return w.objects["selection"]
-
-
-def _hold(w):
-    if "hold" not in w.objects:
-        from tests.plates.conftest import confirmed_hold, new_vehicle, set_city, verified_selection
-
-        _selection(w)
-        set_city(w.has, "plate_second_sms", False)
-        w.objects["hold"] = confirmed_hold(verified_selection(w.users["owner"], new_vehicle(w.users["owner"], w.has)))
-    return w.objects["hold"]
-
-
-def _plan(w):
-    if "plan" not in w.objects:
-        from exams import services
-        from exams.models import ExamPlan, ExamSite
-
-        site = ExamSite.objects.create(
-            city=w.has,
-            name="矩阵考场",
-            address="淮安",
-            subjects=["1", "2", "3", "4"],
-            licence_classes=["C1"],
-            daily_capacity=1000,
-        )
-        plan = ExamPlan.objects.create(
-            city=w.has,
-            site=site,
-            subject="1",
-            licence_classes=["C1"],
-            date=datetime.date.today() + datetime.timedelta(days=20),
-            starts_at=datetime.time(8),
-            ends_at=datetime.time(10),
-            capacity=10,
-        )
-        services.plan_publish(plan)
-        plan.refresh_from_db()
-        w.objects["plan"] = plan
-    return w.objects["plan"]
-
-
-def _exam_request(w):
-    if "exam_request" not in w.objects:
-        from django.utils import timezone
-
-        from exams import services
-        from exams.models import LearnerRecord
-
-        owner = w.users["owner"]
-        LearnerRecord.objects.create(
-            city=w.has,
-            id_number=owner.id_number,
-            name=owner.real_name,
-            licence_class="C1",
-            application_accepted_at=timezone.now() - datetime.timedelta(days=30),
-        )
-        w.objects["exam_request"] = services.request_create_online(city=w.has, plan_id=_plan(w).pk, user=owner)
-    return w.objects["exam_request"]
-
-
-def _notice(w):
-    if "notice" not in w.objects:
-        from notices.models import Notice
-
-        w.objects["notice"] = Notice.objects.create(
-            id_number=w.users["owner"].id_number, city=w.has, kind="matrix", context={}
-        )
-    return w.objects["notice"]
-
-
-def _feed(w):
-    from notices.models import CalendarFeed
-
-    return CalendarFeed.objects.get_or_create(user=w.users["owner"])[0]
-
-
-def _announcement(w):
-    from notices.models import Announcement
-
-    return Announcement.objects.create(city=w.has, title_text="公告", body_text="正文").pk
-
-
-def _article(w):
-    from notices.models import Article
-
-    return Article.objects.create(city=w.has, title="文章", body="正文", published=True).pk
-
-
-def _question(w):
-    """The owner's unanswered question: theirs to see; public only once answered and published."""
-    from notices.models import Question
-
-    return Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题").pk
-
-
-def _inspection(w):
-    """A station, two slots next week, and a car of the owner booked into the first slot."""
-    if "inspection" not in w.objects:
-        from django.utils import timezone
-
-        from exams.models import InspectionSlot, InspectionStation
-        from exams.services import inspection as inspection_services
-
-        owner = w.users["owner"]
-        station = InspectionStation.objects.create(
-            city=w.has,
-            name="矩阵检测站",
-            address="淮安",
-            vehicle_kinds=["small_passenger"],
-            opens_at=datetime.time(8, 30),
-            closes_at=datetime.time(17, 0),
-            slot_capacity=4,
-        )
-        day = timezone.localdate() + datetime.timedelta(days=7)
-        slots = [
-            InspectionSlot.objects.create(
-                city=w.has,
-                station=station,
-                date=day,
-                starts_at=datetime.time(h),
-                ends_at=datetime.time(h + 1),
-                capacity=4,
-            )
-            for h in (9, 10)
-        ]
-        car = factories.VehicleFactory(
-            city=w.has,
-            owner_id_number=owner.id_number,
-            owner_name=owner.real_name,
-            registered_on=datetime.date(2014, 3, 1),  # past 10 years: on site every year
-            inspection_valid_until=timezone.localdate() + datetime.timedelta(days=30),
-        )
-        booking = inspection_services.booking_create(
-            city=w.has, vehicle_id=car.pk, slot_id=slots[0].pk, id_number=owner.id_number
-        )
-        w.objects["inspection"] = {"station": station, "slots": slots, "car": car, "booking": booking}
-    return w.objects["inspection"]
-
-
-# --- Violations and certificates (built through their own services, as tests/violations and
-# tests/certificates do) ----------------------------------------------------------------------
-def _owner_car(w):
-    if "car" not in w.objects:
-        from portal import identity
-
-        owner = w.users["owner"]
-        vehicle = factories.VehicleFactory(
-            city=w.has,
-            owner_id_number=identity.normalize_id_number(owner.id_number),
-            owner_name=owner.real_name,
-            plate_type="02",
-        )
-        vehicle.engine_number = f"EA211{vehicle.pk:07d}"
-        vehicle.save(update_fields=["engine_number"])
-        factories.DrivingLicenceFactory(
-            city=w.has, id_number=identity.normalize_id_number(owner.id_number), holder_name=owner.real_name
-        )
-        w.objects["car"] = vehicle
-    return w.objects["car"]
-
-
-def _violation(w):
-    if "violation" not in w.objects:
-        from django.utils import timezone
-
-        from tests.violations.conftest import code
-        from violations import services
-
-        when = timezone.now() - datetime.timedelta(days=3)
-        w.objects["violation"] = services.violation_record(
-            vehicle=_owner_car(w), code=code("1625"), occurred_at=when, place="淮海东路", fine=None, source="camera"
-        )
-    return w.objects["violation"]
-
-
-def _decision(w):
-    """A decision issued at the counter on a second record of the owner's car (the first stays open)."""
-    if "decision" not in w.objects:
-        from django.utils import timezone
-
-        from tests.violations.conftest import code
-        from violations import services
-
-        record = services.violation_record(
-            vehicle=_owner_car(w),
-            code=code("1625"),
-            occurred_at=timezone.now() - datetime.timedelta(days=5),
-            place="健康西路",
-            fine=None,
-            source="camera",
-        )
-        w.objects["decision"] = services.violation_handle(
-            [record.pk], user=w.users["owner"], online=False, by=w.users["clerk_has"]
-        )[0]
-    return w.objects["decision"]
-
-
-def _binding(w):
-    """The bound driver's active binding on the owner's car."""
-    if "binding" not in w.objects:
-        from django.utils import timezone
-
-        from portal import identity
-        from violations.models import Binding
-
-        car, driver = _owner_car(w), w.users["driver"]
-        w.objects["binding"] = Binding.objects.create(
-            city=w.has,
-            vehicle=car,
-            driver_id_number=identity.normalize_id_number(driver.id_number),
-            driver_name=driver.real_name,
-            relationship="spouse",
-            status=Binding.Status.ACTIVE,
-            # Bound before the records were made: the driver sees them (docs/rules.md §5).
-            requested_at=timezone.now() - datetime.timedelta(days=30),
-            approved_at=timezone.now() - datetime.timedelta(days=30),
-        )
-    return w.objects["binding"]
-
-
-def _objection(w):
-    if "objection" not in w.objects:
-        from violations.services import objections
-
-        w.objects["objection"] = objections.objection_file(_violation(w), user=w.users["owner"], reason="不是我的车")
-    return w.objects["objection"]
-
-
-def _application(w):
-    if "application" not in w.objects:
-        from certificates.models import Item
-        from tests.certificates.conftest import submit
-
-        w.objects["application"] = submit(w.users["owner"], w.has, Item.VEHICLE_LICENCE, vehicle=_owner_car(w))
-    return w.objects["application"]
-
-
-def _unit_staff(w):
-    """An extra staff member of unit A."""
-    if "unit_staff" not in w.objects:
-        from portal.models import UnitMember
-
-        w.objects["unit_staff"] = UnitMember.objects.create(unit=w.objects["unit_a"], user=factories.UserFactory())
-    return w.objects["unit_staff"]
-
-
-def _travel_subscription(w):
-    if "travel_subscription" not in w.objects:
-        from notices import services
-
-        w.objects["travel_subscription"] = services.subscription_add(user=w.users["owner"], city=w.has, road="淮海东路")
-    return w.objects["travel_subscription"]
-
-
-def _travel_advisory(w):
-    from django.utils import timezone
-
-    from notices import services
-    from notices.models import TravelAdvisory
-
-    now = timezone.now()
-    advisory = TravelAdvisory(
-        city=w.has,
-        kind="control",
-        district="清江浦区",
-        road="淮海东路",
-        starts_at=now,
-        ends_at=now + datetime.timedelta(days=1),
-    )
-    services.advisory_save(advisory, by=w.users["clerk_has"])
-    return advisory
-
-
-def _deferral(w):
-    """The owner's request to defer renewal of their licence, awaiting a Huai'an clerk."""
-    if "deferral" not in w.objects:
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        from certificates import services
-        from portal.models import DrivingLicence
-
-        _owner_car(w)
-        licence = DrivingLicence.objects.held_by(w.users["owner"].id_number).first()
-        w.objects["deferral"] = services.deferral_submit(
-            w.users["owner"],
-            licence_id=licence.pk,
-            subject="renewal",
-            reason="abroad",
-            until=licence.valid_until + datetime.timedelta(days=365),
-            details="",
-            document=SimpleUploadedFile("d.pdf", b"%PDF-1.4\n%%EOF\n"),
-        )
-    return w.objects["deferral"]
-
-
-def _medical(w):
-    """A certificate uploaded by hospital A's staff for the owner."""
-    if "medical" not in w.objects:
-        from django.utils import timezone
-
-        from certificates import services
-        from tests.certificates.conftest import MEDICAL
-
-        owner = w.users["owner"]
-        w.objects["medical"] = services.medical_upload(
-            w.users["hospital_a"],
-            id_number=owner.id_number,
-            name=owner.real_name,
-            exam_date=timezone.localdate(),
-            **MEDICAL,
-        )
-    return w.objects["medical"]
-
-
-def _document(w):
-    if "document" not in w.objects:
-        from certificates.services.documents import document_issue
-
-        w.objects["document"] = document_issue(_application(w), vehicle=_owner_car(w))
-    return w.objects["document"]
-
-
-def _accident(w):
-    """An agreed accident case: the owner is party A, the driver party B (docs/rules.md §5.7)."""
-    if "accident" not in w.objects:
-        from django.utils import timezone
-
-        from certificates.models import CompulsoryInsurance
-        from tests.violations.accident_helpers import png
-        from violations.services import accidents
-
-        owner, driver = w.users["owner"], w.users["driver"]
-        car = _owner_car(w)
-        other_car = factories.VehicleFactory(city=w.has, owner_id_number=driver.id_number, owner_name=driver.real_name)
-        factories.DrivingLicenceFactory(city=w.has, id_number=driver.id_number)
-        today = timezone.localdate()
-        for n, vehicle in enumerate((car, other_car)):
-            CompulsoryInsurance.objects.create(
-                vehicle=vehicle,
-                policy_number=f"MATRIX{vehicle.pk}-{n}",
-                insurer="人保财险",
-                valid_from=today - datetime.timedelta(days=10),
-                valid_until=today + datetime.timedelta(days=300),
-            )
-        photo = [(png(), "image/png")]
-        case = accidents.accident_start(
-            user=owner,
-            city=w.has,
-            vehicle=car,
-            occurred_at=timezone.now() - datetime.timedelta(hours=1),
-            place="淮海东路",
-            weather="sunny",
-            no_injury=True,
-            drivable=True,
-            own_damage="车尾",
-            other_plate=other_car.plate_number,
-            other_licence_number=driver.id_number,
-            other_damage="车头",
-            photos={"scene": photo, "damage_a": photo, "damage_b": photo},
-        )
-        accidents.accident_join(case, user=driver)
-        case = accidents.accident_propose(case, user=owner, situation="rear_end", fault_role="B")
-        w.objects["accident"] = accidents.accident_accept(case, user=driver, version=case.proposal_version)
-    return w.objects["accident"]
-
-
 # --- Citizen pages and callbacks ------------------------------------------------------------
 CITIZEN_ROWS = {
     # Payments: the payer, the city's clerks (result and receipt), province administrators.
-    "pay:result": Row(lambda w: reverse("pay:result", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)),
+    "pay:result": Row(
+        lambda w: reverse("pay:result", args=[build_payment(w).order_number]), own(clerk_has=OK, province=OK)
+    ),
     "pay:receipt": Row(
-        lambda w: reverse("pay:receipt", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)
+        lambda w: reverse("pay:receipt", args=[build_payment(w).order_number]), own(clerk_has=OK, province=OK)
     ),
     "pay:receipt_pdf": Row(
-        lambda w: reverse("pay:receipt_pdf", args=[_payment(w).order_number]), own(clerk_has=OK, province=OK)
+        lambda w: reverse("pay:receipt_pdf", args=[build_payment(w).order_number]), own(clerk_has=OK, province=OK)
     ),
     # The cashier: the payer only (paid orders are not payable: the page says so).
     "pay:sandbox_cashier": Row(
-        lambda w: reverse("pay:sandbox_cashier", args=[_payment(w).order_number]),
+        lambda w: reverse("pay:sandbox_cashier", args=[build_payment(w).order_number]),
         own(),
         post=own(owner=OK),
         data={"action": "cancel"},
     ),
     "pay:notify": Row(lambda w: reverse("pay:notify"), every(BAD), post=every(BAD), data={"out_trade_no": "x"}),
     # Tracking by number is public as couriers offer it (masked); moving it is the city's staff.
-    "postal:track": Row(lambda w: reverse("postal:track", args=[_shipment(w).tracking_number]), every(OK)),
+    "postal:track": Row(lambda w: reverse("postal:track", args=[build_shipment(w).tracking_number]), every(OK)),
     "postal:sandbox": Row(
-        lambda w: reverse("postal:sandbox", args=[_shipment(w).tracking_number]),
+        lambda w: reverse("postal:sandbox", args=[build_shipment(w).tracking_number]),
         every(NF, clerk_has=OK, province=OK),
         post=every(NF, clerk_has=OK, province=OK),
         data={"status": "nonsense"},
@@ -519,61 +133,61 @@ CITIZEN_ROWS = {
     # Plates: the citizen's own selection and hold.
     "plates:start": Row(lambda w: reverse("plates:start"), signed_in()),
     "plates:blocks": Row(lambda w: reverse("plates:blocks"), every(OK)),
-    "plates:verify": Row(lambda w: reverse("plates:verify", args=[_selection(w).pk]), own()),
-    "plates:selection": Row(lambda w: reverse("plates:selection", args=[_selection(w).pk]), own()),
-    "plates:draw": Row(lambda w: reverse("plates:draw", args=[_selection(w).pk]), post_only(), post=own()),
+    "plates:verify": Row(lambda w: reverse("plates:verify", args=[build_selection(w).pk]), own()),
+    "plates:selection": Row(lambda w: reverse("plates:selection", args=[build_selection(w).pk]), own()),
+    "plates:draw": Row(lambda w: reverse("plates:draw", args=[build_selection(w).pk]), post_only(), post=own()),
     "plates:backup": Row(
-        lambda w: reverse("plates:backup", args=[_selection(w).pk]),
+        lambda w: reverse("plates:backup", args=[build_selection(w).pk]),
         post_only(),
         # Not loaded first (a rush path): the claim statement finds no such selection of theirs.
         post=own(),
         data={"batch": "1", "number": "苏HA000A"},
     ),
-    "plates:compose": Row(lambda w: reverse("plates:compose", args=[_selection(w).pk]), own(), post=own()),
-    "plates:find": Row(lambda w: reverse("plates:find", args=[_selection(w).pk]), own()),
+    "plates:compose": Row(lambda w: reverse("plates:compose", args=[build_selection(w).pk]), own(), post=own()),
+    "plates:find": Row(lambda w: reverse("plates:find", args=[build_selection(w).pk]), own()),
     "plates:confirm": Row(
-        lambda w: reverse("plates:confirm", args=[_selection(w).pk]),
+        lambda w: reverse("plates:confirm", args=[build_selection(w).pk]),
         own(),
         post=own(),
         data={"action": "confirm", "number_id": "1"},
     ),
-    "plates:hold": Row(lambda w: reverse("plates:hold", args=[_hold(w).pk]), own()),
-    "plates:voucher_pdf": Row(lambda w: reverse("plates:voucher_pdf", args=[_hold(w).pk]), own()),
-    "plates:abandon": Row(lambda w: reverse("plates:abandon", args=[_hold(w).pk]), post_only(), post=own()),
-    "plates:invoice": Row(lambda w: reverse("plates:invoice", args=[_hold(w).pk]), post_only(), post=own()),
+    "plates:hold": Row(lambda w: reverse("plates:hold", args=[build_hold(w).pk]), own()),
+    "plates:voucher_pdf": Row(lambda w: reverse("plates:voucher_pdf", args=[build_hold(w).pk]), own()),
+    "plates:abandon": Row(lambda w: reverse("plates:abandon", args=[build_hold(w).pk]), post_only(), post=own()),
+    "plates:invoice": Row(lambda w: reverse("plates:invoice", args=[build_hold(w).pk]), post_only(), post=own()),
     # Exams.
     "exams:plans": Row(lambda w: reverse("exams:plans"), every(OK)),
     "exams:public": Row(lambda w: reverse("exams:public"), every(OK)),
-    "exams:draw": Row(lambda w: reverse("exams:draw", args=[_plan(w).pk]), every(OK)),
+    "exams:draw": Row(lambda w: reverse("exams:draw", args=[build_plan(w).pk]), every(OK)),
     "exams:request": Row(
-        lambda w: reverse("exams:request", args=[_plan(w).pk]), every(BAD, anon=LOGIN), post=signed_in()
+        lambda w: reverse("exams:request", args=[build_plan(w).pk]), every(BAD, anon=LOGIN), post=signed_in()
     ),
-    "exams:withdraw": Row(lambda w: reverse("exams:withdraw", args=[_exam_request(w).pk]), own(), post=own()),
-    "exams:offer": Row(lambda w: reverse("exams:offer", args=[_exam_request(w).pk]), own()),
+    "exams:withdraw": Row(lambda w: reverse("exams:withdraw", args=[build_exam_request(w).pk]), own(), post=own()),
+    "exams:offer": Row(lambda w: reverse("exams:offer", args=[build_exam_request(w).pk]), own()),
     "exams:permit": Row(lambda w: reverse("exams:permit"), signed_in()),
     "exams:permit_pdf": Row(lambda w: reverse("exams:permit_pdf"), signed_in()),
     # Inspection booking: the owner's cars and bookings only.
     "inspection:start": Row(lambda w: reverse("inspection:start"), every(OK)),
-    "inspection:vehicle": Row(lambda w: reverse("inspection:vehicle", args=[_inspection(w)["car"].pk]), own()),
+    "inspection:vehicle": Row(lambda w: reverse("inspection:vehicle", args=[build_inspection(w)["car"].pk]), own()),
     "inspection:book": Row(
-        lambda w: reverse("inspection:book", args=[_inspection(w)["car"].pk]),
+        lambda w: reverse("inspection:book", args=[build_inspection(w)["car"].pk]),
         post_only(),
         post=own(),
         data={"slot": "1"},
     ),
-    "inspection:booking": Row(lambda w: reverse("inspection:booking", args=[_inspection(w)["booking"].pk]), own()),
+    "inspection:booking": Row(lambda w: reverse("inspection:booking", args=[build_inspection(w)["booking"].pk]), own()),
     "inspection:move": Row(
-        lambda w: reverse("inspection:move", args=[_inspection(w)["booking"].pk]),
+        lambda w: reverse("inspection:move", args=[build_inspection(w)["booking"].pk]),
         post_only(),
         post=own(),
         data={"slot": "1"},
     ),
     "inspection:cancel": Row(
-        lambda w: reverse("inspection:cancel", args=[_inspection(w)["booking"].pk]), post_only(), post=own()
+        lambda w: reverse("inspection:cancel", args=[build_inspection(w)["booking"].pk]), post_only(), post=own()
     ),
     # Notices.
     "notices:inbox": Row(lambda w: reverse("notices:inbox"), signed_in()),
-    "notices:detail": Row(lambda w: reverse("notices:detail", args=[_notice(w).pk]), own()),
+    "notices:detail": Row(lambda w: reverse("notices:detail", args=[build_notice(w).pk]), own()),
     "notices:preferences": Row(lambda w: reverse("notices:preferences"), signed_in()),
     "notices:calendar_regenerate": Row(
         lambda w: reverse("notices:calendar_regenerate"),
@@ -581,14 +195,14 @@ CITIZEN_ROWS = {
         post=signed_in(),
     ),
     # The feed's token is the credential (calendar apps cannot log in).
-    "notices:calendar_feed": Row(lambda w: reverse("notices:calendar_feed", args=[_feed(w).token]), every(OK)),
+    "notices:calendar_feed": Row(lambda w: reverse("notices:calendar_feed", args=[build_feed(w).token]), every(OK)),
     "notices:announcements": Row(lambda w: reverse("notices:announcements"), every(OK)),
-    "notices:announcement": Row(lambda w: reverse("notices:announcement", args=[_announcement(w)]), every(OK)),
+    "notices:announcement": Row(lambda w: reverse("notices:announcement", args=[build_announcement(w)]), every(OK)),
     "notices:articles": Row(lambda w: reverse("notices:articles"), every(OK)),
-    "notices:article": Row(lambda w: reverse("notices:article", args=[_article(w)]), every(OK)),
+    "notices:article": Row(lambda w: reverse("notices:article", args=[build_article(w)]), every(OK)),
     "notices:questions": Row(lambda w: reverse("notices:questions"), every(OK)),
     "notices:question_ask": Row(lambda w: reverse("notices:question_ask"), signed_in()),
-    "notices:question": Row(lambda w: reverse("notices:question", args=[_question(w)]), own(anon=NF)),
+    "notices:question": Row(lambda w: reverse("notices:question", args=[build_question(w)]), own(anon=NF)),
     "notices:statistics": Row(lambda w: reverse("notices:statistics"), every(OK)),
     "notices:receipt": Row(lambda w: reverse("notices:receipt", args=["push"]), every(BAD), post=every(BAD)),
     # Violations: the owner's records; a bound driver sees the bound car's records (docs/rules.md §5).
@@ -598,37 +212,39 @@ CITIZEN_ROWS = {
     "violations:accident_start": Row(lambda w: reverse("violations:accident_start"), signed_in(driver=OK)),
     "violations:accident_join": Row(lambda w: reverse("violations:accident_join"), signed_in(driver=OK)),
     "violations:accident_case": Row(
-        lambda w: reverse("violations:accident_case", args=[_accident(w).pk]), own(driver=OK)
+        lambda w: reverse("violations:accident_case", args=[build_accident(w).pk]), own(driver=OK)
     ),
     "violations:accident_document": Row(
-        lambda w: reverse("violations:accident_document", args=[_accident(w).pk]), own(driver=OK)
+        lambda w: reverse("violations:accident_document", args=[build_accident(w).pk]), own(driver=OK)
     ),
     "violations:accident_document_pdf": Row(
-        lambda w: reverse("violations:accident_document_pdf", args=[_accident(w).pk]), own(driver=OK)
+        lambda w: reverse("violations:accident_document_pdf", args=[build_accident(w).pk]), own(driver=OK)
     ),
     "violations:accident_photo": Row(
-        lambda w: reverse("violations:accident_photo", args=[_accident(w).photos.first().token]),
+        lambda w: reverse("violations:accident_photo", args=[build_accident(w).photos.first().token]),
         own(driver=OK, clerk_has=OK, province=OK),
     ),
     "violations:start": Row(lambda w: reverse("violations:start"), every(OK, driver=OK)),
     "violations:handle": Row(lambda w: reverse("violations:handle"), signed_in(driver=OK)),
-    "violations:decision": Row(lambda w: reverse("violations:decision", args=[_decision(w).number]), own(driver=NF)),
+    "violations:decision": Row(
+        lambda w: reverse("violations:decision", args=[build_decision(w).number]), own(driver=NF)
+    ),
     "violations:decision_pdf": Row(
-        lambda w: reverse("violations:decision_pdf", args=[_decision(w).number]), own(driver=NF)
+        lambda w: reverse("violations:decision_pdf", args=[build_decision(w).number]), own(driver=NF)
     ),
     "violations:pay": Row(
-        lambda w: reverse("violations:pay", args=[_decision(w).number]), post_only(driver=BAD), post=own(driver=NF)
+        lambda w: reverse("violations:pay", args=[build_decision(w).number]), post_only(driver=BAD), post=own(driver=NF)
     ),
     "violations:bindings": Row(lambda w: reverse("violations:bindings"), signed_in(driver=OK)),
     # Approving or revoking: the car's owner only (the driver withdraws from their own list).
     "violations:binding_approve": Row(
-        lambda w: reverse("violations:binding_approve", args=[_binding(w).pk]), own(driver=NF)
+        lambda w: reverse("violations:binding_approve", args=[build_binding(w).pk]), own(driver=NF)
     ),
     "violations:binding_revoke": Row(
-        lambda w: reverse("violations:binding_revoke", args=[_binding(w).pk]), post_only(driver=BAD)
+        lambda w: reverse("violations:binding_revoke", args=[build_binding(w).pk]), post_only(driver=BAD)
     ),
     "violations:objection": Row(
-        lambda w: _binding(w) and reverse("violations:objection", args=[_violation(w).pk]), own(driver=OK)
+        lambda w: build_binding(w) and reverse("violations:objection", args=[build_violation(w).pk]), own(driver=OK)
     ),
     "violations:objection_photo": Row(
         lambda w: reverse("violations:objection_photo", args=["00000000-0000-0000-0000-000000000000"]),
@@ -640,21 +256,21 @@ CITIZEN_ROWS = {
     "certificates:start": Row(lambda w: reverse("certificates:start"), every(OK)),
     "certificates:choose": Row(lambda w: reverse("certificates:choose", args=["vehicle-licence"]), signed_in()),
     "certificates:apply": Row(
-        lambda w: reverse("certificates:apply", args=["vehicle-licence", _owner_car(w).pk]), own()
+        lambda w: reverse("certificates:apply", args=["vehicle-licence", build_owner_car(w).pk]), own()
     ),
     "certificates:cases": Row(lambda w: reverse("certificates:cases"), signed_in()),
-    "certificates:case": Row(lambda w: reverse("certificates:case", args=[_application(w).number]), own()),
+    "certificates:case": Row(lambda w: reverse("certificates:case", args=[build_application(w).number]), own()),
     "certificates:pay": Row(
-        lambda w: reverse("certificates:pay", args=[_application(w).number]), post_only(), post=own()
+        lambda w: reverse("certificates:pay", args=[build_application(w).number]), post_only(), post=own()
     ),
     "certificates:withdraw": Row(
-        lambda w: reverse("certificates:withdraw", args=[_application(w).number]), post_only()
+        lambda w: reverse("certificates:withdraw", args=[build_application(w).number]), post_only()
     ),
     "certificates:qr": Row(
-        lambda w: reverse("certificates:qr", args=[_application(w).number, _document(w).token]), own()
+        lambda w: reverse("certificates:qr", args=[build_application(w).number, build_document(w).token]), own()
     ),
     # Public: whoever holds the QR code learns whether the document is valid (masked name only).
-    "certificates:verify": Row(lambda w: reverse("certificates:verify", args=[_document(w).token]), every(OK)),
+    "certificates:verify": Row(lambda w: reverse("certificates:verify", args=[build_document(w).token]), every(OK)),
     "certificates:institutions": Row(lambda w: reverse("certificates:institutions"), every(OK)),
     "certificates:my_medicals": Row(lambda w: reverse("certificates:my_medicals"), signed_in()),
     "certificates:hospital": Row(
@@ -665,15 +281,15 @@ CITIZEN_ROWS = {
     ),
     # Hospital B cannot reach hospital A's certificate (nor correct it).
     "certificates:hospital_detail": Row(
-        lambda w: reverse("certificates:hospital_detail", args=[_medical(w).pk]),
+        lambda w: reverse("certificates:hospital_detail", args=[build_medical(w).pk]),
         every(NF, anon=LOGIN, hospital_a=OK, hospital_b=NF),
     ),
     "certificates:hospital_correct": Row(
-        lambda w: reverse("certificates:hospital_correct", args=[_medical(w).pk]),
+        lambda w: reverse("certificates:hospital_correct", args=[build_medical(w).pk]),
         every(NF, anon=LOGIN, hospital_a=OK, hospital_b=NF),
         post=every(NF, anon=LOGIN, hospital_a=OK, hospital_b=NF),
     ),
-    "exams:pay": Row(lambda w: reverse("exams:pay", args=[_exam_request(w).pk]), post_only(), post=own()),
+    "exams:pay": Row(lambda w: reverse("exams:pay", args=[build_exam_request(w).pk]), post_only(), post=own()),
     "accounts:identity_verify": Row(lambda w: reverse("accounts:identity_verify"), signed_in()),
     # The citizen's own registry records.
     "portal:home": Row(lambda w: "/", every(OK)),
@@ -684,7 +300,7 @@ CITIZEN_ROWS = {
     "notices:travel_feed": Row(lambda w: reverse("notices:travel_feed"), every(OK)),
     "notices:travel_subscriptions": Row(lambda w: reverse("notices:travel_subscriptions"), signed_in()),
     "notices:travel_unsubscribe": Row(
-        lambda w: reverse("notices:travel_unsubscribe", args=[_travel_subscription(w).pk]), post_only(), post=own()
+        lambda w: reverse("notices:travel_unsubscribe", args=[build_travel_subscription(w).pk]), post_only(), post=own()
     ),
     # Unit accounts: the signed-in account's own unit only (no unit id in any address); unit_a is
     # unit A's administrator, unit_b a staff member (not an administrator) of unit B.
@@ -697,7 +313,7 @@ CITIZEN_ROWS = {
     ),
     # Removing unit A's extra staff member: unit A's administrator only.
     "portal:unit_staff_remove": Row(
-        lambda w: reverse("portal:unit_staff_remove", args=[_unit_staff(w).pk]),
+        lambda w: reverse("portal:unit_staff_remove", args=[build_unit_staff(w).pk]),
         post_only(unit_a=BAD, unit_b=BAD),
         post=every(NF, anon=LOGIN, unit_b=NF, unit_a=OK),
     ),
@@ -705,7 +321,7 @@ CITIZEN_ROWS = {
     # Deferral requests: the holder's own page; the document for its applicant and its city's clerks.
     "certificates:deferral": Row(lambda w: reverse("certificates:deferral"), signed_in()),
     "certificates:deferral_document": Row(
-        lambda w: reverse("certificates:deferral_document", args=[_deferral(w).document_token]),
+        lambda w: reverse("certificates:deferral_document", args=[build_deferral(w).document_token]),
         own(clerk_has=OK, province=OK),
     ),
     "portal:human_check": Row(lambda w: reverse("portal:human_check"), signed_in()),
@@ -794,15 +410,15 @@ ADMIN_EXTRA = {
     "admin:plates_hold_hall": (lambda w: reverse("admin:plates_hold_hall"), OK),
     "admin:exams_examplan_bulk": (lambda w: reverse("admin:exams_examplan_bulk"), OK),
     "admin:exams_examplan_import": (lambda w: reverse("admin:exams_examplan_import"), OK),
-    "admin:exams_examplan_results": (lambda w: reverse("admin:exams_examplan_results", args=[_plan(w).pk]), OK),
+    "admin:exams_examplan_results": (lambda w: reverse("admin:exams_examplan_results", args=[build_plan(w).pk]), OK),
     "admin:exams_learnerrecord_permit": (lambda w: reverse("admin:exams_learnerrecord_permit", args=[999999]), NF),
     "admin:exams_examrequest_book": (lambda w: reverse("admin:exams_examrequest_book"), OK),
     "admin:exams_inspectionstation_generate": (
-        lambda w: reverse("admin:exams_inspectionstation_generate", args=[_inspection(w)["station"].pk]),
+        lambda w: reverse("admin:exams_inspectionstation_generate", args=[build_inspection(w)["station"].pk]),
         OK,
     ),
     "admin:exams_inspectionbooking_result": (
-        lambda w: reverse("admin:exams_inspectionbooking_result", args=[_inspection(w)["booking"].pk]),
+        lambda w: reverse("admin:exams_inspectionbooking_result", args=[build_inspection(w)["booking"].pk]),
         OK,
     ),
     "admin:portal_user_verify_identity": (
@@ -813,7 +429,7 @@ ADMIN_EXTRA = {
     "admin:violations_violation_search": (lambda w: reverse("admin:violations_violation_search"), OK),
     "admin:violations_violation_import": (lambda w: reverse("admin:violations_violation_import"), OK),
     "admin:violations_violation_delete_reason": (
-        lambda w: reverse("admin:violations_violation_delete_reason", args=[_violation(w).pk]),
+        lambda w: reverse("admin:violations_violation_delete_reason", args=[build_violation(w).pk]),
         OK,
     ),
     "admin:violations_watchentry_clear": (
@@ -827,11 +443,11 @@ ADMIN_EXTRA = {
     "admin:portal_unit_links": (lambda w: reverse("admin:portal_unit_links", args=[w.objects["unit_a"].pk]), OK),
     "admin:portal_unit_key_vehicles": (lambda w: reverse("admin:portal_unit_key_vehicles"), OK),
     "admin:certificates_deferral_review": (
-        lambda w: reverse("admin:certificates_deferral_review", args=[_deferral(w).pk]),
+        lambda w: reverse("admin:certificates_deferral_review", args=[build_deferral(w).pk]),
         OK,
     ),
     "admin:certificates_application_desk": (
-        lambda w: reverse("admin:certificates_application_desk", args=[_application(w).pk]),
+        lambda w: reverse("admin:certificates_application_desk", args=[build_application(w).pk]),
         OK,
     ),
 }
@@ -957,8 +573,8 @@ def _samples(w) -> dict:
     from violations.models import StudyMaterial, StudyQuestion, ViolationCode
 
     now = datetime.datetime.now(datetime.UTC)
-    hold = _hold(w)
-    request = _exam_request(w)
+    hold = build_hold(w)
+    request = build_exam_request(w)
     return {
         "portal.user": w.users["other"],
         "portal.clerkprofile": ClerkProfile.objects.get(user=w.users["clerk_has"]),
@@ -974,16 +590,16 @@ def _samples(w) -> dict:
         "portal.citysetting": CitySetting.objects.get_or_create(
             city=w.has, key="plate_ban_years", defaults={"value": 2}
         )[0],
-        "portal.payment": _payment(w),
+        "portal.payment": build_payment(w),
         "portal.refund": None,  # refunds are made by the payment service only; see test_production_defaults
-        "portal.shipment": _shipment(w),
+        "portal.shipment": build_shipment(w),
         "portal.vehicle": factories.VehicleFactory(city=w.has),
         "portal.drivinglicence": factories.DrivingLicenceFactory(city=w.has),
         "notices.announcement": Announcement.objects.create(city=w.has, title_text="公告", body_text="正文"),
         "notices.article": Article.objects.create(city=w.has, title="文章", body="正文"),
         "notices.question": Question.objects.create(city=w.has, asker=w.users["owner"], subject="问", body="问题"),
-        "notices.notice": _notice(w),
-        "notices.traveladvisory": _travel_advisory(w),
+        "notices.notice": build_notice(w),
+        "notices.traveladvisory": build_travel_advisory(w),
         "portal.unit": w.objects["unit_a"],
         "notices.delivery": None,  # made by the delivery sweep; read-only like notices
         "plates.numberblock": NumberBlock.objects.filter(city=w.has).first(),
@@ -991,33 +607,33 @@ def _samples(w) -> dict:
         "plates.platenumber": PlateNumber.objects.filter(city=w.has).first(),
         "plates.hold": hold,
         "plates.ban": None,  # made when a hold lapses; covered by tests/plates/test_hold.py
-        "plates.selection": _selection(w),
-        "exams.examsite": _plan(w).site,
-        "exams.examplan": _plan(w),
+        "plates.selection": build_selection(w),
+        "exams.examsite": build_plan(w).site,
+        "exams.examplan": build_plan(w),
         "exams.learnerrecord": LearnerRecord.objects.get(id_number_hash=identity.id_key(w.users["owner"].id_number)),
         "exams.examrequest": ExamRequest.objects.get(pk=request.pk),
         "exams.examresult": None,  # entered by the results page (ADMIN_EXTRA), never edited
-        "exams.inspectionstation": _inspection(w)["station"],
-        "exams.inspectionslot": _inspection(w)["slots"][0],
-        "exams.inspectionbooking": _inspection(w)["booking"],
+        "exams.inspectionstation": build_inspection(w)["station"],
+        "exams.inspectionslot": build_inspection(w)["slots"][0],
+        "exams.inspectionbooking": build_inspection(w)["booking"],
         "auth.group": Group.objects.create(name="matrix"),
         "violations.violationcode": ViolationCode.objects.filter(code="1625").first(),
-        "violations.violation": _violation(w),
-        "violations.decision": _decision(w),
-        "violations.binding": _binding(w),
+        "violations.violation": build_violation(w),
+        "violations.decision": build_decision(w),
+        "violations.binding": build_binding(w),
         "violations.watchentry": None,  # listed by the watch sweep; its clear view is in ADMIN_EXTRA
-        "violations.objection": _objection(w),
+        "violations.objection": build_objection(w),
         "violations.studymaterial": StudyMaterial.objects.first(),
         "violations.studyquestion": StudyQuestion.objects.first(),
-        "violations.accidentcase": _accident(w),
-        "violations.insurernotice": _accident(w).insurer_notices.first(),
+        "violations.accidentcase": build_accident(w),
+        "violations.insurernotice": build_accident(w).insurer_notices.first(),
         "certificates.fee": Fee.objects.first(),
         "certificates.compulsoryinsurance": None,  # loaded from the insurers' feed
         "certificates.vehicletax": None,  # loaded from the tax authority's feed
-        "certificates.electronicdocument": _document(w),
-        "certificates.medicalcertificate": _medical(w),
-        "certificates.application": _application(w),
-        "certificates.deferral": _deferral(w),
+        "certificates.electronicdocument": build_document(w),
+        "certificates.medicalcertificate": build_medical(w),
+        "certificates.application": build_application(w),
+        "certificates.deferral": build_deferral(w),
     }
 
 
