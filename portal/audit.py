@@ -49,21 +49,7 @@ def record(obj, reason: str = "", user=None, *, created: bool = False, reload: b
         fresh = type(obj)._base_manager.get(pk=obj.pk)
         for field in type(obj)._meta.concrete_fields:
             setattr(obj, field.attname, getattr(fresh, field.attname))
-    # A copy without what an earlier save() left on the object (simple-history would take an old
-    # _history_user or _change_reason over the ones given here); an object without them (one just
-    # built and inserted) is passed as it is.
-    row = obj
-    if "_history_user" in obj.__dict__ or "_change_reason" in obj.__dict__:
-        row = copy.copy(obj)
-        row.__dict__.pop("_history_user", None)
-        row.__dict__.pop("_change_reason", None)
-    _history(type(obj)).bulk_history_create(
-        [row],
-        update=not created,
-        default_user=_user_or_none(user),
-        default_change_reason=str(reason)[:100],
-        default_date=at or timezone.now(),
-    )
+    record_objects([obj], reason, user, created=created, at=at)
 
 
 def record_objects(objs, reason: str = "", user=None, *, created: bool = False, at=None) -> None:
@@ -71,19 +57,37 @@ def record_objects(objs, reason: str = "", user=None, *, created: bool = False, 
     or locked and changed in Python (a handling's decisions and records)."""
     if not objs:
         return
-    rows = []
-    for obj in objs:
-        row = copy.copy(obj)
-        row.__dict__.pop("_history_user", None)
-        row.__dict__.pop("_change_reason", None)
-        rows.append(row)
     _history(type(objs[0])).bulk_history_create(
-        rows,
+        [_without_leftovers(obj) for obj in objs],
         update=not created,
         default_user=_user_or_none(user),
         default_change_reason=str(reason)[:100],
         default_date=at or timezone.now(),
     )
+
+
+def insert(obj, reason: str = "", user=None, *, at=None) -> None:
+    """Save a new object and write its "created" history row through record(): the same row
+    simple-history's post_save signal would write, by the bulk path (cheaper than the signal's
+    model save of the historical row). A constraint's IntegrityError comes from the save, before
+    any history is written."""
+    obj.skip_history_when_saving = True
+    try:
+        obj.save()
+    finally:
+        del obj.skip_history_when_saving
+    record(obj, reason, user, created=True, reload=False, at=at)
+
+
+def _without_leftovers(obj):
+    """`obj`, or a copy of it without what an earlier save() left on it: simple-history would take
+    an old _history_user or _change_reason over the ones given to record()."""
+    if "_history_user" not in obj.__dict__ and "_change_reason" not in obj.__dict__:
+        return obj
+    row = copy.copy(obj)
+    row.__dict__.pop("_history_user", None)
+    row.__dict__.pop("_change_reason", None)
+    return row
 
 
 def record_rows(queryset, reason: str = "", user=None, *, at=None) -> int:

@@ -418,19 +418,13 @@ def _insert(fields: dict, user, now) -> Application:
     constraint aborts that transaction (so the SMS code stays unspent): no savepoint, whose two
     extra round trips every submission would pay for a clash that practically never happens."""
     application = Application(number=new_case_number(fields["city"]), **fields)
-    # The history row is written by portal.audit.record from the case as built here (simple-history's
-    # bulk_history_create: the same row, user and reason as its post_save signal would write, for
-    # about a third less Python than the signal's model save of the historical row).
-    application.skip_history_when_saving = True
     try:
-        application.save()
+        audit.insert(application, "submitted", user, at=now)
     except IntegrityError as exc:
         if "cert_one_open_per" in str(exc):
             raise CertificateError(_("An application for this is already open: follow it in My cases.")) from None
         # A case-number clash (8 random digits per city and day).
         raise CertificateError(_("The application could not be saved; please try again.")) from None
-    del application.skip_history_when_saving
-    audit.record(application, "submitted", user, created=True, reload=False, at=now)
     add_event(application, CaseEvent.Kind.SUBMITTED, by=user, at=now)
     notify_case(application, "submitted")
     if application.total == 0 or application.cash_on_delivery:

@@ -516,12 +516,8 @@ def selection_confirm(selection: Selection, *, number_id: int, code: str = "") -
             flagged=flagged,
             flag_reason=_("One browser selected numbers for several citizens within an hour.") if flagged else "",
         )
-        # partial-unique: one live hold per vehicle and per number. Its history row is written
-        # by portal.audit as the selection's is (the row simple-history's signal would write).
-        hold.skip_history_when_saving = True
-        hold.save()
-        del hold.skip_history_when_saving
-        audit.record(hold, "number confirmed", citizen, created=True, reload=False, at=now)
+        # partial-unique: one live hold per vehicle and per number.
+        audit.insert(hold, "number confirmed", citizen, at=now)
         vehicle = Vehicle(brand=locked.vehicle_brand, model_name=locked.vehicle_model_name, vin=locked.vehicle_vin)
         context = {
             "number": number.number,

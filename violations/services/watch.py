@@ -41,30 +41,26 @@ def open_entries(id_number: str | None = None, vehicles=(), *, key: str = ""):
     return WatchEntry.objects.filter(q, cleared_at__isnull=True).select_related("vehicle")
 
 
-def listed(key: str, violation_ids) -> Exists:
-    """Whether an open entry names the person (by their ID look-up key) or the vehicle of one of
-    these records, as an expression a query that is made anyway can carry (violation_handle asks
-    it with the licence it locks: the entries themselves are read, for their reasons, only when
-    there is one)."""
-    vehicles = Violation.objects.filter(pk__in=list(violation_ids)).values("vehicle_id")
+def _naming(key: str, vehicle: Q) -> Exists:
+    """Whether an open entry names the person (by their ID look-up key, an entry without a
+    vehicle) or a vehicle that `vehicle` matches."""
     return Exists(
-        WatchEntry.objects.filter(
-            Q(id_number_hash=key, vehicle__isnull=True) | Q(vehicle_id__in=vehicles),
-            cleared_at__isnull=True,
-        )
+        WatchEntry.objects.filter(Q(id_number_hash=key, vehicle__isnull=True) | vehicle, cleared_at__isnull=True)
     )
+
+
+def listed(key: str, violation_ids) -> Exists:
+    """Whether an open entry names the person or the vehicle of one of these records, as an
+    expression a query that is made anyway can carry (violation_handle asks it with the licence
+    it locks: the entries themselves are read, for their reasons, only when there is one)."""
+    return _naming(key, Q(vehicle_id__in=Violation.objects.filter(pk__in=list(violation_ids)).values("vehicle_id")))
 
 
 def listed_with_record(key: str) -> Exists:
-    """Whether an open entry names the person (by their look-up key) or the vehicle of the
-    record in the outer query: "my violations" asks it with the records it reads anyway, and
-    reads the entries themselves, for their reasons, only when there is one."""
-    return Exists(
-        WatchEntry.objects.filter(
-            Q(id_number_hash=key, vehicle__isnull=True) | Q(vehicle_id=OuterRef("vehicle_id")),
-            cleared_at__isnull=True,
-        )
-    )
+    """Whether an open entry names the person or the vehicle of the record in the outer query:
+    "my violations" asks it with the records it reads anyway, and reads the entries themselves,
+    for their reasons, only when there is one."""
+    return _naming(key, Q(vehicle_id=OuterRef("vehicle_id")))
 
 
 def watch_reasons(id_number: str = "", vehicles=(), *, key: str = "") -> list[str]:
