@@ -22,19 +22,9 @@ def test_incr_of_a_missing_counter_raises_and_creates_nothing():
     assert cache.get("incr-test:gone") is None
 
 
-def test_incr_is_one_command_to_redis(monkeypatch):
-    import redis
-
+def test_incr_is_one_command_to_redis(count_redis_commands):
     cache.set("incr-test:once", 1, 60)
     cache.incr("incr-test:once")  # the script is loaded once per client
-    commands = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **kwargs):
-        commands.append(args[0])
-        return original(self, *args, **kwargs)
-
-    # What this process sends (Redis's own command statistics count other clients' too).
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    commands = count_redis_commands()
     assert cache.incr("incr-test:once") == 3
     assert commands == ["EVALSHA"]

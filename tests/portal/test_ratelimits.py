@@ -2,7 +2,6 @@
 on its own, two round trips per limit, and a refusal when Redis cannot count."""
 
 import pytest
-import redis
 from django.test import RequestFactory
 
 from portal import ratelimits
@@ -17,17 +16,10 @@ def _request(user_id=7, address="10.1.2.3"):
     return request
 
 
-def test_a_limit_that_exists_costs_two_round_trips(settings, monkeypatch):
+def test_a_limit_that_exists_costs_two_round_trips(settings, count_redis_commands):
     settings.RUSH_LIMITS = {"g": ("3/m", "5/m")}
     ratelimits.limited(_request(user_id=1), "g")  # both counters exist; Redis knows the script
-    commands = []
-    original = redis.Redis.execute_command
-
-    def counting(self, *args, **kwargs):
-        commands.append(args[0])
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    commands = count_redis_commands()
     assert not ratelimits.limited(_request(user_id=1), "g")
     # django-ratelimit's ADD (refused: the counter exists), then the one-step INCR (portal.cache).
     assert commands == ["SET", "EVALSHA", "SET", "EVALSHA"]
