@@ -7,7 +7,7 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -125,12 +125,22 @@ def user_vehicles(user, city):
     return Vehicle.objects.owned_by(user.id_number).filter(city=city)
 
 
-def citizen_selection(pk: int, citizen, city) -> Selection | None:
-    """The citizen's selection in this city with its vehicle, or None. The city and citizen are
-    the caller's (the filter just matched them) rather than joined."""
+def citizen_selection(pk: int, citizen, city, *, with_vehicle: bool = False) -> Selection | None:
+    """The citizen's selection in this city, or None. The city and citizen are the caller's (the
+    filter just matched them) rather than joined.
+
+    The selection pages' panel shows the vehicle's brand, model and VIN: they come as annotations
+    (vehicle_brand, vehicle_model_name, vehicle_vin). The whole vehicle row (with_vehicle, for the
+    SMS page's vehicle data) costs about 1,200 Python calls more: a second model instance and the
+    decryption of the owner's ID number, which the other pages never show."""
     # The primary key matches one row at most: no first(), whose ORDER BY and LIMIT cost a
     # quarter of this read's Python on every selection page.
-    rows = list(Selection.objects.select_related("vehicle").filter(pk=pk, citizen_id=citizen.pk, city_id=city.pk))
+    selections = Selection.objects.annotate(
+        vehicle_brand=F("vehicle__brand"), vehicle_model_name=F("vehicle__model_name"), vehicle_vin=F("vehicle__vin")
+    )
+    if with_vehicle:
+        selections = selections.select_related("vehicle")
+    rows = list(selections.filter(pk=pk, citizen_id=citizen.pk, city_id=city.pk))
     if not rows:
         return None
     selection = rows[0]

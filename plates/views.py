@@ -23,9 +23,10 @@ from portal.verification import VerificationError
 DEVICE_COOKIE = "plates_device"
 
 
-def _get_selection(request, pk) -> Selection:
-    """The citizen's own selection on this city's site, with its vehicle, or 404."""
-    selection = selectors.citizen_selection(pk, request.user, request.city)
+def _get_selection(request, pk, *, with_vehicle=False) -> Selection:
+    """The citizen's own selection on this city's site (the vehicle's label as annotations, the
+    whole vehicle with_vehicle), or 404."""
+    selection = selectors.citizen_selection(pk, request.user, request.city, with_vehicle=with_vehicle)
     if selection is None:
         raise Http404
     return selection
@@ -101,7 +102,7 @@ def _send(request, send, selection):
 @registry_verified_required
 def verify(request, pk):
     """Confirm the vehicle data and the "start selection" SMS code."""
-    selection = _get_selection(request, pk)
+    selection = _get_selection(request, pk, with_vehicle=True)
     if selection.sms_verified_at is not None:
         return redirect("plates:selection", selection.pk)
     form = forms.CodeForm(request.POST if request.POST.get("action") == "check" else None)
@@ -126,7 +127,6 @@ def _selection_context(request, selection, with_batch=False):
     tries_max = citysettings.get(city, "plate_compose_tries")
     return {
         "selection": selection,
-        "vehicle": selection.vehicle,
         "batch": batch,
         "backups": selectors.live_backups(selection),
         "batches_left": max(0, batches_max - selection.batches_drawn),
