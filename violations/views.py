@@ -149,8 +149,15 @@ def start(request):
             "source": sources.get(record["source"], record["source"]),
             "fine": number(record["fine"]),
             "points": number(record["points"]),
-            "status": status,
             "status_label": statuses.get(status, status),
+            # What the last column shows, as flags the template tests without comparing (and
+            # every key present: a missing one costs the template a failed lookup a row).
+            "unhandled": status == unhandled,
+            "pick": False,
+            "reasons": (),
+            "decision": None,
+            "due": None,
+            "objected": status == Violation.Status.OBJECTED,
         }
         if status == unhandled:
             # Refusals only for records that can be handled: for the others the page shows none.
@@ -167,6 +174,7 @@ def start(request):
                 licence=licence,
             )
             row["reasons"] = watched + reasons if watched else reasons
+            row["pick"] = not row["reasons"]
         elif status in (Violation.Status.DECIDED, Violation.Status.PAID) and record["decision__number"] is not None:
             row["decision"] = record["decision__number"]
             if record["decision__status"] == Decision.Status.UNPAID:
