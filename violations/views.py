@@ -95,43 +95,10 @@ class _Due(NamedTuple):
     fine: Decimal
 
 
-@replica_reads
-@city_required
-def start(request):
-    """My violations: each record with status, fine, points and what the citizen can do.
-
-    Three queries (the vehicles with the licence, the records with whether the watch list names
-    the citizen or each record's vehicle, the header's unread count), and the watch list's
-    reasons only when it does. Everything is asked by the account's look-up key (cached with the
-    session's user): the page never reads or decrypts the ID number. The rows are plain values,
-    formatted here once: the template only prints them (tests/violations/test_query_counts.py,
-    docs/benchmarks.md)."""
-    if not request.user.is_authenticated:
-        return render(request, "violations/start.html", {"anonymous": True})
-    user = request.user
-    if not user.registry_verified:
-        return redirect_to_verify(request)
-    key = user.id_number_hash
-    owned, bindings, licence = selectors.visible_vehicles(key, with_licence=True)
-    records = []
-    if owned or bindings:  # no vehicle, no records to look for
-        records = list(
-            Violation.objects.filter(selectors.visible_violations_q(owned, bindings))
-            .exclude(status=Violation.Status.DELETED)
-            .annotate(watched=services.watch.listed_with_record(key))
-            .order_by("-occurred_at", "-id")
-            .values(*_START_FIELDS, "watched")[:200]
-        )
-    bindings = {b.vehicle_id: b for b in bindings}
+def _start_rows(records, *, key, bindings, licence, watched) -> list[dict]:
+    """My violations' rows, formatted once here: the template only prints them. Labels are
+    translated once a page with records (not once a row, nor on a page without any)."""
     unhandled = Violation.Status.UNHANDLED
-    # The watch list stops online handling: its reasons are read only when it names the citizen
-    # or a vehicle with something to handle.
-    watched = (
-        services.watch_reasons(key=key, vehicle_ids={r["vehicle_id"] for r in records if r["status"] == unhandled})
-        if any(r["watched"] and r["status"] == unhandled for r in records)
-        else []
-    )
-    # Labels translated once a page, not once a row.
     statuses = {value: str(label) for value, label in Violation.Status.choices}
     sources = {value: str(label) for value, label in Violation.Source.choices}
     number = _number_formatter()
@@ -181,6 +148,46 @@ def start(request):
                 due = services.amount_due(_Due(record["decision__due_on"], record["decision__fine"]))
                 row["due"] = number(due.total)
         rows.append(row)
+    return rows
+
+
+@replica_reads
+@city_required
+def start(request):
+    """My violations: each record with status, fine, points and what the citizen can do.
+
+    Three queries (the vehicles with the licence, the records with whether the watch list names
+    the citizen or each record's vehicle, the header's unread count), and the watch list's
+    reasons only when it does. Everything is asked by the account's look-up key (cached with the
+    session's user): the page never reads or decrypts the ID number. The rows are plain values,
+    formatted here once: the template only prints them (tests/violations/test_query_counts.py,
+    docs/benchmarks.md)."""
+    if not request.user.is_authenticated:
+        return render(request, "violations/start.html", {"anonymous": True})
+    user = request.user
+    if not user.registry_verified:
+        return redirect_to_verify(request)
+    key = user.id_number_hash
+    owned, bindings, licence = selectors.visible_vehicles(key, with_licence=True)
+    records = []
+    if owned or bindings:  # no vehicle, no records to look for
+        records = list(
+            Violation.objects.filter(selectors.visible_violations_q(owned, bindings))
+            .exclude(status=Violation.Status.DELETED)
+            .annotate(watched=services.watch.listed_with_record(key))
+            .order_by("-occurred_at", "-id")
+            .values(*_START_FIELDS, "watched")[:200]
+        )
+    bindings = {b.vehicle_id: b for b in bindings}
+    unhandled = Violation.Status.UNHANDLED
+    # The watch list stops online handling: its reasons are read only when it names the citizen
+    # or a vehicle with something to handle.
+    watched = (
+        services.watch_reasons(key=key, vehicle_ids={r["vehicle_id"] for r in records if r["status"] == unhandled})
+        if any(r["watched"] and r["status"] == unhandled for r in records)
+        else []
+    )
+    rows = _start_rows(records, key=key, bindings=bindings, licence=licence, watched=watched) if records else []
     return render(request, "violations/start.html", {"rows": rows, "licence": licence, "watched": watched})
 
 
