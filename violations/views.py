@@ -70,7 +70,7 @@ def visible_records(user, ids=None):
 _START_FIELDS = (
     *("pk", "city_id", "vehicle_id", "plate_number", "occurred_at", "place", "fine", "points", "source", "status"),
     *("code__code", "code__description", "code__suspension", "code__detention", "code__online_allowed"),
-    *("vehicle__owner_id_number_hash", "vehicle__plate_type"),
+    "vehicle__plate_type",
     *("decision__number", "decision__status", "decision__due_on", "decision__fine"),
 )
 
@@ -95,9 +95,11 @@ class _Due(NamedTuple):
     fine: Decimal
 
 
-def _start_rows(records, *, key, bindings, licence, watched) -> list[dict]:
+def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
     """My violations' rows, formatted once here: the template only prints them. Labels are
-    translated once a page with records (not once a row, nor on a page without any)."""
+    translated once a page with records (not once a row, nor on a page without any). `owned`:
+    the ids of the citizen's own vehicles (whose owner is the citizen, as the records query
+    would tell by one more column); `bindings`: their bindings by vehicle id."""
     unhandled = Violation.Status.UNHANDLED
     statuses = {value: str(label) for value, label in Violation.Status.choices}
     sources = {value: str(label) for value, label in Violation.Source.choices}
@@ -128,7 +130,7 @@ def _start_rows(records, *, key, bindings, licence, watched) -> list[dict]:
         }
         if status == unhandled:
             # Refusals only for records that can be handled: for the others the page shows none.
-            owner = record["vehicle__owner_id_number_hash"] == key
+            owner = record["vehicle_id"] in owned
             reasons = services.unhandled_refusals(
                 owner=owner,
                 binding=None if owner else bindings.get(record["vehicle_id"]),
@@ -187,7 +189,9 @@ def start(request):
         if any(r["watched"] and r["status"] == unhandled for r in records)
         else []
     )
-    rows = _start_rows(records, key=key, bindings=bindings, licence=licence, watched=watched) if records else []
+    rows = (
+        _start_rows(records, owned=set(owned), bindings=bindings, licence=licence, watched=watched) if records else []
+    )
     return render(request, "violations/start.html", {"rows": rows, "licence": licence, "watched": watched})
 
 
