@@ -79,9 +79,14 @@ _overrides = TimedCache(_load_overrides)
 
 def get(city, key: str):
     """The value of a [LOCAL] rule for a city (a City, or None for the province default)."""
+    return get_by_id(city.pk if city is not None else None, key)
+
+
+def get_by_id(city_id: int | None, key: str):
+    """get() by the city's id, for a caller that read a row's city_id and no City."""
     spec = _REGISTRY[key]
-    if city is not None:
-        overrides = _overrides.get(city.pk)
+    if city_id is not None:
+        overrides = _overrides.get(city_id)
         if key in overrides:
             return overrides[key]
     return spec.default

@@ -1,6 +1,8 @@
 """Citizen pages of violations. Thin: every decision is in violations.services."""
 
+import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -62,12 +64,13 @@ def visible_records(user, ids=None):
     return records, {b.vehicle_id: b for b in bindings}
 
 
-# What "my violations" reads of a record and its code, vehicle, city and decision: the page and
-# services.record_refusals, nothing more (no encrypted ID numbers of owners or handlers to decrypt).
+# What "my violations" reads of a record and its code, vehicle and decision: the page and
+# services.unhandled_refusals, nothing more, as plain values (no model instances built for a few
+# fields; no encrypted ID numbers of owners or handlers to decrypt).
 _START_FIELDS = (
-    *("city_id", "vehicle_id", "plate_number", "occurred_at", "place", "fine", "points", "source", "status"),
+    *("pk", "city_id", "vehicle_id", "plate_number", "occurred_at", "place", "fine", "points", "source", "status"),
     *("code__code", "code__description", "code__suspension", "code__detention", "code__online_allowed"),
-    *("vehicle__owner_id_number_hash", "vehicle__plate_type", "city__id"),
+    "vehicle__plate_type",
     *("decision__number", "decision__status", "decision__due_on", "decision__fine"),
 )
 
@@ -83,6 +86,71 @@ def _number_formatter():
     if not settings.USE_THOUSAND_SEPARATOR and formats.get_format("DECIMAL_SEPARATOR") == ".":
         return _plain_number
     return formats.localize
+
+
+class _Due(NamedTuple):
+    """What services.amount_due reads of a decision."""
+
+    due_on: datetime.date
+    fine: Decimal
+
+
+def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
+    """My violations' rows, formatted once here: the template only prints them. Labels are
+    translated once a page with records (not once a row, nor on a page without any). `owned`:
+    the ids of the citizen's own vehicles (whose owner is the citizen, as the records query
+    would tell by one more column); `bindings`: their bindings by vehicle id."""
+    unhandled = Violation.Status.UNHANDLED
+    statuses = {value: str(label) for value, label in Violation.Status.choices}
+    sources = {value: str(label) for value, label in Violation.Source.choices}
+    number = _number_formatter()
+    rows = []
+    for record in records:
+        status = record["status"]
+        row = {
+            "id": str(record["pk"]),
+            "plate": record["plate_number"],
+            "registered": record["vehicle_id"] in bindings,
+            "when": timezone.localtime(record["occurred_at"]).strftime("%Y-%m-%d %H:%M"),
+            "place": record["place"],
+            "code": record["code__code"],
+            "description": record["code__description"],
+            "source": sources.get(record["source"], record["source"]),
+            "fine": number(record["fine"]),
+            "points": number(record["points"]),
+            "status_label": statuses.get(status, status),
+            # What the last column shows, as flags the template tests without comparing (and
+            # every key present: a missing one costs the template a failed lookup a row).
+            "unhandled": status == unhandled,
+            "pick": False,
+            "reasons": (),
+            "decision": None,
+            "due": None,
+            "objected": status == Violation.Status.OBJECTED,
+        }
+        if status == unhandled:
+            # Refusals only for records that can be handled: for the others the page shows none.
+            owner = record["vehicle_id"] in owned
+            reasons = services.unhandled_refusals(
+                owner=owner,
+                binding=None if owner else bindings.get(record["vehicle_id"]),
+                plate_type=record["vehicle__plate_type"],
+                occurred_at=record["occurred_at"],
+                source=record["source"],
+                city_id=record["city_id"],
+                fine=record["fine"],
+                barred=record["code__suspension"] or record["code__detention"] or not record["code__online_allowed"],
+                licence=licence,
+            )
+            row["reasons"] = watched + reasons if watched else reasons
+            row["pick"] = not row["reasons"]
+        elif status in (Violation.Status.DECIDED, Violation.Status.PAID) and record["decision__number"] is not None:
+            row["decision"] = record["decision__number"]
+            if record["decision__status"] == Decision.Status.UNPAID:
+                due = services.amount_due(_Due(record["decision__due_on"], record["decision__fine"]))
+                row["due"] = number(due.total)
+        rows.append(row)
+    return rows
 
 
 @replica_reads
@@ -108,57 +176,22 @@ def start(request):
         records = list(
             Violation.objects.filter(selectors.visible_violations_q(owned, bindings))
             .exclude(status=Violation.Status.DELETED)
-            .select_related("code", "vehicle", "city", "decision")
-            .only(*_START_FIELDS)
             .annotate(watched=services.watch.listed_with_record(key))
-            .order_by("-occurred_at", "-id")[:200]
+            .order_by("-occurred_at", "-id")
+            .values(*_START_FIELDS, "watched")[:200]
         )
     bindings = {b.vehicle_id: b for b in bindings}
+    unhandled = Violation.Status.UNHANDLED
     # The watch list stops online handling: its reasons are read only when it names the citizen
     # or a vehicle with something to handle.
-    unhandled = [r for r in records if r.status == Violation.Status.UNHANDLED]
     watched = (
-        services.watch_reasons(key=key, vehicles=[r.vehicle for r in unhandled])
-        if any(r.watched for r in unhandled)
+        services.watch_reasons(key=key, vehicle_ids={r["vehicle_id"] for r in records if r["status"] == unhandled})
+        if any(r["watched"] and r["status"] == unhandled for r in records)
         else []
     )
-    # Labels translated once a page, not once a row.
-    statuses = {value: str(label) for value, label in Violation.Status.choices}
-    sources = {value: str(label) for value, label in Violation.Source.choices}
-    number = _number_formatter()
-    rows = []
-    for record in records:
-        row = {
-            "id": str(record.pk),
-            "plate": record.plate_number,
-            "registered": record.vehicle_id in bindings,
-            "when": timezone.localtime(record.occurred_at).strftime("%Y-%m-%d %H:%M"),
-            "place": record.place,
-            "code": record.code.code,
-            "description": record.code.description,
-            "source": sources.get(record.source, record.source),
-            "fine": number(record.fine),
-            "points": number(record.points),
-            "status": record.status,
-            "status_label": statuses.get(record.status, record.status),
-        }
-        if record.status == Violation.Status.UNHANDLED:
-            # Refusals only for records that can be handled: for the others the page shows none.
-            reasons = services.record_refusals(
-                record,
-                key=key,
-                licence=licence,
-                binding=bindings.get(record.vehicle_id),
-                watched=None,
-            )
-            row["reasons"] = watched + reasons if watched else reasons
-        elif record.status in (Violation.Status.DECIDED, Violation.Status.PAID):
-            decision = getattr(record, "decision", None)
-            if decision is not None:
-                row["decision"] = decision.number
-                if decision.status == Decision.Status.UNPAID:
-                    row["due"] = number(services.amount_due(decision).total)
-        rows.append(row)
+    rows = (
+        _start_rows(records, owned=set(owned), bindings=bindings, licence=licence, watched=watched) if records else []
+    )
     return render(request, "violations/start.html", {"rows": rows, "licence": licence, "watched": watched})
 
 

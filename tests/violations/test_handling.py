@@ -289,3 +289,47 @@ def test_the_code_is_checked_in_the_handlings_transaction_after_the_rules(client
     sms.refresh_from_db()
     assert sms.used_at is not None
     assert Decision.objects.filter(violation=violation).count() == 1
+
+
+def test_my_violations_page_shows_for_each_record_the_refusals_record_refusals_gives(client, person, car, record, bind):
+    """The page reads its records as plain values and asks services.unhandled_refusals; the
+    handling asks services.record_refusals of model instances: the same reasons, record by
+    record, for an owner and a bound driver (before and after the binding, a truck, an on-site
+    ticket, a fine above the limit, a detention code, a licence not in normal status)."""
+    import html
+    import re
+
+    from violations.models import ViolationCode
+
+    ViolationCode.objects.filter(code="1625").update(fine_max=Decimal("2000"))
+    owner, driver = person(), person(status="seized")
+    car_, truck = car(owner), car(owner, plate_type="01")
+    bound_at = at(D(2026, 7, 1), 12)
+    bind(car_, driver, approved_at=bound_at)
+    bind(truck, driver, approved_at=bound_at)
+    with on(D(2026, 7, 3)):
+        records = [
+            record(car_, when=bound_at - datetime.timedelta(seconds=1)),
+            record(car_, when=bound_at + datetime.timedelta(hours=1)),
+            record(car_, source="onsite", when=bound_at + datetime.timedelta(hours=2)),
+            record(car_, fine="200.01", when=bound_at + datetime.timedelta(hours=3)),
+            record(car_, code_value="1711", when=bound_at + datetime.timedelta(hours=4)),
+            record(truck, when=bound_at + datetime.timedelta(hours=5)),
+        ]
+        client.defaults["HTTP_HOST"] = "has.localhost"
+        for user in (owner, driver):
+            client.force_login(user)
+            page = client.get("/violations/").content.decode()
+            licence = services.handler_licence(user.id_number)
+            seen = 0
+            for r in Violation.objects.filter(pk__in=[r.pk for r in records]):
+                row = re.search(rf'<tr data-testid="violation-{r.pk}">(.*?)</tr>', page, re.S)
+                if row is None:  # before the binding: the driver does not see it
+                    assert user == driver and r.occurred_at <= bound_at
+                    continue
+                seen += 1
+                expected = services.record_refusals(r, id_number=user.id_number, licence=licence)
+                shown = [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", row.group(1), re.S)]
+                assert shown == expected, (user.real_name, r.pk)
+                assert (f'value="{r.pk}"' in row.group(1)) == (not expected)
+            assert seen == (6 if user == owner else 5)

@@ -14,6 +14,7 @@ from violations.services.handling import (
     group_refusals,
     handler_licence,
     record_refusals,
+    unhandled_refusals,
     violation_handle,
 )
 from violations.services.records import (
@@ -40,6 +41,7 @@ __all__ = [
     "record_refusals",
     "sweep_notify_due",
     "sweep_proposed_penalty",
+    "unhandled_refusals",
     "violation_delete",
     "violation_handle",
     "violation_notify",

@@ -58,9 +58,7 @@ def record_refusals(violation, *, id_number: str = "", licence, binding=None, wa
     or, from a page that has no need to read and decrypt it, their look-up key
     (user.id_number_hash, cached with the session's user)."""
     key = key or identity.id_key(id_number)
-    reasons = []
-    if watched:
-        reasons.extend(watched)
+    reasons = list(watched) if watched else []
     if violation.status != Violation.Status.UNHANDLED:
         reasons.append(
             _("This record is %(status)s: there is nothing to handle.") % {"status": violation.get_status_display()}
@@ -68,29 +66,49 @@ def record_refusals(violation, *, id_number: str = "", licence, binding=None, wa
         return reasons
     vehicle = violation.vehicle
     owner = vehicle.owner_id_number_hash == key
+    if not owner and binding is None:
+        binding = _binding_by_key(vehicle, key)
+    code = violation.code
+    return reasons + unhandled_refusals(
+        owner=owner,
+        binding=binding,
+        plate_type=vehicle.plate_type,
+        occurred_at=violation.occurred_at,
+        source=violation.source,
+        city_id=violation.city_id,
+        fine=violation.fine,
+        barred=code.suspension or code.detention or not code.online_allowed,
+        licence=licence,
+    )
+
+
+def unhandled_refusals(*, owner, binding, plate_type, occurred_at, source, city_id, fine, barred, licence) -> list[str]:
+    """record_refusals' rules for an unhandled record, from plain values: "my violations" reads
+    its records as values (no model instances built for a few fields) and asks this directly.
+    `owner`: the person owns the record's vehicle; else `binding` is their active binding of
+    it (or None); `barred`: the code brings suspension or detention or is not handled online."""
+    reasons = []
     if not owner:
-        binding = binding if binding is not None else _binding_by_key(vehicle, key)
         if binding is None:
             reasons.append(_("Only the owner or a driver who has registered this vehicle may handle its records."))
             return reasons
-        if vehicle.plate_type not in SMALL_PLATE_TYPES:
+        if plate_type not in SMALL_PLATE_TYPES:
             reasons.append(_("Records of a non-owned vehicle are handled online only for small cars. ") + str(COUNTER))
-        if violation.occurred_at <= binding.approved_at:
+        if occurred_at <= binding.approved_at:
             reasons.append(
                 _("This record happened before you registered the vehicle (%(date)s): only the owner may handle it.")
                 % {"date": timezone.localtime(binding.approved_at).strftime("%Y-%m-%d %H:%M:%S")}
             )
-    if violation.source != Violation.Source.CAMERA:
+    if source != Violation.Source.CAMERA:
         reasons.append(_("On-site tickets are not handled online. ") + str(COUNTER))
-    limit = citysettings.get(violation.city, "online_fine_limit")
-    if violation.fine > limit:
+    limit = citysettings.get_by_id(city_id, "online_fine_limit")
+    if fine > limit:
         reasons.append(
             _("The fine of %(fine)s yuan is above %(limit)s yuan, so the general procedure applies. ")
-            % {"fine": violation.fine, "limit": limit}
+            % {"fine": fine, "limit": limit}
             + str(COUNTER)
         )
-    code = violation.code
-    if code.suspension or code.detention or not code.online_allowed:
+    if barred:
         reasons.append(_("This violation may bring licence suspension or detention. ") + str(COUNTER))
     if licence is None:
         reasons.append(_("You have no driving licence on file, so points cannot be recorded. ") + str(COUNTER))

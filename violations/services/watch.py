@@ -28,14 +28,14 @@ def _year_ago(now):
     return now - datetime.timedelta(days=365)
 
 
-def open_entries(id_number: str | None = None, vehicles=(), *, key: str = ""):
+def open_entries(id_number: str | None = None, vehicles=(), *, key: str = "", vehicle_ids=()):
     """The open entries naming the person (their ID number, or their look-up key) or one of
-    the vehicles."""
+    the vehicles (or of the vehicles by id)."""
     key = key or (identity.id_key(id_number) if id_number else "")
     q = Q(pk__in=[])
     if key:
         q |= Q(id_number_hash=key, vehicle__isnull=True)
-    vehicle_ids = [v.pk for v in vehicles]
+    vehicle_ids = [v.pk for v in vehicles] + list(vehicle_ids)
     if vehicle_ids:
         q |= Q(vehicle_id__in=vehicle_ids)
     return WatchEntry.objects.filter(q, cleared_at__isnull=True).select_related("vehicle")
@@ -63,11 +63,11 @@ def listed_with_record(key: str) -> Exists:
     return _naming(key, Q(vehicle_id=OuterRef("vehicle_id")))
 
 
-def watch_reasons(id_number: str = "", vehicles=(), *, key: str = "") -> list[str]:
+def watch_reasons(id_number: str = "", vehicles=(), *, key: str = "", vehicle_ids=()) -> list[str]:
     """The refusals a listed person or vehicle sees: why, and where to go. The person is their
-    ID number or their look-up key."""
+    ID number or their look-up key; the vehicles are objects or their ids."""
     reasons = []
-    for entry in open_entries(id_number, vehicles, key=key):
+    for entry in open_entries(id_number, vehicles, key=key, vehicle_ids=vehicle_ids):
         who = _("Vehicle %(plate)s") % {"plate": entry.vehicle} if entry.vehicle_id else _("You")
         reasons.append(
             _("%(who)s are on the watch list of suspected proxy handling (%(why)s): online handling is stopped. ")
