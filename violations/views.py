@@ -1,8 +1,6 @@
 """Citizen pages of violations. Thin: every decision is in violations.services."""
 
-import datetime
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -88,13 +86,6 @@ def _number_formatter():
     return formats.localize
 
 
-class _Due(NamedTuple):
-    """What services.amount_due reads of a decision."""
-
-    due_on: datetime.date
-    fine: Decimal
-
-
 def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
     """My violations' rows, formatted once here: the template only prints them. Labels are
     translated once a page with records (not once a row, nor on a page without any). `owned`:
@@ -139,7 +130,9 @@ def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
                 source=record["source"],
                 city_id=record["city_id"],
                 fine=record["fine"],
-                barred=record["code__suspension"] or record["code__detention"] or not record["code__online_allowed"],
+                suspension=record["code__suspension"],
+                detention=record["code__detention"],
+                online_allowed=record["code__online_allowed"],
                 licence=licence,
             )
             row["reasons"] = watched + reasons if watched else reasons
@@ -147,7 +140,7 @@ def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
         elif status in (Violation.Status.DECIDED, Violation.Status.PAID) and record["decision__number"] is not None:
             row["decision"] = record["decision__number"]
             if record["decision__status"] == Decision.Status.UNPAID:
-                due = services.amount_due(_Due(record["decision__due_on"], record["decision__fine"]))
+                due = services.fine_due(record["decision__fine"], record["decision__due_on"])
                 row["due"] = number(due.total)
         rows.append(row)
     return rows

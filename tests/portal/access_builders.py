@@ -395,7 +395,7 @@ def build_accident(w):
         from django.utils import timezone
 
         from certificates.models import CompulsoryInsurance
-        from tests.violations.accident_helpers import png
+        from tests.violations.accident_helpers import started_case
         from violations.services import accidents
 
         owner, driver = w.users["owner"], w.users["driver"]
@@ -411,21 +411,8 @@ def build_accident(w):
                 valid_from=today - datetime.timedelta(days=10),
                 valid_until=today + datetime.timedelta(days=300),
             )
-        photo = [(png(), "image/png")]
-        case = accidents.accident_start(
-            user=owner,
-            city=w.has,
-            vehicle=car,
-            occurred_at=timezone.now() - datetime.timedelta(hours=1),
-            place="淮海东路",
-            weather="sunny",
-            no_injury=True,
-            drivable=True,
-            own_damage="车尾",
-            other_plate=other_car.plate_number,
-            other_licence_number=driver.id_number,
-            other_damage="车头",
-            photos={"scene": photo, "damage_a": photo, "damage_b": photo},
+        case = started_case(
+            owner, w.has, car, other_plate=other_car.plate_number, other_licence_number=driver.id_number
         )
         accidents.accident_join(case, user=driver)
         case = accidents.accident_propose(case, user=owner, situation="rear_end", fault_role="B")

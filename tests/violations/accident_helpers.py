@@ -52,6 +52,29 @@ def driver(city, plate, insurer="中国人民财产保险股份有限公司", in
     return person
 
 
+def started_case(a, city, vehicle, *, other_plate: str, other_licence_number: str):
+    """A case `a` started through the service an hour ago with `vehicle`, naming the other party
+    by plate and licence (no injury, both cars drivable, the three photos)."""
+    from violations.services import accidents
+
+    photo = [(png(), "image/png")]
+    return accidents.accident_start(
+        user=a,
+        city=city,
+        vehicle=vehicle,
+        occurred_at=timezone.now() - datetime.timedelta(hours=1),
+        place="淮海东路",
+        weather="sunny",
+        no_injury=True,
+        drivable=True,
+        own_damage="车尾",
+        other_plate=other_plate,
+        other_licence_number=other_licence_number,
+        other_damage="车头",
+        photos={"scene": photo, "damage_a": photo, "damage_b": photo},
+    )
+
+
 def start_data(a, b, **overrides) -> dict:
     when = timezone.localtime() - datetime.timedelta(minutes=30)
     data = {

@@ -3,16 +3,14 @@ while A asks the police, or B's double click. Real threads, each with its own Po
 connection, held by a barrier after their Python checks so that only the database decides; the
 control does the same with a read-then-write and shows both actions "winning"."""
 
-import datetime
 import threading
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from tests import races
 from tests.races import race
-from tests.violations.accident_helpers import driver, png
+from tests.violations.accident_helpers import driver, started_case
 from violations.models import AccidentCase, InsurerNotice
 from violations.services import ViolationError, accidents
 
@@ -22,22 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def joined(has):
     a, b = driver(has, "苏H1R001"), driver(has, "苏H2R002")
-    photo = [(png(), "image/png")]
-    case = accidents.accident_start(
-        user=a,
-        city=has,
-        vehicle=a.vehicle,
-        occurred_at=timezone.now() - datetime.timedelta(hours=1),
-        place="淮海东路",
-        weather="sunny",
-        no_injury=True,
-        drivable=True,
-        own_damage="车尾",
-        other_plate=b.vehicle.plate_number,
-        other_licence_number=b.id_number,
-        other_damage="车头",
-        photos={"scene": photo, "damage_a": photo, "damage_b": photo},
-    )
+    case = started_case(a, has, a.vehicle, other_plate=b.vehicle.plate_number, other_licence_number=b.id_number)
     accidents.accident_join(case, user=b)
     case = accidents.accident_propose(case, user=a, situation="rear_end", fault_role="B")
     return case, a, b

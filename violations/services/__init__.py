@@ -10,6 +10,7 @@ from violations.services.common import ViolationError
 from violations.services.handling import (
     amount_due,
     decision_pay_start,
+    fine_due,
     fine_paid,
     group_refusals,
     handler_licence,
@@ -35,6 +36,7 @@ __all__ = [
     "binding_request",
     "binding_revoke",
     "decision_pay_start",
+    "fine_due",
     "fine_paid",
     "group_refusals",
     "handler_licence",

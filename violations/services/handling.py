@@ -77,16 +77,20 @@ def record_refusals(violation, *, id_number: str = "", licence, binding=None, wa
         source=violation.source,
         city_id=violation.city_id,
         fine=violation.fine,
-        barred=code.suspension or code.detention or not code.online_allowed,
+        suspension=code.suspension,
+        detention=code.detention,
+        online_allowed=code.online_allowed,
         licence=licence,
     )
 
 
-def unhandled_refusals(*, owner, binding, plate_type, occurred_at, source, city_id, fine, barred, licence) -> list[str]:
+def unhandled_refusals(
+    *, owner, binding, plate_type, occurred_at, source, city_id, fine, suspension, detention, online_allowed, licence
+) -> list[str]:
     """record_refusals' rules for an unhandled record, from plain values: "my violations" reads
     its records as values (no model instances built for a few fields) and asks this directly.
     `owner`: the person owns the record's vehicle; else `binding` is their active binding of
-    it (or None); `barred`: the code brings suspension or detention or is not handled online."""
+    it (or None); `suspension`, `detention`, `online_allowed`: the violation code's."""
     reasons = []
     if not owner:
         if binding is None:
@@ -108,7 +112,7 @@ def unhandled_refusals(*, owner, binding, plate_type, occurred_at, source, city_
             % {"fine": fine, "limit": limit}
             + str(COUNTER)
         )
-    if barred:
+    if suspension or detention or not online_allowed:
         reasons.append(_("This violation may bring licence suspension or detention. ") + str(COUNTER))
     if licence is None:
         reasons.append(_("You have no driving licence on file, so points cannot be recorded. ") + str(COUNTER))
@@ -391,12 +395,18 @@ class AmountDue:
 
 
 def amount_due(decision, on: datetime.date | None = None) -> AmountDue:
-    """What paying on a day costs: the fine, plus 3 % of it per calendar day after the 15-day
-    deadline, the surcharge never more than the fine (docs/rules.md §5.4)."""
+    """What paying a decision on a day costs (fine_due)."""
+    return fine_due(decision.fine, decision.due_on, on)
+
+
+def fine_due(fine: Decimal, due_on: datetime.date, on: datetime.date | None = None) -> AmountDue:
+    """What paying a fine due on `due_on` costs on a day: the fine, plus 3 % of it per calendar
+    day after the 15-day deadline, the surcharge never more than the fine (docs/rules.md §5.4).
+    From plain values, for "my violations", which reads its decisions as values."""
     on = on or timezone.localdate()
-    late = max(0, (on - decision.due_on).days)
-    surcharge = (decision.fine * SURCHARGE_RATE * late).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return AmountDue(decision.fine, min(surcharge, decision.fine), late, on)
+    late = max(0, (on - due_on).days)
+    surcharge = (fine * SURCHARGE_RATE * late).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return AmountDue(fine, min(surcharge, fine), late, on)
 
 
 def payment_reference(decision, day: datetime.date) -> str:
