@@ -109,8 +109,11 @@ def _submit_rush(ctx, clients, per_client):
         url, headers, data = request(k)
         return client.post(url, headers=headers, data=data)
 
-    result = common.rush(
-        ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+    result, beside = common.beside_baseline(
+        ctx,
+        lambda: common.rush(
+            ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+        ),
     )
     created = Application.objects.filter(vehicle__in=vehicles[: clients * per_client]).count()
     return {
@@ -119,6 +122,7 @@ def _submit_rush(ctx, clients, per_client):
         "submit_p99_ms": round(common.percentile(result.latencies, 99) * 1000, 1),
         "submitted": created,
         "submit_errors": len(result.failures),
+        **beside,
     }
 
 
@@ -166,6 +170,10 @@ def run(ctx):
         "submit_rps": submit.pop("submit_rps"),
         "queue_p95_ms": queue.pop("queue_p95_ms"),
         "single_db_p95_ms": queue.pop("single_db_p95_ms"),
-        "baseline_db_rps": ctx.baseline.get("db_rps", 0),
+        "baseline_db_rps": submit.pop("baseline_db_rps"),
     }
-    return {**first, **submit, **queue}
+    ratios = {
+        "submit_ratio": common.ratio(first["submit_rps"], first["baseline_db_rps"]),
+        "queue_ratio": common.ratio(first["queue_p95_ms"], first["single_db_p95_ms"]),
+    }
+    return {**first, **submit, **queue, **ratios}

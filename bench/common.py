@@ -428,6 +428,62 @@ def one_at_a_time(ctx, request, n: int, *, warm: int = 20) -> tuple[list[float],
     return latencies, errors
 
 
+# --- The baseline beside a module's rush -----------------------------------------------------------
+async def one_query(client, worker, i):
+    response = await client.get(f"/__bench__/db/?i={i}")
+    return response.status_code == 200
+
+
+def db_baseline(ctx, duration: float | None = None) -> LoadResult:
+    """The baseline's one-query view (/__bench__/db/) at the benchmarks' concurrency."""
+    return run_load(ctx, one_query, concurrency=ctx.concurrency, duration=duration)
+
+
+def wait_for_notices(timeout: float = 60.0) -> None:
+    """Until the worker has planned and sent every notice that is due, so that what a rush left
+    for the worker does not fall inside the next measurement."""
+    from django.utils import timezone
+
+    from notices.models import Delivery, Notice
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        undispatched = Notice.objects.filter(dispatched_at__isnull=True).exists()
+        due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now()).exists()
+        if not (undispatched or due):
+            return
+        time.sleep(0.2)
+
+
+def beside_baseline(ctx, timed: Callable[[], object]) -> tuple[object, dict]:
+    """`timed()` between two runs of the baseline's one-query view, right before it and right
+    after it (once the worker has sent what the rush queued): a rush's ratio compares it with the
+    machine it ran on.
+
+    The baseline measured once at the start of `make bench` moved between 222 and 423 db_rps
+    within one hour on the shared machine while the rushes' own rates moved little
+    (docs/benchmarks.md, "The baseline beside each rush"). Returns timed()'s value and the
+    baseline's figures: the mean of the two runs, each run's rate, and the run's start figure.
+    """
+    before = db_baseline(ctx)
+    value = timed()
+    wait_for_notices()
+    after = db_baseline(ctx)
+    return value, {
+        "baseline_db_rps": round((before.rps + after.rps) / 2, 1),
+        "baseline_db_p99_ms": round((before.p(99) + after.p(99)) / 2, 2),
+        "baseline_db_rps_before": before.rps,
+        "baseline_db_rps_after": after.rps,
+        "baseline_errors": before.errors + after.errors,
+        "start_db_rps": ctx.baseline.get("db_rps"),
+    }
+
+
+def ratio(value: float, baseline: float, digits: int = 2) -> float | None:
+    """value / baseline, rounded; None without a baseline."""
+    return round(value / baseline, digits) if baseline else None
+
+
 def ms(latencies, p: float) -> float:
     """Latency percentile in milliseconds, from seconds."""
     return round(percentile(latencies, p) * 1000, 2)

@@ -114,8 +114,11 @@ def _rush(ctx, clients, per_client):
     def attempt(client, k):
         return client.post(f"/exams/plans/{plans[k % SESSIONS].pk}/request/", headers=headers_for(k))
 
-    result = common.rush(
-        ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+    result, beside = common.beside_baseline(
+        ctx,
+        lambda: common.rush(
+            ctx, list(range(clients * per_client)), attempt, lambda r: r.status_code == 302, clients=clients, warm=warm
+        ),
     )
     elapsed = result.elapsed
     accepted = ExamRequest.objects.filter(plan__in=plans, status="requested").count()
@@ -131,6 +134,7 @@ def _rush(ctx, clients, per_client):
         "accepted": accepted,
         "errors": len(result.failures) + (clients * per_client - accepted),
         "duplicate_live": int(duplicates),
+        **beside,
     }
 
 
@@ -250,6 +254,6 @@ def run(ctx):
         "clients": clients,
         **rush,
         **draw,
-        "baseline_db_rps": ctx.baseline.get("db_rps"),
-        "rps_ratio": round(rush["request_rps"] / ctx.baseline["db_rps"], 2) if ctx.baseline.get("db_rps") else None,
+        "rps_ratio": common.ratio(rush["request_rps"], rush["baseline_db_rps"]),
+        "p99_ratio": common.ratio(rush["p99_ms"], rush["baseline_db_p99_ms"]),
     }

@@ -173,9 +173,10 @@ def _rush(ctx, clients, per_client):
         await start.wait()
         clock["started"] = time.perf_counter()
         await asyncio.gather(*tasks)
+        clock["elapsed"] = time.perf_counter() - clock["started"]
 
-    asyncio.run(rush())
-    elapsed = time.perf_counter() - clock["started"]
+    _, beside = common.beside_baseline(ctx, lambda: asyncio.run(rush()))
+    elapsed = clock["elapsed"]
     slot_ids = [s.pk for s in slots]
     booked = InspectionBooking.objects.filter(slot_id__in=slot_ids, status="booked").count()
     with connection.cursor() as cur:
@@ -204,6 +205,7 @@ def _rush(ctx, clients, per_client):
         "expected_booked": min(capacity, n),
         "errors": len(failures),
         "over_capacity": over,
+        **beside,
     }
 
 
@@ -211,10 +213,8 @@ def run(ctx):
     clients = 4 if ctx.quick else 64
     per_client = 1 if ctx.quick else 8
     rush = _rush(ctx, clients, per_client)
-    baseline = ctx.baseline.get("db_rps")
     return {
         **rush,
         "clients": clients,
-        "baseline_db_rps": baseline,
-        "rps_ratio": round(rush["book_rps"] / baseline, 2) if baseline else None,
+        "rps_ratio": common.ratio(rush["book_rps"], rush["baseline_db_rps"]),
     }

@@ -74,12 +74,15 @@ def run(ctx):
         response = await client.post("/pay/notify/", data=notes[i % len(notes)], headers={"Host": host})
         return response.text == "success"
 
-    repeated = common.run_load(ctx, notify, concurrency=ctx.concurrency, duration=ctx.duration)
+    repeated, beside = common.beside_baseline(
+        ctx, lambda: common.run_load(ctx, notify, concurrency=ctx.concurrency, duration=ctx.duration)
+    )
     for sample in cashier.error_samples + repeated.error_samples:
         print(f"[bench payments] error sample: {sample}", file=sys.stderr)
     return {
         **cashier.summary("cashier_"),
         "paid": paid,
         **repeated.summary("notify_"),
-        "notify_vs_db": round(repeated.rps / ctx.baseline["db_rps"], 2) if ctx.baseline.get("db_rps") else 0,
+        **beside,
+        "notify_vs_db": common.ratio(repeated.rps, beside["baseline_db_rps"]),
     }

@@ -258,22 +258,6 @@ async def _drive(ctx, pairs, lucky_numbers):
     return timings, elapsed
 
 
-def _wait_for_notices(timeout: float = 60.0) -> None:
-    """Until the worker has planned and sent every notice that is due (the warm-up's holds), so
-    that its work does not fall inside the timed rush."""
-    from django.utils import timezone
-
-    from notices.models import Delivery, Notice
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        undispatched = Notice.objects.filter(dispatched_at__isnull=True).exists()
-        due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now()).exists()
-        if not (undispatched or due):
-            return
-        time.sleep(0.2)
-
-
 def run(ctx) -> dict:
     from plates import selectors
     from portal.models import City, CitySetting
@@ -302,27 +286,30 @@ def run(ctx) -> dict:
     # kind costs a process 8-40 ms of CPU, and the first claim and confirmation on each of the
     # 32 connections pays PostgreSQL's planning: together a fifth of this short rush's CPU.
     asyncio.run(_drive(ctx, people[clients:], warm_lucky))
-    _wait_for_notices()
+    common.wait_for_notices()
     warm_holds = _double_allocations()["holds"]
-    timings, elapsed = asyncio.run(_drive(ctx, people[:clients], lucky_numbers))
+    (timings, elapsed), beside = common.beside_baseline(
+        ctx, lambda: asyncio.run(_drive(ctx, people[:clients], lucky_numbers))
+    )
     by_kind = {}
     for kind, seconds in timings:
         by_kind.setdefault(kind, []).append(seconds)
     timings = [seconds for _, seconds in timings]
     checks = _double_allocations()
-    baseline = ctx.baseline.get("db_rps", 0.0)
     claim_rps = round(len(timings) / elapsed, 1) if elapsed else 0.0
+    p99_ms = round(common.percentile(timings, 99) * 1000, 2)
     return {
         "clients": clients,
         "claim_rps": claim_rps,
         "holds": checks["holds"] - warm_holds,
         "p50_ms": round(common.percentile(timings, 50) * 1000, 2),
-        "p99_ms": round(common.percentile(timings, 99) * 1000, 2),
+        "p99_ms": p99_ms,
         "double_allocations": checks["double_allocations"],
         "draw_ms_50k": draw_ms_50k,
         "draw_ms_1m": draw_ms_1m,
-        "baseline_db_rps": baseline,
-        "claim_vs_baseline": round(claim_rps / baseline, 2) if baseline else 0.0,
+        **beside,
+        "claim_vs_baseline": common.ratio(claim_rps, beside["baseline_db_rps"]),
+        "p99_ratio": common.ratio(p99_ms, beside["baseline_db_p99_ms"]),
         "rush_s": round(elapsed, 2),
         **{f"{kind}_n": len(values) for kind, values in sorted(by_kind.items())},
         **{

@@ -188,7 +188,9 @@ def run(ctx):
         def accepted(r):
             return r.status_code == 302 and "/decision/" in r.headers.get("location", "")
 
-        handled = common.rush(ctx, jobs, attempt, accepted, clients=clients, warm=warm)
+        handled, beside = common.beside_baseline(
+            ctx, lambda: common.rush(ctx, jobs, attempt, accepted, clients=clients, warm=warm)
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM (SELECT violation_id FROM violations_decision d JOIN violations_violation r "
@@ -200,7 +202,6 @@ def run(ctx):
         for sample in handled.failures[:3]:
             print(f"[bench violations] handle failure sample: {sample}", flush=True)
         single_p95 = common.ms(single, 95)
-        db_rps = ctx.baseline.get("db_rps")
         handle_rps = round(len(handled.latencies) / handled.elapsed, 1) if handled.elapsed else 0.0
         return {
             "rows": rows,
@@ -219,10 +220,10 @@ def run(ctx):
             "decided": decided,
             "double_decisions": doubled,
             "page_errors": page_errors,
-            "baseline_db_rps": db_rps,
+            **beside,
             "citizen_ratio": round(common.ms(citizen, 95) / single_p95, 2) if single_p95 else None,
             "clerk_ratio": round(common.ms(clerk_lat, 95) / single_p95, 2) if single_p95 else None,
-            "handle_ratio": round(handle_rps / db_rps, 3) if db_rps else None,
+            "handle_ratio": common.ratio(handle_rps, beside["baseline_db_rps"], 3),
         }
     finally:
         _cleanup(city)

@@ -176,14 +176,10 @@ def measure_baseline(ctx: Context) -> dict:
         response = await client.get("/__bench__/hello/")
         return response.status_code == 200
 
-    async def one_query(client, worker, i):
-        response = await client.get(f"/__bench__/db/?i={i}")
-        return response.status_code == 200
-
     # A short warm-up fills every worker's connection and import caches.
-    common.run_load(ctx, one_query, concurrency=ctx.concurrency, iterations=ctx.concurrency * 4)
+    common.run_load(ctx, common.one_query, concurrency=ctx.concurrency, iterations=ctx.concurrency * 4)
     hello_result = common.run_load(ctx, hello, concurrency=ctx.concurrency, duration=ctx.duration)
-    db_result = common.run_load(ctx, one_query, concurrency=ctx.concurrency, duration=ctx.duration)
+    db_result = common.db_baseline(ctx)
     for sample in hello_result.error_samples + db_result.error_samples:
         print(f"[bench baseline] error sample: {sample}", file=sys.stderr, flush=True)
     return {

@@ -49,6 +49,12 @@ def test_quick_bench_prints_a_baseline_and_a_result_for_every_module():
     modules = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in ("__init__", "common"))
     for name in modules:
         assert re.search(rf"^RESULT {name} \S+=", output, re.M), f"no RESULT line for bench/{name}.py"
+    # Each rush's ratio is to the baseline measured right before and right after it.
+    for name in ("certificates", "exams", "inspection", "payments", "plates", "violations"):
+        line = re.search(rf"^RESULT {name} (.*)$", output, re.M).group(1)
+        fields = dict(pair.split("=", 1) for pair in line.split())
+        assert float(fields["baseline_db_rps_before"]) > 0, line
+        assert float(fields["baseline_db_rps_after"]) > 0, line
 
 
 def test_baseline_views_are_not_routed_outside_the_bench(client):
