@@ -62,15 +62,19 @@ def visible_records(user, ids=None):
     return records, {b.vehicle_id: b for b in bindings}
 
 
-# What "my violations" reads of a record and its code, vehicle and decision: the page and
+# What "my violations" reads of a record and its code and decision: the page and
 # services.unhandled_refusals, nothing more, as plain values (no model instances built for a few
 # fields; no encrypted ID numbers of owners or handlers to decrypt).
 _START_FIELDS = (
     *("pk", "city_id", "vehicle_id", "plate_number", "occurred_at", "place", "fine", "points", "source", "status"),
     *("code__code", "code__description", "code__suspension", "code__detention", "code__online_allowed"),
-    "vehicle__plate_type",
     *("decision__number", "decision__status", "decision__due_on", "decision__fine"),
 )
+# The vehicle's plate type decides only a bound vehicle's refusals (small cars only): the vehicle
+# is joined only for a citizen with bindings. Most citizens see their own vehicles alone, and the
+# join would cost every one of their pages about 200 Python calls and a third of the statement's
+# planning in PostgreSQL (docs/benchmarks.md).
+_START_BOUND_FIELDS = (*_START_FIELDS, "vehicle__plate_type")
 
 
 def _plain_number(value) -> str:
@@ -125,7 +129,7 @@ def _start_rows(records, *, owned, bindings, licence, watched) -> list[dict]:
             reasons = services.unhandled_refusals(
                 owner=owner,
                 binding=None if owner else bindings.get(record["vehicle_id"]),
-                plate_type=record["vehicle__plate_type"],
+                plate_type=None if owner else record["vehicle__plate_type"],  # read with bindings only
                 occurred_at=record["occurred_at"],
                 source=record["source"],
                 city_id=record["city_id"],
@@ -171,7 +175,7 @@ def start(request):
             .exclude(status=Violation.Status.DELETED)
             .annotate(watched=services.watch.listed_with_record(key))
             .order_by("-occurred_at", "-id")
-            .values(*_START_FIELDS, "watched")[:200]
+            .values(*(_START_BOUND_FIELDS if bindings else _START_FIELDS), "watched")[:200]
         )
     bindings = {b.vehicle_id: b for b in bindings}
     unhandled = Violation.Status.UNHANDLED
