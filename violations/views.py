@@ -1,5 +1,6 @@
 """Citizen pages of violations. Thin: every decision is in violations.services."""
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,7 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal import identity, verification
@@ -75,6 +78,47 @@ _START_FIELDS = (
 # join would cost every one of their pages about 200 Python calls and a third of the statement's
 # planning in PostgreSQL (docs/benchmarks.md).
 _START_BOUND_FIELDS = (*_START_FIELDS, "vehicle__plate_type")
+
+
+# My violations' fixed texts. Each {% translate %} tag costs about 70 Python calls whenever it
+# renders (a lazy string made, translated, localized and escaped), a printed variable about 15;
+# the page has about 20 of them. They are the same for every request in a language, and a
+# process's translations do not change while it runs (Django loads each catalogue once), so they
+# are translated and escaped once per language for the process, as the header's links are
+# reversed once (portal.context_processors). The template prints them: labels.<key>.
+_START_LABELS = {
+    "title": gettext_lazy("Violations and fines"),
+    "no_licence": gettext_lazy(
+        "No driving licence is on file for you: points cannot be recorded, so records are handled at a counter."
+    ),
+    "online_rule": gettext_lazy(
+        "Camera-recorded records with a fine of at most 200 yuan, no suspension or detention, and points that keep "
+        "you below 12 may be handled online. Tick the records and handle them together: their points add up."
+    ),
+    "vehicle": gettext_lazy("Vehicle"),
+    "time": gettext_lazy("Time"),
+    "place": gettext_lazy("Place"),
+    "violation": gettext_lazy("Violation"),
+    "fine": gettext_lazy("Fine (yuan)"),
+    "points": gettext_lazy("Points"),
+    "status": gettext_lazy("Status"),
+    "actions": gettext_lazy("What you can do"),
+    "choose": gettext_lazy("Choose"),
+    "registered": gettext_lazy("registered"),
+    "may_handle": gettext_lazy("May be handled online"),
+    "object": gettext_lazy("Object to this record"),
+    "decision": gettext_lazy("Decision"),
+    "under_review": gettext_lazy("Objection under review"),
+    "handle": gettext_lazy("Handle the chosen records"),
+    "none": gettext_lazy("No violations are recorded for your vehicles."),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _labels(language: str) -> dict:
+    # The argument is the cache key: the labels are translated in the active language. Marked
+    # safe as {% translate %} marks a literal text's translation (the texts are ours, not input).
+    return {key: mark_safe(str(label)) for key, label in _START_LABELS.items()}
 
 
 def _plain_number(value) -> str:
@@ -162,7 +206,9 @@ def start(request):
     formatted here once: the template only prints them (tests/violations/test_query_counts.py,
     docs/benchmarks.md)."""
     if not request.user.is_authenticated:
-        return render(request, "violations/start.html", {"anonymous": True})
+        return render(
+            request, "violations/start.html", {"anonymous": True, "labels": _labels(translation.get_language())}
+        )
     user = request.user
     if not user.registry_verified:
         return redirect_to_verify(request)
@@ -189,7 +235,10 @@ def start(request):
     rows = (
         _start_rows(records, owned=set(owned), bindings=bindings, licence=licence, watched=watched) if records else []
     )
-    return render(request, "violations/start.html", {"rows": rows, "licence": licence, "watched": watched})
+    labels = _labels(translation.get_language())
+    return render(
+        request, "violations/start.html", {"rows": rows, "licence": licence, "watched": watched, "labels": labels}
+    )
 
 
 @city_required
