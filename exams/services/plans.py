@@ -97,12 +97,16 @@ def plans_import_csv(city, text: str):
     """Create draft plans from CSV rows (site name, subject 1-4, classes "C1 C2", date
     YYYY-MM-DD, start HH:MM, end HH:MM, seats); all rows or none, errors name the line."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != CSV_COLUMNS:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error:  # a malformed first line (a stray carriage return in a field, say)
+        fieldnames = None
+    if fieldnames is None or [f.strip() for f in fieldnames] != CSV_COLUMNS:
         raise ExamError(_("The first line must be: %(columns)s") % {"columns": ",".join(CSV_COLUMNS)})
     sites = {s.name: s for s in ExamSite.objects.filter(city=city)}
     created = []
     with transaction.atomic():
-        for line, row in enumerate(reader, start=2):
+        for line, row in _csv_rows(reader):
             try:
                 site = sites[row["site"].strip()]
             except KeyError:
@@ -139,6 +143,18 @@ def plans_import_csv(city, text: str):
     if not created:
         raise ExamError(_("The file holds no plans."))
     return created
+
+
+def _csv_rows(reader):
+    """The reader's rows with their line numbers; a line the csv module cannot read (a stray
+    carriage return in an unquoted field, say) is the import's error, named by its line, and the
+    atomic block around the loop drops the rows before it."""
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            yield line, row
+    except csv.Error:
+        raise ExamError(_("Line %(line)s: this is not a valid CSV line.") % {"line": line + 1}) from None
 
 
 def plan_last_publish_day(plan: ExamPlan) -> datetime.date:

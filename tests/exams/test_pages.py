@@ -195,6 +195,18 @@ def test_csv_import_is_all_or_nothing_and_names_the_bad_line(clerk_client, site)
     assert ExamPlan.objects.get().licence_classes == ["C1", "C2"]
 
 
+def test_csv_import_reports_a_line_the_csv_module_cannot_read(clerk_client, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    good = "site,subject,classes,date,starts_at,ends_at,capacity\n城南考场,2,C1 C2,2026-07-20,08:00,10:00,30\n"
+    # A carriage return inside an unquoted field: csv raises "new-line character seen in unquoted field".
+    broken = good + "城南考场,2,C1\rC2,2026-07-21,08:00,10:00,30\n"
+    page = clerk_client.post("/admin/exams/examplan/import/", {"file": SimpleUploadedFile("p.csv", broken.encode())})
+    assert page.status_code == 200
+    assert "第3行" in page.content.decode()
+    assert not ExamPlan.objects.exists()
+
+
 def test_clerk_books_by_phone_under_the_same_rules(clerk_client, make_learner, make_plan):
     user, _ = make_learner("C1", permit_on=D(2026, 6, 25))
     s1 = make_plan(D(2026, 7, 20))
