@@ -66,14 +66,15 @@ def record_objects(objs, reason: str = "", user=None, *, created: bool = False, 
     )
 
 
-def insert(obj, reason: str = "", user=None, *, at=None) -> None:
+def insert(obj, reason: str = "", user=None, *, at=None, force_insert: bool = False) -> None:
     """Save a new object and write its "created" history row through record(): the same row
     simple-history's post_save signal would write, by the bulk path (cheaper than the signal's
     model save of the historical row). A constraint's IntegrityError comes from the save, before
-    any history is written."""
+    any history is written. `force_insert` for an object whose id was reserved beforehand (without
+    it, save() would first try an UPDATE of that id)."""
     obj.skip_history_when_saving = True
     try:
-        obj.save()
+        obj.save(force_insert=force_insert)
     finally:
         del obj.skip_history_when_saving
     record(obj, reason, user, created=True, reload=False, at=at)

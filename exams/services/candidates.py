@@ -1,6 +1,7 @@
 """Learner records and eligibility: who may request which plan, and their ranking key (docs/rules.md §3)."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -25,29 +26,48 @@ from portal import citysettings, identity
 
 # --- Candidates and eligibility -----------------------------------------------------------------
 def records_query(city_id: int, id_key: str):
-    """The candidate's learner records in this city that are not completed, the one a session
-    examines first ("active" sorts before "void", then the newest), each annotated with the
-    subjects of their live requests (read in the same query). `id_key`: portal.identity.id_key."""
-    live = (
+    """The candidate's learner records in this city that are not completed, each annotated with
+    the subjects of their live requests (read in the same query), unordered: records_list orders
+    them. `id_key`: portal.identity.id_key."""
+    return (
+        LearnerRecord.objects.filter(city_id=city_id, id_number_hash=id_key)
+        .exclude(status=LearnerRecord.Status.COMPLETED)
+        .annotate(live_subjects=_live_subjects())
+        .order_by()
+    )
+
+
+@functools.cache
+def _live_subjects() -> ArraySubquery:
+    """The subjects of the record's candidate's live requests, as an annotation. Built once per
+    process: it holds no per-request value (OuterRef), and annotate() resolves a copy of it
+    (Subquery.copy clones its query), so sharing it between requests and threads is safe and
+    saves building its filter on every exam request."""
+    return ArraySubquery(
         ExamRequest.objects.filter(id_number_hash=OuterRef("id_number_hash"), status__in=LIVE_STATUSES)
         .order_by()
         .values("subject")
     )
-    return (
-        LearnerRecord.objects.filter(city_id=city_id, id_number_hash=id_key)
-        .exclude(status=LearnerRecord.Status.COMPLETED)
-        .annotate(live_subjects=ArraySubquery(live))
-        .order_by("status", "-application_accepted_at")
-    )
+
+
+def records_list(city_id: int, id_key: str, licence_class: str | None = None) -> list:
+    """records_query's records (of this class, if given), the one a session examines first
+    first: "active" before "void", then the newest. Sorted here rather than by an ORDER BY: a
+    candidate has a record or two, and the ORDER BY was a sixth of the query's compilation on
+    every exam request of a rush (docs/benchmarks.md)."""
+    qs = records_query(city_id, id_key)
+    if licence_class:
+        qs = qs.filter(licence_class=licence_class)
+    records = sorted(qs, key=lambda r: r.application_accepted_at, reverse=True)
+    records.sort(key=lambda r: r.status)  # stable: the newest first within a status
+    return records
 
 
 def record_find(city, id_number: str, licence_class: str | None = None):
     """The candidate's active learner record in this city (the newest, or for this class),
     annotated with the subjects of their live requests (read in the same query)."""
-    qs = records_query(city.pk, identity.id_key(id_number))
-    if licence_class:
-        qs = qs.filter(licence_class=licence_class)
-    return qs.first()
+    records = records_list(city.pk, identity.id_key(id_number), licence_class)
+    return records[0] if records else None
 
 
 @dataclass
