@@ -182,6 +182,7 @@ def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, 
     from portal.middleware import city_by_id
     from tests.conftest import last_code
     from violations.models import Decision
+    from violations.selectors import code_by_id
 
     owner = person()
     vehicle = car(owner)
@@ -190,9 +191,10 @@ def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, 
     client.force_login(owner)
     client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
     data = {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}
-    # A serving process holds the record's City (portal.middleware.city_by_id), as it holds the
-    # site's city and its settings.
+    # A serving process holds the record's City and code (portal.middleware.city_by_id,
+    # violations.selectors.code_by_id), as it holds the site's city and its settings.
     city_by_id(violation.city_id)
+    code_by_id(violation.code_id)
     # The handling's one transaction (2 for its savepoint, BEGIN and COMMIT outside a test): the
     # licence locked with the account's mobile, the record locked,
     # the code checked and spent, the record claimed, the points, the decision and its history,

@@ -23,6 +23,7 @@ from portal.middleware import city_by_id
 from portal.models import DrivingLicence, User, Vehicle
 from portal.models.registry import PlateType
 from violations.models import Binding, Decision, Violation
+from violations.selectors import code_by_id
 from violations.services import watch
 from violations.services.common import ViolationError
 
@@ -145,16 +146,13 @@ def group_refusals(violations, licence) -> list[str]:
 
 
 # What a handling reads of its records: every column of the record (its history row is written
-# from the locked copy), of the vehicle and the code only what the rules and the watch list ask.
+# from the locked copy), of the vehicle only what the rules and the watch list ask.
 _LOCKED_FIELDS = (
     *(f.name for f in Violation._meta.concrete_fields),
     "vehicle__plate_number",
     "vehicle__plate_type",
     "vehicle__owner_id_number_hash",
     "vehicle__city",
-    "code__suspension",
-    "code__detention",
-    "code__online_allowed",
 )
 
 
@@ -164,9 +162,10 @@ def _records(ids, key: str, since):
     other drivers had decisions on its vehicle since `since` (`other_handlers`, for the watch
     list's check after the handling): two subqueries of this one read rather than statements
     of their own. The owner's encrypted ID number is not read (ownership is asked by its key),
-    nor the record's City (portal.middleware.city_by_id, kept per process)."""
+    nor the record's City and code (portal.middleware.city_by_id, selectors.code_by_id: kept
+    per process)."""
     return (
-        Violation.objects.select_related("code", "vehicle")
+        Violation.objects.select_related("vehicle")
         .only(*_LOCKED_FIELDS)
         .annotate(watch_listed=watch.listed_with_record(key), other_handlers=watch.other_handlers(key, since))
         .filter(pk__in=ids)
@@ -180,10 +179,12 @@ def _lock_records(ids, key: str, since):
 
 
 def _with_cities(records, licence=None):
-    """The records', their vehicles' and the licence's City from the per-process copy: the
-    decisions and notices name the record's city, the watch list reads the vehicle's city's
-    limits, the points limit is the licence's city's."""
+    """The records' codes, and the records', their vehicles' and the licence's City, from the
+    per-process copies: the rules read the code's flags, the decisions and notices name the
+    record's city, the watch list reads the vehicle's city's limits, the points limit is the
+    licence's city's."""
     for record in records:
+        record.code = code_by_id(record.code_id)
         record.city = city_by_id(record.city_id)
         record.vehicle.city = city_by_id(record.vehicle.city_id)
     if licence is not None:
