@@ -246,20 +246,18 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None, code:
         records = _with_cities(_lock_records(ids, key, watch.year_ago(now)), licence)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
-        # Without a licence the handling is refused (below); the refusals still need the number.
-        id_number = licence.id_number if licence is not None else user.id_number
         reasons = []
         if online:
             bindings = _handler_bindings(records, key)
-            # Without a licence nobody asked yet (the handling is refused anyway, with the reasons).
-            if licence is None or any(r.watch_listed for r in records):
-                watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            # The entries themselves (their reasons) are read only when the records' lock found one.
+            if any(r.watch_listed for r in records):
+                watched = watch.watch_reasons(key=key, vehicle_ids=[r.vehicle_id for r in records])
             else:
                 watched = []
             for record in records:
                 refusals = record_refusals(
                     record,
-                    id_number=id_number,
+                    key=key,
                     licence=licence,
                     binding=bindings.get(record.vehicle_id),
                     watched=watched,

@@ -163,9 +163,9 @@ def check_after_handling(id_number: str, name: str, records, now, others: dict) 
     for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
         # Counted by the handlers' look-up keys (each row's ciphertext differs, the key does not):
         # their numbers and names are read, and decrypted, only when the count lists them.
-        decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
         count = others[vehicle.pk] + 1  # with the handler, whose decisions are written by now
         if count >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
+            decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
             handlers = {}
             for handler, handler_name in decisions.values_list("handler_id_number", "handler_name"):
                 handlers[identity.id_key(handler)] = (handler, handler_name)
