@@ -20,6 +20,7 @@ class PortalConfig(AppConfig):
         # Per-process copies (portal.processcache) and the cached session user follow their rows.
         for signal in (post_save, post_delete):
             signal.connect(middleware._cities.clear_on_change, sender=City, dispatch_uid="cities-changed")
+            signal.connect(middleware._cities_by_id.clear_on_change, sender=City, dispatch_uid="cities-by-id-changed")
             signal.connect(
                 citysettings._overrides.clear_on_change, sender=CitySetting, dispatch_uid="citysettings-changed"
             )

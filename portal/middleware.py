@@ -17,6 +17,16 @@ _cities = TimedCache(_load_active_city)
 active_city = _cities.get
 
 
+def _load_city(pk: int) -> City:
+    return City.objects.get(pk=pk)
+
+
+# A row's City by its id (a handling's records, decisions and notices name their city): read
+# per process like the active cities above, rather than joined into every locking read.
+_cities_by_id = TimedCache(_load_city)
+city_by_id = _cities_by_id.get
+
+
 def city_code_from_host(host: str) -> str | None:
     """'has.localhost:8000' -> 'has'; the bare domain (or an IP) -> None."""
     host = host.split(":", 1)[0].lower().rstrip(".")

@@ -11,7 +11,20 @@ from django.utils import timezone
 
 from portal import identity
 from portal.models import DrivingLicence, Vehicle
-from violations.models import Binding, Decision, Objection, Violation
+from portal.processcache import TimedCache
+from violations.models import Binding, Decision, Objection, Violation, ViolationCode
+
+
+def _load_code(pk: int) -> ViolationCode:
+    return ViolationCode.objects.get(pk=pk)
+
+
+# The catalogue of violation codes changes a few times a year (a clerk's edit in the admin):
+# a handling reads a record's code from the per-process copy (portal.processcache, cleared on
+# save like the per-city settings its other limits come from) rather than joining it into its
+# locking read.
+_codes = TimedCache(_load_code)
+code_by_id = _codes.get
 
 
 def unsettled_for_vehicle(vehicle):

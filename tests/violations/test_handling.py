@@ -86,6 +86,26 @@ def test_on_site_tickets_suspension_codes_and_abnormal_licences_are_refused_with
     assert any("交警大队" in r for r in services.record_refusals(fresh, id_number=owner.id_number, licence=licence))
 
 
+def test_a_clerks_edit_of_a_violation_code_reaches_the_next_handling(person, car, record):
+    """A handling reads the code's flags from the per-process copy of the catalogue: an edit
+    saved in the admin clears it, so the next handling refuses what the code no longer allows."""
+    from violations.models import ViolationCode
+    from violations.selectors import code_by_id
+
+    owner = person()
+    vehicle = car(owner)
+    with on(D(2026, 7, 2)):
+        violation = record(vehicle, when=at(D(2026, 7, 1), 8))
+    assert code_by_id(violation.code_id).online_allowed  # the serving process holds the row
+    code = ViolationCode.objects.get(pk=violation.code_id)
+    code.online_allowed = False
+    code.save()
+    with on(D(2026, 7, 2)), pytest.raises(services.ViolationError) as refused:
+        services.violation_handle([violation.pk], user=owner)
+    assert any("交警大队" in r for r in refused.value.reasons)
+    assert not Decision.objects.filter(violation=violation).exists()
+
+
 def test_bound_driver_handles_only_records_after_the_binding_date_and_only_small_cars(person, car, record, bind):
     owner, driver = person(), person()
     vehicle = car(owner)

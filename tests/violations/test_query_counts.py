@@ -179,8 +179,10 @@ def test_no_search_input_gives_a_500(client, clerk_has, plate, day_from, day_to,
 def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, record, django_assert_max_num_queries):
     import datetime
 
+    from portal.middleware import city_by_id
     from tests.conftest import last_code
     from violations.models import Decision
+    from violations.selectors import code_by_id
 
     owner = person()
     vehicle = car(owner)
@@ -189,13 +191,18 @@ def test_a_confirmed_handling_is_a_fixed_number_of_queries(client, person, car, 
     client.force_login(owner)
     client.post("/violations/handle/", {"ids": str(violation.pk), "send_code": "1"})
     data = {"ids": str(violation.pk), "confirm": "1", "code": last_code(owner.mobile)}
+    # A serving process holds the record's City and code (portal.middleware.city_by_id,
+    # violations.selectors.code_by_id), as it holds the site's city and its settings.
+    city_by_id(violation.city_id)
+    code_by_id(violation.code_id)
     # The handling's one transaction (2 for its savepoint, BEGIN and COMMIT outside a test): the
-    # licence locked with the watch list's answer and the account's mobile, the record locked,
+    # licence locked with the account's mobile, the record locked,
     # the code checked and spent, the record claimed, the points, the decision and its history,
     # the record's and the licence's history rows (written from the locked rows, not read
-    # again), the notice, the watch-list count of the plate's handlers. Was 17: the page no
-    # longer reads the account, the vehicles and the records before it (the handling checks
-    # them under its locks); 25 before that.
-    with django_assert_max_num_queries(13):
+    # again), the notice. The watch list's answer and the count of the plate's other handlers
+    # are subqueries of the records' lock (was 13 with them on the licence lock and a count of
+    # their own); 17 before the page stopped reading the account, the vehicles and the records
+    # before it (the handling checks them under its locks); 25 before that.
+    with django_assert_max_num_queries(12):
         assert client.post("/violations/handle/", data).status_code == 302
     assert Decision.objects.filter(violation=violation).count() == 1

@@ -76,7 +76,7 @@ def test_control_without_the_lock_and_the_claim_the_record_is_handled_twice(cont
     monkeypatch.setattr(
         handling,
         "_lock_records",
-        lambda ids: list(Violation.objects.select_related("code", "vehicle", "city").filter(pk__in=ids).order_by("pk")),
+        lambda ids, key, since: list(handling._records(ids, key, since)),
     )
     monkeypatch.setattr(handling, "_claim", lambda ids: Violation.objects.filter(pk__in=ids).update(status="decided"))
     monkeypatch.setattr(handling, "decision_number", lambda city, pk, day: f"CTRL{threading.get_ident()}")

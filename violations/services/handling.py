@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy
 
 import notices
 from portal import audit, citysettings, identity, verification
+from portal.middleware import city_by_id
 from portal.models import DrivingLicence, User, Vehicle
 from portal.models.registry import PlateType
 from violations.models import Binding, Decision, Violation
+from violations.selectors import code_by_id
 from violations.services import watch
 from violations.services.common import ViolationError
 
@@ -143,28 +145,50 @@ def group_refusals(violations, licence) -> list[str]:
     return []
 
 
-def _lock_records(ids):
-    """The records to handle, locked in id order (two handlers never deadlock). The owner's
-    encrypted ID number is not read (ownership is asked by its key): decrypting it cost every
-    handling, and the rare watch-list notice to the owner loads it."""
-    return list(
-        Violation.objects.select_for_update(of=("self",))
-        .select_related("code", "vehicle", "city")
-        .defer("vehicle__owner_id_number")
+# What a handling reads of its records: every column of the record (its history row is written
+# from the locked copy), of the vehicle only what the rules and the watch list ask.
+_LOCKED_FIELDS = (
+    *(f.name for f in Violation._meta.concrete_fields),
+    "vehicle__plate_number",
+    "vehicle__plate_type",
+    "vehicle__owner_id_number_hash",
+    "vehicle__city",
+)
+
+
+def _records(ids, key: str, since):
+    """The records to handle with what the checks ask of them, in id order. Each carries whether
+    an open watch-list entry names the handler or its vehicle (`watch_listed`) and how many
+    other drivers had decisions on its vehicle since `since` (`other_handlers`, for the watch
+    list's check after the handling): two subqueries of this one read rather than statements
+    of their own. The owner's encrypted ID number is not read (ownership is asked by its key),
+    nor the record's City and code (portal.middleware.city_by_id, selectors.code_by_id: kept
+    per process)."""
+    return (
+        Violation.objects.select_related("vehicle")
+        .only(*_LOCKED_FIELDS)
+        .annotate(watch_listed=watch.listed_with_record(key), other_handlers=watch.other_handlers(key, since))
         .filter(pk__in=ids)
         .order_by("pk")
     )
 
 
-def _same_city(records, licence=None):
-    """The watch-list check after a handling reads the vehicle's city's limits, the points limit
-    the licence's: a vehicle or licence of a record's own city (the usual case) takes the
-    record's City rather than another join in the locking reads."""
+def _lock_records(ids, key: str, since):
+    """_records, locked in id order (two handlers never deadlock)."""
+    return list(_records(ids, key, since).select_for_update(of=("self",)))
+
+
+def _with_cities(records, licence=None):
+    """The records' codes, and the records', their vehicles' and the licence's City, from the
+    per-process copies: the rules read the code's flags, the decisions and notices name the
+    record's city, the watch list reads the vehicle's city's limits, the points limit is the
+    licence's city's."""
     for record in records:
-        if record.vehicle.city_id == record.city_id:
-            record.vehicle.city = record.city
-        if licence is not None and licence.city_id == record.city_id:
-            licence.city = record.city
+        record.code = code_by_id(record.code_id)
+        record.city = city_by_id(record.city_id)
+        record.vehicle.city = city_by_id(record.vehicle.city_id)
+    if licence is not None:
+        licence.city = city_by_id(licence.city_id)
     return records
 
 
@@ -209,35 +233,31 @@ def violation_handle(violation_ids, *, user, online: bool = True, by=None, code:
     wrong_code = None
     with transaction.atomic():
         # The handler's licence (handler_licence's choice), found and locked in one query, which
-        # also asks whether the watch list names the handler or one of the records' vehicles,
-        # and reads the account's mobile for the code when the user object does not hold it.
+        # also reads the account's mobile for the code when the user object does not hold it.
         licence = (
             DrivingLicence.objects.filter(id_number_hash=key)
             .exclude(status=DrivingLicence.Status.CANCELLED)
             .order_by("-valid_from", "-id")
             .select_for_update(of=("self",))
-            .annotate(watch_listed=watch.listed(key, ids))
         )
         if code is not None and "mobile" in user.get_deferred_fields():
             licence = licence.annotate(account_mobile=Subquery(User.objects.filter(pk=user.pk).values("mobile")))
         licence = licence.first()
-        records = _same_city(_lock_records(ids), licence)
+        records = _with_cities(_lock_records(ids, key, watch.year_ago(now)), licence)
         if len(records) != len(ids):
             raise ViolationError(_("Some of these records do not exist."))
-        # Without a licence the handling is refused (below); the refusals still need the number.
-        id_number = licence.id_number if licence is not None else user.id_number
         reasons = []
         if online:
             bindings = _handler_bindings(records, key)
-            # Without a licence nobody asked yet (the handling is refused anyway, with the reasons).
-            if licence is None or licence.watch_listed:
-                watched = watch.watch_reasons(id_number, [r.vehicle for r in records])
+            # The entries themselves (their reasons) are read only when the records' lock found one.
+            if any(r.watch_listed for r in records):
+                watched = watch.watch_reasons(key=key, vehicle_ids=[r.vehicle_id for r in records])
             else:
                 watched = []
             for record in records:
                 refusals = record_refusals(
                     record,
-                    id_number=id_number,
+                    key=key,
                     licence=licence,
                     binding=bindings.get(record.vehicle_id),
                     watched=watched,
@@ -357,7 +377,8 @@ def _decide(records, licence, *, user, online, by, now) -> list[Decision]:
     audit.record(licence, f"{total} points recorded", by or user, reload=False, at=now)
     if licence.points >= 12:
         _full_score(licence, by)
-    watch.check_after_handling(id_number, user.real_name, records, now)
+    others = {r.vehicle_id: r.other_handlers for r in records}
+    watch.check_after_handling(id_number, user.real_name, records, now, others)
     return decisions
 
 

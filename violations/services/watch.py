@@ -9,14 +9,15 @@ and where to go, until a clerk clears the entry with a recorded reason.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import notices
 from portal import audit, citysettings, identity
-from violations.models import Binding, Decision, Violation, WatchEntry
+from violations.models import Binding, Decision, WatchEntry
 from violations.services.common import ViolationError
 
 WHERE = gettext_lazy(
@@ -24,7 +25,7 @@ WHERE = gettext_lazy(
 )
 
 
-def _year_ago(now):
+def year_ago(now):
     return now - datetime.timedelta(days=365)
 
 
@@ -49,18 +50,27 @@ def _naming(key: str, vehicle: Q) -> Exists:
     )
 
 
-def listed(key: str, violation_ids) -> Exists:
-    """Whether an open entry names the person or the vehicle of one of these records, as an
-    expression a query that is made anyway can carry (violation_handle asks it with the licence
-    it locks: the entries themselves are read, for their reasons, only when there is one)."""
-    return _naming(key, Q(vehicle_id__in=Violation.objects.filter(pk__in=list(violation_ids)).values("vehicle_id")))
-
-
 def listed_with_record(key: str) -> Exists:
     """Whether an open entry names the person or the vehicle of the record in the outer query:
     "my violations" asks it with the records it reads anyway, and reads the entries themselves,
     for their reasons, only when there is one."""
     return _naming(key, Q(vehicle_id=OuterRef("vehicle_id")))
+
+
+def other_handlers(key: str, since) -> Coalesce:
+    """How many drivers other than the person (by their look-up key) had decisions on the
+    vehicle of the record in the outer query since `since`, as an expression the handling's
+    locking read of its records carries (its check_after_handling adds the handler, whose own
+    decisions are written later in the same transaction): no statement of its own."""
+    decisions = (
+        Decision.objects.filter(violation__vehicle_id=OuterRef("vehicle_id"), decided_at__gte=since)
+        .exclude(handler_id_number_hash=key)
+        .order_by()
+        .values("violation__vehicle_id")
+        .annotate(n=Count("handler_id_number_hash", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(decisions), 0)
 
 
 def watch_reasons(id_number: str = "", vehicles=(), *, key: str = "", vehicle_ids=()) -> list[str]:
@@ -111,11 +121,13 @@ def _list(*, city, reason, detail, now, id_number="", name="", vehicle=None) -> 
     return entry
 
 
-def check_after_handling(id_number: str, name: str, records, now) -> list[WatchEntry]:
-    """Run after a handling commits its decisions (same transaction)."""
+def check_after_handling(id_number: str, name: str, records, now, others: dict) -> list[WatchEntry]:
+    """Run after a handling commits its decisions (same transaction). `others`: for each of
+    the records' vehicle ids, how many other drivers had decisions on it in 12 months
+    (other_handlers, read with the records' lock)."""
     key = identity.id_key(id_number)
     listed = []
-    since = _year_ago(now)
+    since = year_ago(now)
     non_owned = [r for r in records if r.vehicle.owner_id_number_hash != key]
     if non_owned:
         city = non_owned[0].city
@@ -151,9 +163,9 @@ def check_after_handling(id_number: str, name: str, records, now) -> list[WatchE
     for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
         # Counted by the handlers' look-up keys (each row's ciphertext differs, the key does not):
         # their numbers and names are read, and decrypted, only when the count lists them.
-        decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
-        count = decisions.aggregate(n=Count("handler_id_number_hash", distinct=True))["n"]
+        count = others[vehicle.pk] + 1  # with the handler, whose decisions are written by now
         if count >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
+            decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
             handlers = {}
             for handler, handler_name in decisions.values_list("handler_id_number", "handler_name"):
                 handlers[identity.id_key(handler)] = (handler, handler_name)
@@ -188,7 +200,7 @@ def check_after_handling(id_number: str, name: str, records, now) -> list[WatchE
 def check_binding_changes(vehicle, driver_key: str, driver_name: str, now) -> WatchEntry | None:
     """A car whose bindings changed more than the city's limit in 12 months is watched, with the
     driver whose change crossed it ("frequent binding and unbinding")."""
-    since = _year_ago(now)
+    since = year_ago(now)
     changes = (
         Binding.objects.filter(vehicle=vehicle, approved_at__gte=since).count()
         + Binding.objects.filter(vehicle=vehicle, ended_at__gte=since, status=Binding.Status.REVOKED).count()
