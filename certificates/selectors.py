@@ -131,16 +131,17 @@ def own_subject(item, user, pk: int):
     own copy of the number is the user's: it is set on `user` from there (no subquery, and no
     second decryption). The mobile comes back in the same statement as a subquery on the user's
     primary key (one round trip where the user's fields and the subject were two)."""
+    # One filter() call for both conditions: each call clones the queryset.
     if item in LICENCE_ITEMS:
-        qs, number = DrivingLicence.objects.filter(id_number_hash=user.id_number_hash), "id_number"
+        qs, number = DrivingLicence.objects.filter(id_number_hash=user.id_number_hash, pk=pk), "id_number"
     else:
-        qs, number = Vehicle.objects.filter(owner_id_number_hash=user.id_number_hash), "owner_id_number"
+        qs, number = Vehicle.objects.filter(owner_id_number_hash=user.id_number_hash, pk=pk), "owner_id_number"
     deferred = user.get_deferred_fields()
     if "mobile" in deferred:
         # The subquery's output field is the user's own mobile field.
         qs = qs.annotate(_applicant_mobile=Subquery(User.objects.filter(pk=user.pk).values("mobile")))
     # At most one row (the primary key): no ORDER BY (the model's default, or first()'s) to compile.
-    subject = next(iter(qs.filter(pk=pk).order_by()[:1]), None)
+    subject = next(iter(qs.order_by()[:1]), None)
     if subject is not None:
         if "mobile" in deferred:
             user.mobile = subject._applicant_mobile

@@ -11,7 +11,6 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +49,8 @@ def _take_quota(mobile: str, purpose: str, ip: str | None):
     Called inside the transaction that creates the code: the row locks serialise concurrent
     sends to one mobile (and from one address), which the old count-then-insert did not.
     Locks are taken mobile first, address second, by every caller: no deadlock. Returns the time
-    of the send, read once the mobile's row is locked (so it follows every earlier send).
+    of the send, read once the mobile's row is locked (so it follows every earlier send), and the
+    newest earlier code of this mobile and purpose (or None).
     """
     quota = _locked_quota("m:" + identity.limit_key(mobile), timezone.localdate())
     now = timezone.now()
@@ -76,7 +76,7 @@ def _take_quota(mobile: str, purpose: str, ip: str | None):
             row.day_count += 1
             row.last_sent_at = now
             row.save(update_fields=["day", "day_count", "last_sent_at"])
-    return now
+    return now, last
 
 
 def code_text(code: str) -> str:
@@ -96,7 +96,15 @@ def send_code(mobile: str, purpose: str, ip: str | None = None, *, decoy: bool =
         code = secrets.token_hex(16)  # never sent, never typed
     text = "" if decoy else (notice or code_text(code))
     with transaction.atomic():
-        now = _take_quota(mobile, purpose, ip)
+        now, last = _take_quota(mobile, purpose, ip)
+        if last is not None and last.used_at is None and last.expires_at > now:
+            # Only the newest code of a mobile and purpose is ever accepted: a resend ends the
+            # code before it here, once, so that check_code needs no "is it the newest" subquery
+            # on every check. The mobile's quota row is locked: sends to it are serialised, and
+            # at most one live code per mobile and purpose exists (older ones expire first).
+            SmsCode.objects.filter(mobile=mobile, purpose=purpose, used_at__isnull=True, expires_at__gt=now).update(
+                expires_at=now
+            )
         sms = SmsCode.objects.create(
             mobile=mobile,
             purpose=purpose,
@@ -135,14 +143,12 @@ def check_code(mobile: str, purpose: str, code: str) -> None:
     # serialises two uses of one code as the FOR UPDATE did: the second re-checks
     # `used_at IS NULL` on the committed row, matches nothing, and falls to the path below,
     # which finds the code spent. Anything else (no code, expired, used up, a wrong try to count)
-    # goes through the locked path.
-    newest = (
-        SmsCode.objects.filter(mobile=mobile, purpose=purpose, used_at__isnull=True)
-        .order_by("-created_at")
-        .values("pk")[:1]
-    )
+    # goes through the locked path. Only the newest code may be accepted: send_code expires the
+    # live code before it, so the one unused live code of a mobile and purpose is the newest,
+    # with no subquery here to find it.
     spent = SmsCode.objects.filter(
-        pk=Subquery(newest),
+        mobile=mobile,
+        purpose=purpose,
         used_at__isnull=True,
         expires_at__gt=now,
         attempts__lt=settings.SMS_CODE_MAX_ATTEMPTS,

@@ -6,7 +6,12 @@ import secrets
 from django.utils import timezone
 
 import notices
-from certificates.models import Application, CaseEvent
+from certificates.models import Application, CaseEvent, Item
+
+# The items' labels (lazy: translated when a notice's context is made, in the language then active).
+# get_item_display() would rebuild a hashable dict of every choice on each call, translating every
+# label to hash it.
+ITEM_LABELS = dict(Item.choices)
 
 
 class CertificateError(Exception):
@@ -45,7 +50,7 @@ def notify_case(application: Application, step: str, **extra) -> None:
     """One notice per step of a case (kinds registered in certificates.apps)."""
     context = {
         "number": application.number,
-        "item": str(application.get_item_display()),
+        "item": str(ITEM_LABELS.get(application.item, application.item)),
         **{k: str(v) for k, v in extra.items()},
     }
     notices.notify(
