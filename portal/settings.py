@@ -180,6 +180,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Second line of defence only (docs/operations.md "Workers and beat"): a worker process whose
+# resident memory passed this many KiB after a task is replaced by a fresh one. Sweeps read and
+# write in bounded batches (e.g. exams' decision notices), so a process stays near 150 MB; this
+# catches a task that does not, before it takes the machine's memory.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=512_000)
 # Celery's Django fix-up closes every database connection before and after each task unless this
 # is set, so each task paid for a new PostgreSQL backend and prepared its statements again.
 # Connections now live by CONN_MAX_AGE, checked around each task as Django checks them around

@@ -61,43 +61,76 @@ def plan_allocate(plan: ExamPlan, *, now=None) -> bool:
     return bool(plans_allocate([plan.pk], now=now))
 
 
-def decisions_notify(plan_ids, *, now=None) -> int:
+# Requests told per call of decisions_notify by the sweep: a draw of 100,000 requests is told
+# in batches, each plan's notices in one short transaction, so a worker's memory stays flat and a
+# run ends well before the next one is due (the rest is left for it, or for the next batch).
+DECISIONS_BATCH = 2000
+
+
+def decisions_notify(plan_ids, *, now=None, limit: int | None = None) -> int:
     """Tell every candidate of these plans whether they got a seat, then mark the plans done
-    with it (idempotent: each notice has a dedupe key, a crash half-way is simply re-run)."""
-    sent = 0
-    for req in ExamRequest.objects.filter(
-        plan_id__in=plan_ids,
-        status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.NOT_ALLOCATED],
-        plan__decisions_sent_at__isnull=True,
-    ).select_related("plan__site", "plan__city"):
-        allocated = req.status == ExamRequest.Status.ALLOCATED
-        kind = "exams.allocated" if allocated else "exams.not_allocated"
-        if notices.notify(
-            kind,
-            id_number=req.id_number,
-            city=req.plan.city,
-            context=plan_context(req.plan) | {"number": req.number, "rank": req.rank},
-            dedupe_key=f"exams.decision.{req.pk}",
-        ):
-            sent += 1
-        if allocated:
-            _notify_fee_due(req)
-    unsent = list(ExamPlan.objects.filter(pk__in=plan_ids, decisions_sent_at__isnull=True).values_list("pk", flat=True))
-    ExamPlan.objects.filter(pk__in=unsent, decisions_sent_at__isnull=True).update(
-        decisions_sent_at=now or timezone.now()
-    )
-    audit.record_rows(ExamPlan.objects.filter(pk__in=unsent), "decisions sent")
+    with it (idempotent: each notice has a dedupe key, a crash half-way is simply re-run).
+
+    Plan by plan, each in its own transaction with the plan's row locked (SKIP LOCKED: a sweep
+    running beside this one passes over a plan being told instead of telling it twice), its
+    requests read in chunks (never the whole draw in memory). No new plan is started once
+    `limit` requests have been told; the plans left keep decisions_sent_at empty for the next
+    call. Returns how many decision notices were written."""
+    now = now or timezone.now()
+    sent = told = 0
+    for plan_id in plan_ids:
+        if limit is not None and told >= limit:
+            break
+        with transaction.atomic():
+            plan = (
+                ExamPlan.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("site", "city")
+                .filter(pk=plan_id, decisions_sent_at__isnull=True)
+                .first()
+            )
+            if plan is None:  # already told, or being told by another worker
+                continue
+            context = plan_context(plan)
+            requests = plan.requests.filter(
+                status__in=[ExamRequest.Status.ALLOCATED, ExamRequest.Status.NOT_ALLOCATED]
+            ).order_by("pk")
+            for req in requests.iterator(chunk_size=500):
+                req.plan = plan  # one plan object for all its requests, not a copy per row
+                allocated = req.status == ExamRequest.Status.ALLOCATED
+                kind = "exams.allocated" if allocated else "exams.not_allocated"
+                if notices.notify(
+                    kind,
+                    id_number=req.id_number,
+                    city=plan.city,
+                    context=context | {"number": req.number, "rank": req.rank},
+                    dedupe_key=f"exams.decision.{req.pk}",
+                ):
+                    sent += 1
+                if allocated:
+                    _notify_fee_due(req, context)
+                told += 1
+            ExamPlan.objects.filter(pk=plan.pk).update(decisions_sent_at=now)
+            audit.record_rows(ExamPlan.objects.filter(pk=plan.pk), "decisions sent")
     return sent
 
 
-def _notify_fee_due(req: ExamRequest) -> None:
+def decisions_pending() -> list[int]:
+    """Allocated plans whose candidates have not been told yet (oldest draw first)."""
+    return list(
+        ExamPlan.objects.filter(status=ExamPlan.Status.ALLOCATED, decisions_sent_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _notify_fee_due(req: ExamRequest, context: dict) -> None:
     if req.fee is None or req.fee_paid_at is not None:
         return
     notices.notify(
         "exams.fee_due",
         id_number=req.id_number,
-        city=req.city,
-        context=plan_context(req.plan)
+        city=req.city_id,  # the id is all the notice needs: no read of the city per request
+        context=context
         | {
             "number": req.number,
             "fee": str(req.fee),
@@ -239,7 +272,7 @@ def offer_respond(req: ExamRequest, *, id_number: str, accept: bool, now=None) -
                 context=plan_context(req.plan) | {"number": req.number, "rank": req.rank},
                 dedupe_key=f"exams.offer_accepted.{req.pk}",
             )
-            _notify_fee_due(req)
+            _notify_fee_due(req, plan_context(req.plan))
     if not accept:
         seats_offer(req.plan, now=now)
     return req
