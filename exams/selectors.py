@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +41,23 @@ def public_plans(city, *, since=None, until=None):
         )
         .order_by("date", "starts_at", "site__name")
     )
+
+
+PUBLIC_PAGE_SIZE = 50
+
+
+def public_plans_page(city, number):
+    """One page of public_plans (PUBLIC_PAGE_SIZE plans, in its order). The page's plans are
+    chosen first and only they are counted: a city that drew 1,000 sessions in a month would
+    otherwise aggregate their 100,000 requests and render every row on each view (over a second
+    of CPU a view, measured on the bench's leftovers, docs/benchmarks.md)."""
+    since = timezone.localdate() - datetime.timedelta(days=30)
+    listed = ExamPlan.objects.filter(city=city, status__in=PUBLIC_STATUSES, date__gte=since).order_by(
+        "date", "starts_at", "site__name"
+    )
+    page = Paginator(listed.values_list("pk", flat=True), PUBLIC_PAGE_SIZE).get_page(number)
+    page.object_list = list(public_plans(city, since=since).filter(pk__in=list(page.object_list)))
+    return page
 
 
 def plan_draw(plan: ExamPlan, today=None) -> dict:

@@ -158,7 +158,8 @@ def permit_pdf(request):
 def public(request):
     """Per city: each plan's seats, requests, allocated seats and, after the exam, passes (R-DL art 52)."""
     city = request.city
-    return render(request, "exams/public.html", {"plans": selectors.public_plans(city)})
+    page = selectors.public_plans_page(city, request.GET.get("page"))
+    return render(request, "exams/public.html", {"plans": page.object_list, "page": page})
 
 
 @city_required

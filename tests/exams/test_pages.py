@@ -106,6 +106,29 @@ def test_public_page_shows_seats_requests_allocated_and_passes(make_learner, mak
     assert cells[4:8] == ["2", "3", "2", "1/2"]
 
 
+def test_public_page_comes_in_pages_each_with_its_own_figures(make_learner, make_plan, has_client, monkeypatch):
+    from exams import selectors
+
+    monkeypatch.setattr(selectors, "PUBLIC_PAGE_SIZE", 2)
+    plans = []
+    for day in (15, 16, 17):
+        users = [make_learner("C1", accepted=at(D(2026, 2, 1 + i)))[0] for i in range(3)]
+        plan = make_plan(D(2026, 6, day), capacity=2)
+        sit(plan, [(users[0], "pass"), (users[1], "fail"), (users[2], None)])
+        plans.append(plan)
+    with on(D(2026, 6, 20)):
+        first = has_client.get("/exams/public/").content.decode()
+        second = has_client.get("/exams/public/", {"page": "2"}).content.decode()
+        beyond = has_client.get("/exams/public/", {"page": "x"})
+    assert [f"public-plan-{p.pk}" in first for p in plans] == [True, True, False]
+    assert [f"public-plan-{p.pk}" in second for p in plans] == [False, False, True]
+    assert "第 1 页，共 2 页" in first and "第 2 页，共 2 页" in second
+    row = second.split(f'data-testid="public-plan-{plans[2].pk}"')[1].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert cells[4:8] == ["2", "3", "2", "1/2"]
+    assert beyond.status_code == 200
+
+
 def test_permit_page_and_pdf(make_learner, has_client):
     user, record = make_learner("C1", permit_on=D(2026, 6, 1))
     has_client.force_login(user)
