@@ -479,8 +479,9 @@ def beside_baseline(ctx, timed: Callable[[], object]) -> tuple[object, dict]:
     }
 
 
-def ratio(value: float, baseline: float, digits: int = 2) -> float | None:
-    """value / baseline, rounded; None without a baseline."""
+def ratio(value: float, baseline: float, digits: int = 3) -> float | None:
+    """value / baseline to three places (two would print 0.2455 as 0.25, over a 0.25 target);
+    None without a baseline."""
     return round(value / baseline, digits) if baseline else None
 
 

@@ -223,7 +223,7 @@ def run(ctx):
             **beside,
             "citizen_ratio": round(common.ms(citizen, 95) / single_p95, 2) if single_p95 else None,
             "clerk_ratio": round(common.ms(clerk_lat, 95) / single_p95, 2) if single_p95 else None,
-            "handle_ratio": common.ratio(handle_rps, beside["baseline_db_rps"], 3),
+            "handle_ratio": common.ratio(handle_rps, beside["baseline_db_rps"]),
         }
     finally:
         _cleanup(city)
