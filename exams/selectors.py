@@ -21,15 +21,21 @@ PUBLIC_STATUSES = [
 ]
 
 
-def public_plans(city, *, since=None, until=None):
-    """Published plans with capacity, requests, allocated seats and passes, for the public page."""
+def _public_listed(city, *, since=None, until=None):
+    """The plans the public figures list (from 30 days back by default), in their order."""
     since = since or timezone.localdate() - datetime.timedelta(days=30)
     qs = ExamPlan.objects.filter(city=city, status__in=PUBLIC_STATUSES, date__gte=since)
     if until:
         qs = qs.filter(date__lte=until)
+    return qs.order_by("date", "starts_at", "site__name")
+
+
+def public_plans(city, *, since=None, until=None):
+    """Published plans with capacity, requests, allocated seats and passes, for the public page."""
     seated = [ExamRequest.Status.ALLOCATED, ExamRequest.Status.COMPLETED]
     return (
-        qs.select_related("site")
+        _public_listed(city, since=since, until=until)
+        .select_related("site")
         .annotate(
             n_requests=Count("requests", filter=~Q(requests__status=ExamRequest.Status.WITHDRAWN)),
             n_allocated=Count("requests", filter=Q(requests__status__in=seated)),
@@ -39,7 +45,6 @@ def public_plans(city, *, since=None, until=None):
                 filter=Q(requests__result__outcome__in=[ExamResult.Outcome.PASS, ExamResult.Outcome.RETAKE_PASS]),
             ),
         )
-        .order_by("date", "starts_at", "site__name")
     )
 
 
@@ -51,12 +56,8 @@ def public_plans_page(city, number):
     chosen first and only they are counted: a city that drew 1,000 sessions in a month would
     otherwise aggregate their 100,000 requests and render every row on each view (over a second
     of CPU a view, measured on the bench's leftovers, docs/benchmarks.md)."""
-    since = timezone.localdate() - datetime.timedelta(days=30)
-    listed = ExamPlan.objects.filter(city=city, status__in=PUBLIC_STATUSES, date__gte=since).order_by(
-        "date", "starts_at", "site__name"
-    )
-    page = Paginator(listed.values_list("pk", flat=True), PUBLIC_PAGE_SIZE).get_page(number)
-    page.object_list = list(public_plans(city, since=since).filter(pk__in=list(page.object_list)))
+    page = Paginator(_public_listed(city).values_list("pk", flat=True), PUBLIC_PAGE_SIZE).get_page(number)
+    page.object_list = list(public_plans(city).filter(pk__in=list(page.object_list)))
     return page
 
 

@@ -377,8 +377,7 @@ def _decide(records, licence, *, user, online, by, now) -> list[Decision]:
     audit.record(licence, f"{total} points recorded", by or user, reload=False, at=now)
     if licence.points >= 12:
         _full_score(licence, by)
-    others = {r.vehicle_id: r.other_handlers for r in records}
-    watch.check_after_handling(id_number, user.real_name, records, now, others)
+    watch.check_after_handling(id_number, user.real_name, records, now)
     return decisions
 
 

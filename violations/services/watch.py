@@ -121,9 +121,9 @@ def _list(*, city, reason, detail, now, id_number="", name="", vehicle=None) -> 
     return entry
 
 
-def check_after_handling(id_number: str, name: str, records, now, others: dict) -> list[WatchEntry]:
-    """Run after a handling commits its decisions (same transaction). `others`: for each of
-    the records' vehicle ids, how many other drivers had decisions on it in 12 months
+def check_after_handling(id_number: str, name: str, records, now) -> list[WatchEntry]:
+    """Run after a handling commits its decisions (same transaction). Each record carries
+    `other_handlers`: how many other drivers had decisions on its vehicle in 12 months
     (other_handlers, read with the records' lock)."""
     key = identity.id_key(id_number)
     listed = []
@@ -160,10 +160,11 @@ def check_after_handling(id_number: str, name: str, records, now, others: dict) 
                         vehicle=record.vehicle,
                     )
                 )
-    for vehicle in {r.vehicle_id: r.vehicle for r in records}.values():
+    for record in {r.vehicle_id: r for r in records}.values():
+        vehicle = record.vehicle
         # Counted by the handlers' look-up keys (each row's ciphertext differs, the key does not):
         # their numbers and names are read, and decrypted, only when the count lists them.
-        count = others[vehicle.pk] + 1  # with the handler, whose decisions are written by now
+        count = record.other_handlers + 1  # with the handler, whose decisions are written by now
         if count >= citysettings.get(vehicle.city, "watchlist_drivers_per_plate"):
             decisions = Decision.objects.filter(violation__vehicle=vehicle, decided_at__gte=since)
             handlers = {}
